@@ -1,0 +1,1 @@
+"""salesprep: weekly 1:1 prep packets from Salesforce."""

@@ -1,0 +1,156 @@
+"""Typed settings for a salesprep deployment: read from SALESPREP_* environment variables
+and an optional YAML file named by SALESPREP_CONFIG, inside tasks, never at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILE_ENV = "SALESPREP_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A setting that is missing or invalid; the message names it, its source and the fix."""
+
+
+class MetricRules(BaseModel):
+    """Thresholds of the metric dictionary (METRICS.md). Every one is a default config can change."""
+
+    stuck_min_days: int = Field(14, ge=1, description="Floor of the stage-aging threshold, days.")
+    stuck_median_factor: float = Field(1.5, gt=0, description="Multiplier on the median stage time.")
+    stuck_min_exits: int = Field(5, ge=1, description="Exits needed before the median is trusted.")
+    stuck_fallback_days: int = Field(30, ge=1, description="Stage threshold with too few exits.")
+    stage_exit_lookback_days: int = Field(365, ge=1)
+    no_activity_days: int = Field(14, ge=1)
+    close_push_min_count: int = Field(2, ge=1)
+    close_push_window_days: int = Field(90, ge=1)
+    fast_mover_cycle_percentile: float = Field(0.25, gt=0, lt=1)
+    fast_mover_lookback_days: int = Field(365, ge=1)
+    fast_mover_min_stage_jump: int = Field(2, ge=1)
+    underperformance_pacing: float = Field(0.7, gt=0)
+    underperformance_weeks: int = Field(3, ge=1, description="Weeks below pacing, out of the window.")
+    underperformance_window_weeks: int = Field(4, ge=1)
+
+
+class PairRules(BaseModel):
+    """Who gets a packet, beyond the manager/rep structure of the User object."""
+
+    include_roles: list[str] = Field(default_factory=list)
+    exclude_roles: list[str] = Field(default_factory=list)
+    include_profiles: list[str] = Field(default_factory=list)
+    exclude_profiles: list[str] = Field(default_factory=list)
+
+
+class SalesforceSettings(BaseModel):
+    """How to reach the org. Credentials live in the Airflow connection, not here."""
+
+    conn_id: str = "salesforce_default"
+    api_version: str = "62.0"
+    loss_reason_field: str = "Loss_Reason__c"
+    page_size: int = Field(2000, ge=200, le=2000)
+
+
+class Settings(BaseSettings):
+    """Everything a weekly run needs to know. Environment: SALESPREP_<NAME>, nested with `__`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SALESPREP_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    org_timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    data_dir: Path = Path("salesprep-data")
+    shared_folder: str = ""
+    warehouse_path: Path | None = None
+    dbt_target: str = "duckdb"
+    quota_csv: Path | None = None
+    initiatives_file: Path | None = None
+    extra_stages: list[str] = Field(default_factory=list)
+    metrics: MetricRules = Field(default_factory=MetricRules)
+    pairs: PairRules = Field(default_factory=PairRules)
+    salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
+
+    @field_validator("org_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/Berlin'") from exc
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+
+    # Layout of the data directory: tasks hand each other these paths, never local state.
+    @property
+    def raw_root(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def build_warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse" / "build.duckdb"
+
+    @property
+    def published_warehouse_path(self) -> Path:
+        return self.warehouse_path or self.data_dir / "warehouse" / "salesprep.duckdb"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / "state"
+
+    @property
+    def shared_folder_url(self) -> str:
+        return self.shared_folder or str(self.data_dir / "shared")
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Settings from the YAML file named by SALESPREP_CONFIG (lowest precedence)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(CONFIG_FILE_ENV)
+        if not path:
+            return {}
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"{CONFIG_FILE_ENV}={path}: cannot read the config file: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{CONFIG_FILE_ENV}={path}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{CONFIG_FILE_ENV}={path}: the top level must be a mapping")
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; a bad value raises ConfigError naming the setting and its source."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            env_name = "SALESPREP_" + "__".join(str(p).upper() for p in error["loc"])
+            source = os.environ.get(CONFIG_FILE_ENV)
+            where = f"environment {env_name}" + (f" or config file {source}" if source else "")
+            problems.append(f"setting {name!r} ({where}): {error['msg']}")
+        raise ConfigError("; ".join(problems)) from exc

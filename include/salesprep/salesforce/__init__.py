@@ -1,0 +1,1 @@
+"""Salesforce: the connection, the API client and extraction into the raw landing zone."""

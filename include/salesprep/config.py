@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_FILE_ENV = "SALESPREP_CONFIG"
+# The checkout: dags/ and dbt_project/ sit beside include/salesprep/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConfigError(ValueError):
@@ -20,10 +22,12 @@ class ConfigError(ValueError):
 
 
 class MetricRules(BaseModel):
-    """Thresholds of the metric dictionary (METRICS.md). Every one is a default config can change."""
+    """Thresholds of the metric dictionary (METRICS.md); each is a default config can change."""
 
     stuck_min_days: int = Field(14, ge=1, description="Floor of the stage-aging threshold, days.")
-    stuck_median_factor: float = Field(1.5, gt=0, description="Multiplier on the median stage time.")
+    stuck_median_factor: float = Field(
+        1.5, gt=0, description="Multiplier on the median stage time."
+    )
     stuck_min_exits: int = Field(5, ge=1, description="Exits needed before the median is trusted.")
     stuck_fallback_days: int = Field(30, ge=1, description="Stage threshold with too few exits.")
     stage_exit_lookback_days: int = Field(365, ge=1)
@@ -34,7 +38,9 @@ class MetricRules(BaseModel):
     fast_mover_lookback_days: int = Field(365, ge=1)
     fast_mover_min_stage_jump: int = Field(2, ge=1)
     underperformance_pacing: float = Field(0.7, gt=0)
-    underperformance_weeks: int = Field(3, ge=1, description="Weeks below pacing, out of the window.")
+    underperformance_weeks: int = Field(
+        3, ge=1, description="Weeks below pacing, out of the window."
+    )
     underperformance_window_weeks: int = Field(4, ge=1)
 
 
@@ -71,6 +77,7 @@ class Settings(BaseSettings):
     shared_folder: str = ""
     warehouse_path: Path | None = None
     dbt_target: str = "duckdb"
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     quota_csv: Path | None = None
     initiatives_file: Path | None = None
     extra_stages: list[str] = Field(default_factory=list)
@@ -133,7 +140,9 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except OSError as exc:
-            raise ConfigError(f"{CONFIG_FILE_ENV}={path}: cannot read the config file: {exc}") from exc
+            raise ConfigError(
+                f"{CONFIG_FILE_ENV}={path}: cannot read the config file: {exc}"
+            ) from exc
         except yaml.YAMLError as exc:
             raise ConfigError(f"{CONFIG_FILE_ENV}={path}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):

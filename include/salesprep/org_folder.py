@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def format_value(value: Any, type_: str) -> str:
     if type_ == "datetime":
         if isinstance(value, str):
             return value
-        value = value.astimezone(timezone.utc) if value.tzinfo else value
+        value = value.astimezone(UTC) if value.tzinfo else value
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     if type_ == "date":
         return value if isinstance(value, str) else value.isoformat()
@@ -77,7 +77,7 @@ def parse_value(text: str, f: Field) -> Any:
 
 
 def parse_datetime(text: str) -> datetime:
-    """A Salesforce datetime (`2026-01-05T09:30:00.000Z` or `+0000` offsets) as an aware UTC value."""
+    """A Salesforce datetime (`...T09:30:00.000Z` or a `+0000` offset) as an aware UTC value."""
     value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
@@ -87,8 +87,8 @@ def parse_datetime(text: str) -> datetime:
         value += "T00:00:00+00:00"
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def object_path(org_dir: Path, name: str) -> Path | None:
@@ -113,8 +113,12 @@ def read_object(org_dir: Path, name: str) -> OrgObject:
         raise OrgFolderError(f"org folder {org_dir} does not exist or is not a folder")
     path = object_path(org_dir, sobject.name)
     if path is None:
-        return OrgObject(sobject, sobject.arrow_schema().empty_table(), present=False,
-                         missing_fields=sobject.field_names)
+        return OrgObject(
+            sobject,
+            sobject.arrow_schema().empty_table(),
+            present=False,
+            missing_fields=sobject.field_names,
+        )
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)

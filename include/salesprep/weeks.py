@@ -30,7 +30,9 @@ class Week:
         try:
             date.fromisocalendar(year, number, 1)
         except ValueError as exc:
-            raise InvalidWeekError(f"week {label!r} does not exist: {year} has no week {number}") from exc
+            raise InvalidWeekError(
+                f"week {label!r} does not exist: {year} has no week {number}"
+            ) from exc
         return cls(year, number)
 
     @classmethod

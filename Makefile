@@ -1,0 +1,40 @@
+# salesprep: `make demo` runs the weekly job on a generated demo org; `make test` runs every test.
+# Both bootstrap a virtualenv with the locked dependencies (uv) on first use.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+SIZE ?= M
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: demo test lint bench setup clean dbt-manifest
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/salesprep demo
+
+test: setup
+	$(VENV)/bin/ruff check include dags tests
+	$(VENV)/bin/ruff format --check include dags tests
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check include dags tests
+	$(VENV)/bin/ruff format --check include dags tests
+
+bench: setup
+	$(VENV)/bin/python -m salesprep.bench --size $(SIZE)
+
+clean:
+	rm -rf demo $(VENV) $(TOOLS) dbt_project/target dbt_project/logs

@@ -1,0 +1,189 @@
+"""The `salesprep` console script: generate a demo org, serve it, run a week, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from salesprep.weeks import InvalidWeekError, Week
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line on stderr, exit code 2."""
+
+
+def _week(value: str) -> Week:
+    try:
+        return Week.parse(value)
+    except InvalidWeekError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from exc
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is outside 0..65535")
+    return number
+
+
+def _last_complete_week() -> Week:
+    # The CLI is the one place that reads the wall clock: to pick a default week.
+    return Week.last_complete(datetime.now(UTC))
+
+
+def _cmd_generate_org(args: argparse.Namespace) -> int:
+    from salesprep.demo_org import generate_org
+
+    end_week = args.end_week or _last_complete_week()
+    summary = generate_org(
+        Path(args.out_dir),
+        reps=args.reps,
+        managers=args.managers,
+        weeks=args.weeks,
+        seed=args.seed,
+        end_week=end_week,
+    )
+    print(f"wrote a demo org to {args.out_dir}: {summary.describe()}")
+    return 0
+
+
+def _cmd_emulator(args: argparse.Namespace) -> int:
+    from salesprep.emulator import serve
+
+    org_dir = Path(args.org_dir)
+    if not org_dir.is_dir():
+        raise UsageError(f"org folder {org_dir} does not exist")
+    print(f"serving {org_dir} as a Salesforce org on http://{args.host}:{args.port}", flush=True)
+    serve(org_dir, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from salesprep.cli.run import run_week_cli
+
+    return run_week_cli(
+        week=args.week,
+        org_dir=Path(args.org) if args.org else None,
+        shared_folder=args.shared_folder,
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from salesprep.cli.demo import run_demo
+
+    return run_demo(
+        Path(args.dir), reps=args.reps, managers=args.managers, weeks=args.weeks, runs=args.runs
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="salesprep",
+        description="Weekly sales manager–rep 1:1 prep packets from Salesforce.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = commands.add_parser(
+        "generate-org",
+        help="write a believable demo Salesforce org as CSVs",
+        description="Write a demo org folder: one <Object>.csv per Salesforce object.",
+    )
+    gen.add_argument("out_dir", metavar="OUT_DIR")
+    gen.add_argument("--reps", type=_positive, default=24, help="sales reps (default 24)")
+    gen.add_argument("--managers", type=_positive, default=4, help="sales managers (default 4)")
+    gen.add_argument("--weeks", type=_positive, default=26, help="weeks of history (default 26)")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    gen.add_argument(
+        "--end-week",
+        type=_week,
+        default=None,
+        help="last week of data, YYYY-Www (default: the last complete week)",
+    )
+    gen.set_defaults(handler=_cmd_generate_org)
+
+    emu = commands.add_parser(
+        "emulator",
+        help="serve an org folder over the Salesforce REST and Bulk 2.0 APIs",
+        description="Serve ORG_DIR as a Salesforce org (REST, SOAP login, OAuth) until stopped.",
+    )
+    emu.add_argument("org_dir", metavar="ORG_DIR")
+    emu.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
+    emu.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    emu.set_defaults(handler=_cmd_emulator)
+
+    run = commands.add_parser(
+        "run",
+        help="run one week: extract, check, build, render, publish",
+        description=(
+            "One weekly run, the same steps as the Airflow DAG. With --org, an emulator serves "
+            "the org folder in-process and data still travels over HTTP through "
+            "simple-salesforce; without it, the Salesforce connection from the environment "
+            "(AIRFLOW_CONN_SALESFORCE_DEFAULT) is used."
+        ),
+    )
+    run.add_argument("--week", type=_week, required=True, help="ISO week, YYYY-Www")
+    run.add_argument("--org", metavar="ORG_DIR", help="org folder to serve through the emulator")
+    run.add_argument("--shared-folder", metavar="URL", help="local path or fsspec URL")
+    run.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
+    run.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
+    run.set_defaults(handler=_cmd_run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="generate a demo org and run the Airflow DAG on it",
+        description=(
+            "Generate a demo org, serve it, run the salesprep_weekly DAG through Airflow for the "
+            "latest complete week(s), and print where the packets are. Writes only under DIR."
+        ),
+    )
+    demo.add_argument("--dir", default="demo", help="folder for everything (default ./demo)")
+    demo.add_argument("--reps", type=_positive, default=24)
+    demo.add_argument("--managers", type=_positive, default=4)
+    demo.add_argument("--weeks", type=_positive, default=26)
+    demo.add_argument("--runs", type=_positive, default=1, help="latest weeks to run (default 1)")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("salesprep: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line, never a traceback, for any failure we can name
+        if args.verbose:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"salesprep {args.command}: error: {message}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

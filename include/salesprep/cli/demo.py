@@ -1,0 +1,114 @@
+"""`salesprep demo`: generate a demo org, serve it, and run the weekly DAG through Airflow.
+
+Everything the demo writes (org, raw data, warehouse, shared folder, Airflow home, caches) stays
+under one folder, `./demo` by default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from salesprep.config import PROJECT_ROOT
+from salesprep.weeks import Week
+
+DAG_ID = "salesprep_weekly"
+# Lines of `airflow dags test` output worth echoing as progress.
+_PROGRESS = re.compile(r"(Marking task as \w+|Task instance .* finished|state=(success|failed))")
+
+
+class DemoError(RuntimeError):
+    """A demo step failed; the message says which and where its log is."""
+
+
+def demo_environment(root: Path, base_url: str) -> dict[str, str]:
+    """The environment of the Airflow processes: every path under `root`."""
+    from salesprep.emulator import Credentials
+    from salesprep.salesforce.connection import salesforce_conn_env
+
+    dags = PROJECT_ROOT / "dags"
+    if not dags.is_dir():
+        raise DemoError(f"the DAG folder {dags} is missing: run the demo from a salesprep checkout")
+    env = dict(os.environ)
+    env.update(salesforce_conn_env(base_url, Credentials()))
+    env.update(
+        {
+            "AIRFLOW_HOME": str(root / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "airflow" / "logs"),
+            "SALESPREP_DATA_DIR": str(root / "data"),
+            "SALESPREP_SHARED_FOLDER": str(root / "shared"),
+            "MPLCONFIGDIR": str(root / "cache" / "matplotlib"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "DO_NOT_TRACK": "1",
+            "GX_ANALYTICS_ENABLED": "False",
+        }
+    )
+    return env
+
+
+def _airflow(args: list[str], env: dict[str, str], log_path: Path, echo: bool = False) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "airflow", *args]
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            if echo and _PROGRESS.search(line):
+                print(f"  {line.strip()[:160]}", flush=True)
+        code = process.wait()
+    if code != 0:
+        raise DemoError(f"`airflow {' '.join(args[:2])}` failed (exit {code}); log: {log_path}")
+
+
+def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> int:
+    from salesprep.demo_org import generate_org
+    from salesprep.emulator import run_emulator
+
+    root = root.resolve()
+    started = time.perf_counter()
+    last_week = Week.last_complete(datetime.now(UTC))
+    org_dir = root / "org"
+    print(
+        f"[1/4] generating a demo org ({reps} reps, {managers} managers, {weeks} weeks "
+        f"to {last_week}) in {org_dir}",
+        flush=True,
+    )
+    summary = generate_org(
+        org_dir, reps=reps, managers=managers, weeks=weeks, seed=7, end_week=last_week
+    )
+    print(f"      {summary.describe()}", flush=True)
+    with run_emulator(org_dir) as emulator:
+        print(f"[2/4] serving it as a Salesforce org at {emulator.base_url}", flush=True)
+        env = demo_environment(root, emulator.base_url)
+        print("[3/4] preparing Airflow (metadata database in demo/airflow)", flush=True)
+        _airflow(["db", "migrate"], env, root / "airflow" / "db-migrate.log")
+        run_weeks = [last_week.shift(-offset) for offset in reversed(range(runs))]
+        for week in run_weeks:
+            print(f"[4/4] airflow dags test {DAG_ID} for {week}", flush=True)
+            _airflow(
+                ["dags", "test", DAG_ID, "-c", json.dumps({"week": week.label})],
+                env,
+                root / "airflow" / f"dags-test-{week.label}.log",
+                echo=True,
+            )
+    shared = root / "shared"
+    manifest = json.loads((shared / last_week.label / "manifest.json").read_text())
+    print(f"\nDone in {time.perf_counter() - started:.0f}s.")
+    print(f"  packets ({len(manifest['packets'])}): {shared / last_week.label / 'index.html'}")
+    print(f"  learnings digest: {shared / last_week.label / 'learnings.html'}")
+    print(f"  warehouse for BI: {root / 'data' / 'warehouse' / 'salesprep.duckdb'}")
+    print(f"  quality reports:  {root / 'data' / 'quality' / last_week.label}")
+    print(f"  Airflow logs:     {root / 'airflow'}")
+    return 0

@@ -1,0 +1,131 @@
+"""The weekly run as plain steps: the Airflow DAG, the CLI and the tests all call these.
+
+Each step takes the week and the settings, reads its input from and writes its output to the
+data directory or the shared folder, and returns a small JSON-able summary (fit for XCom).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from salesprep.config import Settings
+from salesprep.weeks import Week
+
+log = logging.getLogger(__name__)
+
+Summary = dict[str, Any]
+
+
+def resolve_week(
+    requested: str | None, scheduled_at: datetime | None, org_timezone: str = "UTC"
+) -> Week:
+    """The week a run prepares: the requested one, else the last week complete at the run's
+    scheduled instant (a Monday-morning run prepares the week that just ended)."""
+    if requested:
+        return Week.parse(requested)
+    if scheduled_at is None:
+        raise ValueError("a run needs a week: pass week=YYYY-Www or give the run a scheduled time")
+    return Week.last_complete(scheduled_at, org_timezone)
+
+
+def quality_dir(settings: Settings, week: Week, stage: str):
+    return settings.data_dir / "quality" / week.label / stage
+
+
+def rendered_dir(settings: Settings, week: Week):
+    return settings.data_dir / "rendered" / week.label
+
+
+def extract_raw(week: Week, settings: Settings) -> Summary:
+    """Pull every object from Salesforce into the raw landing zone."""
+    from salesprep.salesforce.connection import connect
+    from salesprep.salesforce.extract import extract_org
+
+    sf = connect(settings)
+    report = extract_org(sf, settings.raw_root, settings=settings)
+    return report.summary()
+
+
+def check_raw(week: Week, settings: Settings) -> Summary:
+    """Great Expectations raw checkpoint: fails the run before anything is built or published."""
+    from salesprep.quality.raw_checkpoint import validate_raw
+
+    result = validate_raw(settings.raw_root, quality_dir(settings, week, "raw"), settings=settings)
+    return result.summary()
+
+
+def build_marts(week: Week, settings: Settings) -> Summary:
+    """dbt build (models and tests) into the build warehouse, which BI never reads."""
+    from salesprep.warehouse import build_warehouse
+
+    result = build_warehouse(settings, week)
+    return result.summary()
+
+
+def publish_marts(week: Week, settings: Settings) -> Summary:
+    """Swap the built warehouse in for BI readers, atomically."""
+    from salesprep.warehouse import publish_warehouse
+
+    path = publish_warehouse(settings.build_warehouse_path, settings.published_warehouse_path)
+    return {"published_warehouse": str(path)}
+
+
+def render_packets(week: Week, settings: Settings) -> Summary:
+    """Render one packet per pair, plus the week's indexes, from the published marts."""
+    from salesprep.packets import render_week
+
+    result = render_week(week, settings, out_dir=rendered_dir(settings, week))
+    return result.summary()
+
+
+def publish_packets(week: Week, settings: Settings) -> Summary:
+    """Publish the rendered week into the shared folder, atomically per week."""
+    from salesprep.packets.publish import publish_rendered_week
+
+    manifest = publish_rendered_week(rendered_dir(settings, week), settings.shared_folder_url, week)
+    return manifest.summary()
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Week, Settings], Summary]
+    doc: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step("extract", extract_raw, "extract Salesforce into the raw landing zone"),
+    Step("check_raw", check_raw, "validate the raw data (Great Expectations)"),
+    Step("build_marts", build_marts, "build and test the marts (dbt)"),
+    Step("publish_marts", publish_marts, "publish the warehouse for BI"),
+    Step("render_packets", render_packets, "render the prep packets"),
+    Step("publish_packets", publish_packets, "publish the packets to the shared folder"),
+)
+
+
+def run_week(
+    week: Week, settings: Settings, *, progress: Callable[[str], None] = log.info
+) -> dict[str, Summary]:
+    """Run every step for `week` in order; the first failure stops the run."""
+    summaries: dict[str, Summary] = {}
+    for step in STEPS:
+        progress(f"{week.label}: {step.doc} ...")
+        started = time.perf_counter()
+        summaries[step.name] = step.run(week, settings)
+        progress(f"{week.label}: {step.name} done in {time.perf_counter() - started:.1f}s")
+    return summaries
+
+
+def run_step(name: str, week: str) -> Summary:
+    """Run one step by name for the week label, with settings read now (inside the task)."""
+    from salesprep.config import load_settings
+
+    steps = {step.name: step for step in STEPS}
+    if name not in steps:
+        raise KeyError(f"unknown step {name!r}; steps: {', '.join(steps)}")
+    return steps[name].run(Week.parse(week), load_settings())

@@ -1,0 +1,18 @@
+"""Suite-wide setup: keep every tool's state inside a temporary folder, never in $HOME."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_STATE = tempfile.mkdtemp(prefix="salesprep-tests-")
+for name, value in {
+    "AIRFLOW_HOME": os.path.join(_STATE, "airflow"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+    "MPLCONFIGDIR": os.path.join(_STATE, "matplotlib"),
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "False",
+}.items():
+    os.environ.setdefault(name, value)

@@ -1,0 +1,64 @@
+{#- ISO week helpers shared by int_weeks and the weekly marts. -#}
+
+{#- The Monday (YYYY-MM-DD) that starts ISO week `label` (YYYY-Www), computed at compile time. -#}
+{% macro week_start_date(label) -%}
+    {%- set match = modules.re.match('^(\d{4})-W(\d{2})$', label | trim) -%}
+    {%- if not match -%}
+        {{ exceptions.raise_compiler_error("var week=" ~ label ~ " is not an ISO week like 2026-W47") }}
+    {%- endif -%}
+    {{ return(modules.datetime.date.fromisocalendar(match.group(1) | int, match.group(2) | int, 1).isoformat()) }}
+{%- endmacro %}
+
+{#- The ISO week label (YYYY-Www) of a date expression. -#}
+{% macro iso_week_label(date_expr) -%}
+    {{ return(adapter.dispatch('iso_week_label', 'salesprep')(date_expr)) }}
+{%- endmacro %}
+
+{% macro default__iso_week_label(date_expr) -%}
+    to_char({{ date_expr }}, 'IYYY-"W"IW')
+{%- endmacro %}
+
+{% macro duckdb__iso_week_label(date_expr) -%}
+    strftime({{ date_expr }}, '%G-W%V')
+{%- endmacro %}
+
+{#- The Monday of the ISO week that contains a date or naive timestamp expression, as a date. -#}
+{% macro iso_week_start(date_expr) -%}
+    cast(date_trunc('week', {{ date_expr }}) as date)
+{%- endmacro %}
+
+{#- `date_expr` shifted by `days` (an integer expression), as a date. -#}
+{% macro add_days(date_expr, days) -%}
+    cast({{ dbt.dateadd('day', days, date_expr) }} as date)
+{%- endmacro %}
+
+{#- `date_expr` shifted by `months` (an integer expression), as a date. -#}
+{% macro add_months(date_expr, months) -%}
+    cast({{ dbt.dateadd('month', months, date_expr) }} as date)
+{%- endmacro %}
+
+{#- Whole days from one date to another (dates, not timestamps). -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'salesprep')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start_date, end_date) -%}
+    (cast({{ end_date }} as date) - cast({{ start_date }} as date))
+{%- endmacro %}
+
+{% macro duckdb__days_between(start_date, end_date) -%}
+    date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
+{%- endmacro %}
+
+{#- The first day of the fiscal quarter containing a date, honouring var fiscal_year_start_month.
+    Fiscal quarters start in months fsm, fsm+3, fsm+6, fsm+9 (mod 12). -#}
+{% macro fiscal_quarter_start(date_expr) -%}
+    {%- set fsm = var('fiscal_year_start_month') | int -%}
+    {%- if fsm < 1 or fsm > 12 -%}
+        {{ exceptions.raise_compiler_error("var fiscal_year_start_month=" ~ fsm ~ " must be 1..12") }}
+    {%- endif -%}
+    {{ add_months(
+        "cast(date_trunc('month', " ~ date_expr ~ ") as date)",
+        "-1 * mod(cast(extract(month from " ~ date_expr ~ ") as integer) + " ~ (12 - fsm) ~ ", 3)"
+    ) }}
+{%- endmacro %}

@@ -1,0 +1,55 @@
+with
+
+source as (
+
+    select
+        Id,
+        OwnerId,
+        WhatId,
+        WhoId,
+        Subject,
+        StartDateTime,
+        EndDateTime,
+        DurationInMinutes,
+        ActivityDate,
+        Type,
+        EventSubtype,
+        IsDeleted,
+        CreatedDate
+    from {{ source('salesforce', 'Event') }}
+
+),
+
+not_deleted as (
+
+    select * from source
+    where coalesce(IsDeleted, false) = false
+
+),
+
+renamed as (
+
+    select
+        cast(Id as varchar) as event_id,
+        cast(OwnerId as varchar) as owner_id,
+        cast(WhatId as varchar) as what_id,
+        cast(WhoId as varchar) as who_id,
+        cast(Subject as varchar) as subject,
+        {{ to_org_time('StartDateTime') }} as start_at,
+        {{ to_org_time('EndDateTime') }} as end_at,
+        cast(DurationInMinutes as bigint) as duration_minutes,
+        cast(ActivityDate as date) as activity_date,
+        cast(nullif(Type, '') as varchar) as event_type,
+        cast(nullif(EventSubtype, '') as varchar) as event_subtype,
+        {{ to_org_time('CreatedDate') }} as created_at
+    from not_deleted
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select
+        Id,
+        QuotaOwnerId,
+        StartDate,
+        QuotaAmount,
+        ForecastingTypeId
+    from {{ source('salesforce', 'ForecastingQuota') }}
+
+),
+
+renamed as (
+
+    select
+        cast(Id as varchar) as forecasting_quota_id,
+        cast(QuotaOwnerId as varchar) as quota_owner_id,
+        cast(StartDate as date) as start_date,
+        cast(QuotaAmount as double precision) as quota_amount,
+        cast(ForecastingTypeId as varchar) as forecasting_type_id
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select
+        Id,
+        Name
+    from {{ source('salesforce', 'Profile') }}
+
+),
+
+renamed as (
+
+    select
+        cast(Id as varchar) as profile_id,
+        cast(Name as varchar) as profile_name
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,57 @@
+with
+
+source as (
+
+    select
+        Id,
+        OwnerId,
+        WhatId,
+        WhoId,
+        Subject,
+        ActivityDate,
+        Status,
+        IsClosed,
+        Type,
+        TaskSubtype,
+        CallDurationInSeconds,
+        IsDeleted,
+        CreatedDate
+    from {{ source('salesforce', 'Task') }}
+
+),
+
+not_deleted as (
+
+    select * from source
+    where coalesce(IsDeleted, false) = false
+
+),
+
+-- Empty picklist values arrive as '' from some exports: nullif keeps the TaskSubtype -> Type
+-- fallback of the activity metrics honest.
+renamed as (
+
+    select
+        cast(Id as varchar) as task_id,
+        cast(OwnerId as varchar) as owner_id,
+        cast(WhatId as varchar) as what_id,
+        cast(WhoId as varchar) as who_id,
+        cast(Subject as varchar) as subject,
+        cast(ActivityDate as date) as activity_date,
+        cast(Status as varchar) as status,
+        coalesce(cast(IsClosed as boolean), false) as is_closed,
+        cast(nullif(Type, '') as varchar) as task_type,
+        cast(nullif(TaskSubtype, '') as varchar) as task_subtype,
+        cast(CallDurationInSeconds as bigint) as call_duration_seconds,
+        {{ to_org_time('CreatedDate') }} as created_at
+    from not_deleted
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -1,0 +1,6 @@
+"""The learnings loop: lessons and field feedback that pairs record after a 1:1, read back in."""
+
+from salesprep.learnings.entries import Learning, LearningsFormatError, parse_learnings
+from salesprep.learnings.load import load_learnings
+
+__all__ = ["Learning", "LearningsFormatError", "load_learnings", "parse_learnings"]

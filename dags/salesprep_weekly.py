@@ -2,7 +2,8 @@
 ### salesprep_weekly
 
 Prepares every sales manager–rep 1:1 of the week that just ended:
-extract Salesforce → raw checkpoint (Great Expectations) → dbt build (models + tests) →
+extract Salesforce → raw checkpoint (Great Expectations) → read the pairs' learnings →
+dbt build (models + tests) →
 publish the warehouse for BI → render the prep packets → publish them to the shared folder.
 
 Runs Monday 06:00 in the org timezone (`SALESPREP_ORG_TIMEZONE`, default UTC) and prepares the
@@ -66,6 +67,12 @@ def salesprep_weekly():
         return pipeline.run_step("check_raw", week)
 
     @task
+    def load_learnings(week: str) -> dict:
+        from salesprep import pipeline
+
+        return pipeline.run_step("load_learnings", week)
+
+    @task
     def build_marts(week: str) -> dict:
         from salesprep import pipeline
 
@@ -90,7 +97,15 @@ def salesprep_weekly():
         return pipeline.run_step("publish_packets", week)
 
     week = resolve_week()
-    steps = [extract, check_raw, build_marts, publish_marts, render_packets, publish_packets]
+    steps = [
+        extract,
+        check_raw,
+        load_learnings,
+        build_marts,
+        publish_marts,
+        render_packets,
+        publish_packets,
+    ]
     previous = None
     for step in steps:
         current = step(week)

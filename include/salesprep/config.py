@@ -111,6 +111,10 @@ class Settings(BaseSettings):
         return self.data_dir / "raw"
 
     @property
+    def learnings_path(self) -> Path:
+        return self.data_dir / "learnings" / "learnings.parquet"
+
+    @property
     def build_warehouse_path(self) -> Path:
         return self.data_dir / "warehouse" / "build.duckdb"
 

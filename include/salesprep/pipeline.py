@@ -59,6 +59,14 @@ def check_raw(week: Week, settings: Settings) -> Summary:
     return result.summary()
 
 
+def load_learnings(week: Week, settings: Settings) -> Summary:
+    """Read the lessons and feedback pairs recorded before this week (the learnings loop)."""
+    from salesprep.learnings import load_learnings as load
+
+    report = load(settings.shared_folder_url, settings.learnings_path, week)
+    return report.summary()
+
+
 def build_marts(week: Week, settings: Settings) -> Summary:
     """dbt build (models and tests) into the build warehouse, which BI never reads."""
     from salesprep.warehouse import build_warehouse
@@ -101,6 +109,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("extract", extract_raw, "extract Salesforce into the raw landing zone"),
     Step("check_raw", check_raw, "validate the raw data (Great Expectations)"),
+    Step("load_learnings", load_learnings, "read the learnings recorded by pairs"),
     Step("build_marts", build_marts, "build and test the marts (dbt)"),
     Step("publish_marts", publish_marts, "publish the warehouse for BI"),
     Step("render_packets", render_packets, "render the prep packets"),

@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations checkpoints on the raw landing zone and the marts."""

@@ -1,0 +1,336 @@
+"""Great Expectations plumbing shared by the raw and marts checkpoints.
+
+A checkpoint stage (`raw`, `marts`) is a list of `Dataset`s: a pandas DataFrame plus the
+`Check`s it must pass. `run_checkpoints` validates them with an ephemeral GX 1.x context (one
+pandas dataframe asset, suite, validation definition and checkpoint per dataset), builds Data
+Docs into the report folder and writes a JSON summary next to them. GX is imported inside the
+function: the import takes seconds, so it must not slow down DAG parsing or the CLI's start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+DATA_DOCS_SITE = "salesprep"
+UNEXPECTED_SAMPLE = 5
+
+
+class QualityError(RuntimeError):
+    """A checkpoint could not run at all (unreadable input, GX failure); names the stage."""
+
+
+class QualityGateError(RuntimeError):
+    """A blocking data-quality check failed; the message lists each failed expectation."""
+
+    def __init__(self, message: str, result: QualityResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: a GX expectation class name (e.g. `ExpectColumnValuesToBeUnique`),
+    its keyword arguments, whether a failure blocks the run, and a sentence for humans."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    description: str
+    blocking: bool = True
+    # Only rows that are not soft-deleted (IsDeleted is not true) are checked.
+    live_rows_only: bool = False
+
+
+@dataclass
+class Dataset:
+    """A DataFrame to validate, named for the report (`Opportunity`, `fct_rep_quota_weekly`)."""
+
+    name: str
+    frame: pd.DataFrame
+    checks: list[Check] = field(default_factory=list)
+
+
+@dataclass
+class CheckOutcome:
+    """The result of one check, in plain values (no GX objects)."""
+
+    dataset: str
+    expectation: str
+    column: str | None
+    description: str
+    blocking: bool
+    success: bool
+    unexpected_count: int | None = None
+    unexpected_sample: list[Any] = field(default_factory=list)
+    observed_value: Any = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.dataset}.{self.column}" if self.column else self.dataset
+        text = f"{where}: {self.description} ({self.expectation})"
+        if self.error:
+            return f"{text}: could not be evaluated: {self.error}"
+        if self.unexpected_count:
+            sample = ", ".join(repr(v) for v in self.unexpected_sample)
+            text += f": {self.unexpected_count:,} unexpected, e.g. {sample}"
+        elif self.observed_value is not None:
+            text += f": observed {_short(self.observed_value)}"
+        return text
+
+
+@dataclass
+class QualityResult:
+    """The outcome of one checkpoint stage, with timings and where the reports are."""
+
+    stage: str
+    outcomes: list[CheckOutcome]
+    rows: dict[str, int]
+    import_seconds: float
+    setup_seconds: float
+    validate_seconds: float
+    docs_seconds: float
+    report_path: Path
+    data_docs_index: Path
+
+    @property
+    def success(self) -> bool:
+        return not self.blocking_failures
+
+    @property
+    def failures(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def blocking_failures(self) -> list[CheckOutcome]:
+        return [o for o in self.failures if o.blocking]
+
+    @property
+    def warnings(self) -> list[CheckOutcome]:
+        return [o for o in self.failures if not o.blocking]
+
+    @property
+    def seconds(self) -> float:
+        return self.import_seconds + self.setup_seconds + self.validate_seconds + self.docs_seconds
+
+    def summary(self) -> dict[str, Any]:
+        """A small JSON-able summary (fit for XCom and the CLI)."""
+        return {
+            "stage": self.stage,
+            "success": self.success,
+            "checks": len(self.outcomes),
+            "failed": len(self.failures),
+            "blocking_failed": len(self.blocking_failures),
+            "seconds": round(self.seconds, 2),
+            "report": str(self.report_path),
+            "data_docs": str(self.data_docs_index),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "timings": {
+                "import_seconds": round(self.import_seconds, 3),
+                "setup_seconds": round(self.setup_seconds, 3),
+                "validate_seconds": round(self.validate_seconds, 3),
+                "docs_seconds": round(self.docs_seconds, 3),
+            },
+            "rows": self.rows,
+            "failures": [o.describe() for o in self.failures],
+            "outcomes": [_jsonable(asdict(o)) for o in self.outcomes],
+        }
+
+    def failure_message(self) -> str:
+        lines = [
+            f"{self.stage} data-quality checkpoint failed "
+            f"({len(self.blocking_failures)} blocking check(s) of {len(self.outcomes)}):"
+        ]
+        lines += [f"  - {o.describe()}" for o in self.blocking_failures]
+        lines.append(f"report: {self.report_path}; Data Docs: {self.data_docs_index}")
+        return "\n".join(lines)
+
+
+def import_gx() -> Any:
+    """Import great_expectations quietly (its INFO logging is noisy and the import is slow)."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations
+
+    return great_expectations
+
+
+def run_checkpoints(stage: str, datasets: list[Dataset], report_dir: Path) -> QualityResult:
+    """Validate every dataset with GX, build Data Docs in `report_dir/data_docs`, write
+    `report_dir/<stage>_checkpoint.json`, and return the result (it raises nothing on failed
+    checks: call `raise_for_failures` for the gate)."""
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    docs_dir = report_dir / "data_docs"
+
+    started = time.perf_counter()
+    gx = import_gx()
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    import_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.add_data_docs_site(
+        site_name=DATA_DOCS_SITE,
+        site_config={
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+        },
+    )
+    source = context.data_sources.add_pandas(name=stage)
+    checkpoints = []
+    for dataset in datasets:
+        checkpoints.append(_add_checkpoint(gx, gxe, context, source, stage, dataset))
+    setup_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    outcomes: list[CheckOutcome] = []
+    for dataset, checkpoint in zip(datasets, checkpoints, strict=True):
+        try:
+            result = checkpoint.run(batch_parameters={"dataframe": dataset.frame})
+        except Exception as exc:  # GX raises many unrelated types; name the dataset
+            raise QualityError(
+                f"{stage} checkpoint: Great Expectations could not validate {dataset.name}: {exc}"
+            ) from exc
+        for validation in result.run_results.values():
+            outcomes.extend(_outcomes(dataset, validation))
+    validate_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    docs_seconds = time.perf_counter() - started
+
+    quality = QualityResult(
+        stage=stage,
+        outcomes=outcomes,
+        rows={d.name: len(d.frame) for d in datasets},
+        import_seconds=import_seconds,
+        setup_seconds=setup_seconds,
+        validate_seconds=validate_seconds,
+        docs_seconds=docs_seconds,
+        report_path=report_dir / f"{stage}_checkpoint.json",
+        data_docs_index=docs_dir / "index.html",
+    )
+    quality.report_path.write_text(
+        json.dumps(quality.to_dict(), indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    log.info(
+        "%s checkpoint: %d checks on %d datasets, %d failed (%d blocking) in %.1fs "
+        "(GX import %.1fs, setup %.1fs, validation %.1fs, Data Docs %.1fs)",
+        stage,
+        len(outcomes),
+        len(datasets),
+        len(quality.failures),
+        len(quality.blocking_failures),
+        quality.seconds,
+        import_seconds,
+        setup_seconds,
+        validate_seconds,
+        docs_seconds,
+    )
+    for outcome in quality.warnings:
+        log.warning("%s checkpoint warning: %s", stage, outcome.describe())
+    return quality
+
+
+def raise_for_failures(result: QualityResult) -> QualityResult:
+    """Raise `QualityGateError` when a blocking check failed; return the result otherwise."""
+    if result.blocking_failures:
+        raise QualityGateError(result.failure_message(), result)
+    return result
+
+
+def _add_checkpoint(gx: Any, gxe: Any, context: Any, source: Any, stage: str, dataset: Dataset):
+    from great_expectations.expectations.row_conditions import Column
+
+    asset = source.add_dataframe_asset(name=dataset.name)
+    batch_definition = asset.add_batch_definition_whole_dataframe(dataset.name)
+    suite = context.suites.add(gx.ExpectationSuite(name=f"{stage}.{dataset.name}"))
+    for check in dataset.checks:
+        try:
+            expectation_class = getattr(gxe, check.expectation)
+        except AttributeError as exc:
+            raise QualityError(
+                f"{stage} checkpoint, {dataset.name}: unknown GX expectation {check.expectation}"
+            ) from exc
+        kwargs = dict(check.kwargs)
+        if check.live_rows_only and "IsDeleted" in dataset.frame.columns:
+            # Staging drops soft-deleted rows, so their values cannot harm the marts.
+            kwargs["row_condition"] = Column("IsDeleted") != True  # noqa: E712
+        meta = {"blocking": check.blocking, "notes": check.description}
+        suite.add_expectation(expectation_class(**kwargs, meta=meta))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{stage}.{dataset.name}", data=batch_definition, suite=suite)
+    )
+    docs_action = gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DATA_DOCS_SITE])
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{stage}.{dataset.name}",
+            validation_definitions=[validation],
+            actions=[docs_action],
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": UNEXPECTED_SAMPLE,
+            },
+        )
+    )
+
+
+def _outcomes(dataset: Dataset, validation: Any) -> list[CheckOutcome]:
+    outcomes = []
+    for item in validation.results:
+        config = item.expectation_config
+        meta = config.meta or {}
+        result = dict(item.result or {})
+        info = item.exception_info or {}
+        error = info.get("exception_message") if info.get("raised_exception") else None
+        outcomes.append(
+            CheckOutcome(
+                dataset=dataset.name,
+                expectation=config.type,
+                column=config.kwargs.get("column"),
+                description=str(meta.get("notes", "")),
+                blocking=bool(meta.get("blocking", True)),
+                success=bool(item.success),
+                unexpected_count=result.get("unexpected_count"),
+                unexpected_sample=_jsonable(_distinct(result.get("partial_unexpected_list") or [])),
+                observed_value=_jsonable(result.get("observed_value")),
+                error=error,
+            )
+        )
+    return outcomes
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen[:UNEXPECTED_SAMPLE]
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

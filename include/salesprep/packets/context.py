@@ -1,0 +1,410 @@
+"""Packet contexts: one typed context per manager–rep pair for a week, built from the marts of
+the published warehouse. Values come from the marts unchanged; this layer selects, orders and
+explains them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from salesprep.config import MetricRules, Settings
+from salesprep.packets import discussion
+from salesprep.packets.formatting import format_money, format_percent, format_ratio
+from salesprep.packets.initiatives import load_initiatives
+from salesprep.packets.marts import WeekMarts, read_week_marts
+from salesprep.packets.model import (
+    METRIC_LABELS,
+    MONEY_METRICS,
+    Agenda,
+    DataQuality,
+    Deal,
+    FastMover,
+    Lesson,
+    MetricLine,
+    PacingWeek,
+    PacketContext,
+    Person,
+    Quota,
+    plain_number,
+)
+from salesprep.weeks import Week
+
+__all__ = [
+    "Lesson",
+    "PacketContext",
+    "build_contexts",
+    "connect_warehouse",
+]
+
+
+def connect_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse (never the file dbt is writing)."""
+    path = settings.published_warehouse_path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"published warehouse {path} does not exist: run the warehouse build and publish "
+            "first, or set SALESPREP_WAREHOUSE_PATH"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise OSError(f"opening the published warehouse {path} read-only failed: {exc}") from exc
+
+
+def build_contexts(
+    con: duckdb.DuckDBPyConnection,
+    week: Week,
+    settings: Settings,
+    lessons: Sequence[Lesson] = (),
+) -> list[PacketContext]:
+    """One context per pair of dim_sales_pairs for `week`, ordered by manager then rep.
+    `lessons` (from the learnings loop) apply to every pair unless scoped by manager or rep."""
+    rules = settings.metrics
+    marts = read_week_marts(con, week, rules.underperformance_window_weeks)
+    book = load_initiatives(settings.initiatives_file)
+    contexts = []
+    for pair in marts.pairs:
+        initiatives = book.for_pair(pair["manager_id"], pair["rep_id"])
+        pair_lessons = [
+            lesson
+            for lesson in lessons
+            if (lesson.manager_id in (None, pair["manager_id"]))
+            and (lesson.rep_id in (None, pair["rep_id"]))
+        ]
+        contexts.append(
+            _build_one(
+                pair,
+                marts,
+                rules,
+                initiatives,
+                book.note if not initiatives else None,
+                pair_lessons,
+            )
+        )
+    return contexts
+
+
+def _build_one(
+    pair: dict[str, Any],
+    marts: WeekMarts,
+    rules: MetricRules,
+    initiatives: list,
+    initiatives_note: str | None,
+    lessons: list[Lesson],
+) -> PacketContext:
+    week = marts.week
+    rep_id = pair["rep_id"]
+    metrics, missing_metrics = _metric_lines(pair, marts)
+    questions = [discussion.why_question(m) for m in metrics if m.moved]
+
+    quota_rows = marts.quota.get(rep_id, {})
+    this_quota = quota_rows.get(week.label)
+    quota = _quota(this_quota, rules)
+    performance = bool(this_quota and this_quota["performance_conversation_recommended"])
+    history = [
+        PacingWeek(
+            week=label,
+            pacing=plain_number(quota_rows[label]["pacing"]),
+            is_below_pacing=quota_rows[label]["is_below_pacing"],
+        )
+        for label in marts.quota_weeks
+        if label in quota_rows
+    ]
+
+    deals = [_deal(row, rules) for row in marts.deals.get(rep_id, [])]
+    discussion.mark_large_deals(deals)
+    discussion.suggest_close_or_kill(deals)
+    coaching = discussion.coaching_items(deals)
+    by_id = {d.opportunity_id: d for d in deals}
+    fast_movers = [
+        _fast_mover(row, by_id.get(row["opportunity_id"]))
+        for row in marts.fast_movers.get(rep_id, [])
+    ]
+    themes, unrecorded = discussion.feedback_themes(marts.recent_lost.get(rep_id, []))
+
+    open_deals = sum(1 for d in deals if d.is_open_end)
+    cadence = discussion.cadence_for(metrics, open_deals)
+    stuck = [d for d in deals if d.is_stuck]
+    moved = [d for d in deals if d.movement != "unchanged"]
+    minutes, basis = discussion.agenda_minutes(
+        {
+            "stuck deal": len(stuck),
+            "moved deal": len(moved),
+            "question": len(questions),
+            "escalated theme": sum(1 for t in themes if t.escalate),
+            "large stuck deal to coach": len(coaching),
+            "fast mover": len(fast_movers),
+            "initiative": len(initiatives),
+        },
+        performance,
+    )
+    if performance:
+        agenda = discussion.performance_agenda(minutes, basis, quota, history, rules)
+    else:
+        agenda = _standard_agenda(
+            minutes,
+            basis,
+            metrics,
+            quota,
+            deals,
+            fast_movers,
+            themes,
+            coaching,
+            initiatives,
+            lessons,
+            questions,
+        )
+
+    activity_row = marts.activity.get(rep_id, {}).get(week.label)
+    null_amounts = (
+        plain_number(activity_row["pipeline_created_null_amounts"]) if activity_row else None
+    )
+    data_quality = _data_quality(
+        null_amounts, deals, marts, missing_metrics, quota, unrecorded, activity_row is None
+    )
+
+    return PacketContext(
+        week=week.label,
+        week_start=week.start_date,
+        week_end=week.end_date,
+        pair_id=pair["pair_id"],
+        manager=Person(
+            id=pair["manager_id"], name=pair["manager_name"], email=pair["manager_email"]
+        ),
+        rep=Person(
+            id=rep_id,
+            name=pair["rep_name"],
+            email=pair["rep_email"],
+            title=pair["rep_title"],
+            role=pair["rep_role_name"],
+        ),
+        metrics=metrics,
+        trend_weeks=list(marts.trend_weeks),
+        questions=questions,
+        quota=quota,
+        performance_conversation_recommended=performance,
+        deals=deals,
+        fast_movers=fast_movers,
+        feedback_themes=themes,
+        coaching=coaching,
+        initiatives=initiatives,
+        initiatives_note=initiatives_note,
+        lessons=lessons,
+        manager_prep=discussion.manager_prep(
+            metrics, deals, quota, lessons, initiatives, initiatives_note, coaching
+        ),
+        rep_prep=discussion.rep_prep(
+            questions, deals, fast_movers, initiatives, initiatives_note, themes
+        ),
+        agenda=agenda,
+        cadence=cadence,
+        data_quality=data_quality,
+    )
+
+
+def _metric_lines(pair: dict[str, Any], marts: WeekMarts) -> tuple[list[MetricLine], list[str]]:
+    rows = marts.metrics.get(pair["pair_id"], {})
+    activity = marts.activity.get(pair["rep_id"], {})
+    lines, missing = [], []
+    for name, label in METRIC_LABELS.items():
+        row = rows.get(name)
+        if row is None:
+            missing.append(name)
+        line = MetricLine(
+            name=name,
+            label=label,
+            is_money=name in MONEY_METRICS,
+            this_week=plain_number(row["this_week"]) if row else None,
+            prior_week=plain_number(row["prior_week"]) if row else None,
+            avg_4w=plain_number(row["avg_4w"]) if row else None,
+            team_median=plain_number(row["team_median"]) if row else None,
+            trend=[
+                plain_number(activity[w][name]) if w in activity else None
+                for w in marts.trend_weeks
+            ],
+        )
+        line.moved = discussion.is_moved(line)
+        lines.append(line)
+    return lines, missing
+
+
+def _quota(row: dict[str, Any] | None, rules: MetricRules) -> Quota | None:
+    if row is None or row["quota_amount"] is None:
+        return None
+    attainment = plain_number(row["attainment"])
+    pacing = plain_number(row["pacing"])
+    coverage = plain_number(row["coverage"])
+    below = row["is_below_pacing"]
+    won = plain_number(row["won_to_date"])
+    amount = plain_number(row["quota_amount"])
+    summary = (
+        f"{format_percent(attainment)} of {format_money(amount)} won "
+        f"({format_money(won)}) with {format_percent(row['elapsed'])} of the quarter elapsed, "
+        f"pacing {format_ratio(pacing)}"
+    )
+    if attainment is not None and attainment >= 1:
+        on_track, verdict = True, f"Quota met: {summary}."
+    elif pacing is not None and pacing >= 1:
+        on_track, verdict = True, f"On track: {summary}."
+    elif below or (pacing is not None and pacing < rules.underperformance_pacing):
+        on_track, verdict = False, f"Behind pace: {summary}."
+    elif pacing is None:
+        on_track, verdict = False, f"Pacing unknown: {summary}."
+    else:
+        on_track, verdict = False, f"Slightly behind pace: {summary}."
+    if coverage is not None:
+        verdict += (
+            f" Open pipeline closing this quarter ({format_money(row['open_pipeline'])}) covers "
+            f"{format_ratio(coverage)} of the quota still to win."
+        )
+    return Quota(
+        quarter_start=row["quarter_start"],
+        quarter_end=row["quarter_end"],
+        amount=amount,
+        won_to_date=won,
+        attainment=attainment,
+        elapsed=plain_number(row["elapsed"]),
+        pacing=pacing,
+        open_pipeline=plain_number(row["open_pipeline"]),
+        coverage=coverage,
+        is_below_pacing=below,
+        on_track=on_track,
+        verdict=verdict,
+    )
+
+
+def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
+    reasons = [r for r in (row["stuck_reasons"] or "").split(",") if r]
+    return Deal(
+        opportunity_id=row["opportunity_id"],
+        name=row["opportunity_name"] or row["opportunity_id"],
+        account_name=row["account_name"],
+        amount=plain_number(row["amount"]),
+        close_date=_as_date(row["close_date"]),
+        stage_start=row["stage_start"],
+        stage_end=row["stage_end"],
+        movement=row["movement"],
+        is_open_end=bool(row["is_open_end"]),
+        days_in_stage=plain_number(row["days_in_stage"]),
+        stage_threshold_days=plain_number(row["stage_threshold_days"]),
+        last_activity_date=_as_date(row["last_activity_date"]),
+        days_since_last_activity=plain_number(row["days_since_last_activity"]),
+        close_date_pushes_90d=plain_number(row["close_date_pushes_90d"]),
+        is_stuck=bool(row["is_stuck"]),
+        stuck_reasons=reasons,
+        evidence=discussion.stuck_evidence(row, rules),
+        loss_reason=row["loss_reason"],
+        cycle_days=plain_number(row["cycle_days"]),
+    )
+
+
+def _fast_mover(row: dict[str, Any], deal: Deal | None) -> FastMover:
+    return FastMover(
+        opportunity_id=row["opportunity_id"],
+        name=deal.name if deal else None,
+        amount=deal.amount if deal else None,
+        reason=row["reason"],
+        cycle_days=plain_number(row["cycle_days"]),
+        cycle_p25_days=plain_number(row["cycle_p25_days"]),
+        stages_advanced=plain_number(row["stages_advanced"]),
+        stage_start=deal.stage_start if deal else None,
+        stage_end=deal.stage_end if deal else None,
+        prompt=discussion.fast_mover_prompt(row, deal),
+    )
+
+
+def _standard_agenda(
+    minutes: int,
+    basis: str,
+    metrics: list[MetricLine],
+    quota: Quota | None,
+    deals: list[Deal],
+    fast_movers: list[FastMover],
+    themes: list,
+    coaching: list,
+    initiatives: list,
+    lessons: list[Lesson],
+    questions: list,
+) -> Agenda:
+    stuck = [d for d in deals if d.is_stuck]
+    context = [
+        "Metrics against the 4-week average and team median"
+        + (f": ask the why behind {len(questions)} moved metric(s)" if questions else ""),
+        f"Quota: {quota.verdict}" if quota else "Quota: no quota set for this quarter.",
+        discussion.movement_summary(deals),
+    ]
+    worst = next((d for d in stuck if d.suggestion), None)
+    if worst:
+        context.append(f"Stuck deals: close it or kill it for {worst.name}.")
+    context.append(
+        f"Growth flywheel: {len(fast_movers)} fast mover(s) to learn from."
+        if fast_movers
+        else "Growth flywheel: no fast movers this week."
+    )
+    communication = [
+        f"Field feedback: {t.label} × {t.count} ({format_money(t.amount)})"
+        + (f", take it to {t.escalate_to}" if t.escalate else "")
+        for t in themes
+    ]
+    communication.append("What conversations with prospects or colleagues are worth sharing?")
+    if initiatives:
+        communication.append(f"Updates on {len(initiatives)} key initiative(s).")
+    coaching_lines = [f"Move {c.name} forward ({format_money(c.amount)})" for c in coaching]
+    if lessons:
+        coaching_lines.append(f"Share {len(lessons)} lesson(s) from other 1:1s.")
+    coaching_lines.append("What support does the rep need from the manager this week?")
+    return discussion.standard_agenda(minutes, basis, context, communication, coaching_lines)
+
+
+def _data_quality(
+    null_amounts: int | None,
+    deals: list[Deal],
+    marts: WeekMarts,
+    missing_metrics: list[str],
+    quota: Quota | None,
+    unrecorded_losses: int,
+    no_activity_row: bool,
+) -> DataQuality:
+    notes = []
+    if null_amounts:
+        notes.append(
+            f"{null_amounts} opportunity(ies) created this week have no Amount; pipeline "
+            "created counts them as 0."
+        )
+    without_amount = sum(1 for d in deals if d.amount is None)
+    if without_amount:
+        notes.append(f"{without_amount} deal(s) in this packet have no Amount.")
+    if marts.activity_data_missing:
+        notes.append(
+            "The org has no Task or Event data: activity metrics read 0 and the no-activity "
+            "rule for stuck deals is off."
+        )
+    if missing_metrics:
+        notes.append("No mart row for: " + ", ".join(missing_metrics) + " (shown as —).")
+    if no_activity_row:
+        notes.append("No activity row for this rep and week in fct_rep_activity_weekly.")
+    if quota is None:
+        notes.append(
+            "No quota for this quarter: add ForecastingQuota rows in Salesforce or a row in "
+            "the quota CSV (SALESPREP_QUOTA_CSV)."
+        )
+    if unrecorded_losses:
+        notes.append(f"{unrecorded_losses} recently lost deal(s) have no loss reason recorded.")
+    return DataQuality(
+        pipeline_created_null_amounts=null_amounts,
+        deals_without_amount=without_amount,
+        activity_data_missing=marts.activity_data_missing,
+        missing_metrics=missing_metrics,
+        notes=notes,
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value if type(value) is date else value.date()
+    return date.fromisoformat(str(value)[:10])

@@ -1,0 +1,292 @@
+"""Reads the packet marts (docs/data-contracts.md) for one week from the published warehouse,
+checking each table and column exists, so contract drift fails with a message naming it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from salesprep.weeks import Week
+
+# Only the columns the packets use; a mart may carry more.
+MART_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dim_sales_pairs": (
+        "pair_id",
+        "manager_id",
+        "manager_name",
+        "manager_email",
+        "rep_id",
+        "rep_name",
+        "rep_email",
+        "rep_title",
+        "rep_role_name",
+    ),
+    "rpt_pair_metrics_weekly": (
+        "pair_id",
+        "manager_id",
+        "rep_id",
+        "week",
+        "metric",
+        "this_week",
+        "prior_week",
+        "avg_4w",
+        "team_median",
+    ),
+    "fct_rep_activity_weekly": (
+        "rep_id",
+        "week",
+        "week_start",
+        "week_end",
+        "calls",
+        "emails",
+        "meetings",
+        "opportunities_created",
+        "pipeline_created",
+        "closed_won_count",
+        "closed_won_amount",
+        "closed_lost_count",
+        "pipeline_created_null_amounts",
+    ),
+    "fct_rep_quota_weekly": (
+        "rep_id",
+        "week",
+        "quarter_start",
+        "quarter_end",
+        "quota_amount",
+        "won_to_date",
+        "attainment",
+        "elapsed",
+        "pacing",
+        "open_pipeline",
+        "coverage",
+        "is_below_pacing",
+        "performance_conversation_recommended",
+    ),
+    "fct_deal_movement_weekly": (
+        "opportunity_id",
+        "week",
+        "week_start",
+        "week_end",
+        "rep_id",
+        "opportunity_name",
+        "account_name",
+        "amount",
+        "close_date",
+        "stage_start",
+        "stage_end",
+        "movement",
+        "is_open_end",
+        "days_in_stage",
+        "stage_threshold_days",
+        "is_stage_aging",
+        "last_activity_date",
+        "days_since_last_activity",
+        "is_no_activity",
+        "close_date_pushes_90d",
+        "is_close_date_pushed",
+        "is_stuck",
+        "stuck_reasons",
+        "loss_reason",
+        "cycle_days",
+    ),
+    "fct_fast_movers_weekly": (
+        "opportunity_id",
+        "week",
+        "rep_id",
+        "reason",
+        "cycle_days",
+        "cycle_p25_days",
+        "stages_advanced",
+    ),
+}
+
+TREND_WEEKS = 13
+FEEDBACK_WEEKS = 4
+
+Row = dict[str, Any]
+
+
+class MartError(LookupError):
+    """A packet mart that is missing or not shaped as docs/data-contracts.md says."""
+
+
+@dataclass
+class WeekMarts:
+    """The mart rows one week's packets are built from, grouped for lookup by pair or rep."""
+
+    week: Week
+    pairs: list[Row]
+    metrics: dict[str, dict[str, Row]]
+    activity: dict[str, dict[str, Row]]
+    quota: dict[str, dict[str, Row]]
+    deals: dict[str, list[Row]]
+    recent_lost: dict[str, list[Row]]
+    fast_movers: dict[str, list[Row]]
+    trend_weeks: list[str]
+    quota_weeks: list[str]
+    feedback_weeks: list[str]
+    activity_data_missing: bool = False
+    tables: dict[str, str] = field(default_factory=dict)
+
+
+def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
+    """Every row the packets of `week` need, in a deterministic order."""
+    tables = {name: _resolve_table(con, name) for name in MART_COLUMNS}
+    trend_weeks = [week.shift(-i).label for i in range(TREND_WEEKS - 1, -1, -1)]
+    quota_weeks = [week.shift(-i).label for i in range(max(quota_window, 1) - 1, -1, -1)]
+    feedback_weeks = [week.shift(-i).label for i in range(FEEDBACK_WEEKS - 1, -1, -1)]
+
+    pairs = _select(
+        con,
+        tables,
+        "dim_sales_pairs",
+        "true",
+        [],
+        "manager_name, manager_id, rep_name, rep_id",
+    )
+    metric_rows = _select(
+        con, tables, "rpt_pair_metrics_weekly", "week = ?", [week.label], "pair_id, metric"
+    )
+    activity_rows = _select(
+        con,
+        tables,
+        "fct_rep_activity_weekly",
+        "week >= ? and week <= ?",
+        [trend_weeks[0], week.label],
+        "rep_id, week",
+    )
+    quota_rows = _select(
+        con,
+        tables,
+        "fct_rep_quota_weekly",
+        "week >= ? and week <= ?",
+        [quota_weeks[0], week.label],
+        "rep_id, week",
+    )
+    deal_rows = _select(
+        con,
+        tables,
+        "fct_deal_movement_weekly",
+        "week = ?",
+        [week.label],
+        "rep_id, amount desc nulls last, opportunity_id",
+    )
+    lost_rows = _select(
+        con,
+        tables,
+        "fct_deal_movement_weekly",
+        "movement = 'lost' and week >= ? and week <= ?",
+        [feedback_weeks[0], week.label],
+        "rep_id, week desc, amount desc nulls last, opportunity_id",
+    )
+    fast_rows = _select(
+        con,
+        tables,
+        "fct_fast_movers_weekly",
+        "week = ?",
+        [week.label],
+        "rep_id, opportunity_id, reason",
+    )
+
+    metrics: dict[str, dict[str, Row]] = defaultdict(dict)
+    for row in metric_rows:
+        metrics[row["pair_id"]][row["metric"]] = row
+    activity: dict[str, dict[str, Row]] = defaultdict(dict)
+    for row in activity_rows:
+        activity[row["rep_id"]][row["week"]] = row
+    quota: dict[str, dict[str, Row]] = defaultdict(dict)
+    for row in quota_rows:
+        quota[row["rep_id"]][row["week"]] = row
+
+    # The mart leaves is_no_activity null only when the org has no Task/Event data at all.
+    open_deals = [row for row in deal_rows if row["is_open_end"]]
+    activity_missing = bool(open_deals) and all(row["is_no_activity"] is None for row in open_deals)
+
+    return WeekMarts(
+        week=week,
+        pairs=pairs,
+        metrics=dict(metrics),
+        activity=dict(activity),
+        quota=dict(quota),
+        deals=_group(deal_rows),
+        recent_lost=_group(lost_rows),
+        fast_movers=_group(fast_rows),
+        trend_weeks=trend_weeks,
+        quota_weeks=quota_weeks,
+        feedback_weeks=feedback_weeks,
+        activity_data_missing=activity_missing,
+        tables=tables,
+    )
+
+
+def _group(rows: list[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row["rep_id"]].append(row)
+    return dict(grouped)
+
+
+def _select(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, str],
+    name: str,
+    where: str,
+    params: list[Any],
+    order_by: str,
+) -> list[Row]:
+    columns = MART_COLUMNS[name]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    # Identifiers come from MART_COLUMNS and the catalog lookup; values are bound parameters.
+    sql = f"select {column_list} from {tables[name]} where {where} order by {order_by}"
+    try:
+        result = con.execute(sql, params).fetchall()
+    except duckdb.Error as exc:
+        raise MartError(f"reading {name} for the packets failed: {exc}") from exc
+    return [dict(zip(columns, values, strict=True)) for values in result]
+
+
+def _resolve_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The qualified name of mart `name`, preferring the current database and schema, after
+    checking it has every column the packets read."""
+    try:
+        found = con.execute(
+            """
+            select table_catalog, table_schema,
+                table_catalog = current_database() as in_db,
+                table_schema = current_schema() as in_schema
+            from information_schema.tables
+            where table_name = ?
+            order by in_db desc, in_schema desc, table_catalog, table_schema
+            """,
+            [name],
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise MartError(f"looking up mart {name} in the warehouse failed: {exc}") from exc
+    if not found:
+        raise MartError(
+            f"mart {name} is not in the warehouse: build the marts (dbt) and publish the "
+            "warehouse before rendering packets"
+        )
+    best = [row for row in found if row[2:] == found[0][2:]]
+    if len(best) > 1:
+        where = ", ".join(f"{c}.{s}" for c, s, *_ in best)
+        raise MartError(f"mart {name} is ambiguous: it exists in {where}")
+    catalog, schema = found[0][0], found[0][1]
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = ? and table_schema = ? and table_name = ?",
+            [catalog, schema, name],
+        ).fetchall()
+    }
+    missing = [c for c in MART_COLUMNS[name] if c not in columns]
+    if missing:
+        raise MartError(
+            f"mart {catalog}.{schema}.{name} lacks column(s) {', '.join(missing)} "
+            "that docs/data-contracts.md promises"
+        )
+    return f'"{catalog}"."{schema}"."{name}"'

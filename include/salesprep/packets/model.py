@@ -1,0 +1,345 @@
+"""The packet context: typed objects holding everything one 1:1 packet shows, written out as
+the packet's `.json` (keys per METRICS.md "Packet .json", plus the evidence behind them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+# The 8 activity metrics of METRICS.md, in the order a packet lists them.
+METRIC_LABELS: dict[str, str] = {
+    "calls": "Calls",
+    "emails": "Emails",
+    "meetings": "Meetings",
+    "opportunities_created": "Opportunities created",
+    "pipeline_created": "Pipeline created",
+    "closed_won_count": "Deals won",
+    "closed_won_amount": "Won amount",
+    "closed_lost_count": "Deals lost",
+}
+METRIC_NAMES: tuple[str, ...] = tuple(METRIC_LABELS)
+MONEY_METRICS = frozenset({"pipeline_created", "closed_won_amount"})
+ACTIVITY_METRICS = ("calls", "emails", "meetings")
+
+
+@dataclass(frozen=True)
+class Person:
+    """A manager or a rep, as dim_sales_pairs names them."""
+
+    id: str
+    name: str
+    email: str | None = None
+    title: str | None = None
+    role: str | None = None
+
+
+@dataclass
+class MetricLine:
+    """One activity metric for the week, straight from rpt_pair_metrics_weekly."""
+
+    name: str
+    label: str
+    is_money: bool
+    this_week: float | int | None
+    prior_week: float | int | None
+    avg_4w: float | int | None
+    team_median: float | int | None
+    trend: list[float | int | None] = field(default_factory=list)
+    moved: bool = False
+
+
+@dataclass
+class Question:
+    """A "why behind the numbers" question for a metric that moved against its 4-week average."""
+
+    metric: str
+    text: str
+
+
+@dataclass
+class Quota:
+    """Quarter-to-date quota position from fct_rep_quota_weekly, with a plain verdict."""
+
+    quarter_start: date | None
+    quarter_end: date | None
+    amount: float | int
+    won_to_date: float | int | None
+    attainment: float | None
+    elapsed: float | None
+    pacing: float | None
+    open_pipeline: float | int | None
+    coverage: float | None
+    is_below_pacing: bool | None
+    on_track: bool
+    verdict: str
+
+
+@dataclass
+class PacingWeek:
+    """Pacing of one recent week: the evidence behind an underperformance flag."""
+
+    week: str
+    pacing: float | None
+    is_below_pacing: bool | None
+
+
+@dataclass
+class StuckReason:
+    """One reason a deal is stuck, with its rule, threshold and the deal's actual value."""
+
+    code: str
+    label: str
+    rule: str
+    threshold: float | int | None
+    actual: float | int | None
+    unit: str
+
+
+@dataclass
+class Deal:
+    """One opportunity with a movement this week (fct_deal_movement_weekly)."""
+
+    opportunity_id: str
+    name: str
+    account_name: str | None
+    amount: float | int | None
+    close_date: date | None
+    stage_start: str | None
+    stage_end: str | None
+    movement: str
+    is_open_end: bool
+    days_in_stage: int | None
+    stage_threshold_days: float | int | None
+    last_activity_date: date | None
+    days_since_last_activity: int | None
+    close_date_pushes_90d: int | None
+    is_stuck: bool
+    stuck_reasons: list[str]
+    evidence: list[StuckReason]
+    loss_reason: str | None
+    cycle_days: float | int | None
+    is_large: bool = False
+    suggestion: str | None = None
+
+
+@dataclass
+class FastMover:
+    """A deal of the rep's that moved fast this week: a lesson for the growth flywheel."""
+
+    opportunity_id: str
+    name: str | None
+    amount: float | int | None
+    reason: str
+    cycle_days: float | int | None
+    cycle_p25_days: float | int | None
+    stages_advanced: int | None
+    stage_start: str | None
+    stage_end: str | None
+    prompt: str
+
+
+@dataclass
+class ThemeDeal:
+    """A recently lost deal counted in a field-feedback theme."""
+
+    opportunity_id: str
+    name: str
+    amount: float | int | None
+    week: str
+    loss_reason: str | None
+
+
+@dataclass
+class FeedbackTheme:
+    """A field-feedback theme from loss reasons, with who should hear about it."""
+
+    theme: str
+    label: str
+    count: int
+    amount: float | int
+    deals: list[ThemeDeal]
+    escalate: bool
+    escalate_to: str | None
+
+
+@dataclass
+class CoachingItem:
+    """A large stuck deal and the prompts a manager can coach with."""
+
+    opportunity_id: str
+    name: str
+    amount: float | int | None
+    stage: str | None
+    days_in_stage: int | None
+    reasons: list[str]
+    prompts: list[str]
+
+
+@dataclass(frozen=True)
+class Initiative:
+    """A key initiative outside the pipeline review (from the initiatives YAML file)."""
+
+    title: str
+    status: str
+    owner: str | None = None
+    due: str | None = None
+    note: str | None = None
+    scope: str = "all pairs"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson learned in another 1:1, to share; fed by the learnings loop."""
+
+    text: str
+    source: str | None = None
+    week: str | None = None
+    manager_id: str | None = None
+    rep_id: str | None = None
+
+
+@dataclass
+class PrepItem:
+    """One step of a preparation checklist, with the packet numbers it points at."""
+
+    title: str
+    details: list[str]
+
+
+@dataclass
+class AgendaSection:
+    """A timed block of the meeting."""
+
+    key: str
+    title: str
+    minutes: int
+    items: list[str]
+
+
+@dataclass
+class Agenda:
+    """The meeting plan: the three Cs, or a performance conversation when one is recommended."""
+
+    kind: str
+    minutes: int
+    sections: list[AgendaSection]
+    basis: str
+    reason: str | None = None
+    pacing_history: list[PacingWeek] = field(default_factory=list)
+
+
+@dataclass
+class Cadence:
+    """How often to meet: weekly by default, noted when activity volume is unusual."""
+
+    recommendation: str
+    volume: str
+    note: str
+
+
+@dataclass
+class DataQuality:
+    """What the packet could not see or had to assume."""
+
+    pipeline_created_null_amounts: int | None
+    deals_without_amount: int
+    activity_data_missing: bool
+    missing_metrics: list[str]
+    notes: list[str]
+
+
+@dataclass
+class PacketContext:
+    """Everything one manager–rep packet shows; rendered to HTML and Markdown, and to `.json`."""
+
+    week: str
+    week_start: date
+    week_end: date
+    pair_id: str
+    manager: Person
+    rep: Person
+    metrics: list[MetricLine]
+    trend_weeks: list[str]
+    questions: list[Question]
+    quota: Quota | None
+    performance_conversation_recommended: bool
+    deals: list[Deal]
+    fast_movers: list[FastMover]
+    feedback_themes: list[FeedbackTheme]
+    coaching: list[CoachingItem]
+    initiatives: list[Initiative]
+    initiatives_note: str | None
+    lessons: list[Lesson]
+    manager_prep: list[PrepItem]
+    rep_prep: list[PrepItem]
+    agenda: Agenda
+    cadence: Cadence
+    data_quality: DataQuality
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def stuck_deals(self) -> list[Deal]:
+        """Stuck deals, largest first (deals are already ordered that way)."""
+        return [deal for deal in self.deals if deal.is_stuck]
+
+    @property
+    def moved_deals(self) -> list[Deal]:
+        return [deal for deal in self.deals if deal.movement != "unchanged"]
+
+    def metric(self, name: str) -> MetricLine:
+        for line in self.metrics:
+            if line.name == name:
+                return line
+        raise KeyError(f"packet {self.pair_id} for {self.week} has no metric {name!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `.json` payload: plain JSON types, metrics keyed by name, dates as ISO strings."""
+        data = _plain(self)
+        data["metrics"] = {line["name"]: line for line in data["metrics"]}
+        return data
+
+    def to_json(self) -> str:
+        """Deterministic JSON: sorted keys, no wall-clock values, a trailing newline."""
+        return (
+            json.dumps(
+                self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
+            )
+            + "\n"
+        )
+
+
+def plain_number(value: Any) -> Any:
+    """A DuckDB number as a JSON number of the same value: Decimal and whole floats become
+    int, NaN/inf become null. Other values pass through."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return plain_number(value)

@@ -1,0 +1,554 @@
+"""A tiny warehouse with the packet marts of docs/data-contracts.md, hand-written rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from salesprep.weeks import Week
+
+WEEK = Week.parse("2026-W10")
+
+M1 = "005000000000M01AAA"
+M2 = "005000000000M02AAB"
+R1 = "005000000000R01AAC"  # steady rep with stuck deals, fast movers and lost deals
+R2 = "005000000000R02AAD"  # hostile strings everywhere, underperforming
+R3 = "005000000000R03AAE"  # same name as R1, no quota
+R4 = "005000000000R04AAF"  # another team, quiet rep
+
+HOSTILE = "<script>alert('x')</script> | ../../etc/passwd *bold* _it_ [link](x) `code` 🚀 שלום"
+HOSTILE_MULTILINE = "line one\nline | two <b>bold</b> ](javascript:alert(1))"
+
+COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "dim_sales_pairs": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("manager_name", "varchar"),
+        ("manager_email", "varchar"),
+        ("rep_id", "varchar"),
+        ("rep_name", "varchar"),
+        ("rep_email", "varchar"),
+        ("rep_title", "varchar"),
+        ("rep_role_name", "varchar"),
+    ],
+    "rpt_pair_metrics_weekly": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("metric", "varchar"),
+        ("this_week", "double"),
+        ("prior_week", "double"),
+        ("avg_4w", "double"),
+        ("team_median", "double"),
+    ],
+    "fct_rep_activity_weekly": [
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("week_start", "date"),
+        ("week_end", "date"),
+        ("calls", "bigint"),
+        ("emails", "bigint"),
+        ("meetings", "bigint"),
+        ("opportunities_created", "bigint"),
+        ("pipeline_created", "decimal(18,2)"),
+        ("closed_won_count", "bigint"),
+        ("closed_won_amount", "decimal(18,2)"),
+        ("closed_lost_count", "bigint"),
+        ("pipeline_created_null_amounts", "bigint"),
+    ],
+    "fct_rep_quota_weekly": [
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("quarter_start", "date"),
+        ("quarter_end", "date"),
+        ("quota_amount", "double"),
+        ("won_to_date", "double"),
+        ("attainment", "double"),
+        ("elapsed", "double"),
+        ("pacing", "double"),
+        ("open_pipeline", "double"),
+        ("coverage", "double"),
+        ("is_below_pacing", "boolean"),
+        ("performance_conversation_recommended", "boolean"),
+    ],
+    "fct_deal_movement_weekly": [
+        ("opportunity_id", "varchar"),
+        ("week", "varchar"),
+        ("week_start", "date"),
+        ("week_end", "date"),
+        ("rep_id", "varchar"),
+        ("opportunity_name", "varchar"),
+        ("account_id", "varchar"),
+        ("account_name", "varchar"),
+        ("industry", "varchar"),
+        ("amount", "double"),
+        ("close_date", "date"),
+        ("created_at", "timestamp"),
+        ("stage_start", "varchar"),
+        ("stage_end", "varchar"),
+        ("sort_order_start", "integer"),
+        ("sort_order_end", "integer"),
+        ("movement", "varchar"),
+        ("is_open_end", "boolean"),
+        ("days_in_stage", "integer"),
+        ("stage_threshold_days", "double"),
+        ("is_stage_aging", "boolean"),
+        ("last_activity_date", "date"),
+        ("days_since_last_activity", "integer"),
+        ("is_no_activity", "boolean"),
+        ("close_date_pushes_90d", "integer"),
+        ("is_close_date_pushed", "boolean"),
+        ("is_stuck", "boolean"),
+        ("stuck_reasons", "varchar"),
+        ("loss_reason", "varchar"),
+        ("cycle_days", "integer"),
+    ],
+    "fct_fast_movers_weekly": [
+        ("opportunity_id", "varchar"),
+        ("week", "varchar"),
+        ("rep_id", "varchar"),
+        ("reason", "varchar"),
+        ("cycle_days", "integer"),
+        ("cycle_p25_days", "double"),
+        ("stages_advanced", "integer"),
+    ],
+}
+
+PAIRS = [
+    dict(
+        pair_id="P1",
+        manager_id=M1,
+        manager_name="Dana Manager",
+        manager_email="dana@example.com",
+        rep_id=R1,
+        rep_name="Alex Rep",
+        rep_email="alex1@example.com",
+        rep_title="AE",
+        rep_role_name="Sales",
+    ),
+    dict(
+        pair_id="P2",
+        manager_id=M1,
+        manager_name="Dana Manager",
+        manager_email="dana@example.com",
+        rep_id=R2,
+        rep_name=HOSTILE,
+        rep_email="x@example.com",
+        rep_title=HOSTILE,
+        rep_role_name="Sales",
+    ),
+    dict(
+        pair_id="P3",
+        manager_id=M1,
+        manager_name="Dana Manager",
+        manager_email="dana@example.com",
+        rep_id=R3,
+        rep_name="Alex Rep",
+        rep_email="alex3@example.com",
+        rep_title="AE",
+        rep_role_name="Sales",
+    ),
+    dict(
+        pair_id="P4",
+        manager_id=M2,
+        manager_name="Ølaf Ñúñez",
+        manager_email="olaf@example.com",
+        rep_id=R4,
+        rep_name="Quiet Rep",
+        rep_email="quiet@example.com",
+        rep_title="SDR",
+        rep_role_name="Sales",
+    ),
+]
+
+# metric: (this_week, prior_week, avg_4w, team_median) per rep
+METRICS: dict[str, dict[str, tuple[float | None, ...]]] = {
+    R1: {
+        "calls": (8, 15, 20, 12),  # −60% and −12: a "why" question
+        "emails": (30, 28, 29, 30),
+        "meetings": (5, 4, 4.5, 4),
+        "opportunities_created": (2, 1, 1.25, 2),
+        "pipeline_created": (45000, 10000, 12500, 30000),  # moved
+        "closed_won_count": (1, 0, 0.25, 1),
+        "closed_won_amount": (25000, 0, 6250, 25000),  # moved
+        "closed_lost_count": (1, 0, 0.5, 1),
+    },
+    R2: {
+        "calls": (3, 4, 5, 12),
+        "emails": (10, 12, 11, 30),
+        "meetings": (1, 1, 1, 4),
+        "opportunities_created": (0, 0, 0.5, 2),
+        "pipeline_created": (0, 0, 3000, 30000),
+        "closed_won_count": (0, 0, 0, 1),
+        "closed_won_amount": (0, 0, 0, 25000),
+        "closed_lost_count": (1, 0, 0, 1),
+    },
+    R3: {
+        "calls": (12, 12, 12, 12),
+        "emails": (31, 30, 30.75, 30),
+        "meetings": (4, 4, 4, 4),
+        "opportunities_created": (2, 2, 2, 2),
+        "pipeline_created": (30000, 20000, 25000.5, 30000),
+        "closed_won_count": (1, 1, 1, 1),
+        "closed_won_amount": (25000, 20000, 22500, 25000),
+        # closed_lost_count missing on purpose: the packet must say so, not invent a 0.
+    },
+    R4: {
+        "calls": (2, 1, 1.5, 2),
+        "emails": (1, 2, 1.75, 1),
+        "meetings": (0, 1, 0.5, 0),
+        "opportunities_created": (0, 0, 0, 0),
+        "pipeline_created": (0, 0, 0, 0),
+        "closed_won_count": (0, 0, 0, 0),
+        "closed_won_amount": (0, 0, 0, 0),
+        "closed_lost_count": (0, 0, 0, 0),
+    },
+}
+
+
+def _activity_rows() -> list[dict[str, Any]]:
+    rows = []
+    for rep, series in ((R1, 10), (R2, 10), (R3, 4), (R4, 10)):
+        for i in range(series):
+            week = WEEK.shift(-i)
+            base = METRICS[rep]
+            rows.append(
+                dict(
+                    rep_id=rep,
+                    week=week.label,
+                    week_start=week.start_date,
+                    week_end=week.end_date,
+                    calls=int(base["calls"][0]) + (i % 3),
+                    emails=int(base["emails"][0]) + (i % 2),
+                    meetings=int(base["meetings"][0]),
+                    opportunities_created=int(base["opportunities_created"][0]),
+                    pipeline_created=base["pipeline_created"][0] if i == 0 else 10000 + i,
+                    closed_won_count=int(base["closed_won_count"][0]),
+                    closed_won_amount=base["closed_won_amount"][0],
+                    closed_lost_count=1 if i == 0 and rep != R4 else 0,
+                    pipeline_created_null_amounts=1 if rep == R1 and i == 0 else 0,
+                )
+            )
+    return rows
+
+
+def _quota_rows() -> list[dict[str, Any]]:
+    rows = []
+    q_start, q_end = date(2026, 1, 1), date(2026, 4, 1)
+    r2_pacing = {0: 0.4, 1: 0.8, 2: 0.6, 3: 0.5}
+    for i in range(4):
+        label = WEEK.shift(-i).label
+        rows.append(
+            dict(
+                rep_id=R1,
+                week=label,
+                quarter_start=q_start,
+                quarter_end=q_end,
+                quota_amount=200000.0,
+                won_to_date=110000.0,
+                attainment=0.55,
+                elapsed=0.5,
+                pacing=1.1,
+                open_pipeline=180000.0,
+                coverage=2.0,
+                is_below_pacing=False,
+                performance_conversation_recommended=False,
+            )
+        )
+        rows.append(
+            dict(
+                rep_id=R2,
+                week=label,
+                quarter_start=q_start,
+                quarter_end=q_end,
+                quota_amount=150000.0,
+                won_to_date=15000.0,
+                attainment=0.1,
+                elapsed=0.5,
+                pacing=r2_pacing[i],
+                open_pipeline=20000.0,
+                coverage=0.148,
+                is_below_pacing=r2_pacing[i] < 0.7,
+                performance_conversation_recommended=i == 0,
+            )
+        )
+        rows.append(
+            dict(
+                rep_id=R3,
+                week=label,
+                quarter_start=q_start,
+                quarter_end=q_end,
+                quota_amount=None,
+                won_to_date=25000.0,
+                attainment=None,
+                elapsed=0.5,
+                pacing=None,
+                open_pipeline=30000.0,
+                coverage=None,
+                is_below_pacing=None,
+                performance_conversation_recommended=False,
+            )
+        )
+    return rows
+
+
+def _deal(opp: str, rep: str, name: str, amount: float | None, movement: str, **kw: Any) -> dict:
+    row = {c: None for c, _ in COLUMNS["fct_deal_movement_weekly"]}
+    row.update(
+        opportunity_id=opp,
+        week=kw.pop("week", WEEK.label),
+        rep_id=rep,
+        opportunity_name=name,
+        account_name=kw.pop("account_name", "Acme"),
+        amount=amount,
+        movement=movement,
+        is_open_end=movement not in ("won", "lost"),
+        is_stuck=False,
+        stuck_reasons="",
+        is_no_activity=False,
+        close_date_pushes_90d=0,
+    )
+    wk = Week.parse(row["week"])
+    row.update(week_start=wk.start_date, week_end=wk.end_date)
+    row.update(kw)
+    return row
+
+
+DEALS = [
+    _deal(
+        "006000000000D01AAA",
+        R1,
+        "Globex expansion",
+        120000.0,
+        "unchanged",
+        stage_start="Negotiation",
+        stage_end="Negotiation",
+        days_in_stage=45,
+        stage_threshold_days=21.0,
+        is_stage_aging=True,
+        last_activity_date=date(2026, 3, 5),
+        days_since_last_activity=4,
+        close_date_pushes_90d=3,
+        is_close_date_pushed=True,
+        is_stuck=True,
+        stuck_reasons="stage_aging,close_date_pushed",
+        close_date=date(2026, 3, 31),
+    ),
+    _deal(
+        "006000000000D02AAA",
+        R1,
+        "Initech | pilot",
+        80000.0,
+        "unchanged",
+        stage_start="Proposal",
+        stage_end="Proposal",
+        days_in_stage=10,
+        stage_threshold_days=30.0,
+        last_activity_date=date(2026, 2, 17),
+        days_since_last_activity=20,
+        is_no_activity=True,
+        is_stuck=True,
+        stuck_reasons="no_activity",
+        close_date=date(2026, 3, 27),
+    ),
+    _deal(
+        "006000000000D03AAA",
+        R1,
+        "Small deal",
+        5000.0,
+        "unchanged",
+        stage_start="Qualification",
+        stage_end="Qualification",
+        days_in_stage=40,
+        stage_threshold_days=30.0,
+        is_stage_aging=True,
+        is_stuck=True,
+        stuck_reasons="stage_aging",
+        close_date=date(2026, 4, 30),
+    ),
+    _deal(
+        "006000000000D04AAA",
+        R1,
+        "Won deal",
+        25000.0,
+        "won",
+        stage_start="Negotiation",
+        stage_end="Closed Won",
+        cycle_days=20,
+        close_date=date(2026, 3, 4),
+    ),
+    _deal(
+        "006000000000D05AAA",
+        R1,
+        "Lost one",
+        15000.0,
+        "lost",
+        stage_start="Proposal",
+        stage_end="Closed Lost",
+        loss_reason="Price too high",
+        close_date=date(2026, 3, 3),
+    ),
+    _deal(
+        "006000000000D06AAA",
+        R1,
+        "New opp",
+        45000.0,
+        "new",
+        stage_start=None,
+        stage_end="Prospecting",
+        days_in_stage=3,
+        close_date=date(2026, 6, 30),
+    ),
+    _deal(
+        "006000000000D07AAA",
+        R1,
+        "Jumped",
+        30000.0,
+        "advanced",
+        stage_start="Qualification",
+        stage_end="Negotiation",
+        sort_order_start=2,
+        sort_order_end=4,
+        days_in_stage=2,
+        close_date=date(2026, 5, 15),
+    ),
+    _deal(
+        "006000000000D08AAA",
+        R1,
+        "No amount yet",
+        None,
+        "unchanged",
+        stage_start="Prospecting",
+        stage_end="Prospecting",
+        days_in_stage=5,
+    ),
+    # R1's losses in earlier weeks feed the field-feedback themes.
+    _deal(
+        "006000000000L01AAA",
+        R1,
+        "Hooli",
+        40000.0,
+        "lost",
+        week=WEEK.shift(-1).label,
+        loss_reason="Concerned about the implementation timeline",
+    ),
+    _deal(
+        "006000000000L02AAA",
+        R1,
+        "Vandelay",
+        20000.0,
+        "lost",
+        week=WEEK.shift(-2).label,
+        loss_reason="Implementation took too long; went with a competitor",
+    ),
+    _deal(
+        "006000000000L03AAA",
+        R1,
+        "Too old to count",
+        99000.0,
+        "lost",
+        week=WEEK.shift(-6).label,
+        loss_reason="Price",
+    ),
+    # R2: hostile CRM text.
+    _deal(
+        "006000000000H01AAA",
+        R2,
+        HOSTILE,
+        60000.0,
+        "unchanged",
+        account_name=HOSTILE_MULTILINE,
+        stage_start="Proposal",
+        stage_end=HOSTILE,
+        days_in_stage=50,
+        stage_threshold_days=30.0,
+        is_stage_aging=True,
+        is_stuck=True,
+        stuck_reasons="stage_aging",
+    ),
+    _deal(
+        "006000000000H02AAA",
+        R2,
+        "Lost | deal",
+        10000.0,
+        "lost",
+        loss_reason=HOSTILE_MULTILINE,
+    ),
+]
+
+FAST_MOVERS = [
+    dict(
+        opportunity_id="006000000000D04AAA",
+        week=WEEK.label,
+        rep_id=R1,
+        reason="fast_cycle",
+        cycle_days=20,
+        cycle_p25_days=35.0,
+        stages_advanced=None,
+    ),
+    dict(
+        opportunity_id="006000000000D07AAA",
+        week=WEEK.label,
+        rep_id=R1,
+        reason="stage_jump",
+        cycle_days=None,
+        cycle_p25_days=None,
+        stages_advanced=2,
+    ),
+]
+
+
+def _metric_rows() -> list[dict[str, Any]]:
+    rows = []
+    for pair in PAIRS:
+        for metric, values in METRICS[pair["rep_id"]].items():
+            rows.append(
+                dict(
+                    pair_id=pair["pair_id"],
+                    manager_id=pair["manager_id"],
+                    rep_id=pair["rep_id"],
+                    week=WEEK.label,
+                    metric=metric,
+                    this_week=values[0],
+                    prior_week=values[1],
+                    avg_4w=values[2],
+                    team_median=values[3],
+                )
+            )
+    return rows
+
+
+def table_rows() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "dim_sales_pairs": PAIRS,
+        "rpt_pair_metrics_weekly": _metric_rows(),
+        "fct_rep_activity_weekly": _activity_rows(),
+        "fct_rep_quota_weekly": _quota_rows(),
+        "fct_deal_movement_weekly": DEALS,
+        "fct_fast_movers_weekly": FAST_MOVERS,
+    }
+
+
+def write_warehouse(path: Path) -> Path:
+    """Create the packet marts in a DuckDB file at `path` and fill them."""
+    con = duckdb.connect(str(path))
+    try:
+        for table, rows in table_rows().items():
+            columns = COLUMNS[table]
+            con.execute(
+                f"create table {table} ("
+                + ", ".join(f"{name} {type_}" for name, type_ in columns)
+                + ")"
+            )
+            placeholders = ", ".join("?" for _ in columns)
+            con.executemany(
+                f"insert into {table} values ({placeholders})",
+                [[row.get(name) for name, _ in columns] for row in rows],
+            )
+    finally:
+        con.close()
+    return path

@@ -1,0 +1,1 @@
+"""Tests of extraction into the raw landing zone, over HTTP against the emulator."""

@@ -57,6 +57,7 @@ class ObjectPlan:
     # Catalog field name -> the org's field name to select for it.
     selected: dict[str, str] = field(default_factory=dict)
     missing_fields: list[str] = field(default_factory=list)
+    describe_calls: int = 0
 
     @property
     def name(self) -> str:
@@ -108,12 +109,12 @@ def extract_org(
     staging.mkdir()
     try:
         with _CallCounter(sf.session) as counter:
-            plans = plan_extraction(sf, settings=settings)
+            plans = plan_extraction(sf, settings=settings, counter=counter)
             _check_required(plans)
             for plan in plans:
                 before = counter.calls
                 object_report = extract_object(sf, plan, staging, page_size=batch_size)
-                object_report.api_calls = counter.calls - before
+                object_report.api_calls = plan.describe_calls + counter.calls - before
                 report.objects[plan.name] = object_report
                 _log_object(object_report)
             report.api_calls = counter.calls
@@ -135,7 +136,9 @@ def extract_org(
     return report
 
 
-def plan_extraction(sf: Salesforce, *, settings: Settings) -> list[ObjectPlan]:
+def plan_extraction(
+    sf: Salesforce, *, settings: Settings, counter: _CallCounter | None = None
+) -> list[ObjectPlan]:
     """Describe the org and plan every catalog object (one global + one describe per object)."""
     org_objects = _describe_org(sf)
     plans = []
@@ -146,8 +149,11 @@ def plan_extraction(sf: Salesforce, *, settings: Settings) -> list[ObjectPlan]:
                 ObjectPlan(sobject, present=False, missing_fields=list(sobject.field_names))
             )
             continue
+        before = counter.calls if counter else 0
         org_fields = _describe_fields(sf, entry.get("name", sobject.name))
-        plans.append(_plan_object(sobject, org_fields, settings))
+        plan = _plan_object(sobject, org_fields, settings)
+        plan.describe_calls = counter.calls - before if counter else 1
+        plans.append(plan)
     return plans
 
 
@@ -270,7 +276,7 @@ def extract_object(sf: Salesforce, plan: ObjectPlan, root: Path, *, page_size: i
                     f"query of {sobject.name} failed after {report.rows:,} rows: {exc}"
                 ) from exc
     report.bytes = path.stat().st_size
-    report.seconds = time.monotonic() - started
+    report.seconds = round(time.monotonic() - started, 3)
     return report
 
 

@@ -124,7 +124,7 @@ def why_question(line: MetricLine) -> Question:
     fmt = format_money if line.is_money else format_number
     head = (
         f"{line.label}: {fmt(line.this_week)} this week against a 4-week average of "
-        f"{fmt(line.avg_4w)} ({format_delta(line.this_week, line.avg_4w, money=line.is_money)})."
+        f"{fmt(line.avg_4w)}, {format_delta(line.this_week, line.avg_4w, money=line.is_money)}."
     )
     if line.name in ACTIVITY_METRICS:
         ask = (
@@ -447,9 +447,9 @@ def standard_agenda(
         minutes=minutes,
         basis=basis,
         sections=[
-            AgendaSection("context", "1. Context", context, context_items),
-            AgendaSection("communication", "2. Communication", communication, communication_items),
-            AgendaSection("coaching", "3. Coaching", coaching, coaching_items_),
+            AgendaSection("context", "Context", context, context_items),
+            AgendaSection("communication", "Communication", communication, communication_items),
+            AgendaSection("coaching", "Coaching", coaching, coaching_items_),
             AgendaSection(
                 "next_steps",
                 "Next steps",
@@ -494,16 +494,16 @@ def performance_agenda(
         reason=reason,
         pacing_history=history,
         sections=[
-            AgendaSection("facts", "1. Facts: results against quota", facts_min, facts),
+            AgendaSection("facts", "Facts: results against quota", facts_min, facts),
             AgendaSection(
                 "rep_view",
-                "2. The rep's view: causes and obstacles",
+                "The rep's view: causes and obstacles",
                 view_min,
                 ["Listen first: what does the rep see behind the numbers?"],
             ),
             AgendaSection(
                 "plan",
-                "3. Plan and support",
+                "Plan and support",
                 plan_min,
                 [
                     "Agree specific, measurable commitments for the next 2 to 4 weeks "
@@ -513,7 +513,7 @@ def performance_agenda(
             ),
             AgendaSection(
                 "follow_up",
-                "4. Follow-up",
+                "Follow-up",
                 5,
                 ["Set the review date and write down what was agreed."],
             ),

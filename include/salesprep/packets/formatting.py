@@ -23,14 +23,15 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
-def format_number(value: float | int | Decimal | None, decimals: int = 1) -> str:
-    """A count or average: `1,204`, `2.8`; whole numbers lose their decimals."""
+def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str:
+    """A count or average: `1,204`, `2.75`, `4.5`; no trailing zeros, whole numbers stay whole."""
     if _is_missing(value):
         return MISSING
     number = float(value)
     if number.is_integer():
         return f"{int(number):,}".replace("-", _MINUS)
-    return f"{number:,.{decimals}f}".replace("-", _MINUS)
+    text = f"{number:,.{decimals}f}".rstrip("0").rstrip(".")
+    return text.replace("-", _MINUS)
 
 
 def format_money(value: float | int | Decimal | None) -> str:
@@ -95,6 +96,36 @@ def format_days(value: float | int | None) -> str:
     return f"{number} day" if number == "1" else f"{number} days"
 
 
+def delta_class(
+    current: float | int | Decimal | None,
+    reference: float | int | Decimal | None,
+    higher_is_better: bool = True,
+) -> str:
+    """The CSS class of a delta: `up` when it went the good way, `down` the bad way, else ``."""
+    if _is_missing(current) or _is_missing(reference) or float(current) == float(reference):
+        return ""
+    better = (float(current) > float(reference)) == higher_is_better
+    return "up" if better else "down"
+
+
+MOVEMENT_LABELS = {
+    "won": "Won",
+    "lost": "Lost",
+    "new": "New",
+    "reopened": "Reopened",
+    "advanced": "Advanced",
+    "regressed": "Moved back",
+    "unchanged": "No stage change",
+}
+
+
+def format_movement(value: str | None) -> str:
+    """A deal movement code as words: `regressed` → `Moved back`."""
+    if not value:
+        return MISSING
+    return MOVEMENT_LABELS.get(value, value.replace("_", " ").capitalize())
+
+
 def escape_markdown(text: object) -> str:
     """CRM text made inert in Markdown: syntax characters backslash-escaped, line breaks folded
     to spaces (a newline would end a table row), control characters dropped. Emoji and
@@ -133,6 +164,8 @@ FILTERS = {
     "date": format_date,
     "delta": format_delta,
     "days": format_days,
+    "delta_class": delta_class,
+    "movement": format_movement,
     "md": escape_markdown,
     "sparkline": sparkline,
 }

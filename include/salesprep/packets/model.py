@@ -7,7 +7,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -79,6 +79,11 @@ class Quota:
     is_below_pacing: bool | None
     on_track: bool
     verdict: str
+
+    @property
+    def quarter_last_day(self) -> date | None:
+        """The quarter's last day (quarter_end is exclusive, as in int_weeks)."""
+        return self.quarter_end - timedelta(days=1) if self.quarter_end else None
 
 
 @dataclass
@@ -283,6 +288,11 @@ class PacketContext:
     cadence: Cadence
     data_quality: DataQuality
     schema_version: str = SCHEMA_VERSION
+
+    @property
+    def week_last_day(self) -> date:
+        """The Sunday of the week (week_end is the exclusive Monday after it)."""
+        return self.week_end - timedelta(days=1)
 
     @property
     def stuck_deals(self) -> list[Deal]:

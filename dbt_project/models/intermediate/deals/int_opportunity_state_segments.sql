@@ -1,0 +1,238 @@
+with
+
+opportunities as (
+
+    select
+        opportunity_id,
+        stage_name,
+        amount,
+        close_date,
+        is_closed,
+        is_won,
+        created_at
+    from {{ ref('stg_salesforce__opportunities') }}
+
+),
+
+history as (
+
+    select
+        opportunity_id,
+        stage_name,
+        amount,
+        close_date,
+        created_at,
+        next_created_at,
+        stage_run_entered_at
+    from {{ ref('int_opportunity_history_sequenced') }}
+
+),
+
+stages as (
+
+    select
+        stage_name,
+        stage_label,
+        sort_order,
+        stage_position,
+        is_closed,
+        is_won
+    from {{ ref('int_opportunity_stages') }}
+
+),
+
+weeks as (
+
+    select
+        week_start_at,
+        week_end_at
+    from {{ ref('int_weeks') }}
+
+),
+
+-- Week boundaries are consecutive Mondays: boundary k is week_start of the k-th week (0-based),
+-- and boundary N (the number of weeks) is week_end of the last one.
+week_bounds as (
+
+    select
+        min(week_start_at) as first_boundary_at,
+        cast(count(*) as integer) as week_count
+    from weeks
+
+),
+
+-- A stage value is looked up by ApiName first, then by label (some exports hold the label).
+stage_lookup as (
+
+    select
+        stage_key,
+        sort_order,
+        stage_position,
+        is_closed,
+        is_won
+    from (
+        select
+            candidates.*,
+            row_number() over (
+                partition by candidates.stage_key
+                order by candidates.match_priority, candidates.stage_position
+            ) as match_rank
+        from (
+            select
+                stage_name as stage_key,
+                1 as match_priority,
+                sort_order,
+                stage_position,
+                is_closed,
+                is_won
+            from stages
+            union all
+            select
+                stage_label as stage_key,
+                2 as match_priority,
+                sort_order,
+                stage_position,
+                is_closed,
+                is_won
+            from stages
+            where stage_label is not null
+        ) as candidates
+    ) as ranked
+    where match_rank = 1
+
+),
+
+first_history as (
+
+    select
+        opportunity_id,
+        min(created_at) as first_history_at
+    from history
+    group by opportunity_id
+
+),
+
+-- Before the first history row (or without any), the current record is the state (METRICS.md).
+record_segments as (
+
+    select
+        opportunities.opportunity_id,
+        opportunities.created_at as valid_from,
+        first_history.first_history_at as valid_to,
+        opportunities.stage_name,
+        opportunities.amount,
+        opportunities.close_date,
+        opportunities.is_closed as record_is_closed,
+        opportunities.is_won as record_is_won,
+        opportunities.created_at as stage_entered_at,
+        'opportunity' as state_source
+    from opportunities
+    left join first_history
+        on opportunities.opportunity_id = first_history.opportunity_id
+    where
+        opportunities.created_at is not null
+        and (
+            first_history.first_history_at is null
+            or opportunities.created_at < first_history.first_history_at
+        )
+
+),
+
+-- A history row holds from its CreatedDate (exclusive) to the next row's (inclusive); rows
+-- sharing a CreatedDate leave empty segments, dropped here.
+history_segments as (
+
+    select
+        history.opportunity_id,
+        history.created_at as valid_from,
+        history.next_created_at as valid_to,
+        history.stage_name,
+        history.amount,
+        history.close_date,
+        false as record_is_closed,
+        false as record_is_won,
+        history.stage_run_entered_at as stage_entered_at,
+        'opportunity_history' as state_source
+    from history
+    where history.next_created_at is null or history.created_at < history.next_created_at
+
+),
+
+segments as (
+
+    select * from record_segments
+    union all
+    select * from history_segments
+
+),
+
+with_stage as (
+
+    select
+        segments.opportunity_id,
+        segments.valid_from,
+        segments.valid_to,
+        segments.stage_name,
+        stage_lookup.sort_order,
+        stage_lookup.stage_position,
+        segments.amount,
+        segments.close_date,
+        coalesce(stage_lookup.is_closed, segments.record_is_closed) as is_closed,
+        coalesce(stage_lookup.is_won, segments.record_is_won) as is_won,
+        segments.stage_entered_at,
+        segments.state_source
+    from segments
+    left join stage_lookup
+        on segments.stage_name = stage_lookup.stage_key
+
+),
+
+-- The week boundaries a segment covers: the instants t with valid_from < t <= valid_to.
+with_boundaries as (
+
+    select
+        with_stage.*,
+        case
+            when with_stage.valid_from < week_bounds.first_boundary_at then 0
+            else cast(floor(
+                ({{ deals_epoch('with_stage.valid_from') }}
+                - {{ deals_epoch('week_bounds.first_boundary_at') }}) / 604800
+            ) as integer) + 1
+        end as boundary_first,
+        case
+            when with_stage.valid_to is null then week_bounds.week_count
+            else least(
+                week_bounds.week_count,
+                cast(floor(
+                    ({{ deals_epoch('with_stage.valid_to') }}
+                    - {{ deals_epoch('week_bounds.first_boundary_at') }}) / 604800
+                ) as integer)
+            )
+        end as boundary_last
+    from with_stage
+    cross join week_bounds
+
+),
+
+final as (
+
+    select
+        opportunity_id,
+        valid_from,
+        valid_to,
+        stage_name,
+        sort_order,
+        stage_position,
+        amount,
+        close_date,
+        is_closed,
+        is_won,
+        stage_entered_at,
+        state_source,
+        boundary_first,
+        boundary_last
+    from with_boundaries
+
+)
+
+select * from final

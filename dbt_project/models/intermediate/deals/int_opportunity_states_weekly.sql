@@ -1,0 +1,224 @@
+{%- set state_columns = [
+    'stage_name', 'sort_order', 'stage_position', 'amount', 'close_date',
+    'is_closed', 'is_won', 'stage_entered_at'
+] -%}
+
+with
+
+segments as (
+
+    select
+        opportunity_id,
+        stage_name,
+        sort_order,
+        stage_position,
+        amount,
+        close_date,
+        is_closed,
+        is_won,
+        stage_entered_at,
+        valid_to,
+        boundary_first,
+        boundary_last
+    from {{ ref('int_opportunity_state_segments') }}
+
+),
+
+weeks as (
+
+    select
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        week_start_at,
+        week_end_at
+    from {{ ref('int_weeks') }}
+
+),
+
+opportunities as (
+
+    select
+        opportunity_id,
+        owner_id,
+        created_at
+    from {{ ref('stg_salesforce__opportunities') }}
+
+),
+
+indexed_weeks as (
+
+    select
+        *,
+        cast(row_number() over (order by week_start) - 1 as integer) as week_index
+    from weeks
+
+),
+
+week_bounds as (
+
+    select cast(count(*) as integer) as week_count from weeks
+
+),
+
+-- Which week boundaries need a state. An open segment: every boundary it covers. A closed
+-- segment: only its first boundary (the week it closed in) and its last one (the week a
+-- reopen started in); in between the deal is closed at both ends of a week and has no movement.
+-- This keeps the grain at "weeks the deal is live", not opportunities x all weeks.
+open_points as (
+
+    select
+        opportunity_id,
+        {% for column in state_columns %}{{ column }},
+        {% endfor -%}
+        {{ deals_int_series('boundary_first', 'boundary_last') }} as boundary_index
+    from segments
+    where not is_closed and boundary_first <= boundary_last
+
+),
+
+closed_first_points as (
+
+    select
+        opportunity_id,
+        {% for column in state_columns %}{{ column }},
+        {% endfor -%}
+        boundary_first as boundary_index
+    from segments
+    where is_closed and boundary_first <= boundary_last
+
+),
+
+closed_last_points as (
+
+    select
+        opportunity_id,
+        {% for column in state_columns %}{{ column }},
+        {% endfor -%}
+        boundary_last as boundary_index
+    from segments
+    where is_closed and valid_to is not null and boundary_first < boundary_last
+
+),
+
+points as (
+
+    select * from open_points
+    union all
+    select * from closed_first_points
+    union all
+    select * from closed_last_points
+
+),
+
+first_points as (
+
+    select
+        opportunity_id,
+        min(boundary_first) as first_boundary
+    from segments
+    group by opportunity_id
+
+),
+
+start_states as (
+
+    select
+        points.*,
+        points.boundary_index as week_index
+    from points
+    cross join week_bounds
+    where points.boundary_index < week_bounds.week_count
+
+),
+
+end_states as (
+
+    select
+        points.*,
+        points.boundary_index - 1 as week_index
+    from points
+    where points.boundary_index >= 1
+
+),
+
+paired as (
+
+    select
+        end_states.opportunity_id,
+        end_states.week_index,
+        start_states.opportunity_id is not null as has_start_point,
+        {% for column in state_columns -%}
+        start_states.{{ column }} as {{ column }}_start,
+        end_states.{{ column }} as {{ column }}_end,
+        {% endfor -%}
+        first_points.first_boundary
+    from end_states
+    left join start_states
+        on
+            end_states.opportunity_id = start_states.opportunity_id
+            and end_states.week_index = start_states.week_index
+    inner join first_points
+        on end_states.opportunity_id = first_points.opportunity_id
+
+),
+
+-- Kept: open at week_start, open at week_end, or not yet existing at week_start (created in
+-- the week). A missing start point after the first boundary means "closed since an earlier
+-- week": closed at both ends, so dropped.
+live as (
+
+    select
+        *,
+        has_start_point as exists_at_start
+    from paired
+    where
+        (has_start_point and (not is_closed_start or not is_closed_end))
+        or (not has_start_point and week_index < first_boundary)
+
+),
+
+final as (
+
+    select
+        live.opportunity_id || '-' || indexed_weeks.week as opportunity_week_key,
+        live.opportunity_id,
+        opportunities.owner_id,
+        indexed_weeks.week,
+        indexed_weeks.week_start,
+        indexed_weeks.week_end,
+        indexed_weeks.quarter_start,
+        indexed_weeks.quarter_end,
+        indexed_weeks.week_start_at,
+        indexed_weeks.week_end_at,
+        opportunities.created_at as opportunity_created_at,
+        live.exists_at_start,
+        live.stage_name_start as stage_start,
+        live.sort_order_start,
+        live.stage_position_start,
+        live.amount_start,
+        live.close_date_start,
+        live.is_closed_start,
+        live.is_won_start,
+        coalesce(live.exists_at_start and not live.is_closed_start, false) as is_open_start,
+        live.stage_entered_at_start,
+        live.stage_name_end as stage_end,
+        live.sort_order_end,
+        live.stage_position_end,
+        live.amount_end,
+        live.close_date_end,
+        live.is_closed_end,
+        live.is_won_end,
+        not live.is_closed_end as is_open_end,
+        live.stage_entered_at_end
+    from live
+    inner join indexed_weeks
+        on live.week_index = indexed_weeks.week_index
+    inner join opportunities
+        on live.opportunity_id = opportunities.opportunity_id
+
+)
+
+select * from final

@@ -1,0 +1,89 @@
+with
+
+segments as (
+
+    select
+        opportunity_id,
+        close_date,
+        is_won,
+        boundary_first,
+        boundary_last
+    from {{ ref('int_opportunity_state_segments') }}
+    where is_won
+
+),
+
+opportunities as (
+
+    select
+        opportunity_id,
+        created_at
+    from {{ ref('stg_salesforce__opportunities') }}
+
+),
+
+weeks as (
+
+    select
+        week,
+        week_start,
+        week_end
+    from {{ ref('int_weeks') }}
+
+),
+
+indexed_weeks as (
+
+    select
+        *,
+        cast(row_number() over (order by week_start) as integer) as end_boundary
+    from weeks
+
+),
+
+-- The population: every deal (any owner) that is won as of week_end with its as-of CloseDate
+-- in the lookback window before week_end; the won state must cover the week_end boundary.
+won_as_of_week_end as (
+
+    select
+        indexed_weeks.week,
+        segments.opportunity_id,
+        {{ days_between('cast(opportunities.created_at as date)', 'segments.close_date') }}
+            as cycle_days
+    from segments
+    inner join opportunities
+        on segments.opportunity_id = opportunities.opportunity_id
+    inner join indexed_weeks
+        on
+            segments.close_date
+            >= {{ add_days('indexed_weeks.week_end', -1 * deals_rule('fast_mover_lookback_days')) }}
+            and segments.close_date < indexed_weeks.week_end
+            and indexed_weeks.end_boundary between segments.boundary_first and segments.boundary_last
+
+),
+
+cycle_stats as (
+
+    select
+        week,
+        count(*) as won_deals,
+        {{ percentile_cont('cycle_days', deals_rule('fast_mover_cycle_percentile')) }}
+            as cycle_percentile_days
+    from won_as_of_week_end
+    group by week
+
+),
+
+final as (
+
+    select
+        weeks.week,
+        cast(coalesce(cycle_stats.won_deals, 0) as integer) as won_deals_in_lookback,
+        cast(cycle_stats.cycle_percentile_days as double precision) as cycle_p25_days
+    from weeks
+    left join cycle_stats
+        on weeks.week = cycle_stats.week
+
+)
+
+select * from final

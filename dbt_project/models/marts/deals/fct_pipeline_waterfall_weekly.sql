@@ -1,0 +1,129 @@
+with
+
+states as (
+
+    select
+        opportunity_id,
+        owner_id,
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        exists_at_start,
+        is_open_start,
+        amount_start,
+        close_date_start,
+        is_open_end,
+        is_won_end,
+        amount_end,
+        close_date_end
+    from {{ ref('int_opportunity_states_weekly') }}
+
+),
+
+-- See the `pipeline_waterfall` doc block: membership of the quarter's open pipeline at
+-- week_start and at week_end, both against the quarter of the week.
+membership as (
+
+    select
+        *,
+        coalesce(
+            is_open_start
+            and close_date_start >= quarter_start
+            and close_date_start < quarter_end,
+            false
+        ) as in_start,
+        coalesce(
+            is_open_end
+            and close_date_end >= quarter_start
+            and close_date_end < quarter_end,
+            false
+        ) as in_end,
+        coalesce(amount_start, 0) as start_amount,
+        coalesce(amount_end, 0) as end_amount
+    from states
+
+),
+
+flows as (
+
+    select
+        owner_id,
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        case when in_start then start_amount else 0 end as starting_pipeline,
+        case when not in_start and in_end and not exists_at_start then end_amount else 0 end
+            as new_amount,
+        case when not in_start and in_end and exists_at_start then end_amount else 0 end
+            as pulled_in_amount,
+        case
+            when in_start and in_end and end_amount > start_amount then end_amount - start_amount
+            else 0
+        end as increased_amount,
+        case when in_start and not is_open_end and is_won_end then start_amount else 0 end
+            as won_amount,
+        case when in_start and not is_open_end and not is_won_end then start_amount else 0 end
+            as lost_amount,
+        case
+            when in_start and in_end and end_amount < start_amount then start_amount - end_amount
+            else 0
+        end as decreased_amount,
+        case when in_start and is_open_end and not in_end then start_amount else 0 end
+            as pushed_out_amount,
+        case when in_end then end_amount else 0 end as ending_pipeline
+    from membership
+    where in_start or in_end
+
+),
+
+rep_weeks as (
+
+    select
+        owner_id as rep_id,
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        sum(starting_pipeline) as starting_pipeline,
+        sum(new_amount) as new_amount,
+        sum(pulled_in_amount) as pulled_in_amount,
+        sum(increased_amount) as increased_amount,
+        sum(won_amount) as won_amount,
+        sum(lost_amount) as lost_amount,
+        sum(decreased_amount) as decreased_amount,
+        sum(pushed_out_amount) as pushed_out_amount,
+        sum(ending_pipeline) as ending_pipeline
+    from flows
+    group by owner_id, week, week_start, week_end, quarter_start, quarter_end
+
+),
+
+final as (
+
+    select
+        rep_id || '-' || week as rep_week_key,
+        rep_id,
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        cast(starting_pipeline as double precision) as starting_pipeline,
+        cast(new_amount as double precision) as new_amount,
+        cast(pulled_in_amount as double precision) as pulled_in_amount,
+        cast(increased_amount as double precision) as increased_amount,
+        cast(won_amount as double precision) as won_amount,
+        cast(lost_amount as double precision) as lost_amount,
+        cast(decreased_amount as double precision) as decreased_amount,
+        cast(pushed_out_amount as double precision) as pushed_out_amount,
+        cast(ending_pipeline as double precision) as ending_pipeline
+    from rep_weeks
+
+)
+
+select * from final

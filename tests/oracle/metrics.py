@@ -22,63 +22,66 @@ Who gets a packet
      `UserRole.Name` / `Profile.Name` exactly; a non-empty include list excludes the rest.
 
 Activity metrics
- I5. The activity metrics read the *current* Opportunity record (`IsWon`, `IsClosed`,
+ I5. "Owned" is the current `OwnerId` in every week (the export has no ownership history);
+     `deals` and `fast_movers` hold the opportunities owned by paired reps only.
+ I6. The activity metrics read the *current* Opportunity record (`IsWon`, `IsClosed`,
      `CloseDate`, `Amount`, `OwnerId`), as the definitions name those fields; only deal
      movement, stuck deals, fast movers and open pipeline use the as-of-week_end state.
- I6. A Task's type is `TaskSubtype` when non-empty, else `Type`; values compare exactly
+ I7. A Task's type is `TaskSubtype` when non-empty, else `Type`; values compare exactly
      ('Call', 'Email'). A Task without `ActivityDate` counts in no week.
- I7. `avg_4w` = (sum of the 4 previous weeks) / 4; weeks without activity count as 0, also
+ I8. `avg_4w` = (sum of the 4 previous weeks) / 4; weeks without activity count as 0, also
      before the rep or the org had any data. `team_median` is the median (mean of the middle
      two for an even count) over the paired reps of the rep's manager, the rep included.
- I8. `pipeline_created` and `closed_won_amount` are floats; counts are ints.
+ I9. `pipeline_created` and `closed_won_amount` are floats; counts are ints.
 
 Opportunity state and stages
- I9. History rows are ordered by (`CreatedDate`, `Id`). History rows without `StageName`, and
+ I10. History rows are ordered by (`CreatedDate`, `Id`). History rows without `StageName`, and
      rows of opportunities not in `Opportunity.csv` (deleted or unknown), are ignored.
- I10. A stage is looked up by `OpportunityStage.ApiName`, then `MasterLabel`. Without any
+ I11. A stage is looked up by `OpportunityStage.ApiName`, then `MasterLabel`. Without any
      OpportunityStage rows the standard list is used (Prospecting … Negotiation/Review, Closed
      Won, Closed Lost) with config `extra_stages` inserted as open stages after
      Negotiation/Review, in the given order. A stage name found in the data but in neither list
      sorts after all known stages (alphabetically) and is closed/won if any current
-     Opportunity record in that stage says so. The current record, too, takes IsClosed/IsWon
-     from its stage when the stage is known.
- I11. `advanced`/`regressed` compare `SortOrder`; "stages advanced" (fast movers) is the
+     Opportunity record in that stage says so. An as-of state taken from the current record,
+     too, takes IsClosed/IsWon from its stage (the activity metrics of I6 read the record's
+     own `IsWon`/`IsClosed`, and the stage only where those are empty).
+ I12. `advanced`/`regressed` compare `SortOrder`; "stages advanced" (fast movers) is the
      difference in position in the stage list ordered by (`SortOrder`, name).
- I12. A deal closed at both week_start and week_end gets no movement, even if it flipped
+ I13. A deal closed at both week_start and week_end gets no movement, even if it flipped
      between won and lost.
 
 Stuck deals
- I13. `days_in_stage` is computed for every deal with a movement (also closed ones); only deals
+ I14. `days_in_stage` is computed for every deal with a movement (also closed ones); only deals
      open at week_end can be stuck.
- I14. Stage runs for the threshold are built from OpportunityHistory rows before week_end of all
+ I15. Stage runs for the threshold are built from OpportunityHistory rows before week_end of all
      opportunities in the org (any owner); a run of stage S "left" S when the next run starts,
      and counts when that start is in the lookback window. Days spent = whole days (I3).
- I15. Deal age = whole days from `CreatedDate` to week_end; "more than 14 days old" is age > 14.
+ I16. Deal age = whole days from `CreatedDate` to week_end; "more than 14 days old" is age > 14.
      Activity on the deal is from any owner: closed Tasks by `ActivityDate`, Events by
      `StartDateTime` (or `ActivityDate` when that is empty). "No Task and no Event data at all"
      means zero non-deleted rows in Task and Event together; then `no_activity` is None.
- I16. Close-date pushes: from OpportunityHistory, a row whose `CloseDate` is later than the
+ I17. Close-date pushes: from OpportunityHistory, a row whose `CloseDate` is later than the
      previous non-null `CloseDate` of that opportunity (any time before), with the row's
      `CreatedDate` in the window; from OpportunityFieldHistory, a `Field = 'CloseDate'` row with
      `NewValue` later than `OldValue`. The count is the larger of the two sources, so a change
      seen in both is counted once and an org with either source is served.
 
 Fast movers
- I17. The won-cycle population is every opportunity of the org (any owner) that is won as of
+ I18. The won-cycle population is every opportunity of the org (any owner) that is won as of
      week_end with the as-of `CloseDate` in `[week_end_date - 365, week_end_date)`; cycle =
      `CloseDate - local date of CreatedDate` in days; the 25th percentile interpolates linearly
      (like `quantile_cont`). Deals "won during the week" are those with movement `won`.
- I18. Stage jumps count only for movement `advanced` (open at both instants).
+ I19. Stage jumps count only for movement `advanced` (open at both instants).
 
 Quota
- I19. Quarters are fiscal quarters from `fiscal_year_start_month` (default January). Quota rows
+ I20. Quarters are fiscal quarters from `fiscal_year_start_month` (default January). Quota rows
      must have `StartDate` equal to the quarter start; a sum of 0 (or no rows) means no quota
      (None), since the packet never shows 0%. The quota CSV fallback is not implemented.
- I20. `won_to_date` uses the current records (I5), `CloseDate` in `[quarter_start,
+ I21. `won_to_date` uses the current records (I6), `CloseDate` in `[quarter_start,
      min(week_end, quarter_end))`. `open_pipeline` sums the as-of-week_end `Amount` (null = 0) of
      the rep's deals open at week_end with as-of `CloseDate` in `[week_end, quarter_end)`;
      overdue open deals are not counted. `coverage` is None when `won_to_date >= amount`.
- I21. Underperformance counts the weeks among this one and the 3 before with a quota and
+ I22. Underperformance counts the weeks among this one and the 3 before with a quota and
      `pacing < 0.7`; a week without quota never counts as below.
 """
 
@@ -798,7 +801,7 @@ def compute_stage_thresholds(org: OracleOrg, week_end: datetime) -> dict[str, di
             if exited is not None and window_start <= exited < week_end:
                 spent[stage].append(_whole_days(exited, entered))
     thresholds: dict[str, dict[str, Any]] = {}
-    for name in {s.name for s in org.stages.values()} | set(spent):
+    for name in sorted({s.name for s in org.stages.values()} | set(spent)):
         days = spent.get(name, [])
         if len(days) < rules["stuck_min_exits"]:
             threshold, median = float(rules["stuck_fallback_days"]), None

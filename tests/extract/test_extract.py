@@ -142,19 +142,8 @@ def test_missing_optional_object_and_field_are_null_filled_and_reported(tmp_path
 def test_missing_required_field_fails_and_keeps_the_previous_landing_zone(
     sample_extract, tmp_path: Path
 ):
-    _served, good_raw, _report = sample_extract
     settings = Settings(data_dir=tmp_path / "data")
-    # A previous good run's landing zone.
-    settings.raw_root.mkdir(parents=True)
-    for child in good_raw.iterdir():
-        target = settings.raw_root / child.name
-        if child.is_dir():
-            target.mkdir()
-            for file in child.iterdir():
-                (target / file.name).write_bytes(file.read_bytes())
-        else:
-            target.write_bytes(child.read_bytes())
-    before = {p: p.read_bytes() for p in settings.raw_root.rglob("*") if p.is_file()}
+    before = _seed_previous_run(settings.raw_root, sample_extract[1])
 
     org_dir = write_sample_org(
         tmp_path / "org",
@@ -168,9 +157,36 @@ def test_missing_required_field_fails_and_keeps_the_previous_landing_zone(
     assert "object User" in message
     assert "field Opportunity.StageName" in message
     assert "Subject" not in message  # optional: null-filled, not an error
-    after = {p: p.read_bytes() for p in settings.raw_root.rglob("*") if p.is_file()}
-    assert after == before
+    assert _files(settings.raw_root) == before
     assert sorted(p.name for p in settings.raw_root.parent.iterdir()) == ["raw"]
+
+
+def test_failure_mid_run_keeps_the_previous_landing_zone(sample_extract, tmp_path: Path):
+    settings = Settings(data_dir=tmp_path / "data")
+    before = _seed_previous_run(settings.raw_root, sample_extract[1])
+    org_dir = write_sample_org(tmp_path / "org")
+    task_csv = org_dir / "Task.csv"  # Task comes after most objects: several files are written
+    task_csv.write_text(task_csv.read_text().replace("2026-01-07", "not-a-date", 1))
+
+    with serve_org(org_dir, settings) as served, pytest.raises(ExtractError) as caught:
+        extract_org(served.sf, settings.raw_root, settings=settings)
+
+    assert "query of Task failed after 0 rows" in str(caught.value)
+    assert _files(settings.raw_root) == before
+    assert sorted(p.name for p in settings.raw_root.parent.iterdir()) == ["raw"]
+
+
+def _files(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _seed_previous_run(raw_root: Path, good_raw: Path) -> dict[Path, bytes]:
+    """Copy a good landing zone to `raw_root`, as a previous run left it; return its files."""
+    for path, content in _files(good_raw).items():
+        target = raw_root / path.relative_to(good_raw)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return _files(raw_root)
 
 
 def test_configurable_loss_reason_field(tmp_path: Path):

@@ -138,6 +138,14 @@ def connect_conn_id(conn_id: str) -> Salesforce:
         raise SalesforceConnectionError(
             f"cannot reach Salesforce for connection {conn_id!r} at {where}: {exc}"
         ) from exc
+    if not info.api_version:
+        log.warning(
+            "Salesforce connection %s sets no API version (extra 'version'): using "
+            "simple-salesforce's default %s; salesprep is tested with %s",
+            conn_id,
+            sf.sf_version,
+            DEFAULT_API_VERSION,
+        )
     log.info(
         "connected to Salesforce instance %s as %s (API %s, connection %s)",
         sf.sf_instance,

@@ -348,7 +348,7 @@ def _log_object(report: ObjectReport) -> None:
         )
         return
     log.info(
-        "extracted %s %s rows (%s deleted) in %d pages, %d API calls, %.2fs",
+        "extracted %s %s rows (%s deleted) in %d page(s), %d API calls, %.2fs",
         f"{report.rows:,}",
         report.name,
         f"{report.deleted_rows:,}",

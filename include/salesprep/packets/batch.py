@@ -1,0 +1,113 @@
+"""A week of packets as one batch: render every pair from the published warehouse into a
+local rendered folder, and read that folder back for publishing (tasks hand over the path)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from salesprep.config import Settings
+from salesprep.packets.context import build_contexts, connect_warehouse
+from salesprep.packets.model import Lesson
+from salesprep.packets.render import RenderedPacket, render_packet
+from salesprep.weeks import Week
+
+log = logging.getLogger(__name__)
+
+PACKETS_DIR = "packets"
+EXTRA_DIR = "extra"
+_KINDS = (("html", "html"), ("markdown", "md"), ("json", "json"))
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What render_week wrote."""
+
+    week: str
+    out_dir: Path
+    packets: int
+    performance_conversations: int
+    stuck_deals: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "week": self.week,
+            "rendered_dir": str(self.out_dir),
+            "packets": self.packets,
+            "performance_conversations": self.performance_conversations,
+            "stuck_deals": self.stuck_deals,
+        }
+
+
+def render_week(
+    week: Week, settings: Settings, out_dir: Path, lessons: Sequence[Lesson] = ()
+) -> RenderResult:
+    """Render the packet of every pair for `week` into `out_dir/packets/` (replacing what a
+    previous run left there). Files in `out_dir/extra/` are left for publish_rendered_week."""
+    con = connect_warehouse(settings)
+    try:
+        contexts = build_contexts(con, week, settings, lessons=lessons)
+    finally:
+        con.close()
+    rendered = [render_packet(ctx) for ctx in contexts]
+    write_rendered(rendered, out_dir)
+    log.info("rendered %d packets for %s into %s", len(rendered), week.label, out_dir)
+    return RenderResult(
+        week=week.label,
+        out_dir=out_dir,
+        packets=len(rendered),
+        performance_conversations=sum(c.performance_conversation_recommended for c in contexts),
+        stuck_deals=sum(len(c.stuck_deals) for c in contexts),
+    )
+
+
+def write_rendered(rendered: Sequence[RenderedPacket], out_dir: Path) -> None:
+    """`out_dir/packets/NNNN.{html,md,json}` in order, swapped in as a whole."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fresh = out_dir / f".{PACKETS_DIR}.partial"
+    if fresh.exists():
+        shutil.rmtree(fresh)
+    fresh.mkdir()
+    for number, packet in enumerate(rendered, start=1):
+        for attr, ext in _KINDS:
+            (fresh / f"{number:05d}.{ext}").write_text(getattr(packet, attr), encoding="utf-8")
+    final = out_dir / PACKETS_DIR
+    if final.exists():
+        aside = out_dir / f".{PACKETS_DIR}.old"
+        if aside.exists():
+            shutil.rmtree(aside)
+        os.replace(final, aside)
+        os.replace(fresh, final)
+        shutil.rmtree(aside)
+    else:
+        os.replace(fresh, final)
+
+
+def read_rendered(out_dir: Path) -> tuple[list[RenderedPacket], dict[str, bytes]]:
+    """The packets render_week wrote, and the extra files (relative path → bytes)."""
+    folder = Path(out_dir) / PACKETS_DIR
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"rendered folder {folder} does not exist: run the render_packets step first"
+        )
+    packets = []
+    for json_path in sorted(folder.glob("*.json")):
+        texts = {}
+        for attr, ext in _KINDS:
+            path = json_path.with_suffix(f".{ext}")
+            if not path.exists():
+                raise FileNotFoundError(f"rendered packet {json_path.stem} lacks its .{ext} file")
+            texts[attr] = path.read_text(encoding="utf-8")
+        packets.append(RenderedPacket(**texts))
+    extra_root = Path(out_dir) / EXTRA_DIR
+    extra = {}
+    if extra_root.is_dir():
+        for path in sorted(p for p in extra_root.rglob("*") if p.is_file()):
+            extra[path.relative_to(extra_root).as_posix()] = path.read_bytes()
+    return packets, extra

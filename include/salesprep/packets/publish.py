@@ -1,0 +1,390 @@
+"""Publishing a week of packets to the shared folder (any fsspec URL): safe slugs, index pages,
+a manifest with content hashes, and an atomic per-week swap through a staging folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from salesprep.packets.model import SCHEMA_VERSION
+from salesprep.packets.render import (
+    IndexManager,
+    IndexPacket,
+    RenderedPacket,
+    render_manager_index,
+    render_week_index,
+)
+from salesprep.weeks import Week
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+SLUG_ID_CHARS = 8
+_SLUG_NAME_CHARS = 48
+# Letters NFKD does not decompose into ASCII.
+_TRANSLITERATE = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d",
+     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D", "ı": "i"}
+)  # fmt: skip
+_EXTRA_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+class PublishError(OSError):
+    """Packets that could not be published; the message names the week and the problem."""
+
+
+@dataclass(frozen=True)
+class PublishedPacket:
+    """One packet in the manifest: who it is for, where its files are, and their hashes."""
+
+    manager_id: str
+    manager_name: str
+    manager_slug: str
+    rep_id: str
+    rep_name: str
+    rep_slug: str
+    paths: dict[str, str]
+    sha256: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """A non-packet file of the week (index pages, extra files) with its hash."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class WeekManifest:
+    """What a week's publish wrote; `manifest.json` in the week folder holds the same."""
+
+    week: str
+    url: str
+    packets: list[PublishedPacket]
+    files: list[PublishedFile] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        week = Week.parse(self.week)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "week": self.week,
+            "week_start": week.start_date.isoformat(),
+            "week_end": week.end_date.isoformat(),
+            "packets": [asdict(p) for p in self.packets],
+            "files": [asdict(f) for f in self.files],
+        }
+
+    def to_json(self) -> str:
+        """Deterministic: fixed order, no wall-clock values (the URL is not part of it)."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+    def summary(self) -> dict[str, Any]:
+        """Small and JSON-able, for XCom and the CLI."""
+        return {
+            "week": self.week,
+            "url": self.url,
+            "packets": len(self.packets),
+            "index": f"{self.url}/{INDEX}",
+            "manifest": f"{self.url}/{MANIFEST}",
+        }
+
+    def packet(self, rep_id: str) -> PublishedPacket:
+        for packet in self.packets:
+            if packet.rep_id == rep_id:
+                return packet
+        raise KeyError(f"manifest of {self.week} has no packet for rep {rep_id}")
+
+
+def slugify(name: str, id: str, id_chars: int = SLUG_ID_CHARS) -> str:
+    """A file-name-safe slug: lowercase ASCII words of `name` plus the last `id_chars`
+    characters of `id`, so two people with one name get two slugs. Only `[a-z0-9-]`: no
+    dots, slashes or traversal. Stable for the same name and id."""
+    ident = re.sub(r"[^a-z0-9]", "", (id or "").lower())
+    if not ident:
+        raise ValueError(f"cannot make a slug for {name!r}: the id {id!r} has no letters or digits")
+    ascii_name = (
+        unicodedata.normalize("NFKD", (name or "").translate(_TRANSLITERATE))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+        .lower()
+    )
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
+    words = words[:_SLUG_NAME_CHARS].strip("-")
+    suffix = ident[-id_chars:]
+    return f"{words}-{suffix}" if words else suffix
+
+
+def publish_week(
+    rendered: Sequence[RenderedPacket],
+    shared_folder_url: str,
+    week: Week,
+    extra_files: Mapping[str, bytes | str] | None = None,
+) -> WeekManifest:
+    """Write `<root>/<week>/<manager-slug>/<rep-slug>.{html,md,json}`, the week index, one
+    index per manager and `manifest.json`, replacing the week as a whole. Other weeks are
+    untouched; files in the week folder that an earlier publish did not write (listed in its
+    manifest) are kept. `extra_files` (relative path → content, e.g. `learnings.html`) are
+    published in the same swap."""
+    files, manifest = _week_files(rendered, week, extra_files or {})
+    try:
+        fs, root = fsspec.core.url_to_fs(shared_folder_url)
+    except (ValueError, ImportError) as exc:
+        raise PublishError(
+            f"shared folder {shared_folder_url!r} for {week.label} is not a usable fsspec URL: "
+            f"{exc}"
+        ) from exc
+    root = root.rstrip("/") or "/"
+    target = _join(root, week.label)
+    staging = _join(root, f".staging-{week.label}-{secrets.token_hex(6)}")
+    url = shared_folder_url.rstrip("/") + "/" + week.label
+    try:
+        _clean_leftovers(fs, root, week)
+        _write_all(fs, staging, files)
+        if isinstance(fs, LocalFileSystem):
+            _swap_local(fs, staging, target, files, week)
+        else:
+            _swap_by_copy(fs, staging, target, files)
+    except OSError as exc:
+        if fs.exists(staging):
+            fs.rm(staging, recursive=True)
+        raise PublishError(
+            f"publishing {len(rendered)} packets for {week.label} to {url} failed: {exc}"
+        ) from exc
+    log.info("published %d packets for %s to %s", len(manifest.packets), week.label, url)
+    return WeekManifest(week=manifest.week, url=url, packets=manifest.packets, files=manifest.files)
+
+
+def publish_rendered_week(rendered_dir: Path, shared_folder_url: str, week: Week) -> WeekManifest:
+    """Publish what render_week wrote into `rendered_dir` (packets, plus `extra/` files such
+    as the learnings digest) as `week` of the shared folder."""
+    from salesprep.packets.batch import read_rendered
+
+    packets, extra = read_rendered(rendered_dir)
+    return publish_week(packets, shared_folder_url, week, extra_files=extra)
+
+
+def _week_files(
+    rendered: Sequence[RenderedPacket], week: Week, extra: Mapping[str, bytes | str]
+) -> tuple[dict[str, bytes], WeekManifest]:
+    """Every file of the week by relative path, the manifest last, and the manifest itself."""
+    seen: set[tuple[str, str]] = set()
+    for packet in rendered:
+        if packet.week != week.label:
+            raise PublishError(
+                f"packet of rep {packet.rep_id} is for {packet.week}, not {week.label}"
+            )
+        key = (packet.manager_id, packet.rep_id)
+        if key in seen:
+            raise PublishError(f"two packets for manager {key[0]} and rep {key[1]} in {week.label}")
+        seen.add(key)
+
+    manager_slugs = _unique_slugs({(p.manager_id, p.manager_name) for p in rendered})
+    by_manager: dict[str, list[RenderedPacket]] = {}
+    for packet in rendered:
+        by_manager.setdefault(packet.manager_id, []).append(packet)
+
+    files: dict[str, bytes] = {}
+    published: list[PublishedPacket] = []
+    index_managers: list[IndexManager] = []
+    for manager_id in sorted(by_manager, key=lambda m: (manager_slugs[m], m)):
+        packets = by_manager[manager_id]
+        m_slug = manager_slugs[manager_id]
+        rep_slugs = _unique_slugs({(p.rep_id, p.rep_name) for p in packets})
+        index_packets = []
+        for packet in sorted(packets, key=lambda p: (rep_slugs[p.rep_id], p.rep_id)):
+            r_slug = rep_slugs[packet.rep_id]
+            paths, hashes = {}, {}
+            for kind, text in (
+                ("html", packet.html),
+                ("md", packet.markdown),
+                ("json", packet.json),
+            ):
+                path = f"{m_slug}/{r_slug}.{kind}"
+                content = text.encode("utf-8")
+                files[path] = content
+                paths[kind] = path
+                hashes[kind] = _sha256(content)
+            published.append(
+                PublishedPacket(
+                    manager_id=manager_id,
+                    manager_name=packet.manager_name,
+                    manager_slug=m_slug,
+                    rep_id=packet.rep_id,
+                    rep_name=packet.rep_name,
+                    rep_slug=r_slug,
+                    paths=paths,
+                    sha256=hashes,
+                )
+            )
+            index_packets.append(
+                IndexPacket(
+                    rep_id=packet.rep_id,
+                    rep_name=packet.rep_name,
+                    slug=r_slug,
+                    minutes=packet.data["agenda"]["minutes"],
+                    stuck_deals=sum(1 for d in packet.data["deals"] if d["is_stuck"]),
+                )
+            )
+        manager = IndexManager(
+            manager_id=manager_id,
+            manager_name=packets[0].manager_name,
+            slug=m_slug,
+            packets=index_packets,
+        )
+        index_managers.append(manager)
+        files[f"{m_slug}/{INDEX}"] = render_manager_index(week.label, manager).encode("utf-8")
+    files[INDEX] = render_week_index(week.label, index_managers).encode("utf-8")
+
+    for path, content in sorted(extra.items()):
+        if not _EXTRA_PATH.match(path) or path in files or path == MANIFEST:
+            raise PublishError(
+                f"extra file {path!r} for {week.label} must be a relative path of "
+                "[A-Za-z0-9._-] parts that no packet, index or the manifest uses"
+            )
+        files[path] = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+
+    packet_paths = {path for p in published for path in p.paths.values()}
+    extras = [
+        PublishedFile(path=path, sha256=_sha256(content))
+        for path, content in sorted(files.items())
+        if path not in packet_paths
+    ]
+    manifest = WeekManifest(week=week.label, url="", packets=published, files=extras)
+    files[MANIFEST] = manifest.to_json().encode("utf-8")
+    return files, manifest
+
+
+def _unique_slugs(people: set[tuple[str, str]]) -> dict[str, str]:
+    """id → slug, lengthening the id part where two people would share a slug."""
+    slugs: dict[str, str] = {}
+    pending = sorted(people)
+    chars = SLUG_ID_CHARS
+    while pending:
+        candidates = {pid: slugify(name, pid, chars) for pid, name in pending}
+        counts: dict[str, int] = {}
+        for slug in candidates.values():
+            counts[slug] = counts.get(slug, 0) + 1
+        taken = set(slugs.values())
+        retry = []
+        for pid, name in pending:
+            slug = candidates[pid]
+            if counts[slug] == 1 and slug not in taken:
+                slugs[pid] = slug
+            else:
+                retry.append((pid, name))
+        if retry and chars > 64:
+            raise PublishError(
+                "cannot give distinct file names to ids " + ", ".join(pid for pid, _ in retry)
+            )
+        pending, chars = retry, chars + 4
+    return slugs
+
+
+def _write_all(fs: fsspec.AbstractFileSystem, base: str, files: Mapping[str, bytes]) -> None:
+    for path in sorted(files, key=lambda p: p == MANIFEST):  # manifest last
+        full = _join(base, path)
+        fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        fs.pipe_file(full, files[path])
+
+
+def _swap_local(
+    fs: LocalFileSystem, staging: str, target: str, files: Mapping[str, bytes], week: Week
+) -> None:
+    """Rename the staging folder into place; the old week folder is renamed aside first and
+    removed after, so readers see the old week or the new one, never a mix."""
+    _carry_foreign(fs, target, staging, files)
+    if not os.path.exists(target):
+        os.replace(staging, target)
+        return
+    aside = target.rsplit("/", 1)[0] + f"/.old-{week.label}-{secrets.token_hex(6)}"
+    os.replace(target, aside)
+    os.replace(staging, target)
+    shutil.rmtree(aside)
+
+
+def _swap_by_copy(
+    fs: fsspec.AbstractFileSystem, staging: str, target: str, files: Mapping[str, bytes]
+) -> None:
+    """Object stores have no directory rename: copy each file over, delete what the previous
+    manifest listed and this one does not, write the manifest last, drop the staging folder."""
+    stale = _managed_paths(fs, target) - set(files)
+    for path in sorted(p for p in files if p != MANIFEST):
+        full = _join(target, path)
+        fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        fs.copy(_join(staging, path), full)
+    for path in sorted(stale):
+        full = _join(target, path)
+        if fs.exists(full):
+            fs.rm(full)
+    fs.copy(_join(staging, MANIFEST), _join(target, MANIFEST))
+    fs.rm(staging, recursive=True)
+
+
+def _carry_foreign(
+    fs: fsspec.AbstractFileSystem, target: str, staging: str, files: Mapping[str, bytes]
+) -> None:
+    """Copy files of the current week folder that no earlier publish wrote (e.g. learnings
+    pairs wrote back) into the staging folder, so the swap does not lose them."""
+    if not fs.exists(target):
+        return
+    managed = _managed_paths(fs, target)
+    for full in sorted(fs.find(target)):
+        path = full[len(target) :].lstrip("/")
+        if path in managed or path in files:
+            continue
+        dest = _join(staging, path)
+        fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
+        fs.copy(full, dest)
+
+
+def _managed_paths(fs: fsspec.AbstractFileSystem, target: str) -> set[str]:
+    """Paths the previous publish of the week wrote, from its manifest (none without one)."""
+    path = _join(target, MANIFEST)
+    if not fs.exists(path):
+        return set()
+    try:
+        data = json.loads(fs.cat_file(path))
+        managed = {MANIFEST}
+        for packet in data.get("packets", []):
+            managed.update(packet["paths"].values())
+        managed.update(f["path"] for f in data.get("files", []))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise PublishError(f"the existing manifest {path} cannot be read: {exc}") from exc
+    return managed
+
+
+def _clean_leftovers(fs: fsspec.AbstractFileSystem, root: str, week: Week) -> None:
+    """Tidy up after an interrupted publish of this week: a set-aside week folder goes back
+    into place if the swap stopped half-way, other staging and set-aside folders go."""
+    if not fs.exists(root):
+        return
+    target = _join(root, week.label)
+    for entry in sorted(fs.ls(root, detail=False)):
+        name = entry.rstrip("/").rsplit("/", 1)[-1]
+        if name.startswith(f".old-{week.label}-") and not fs.exists(target):
+            fs.mv(entry, target, recursive=True)
+        elif name.startswith((f".staging-{week.label}-", f".old-{week.label}-")):
+            fs.rm(entry, recursive=True)
+
+
+def _join(base: str, path: str) -> str:
+    return f"{base.rstrip('/')}/{path}"
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()

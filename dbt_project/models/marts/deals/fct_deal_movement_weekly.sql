@@ -215,7 +215,8 @@ final as (
         stage_threshold_days,
         is_stage_aging,
         last_activity_date,
-        {{ days_between('last_activity_date', 'week_end') }} as days_since_last_activity,
+        cast({{ days_between('last_activity_date', 'week_end') }} as integer)
+            as days_since_last_activity,
         is_no_activity,
         close_date_pushes_90d,
         is_close_date_pushed,
@@ -232,7 +233,7 @@ final as (
         case when movement = 'lost' then loss_reason end as loss_reason,
         case
             when movement = 'won'
-                then {{ days_between('cast(created_at as date)', 'close_date_end') }}
+                then cast({{ days_between('cast(created_at as date)', 'close_date_end') }} as integer)
         end as cycle_days
     from flagged
 

@@ -64,7 +64,7 @@ class DealOutput:
     # (opportunity id, account id, contact id, open from, open until, stall from, stall until)
     lite: list[tuple[str, str, str | None, int, int, int, int]] = field(default_factory=list)
     won_by_quarter: dict[date, int] = field(default_factory=dict)
-    won_total: int = 0
+    won_by_week: dict[int, int] = field(default_factory=dict)  # window week -> won amount
 
 
 @dataclass
@@ -111,11 +111,13 @@ class DealSimulator:
         self.limit = min(timeline.end_ts, seller.stop_ts)
         self.out = DealOutput()
         self._month_end: dict[int, int] = {}
+        self.levels: list[float] = [1.0]
 
     # -- the seller's deals over the window -----------------------------------------------------
 
     def run(self, factors: list[float], levels: list[float]) -> DealOutput:
         rng, persona, seller = self.rng, self.persona, self.seller
+        self.levels = levels
         if seller.start_ts == 0:
             # Open pipeline migrated into the org on the first morning, at many stages.
             imported = round(persona.opportunities_per_week * rng.uniform(5, 7))
@@ -139,7 +141,7 @@ class DealSimulator:
         return 0 if r < 0.6 else 1 if r < 0.9 else 2
 
     def _amount(self) -> int:
-        value = self.rng.lognormvariate(math.log(self.persona.amount_median), 0.55)
+        value = self.rng.lognormvariate(math.log(self.persona.amount_median), 0.45)
         return max(1_500, round(value / 500) * 500)
 
     def _workday(self, day: int) -> int:
@@ -174,11 +176,18 @@ class DealSimulator:
         if close_day is None:
             close_day = self._plan_close(day0, stage)
         won = rng.random() < self.persona.win_rate * min(1.1, level)
-        events, stall = self._lifecycle(ts0, day0, stage, amount, close_day, won, limit)
+        events, stall = self._lifecycle(ts0, day0, stage, amount, close_day, won, level, limit)
         self._write(events, stall, deleted_ts)
 
-    def _emit(self, events: list[Event], day: int, stage: int, amount: int | None,
-              close_day: int, limit: int) -> int | None:  # fmt: skip
+    def _emit(
+        self,
+        events: list[Event],
+        day: int,
+        stage: int,
+        amount: int | None,
+        close_day: int,
+        limit: int,
+    ) -> int | None:
         """Append a change on `day`; None when it would fall after the deal's horizon."""
         ts = workday_ts(self.rng, day, self.offsets)
         previous = events[-1][0]
@@ -189,8 +198,17 @@ class DealSimulator:
         events.append((ts, stage, amount, close_day))
         return ts
 
-    def _lifecycle(self, ts0: int, day0: int, stage: int, amount: int | None, close_day: int,
-                   won: bool, limit: int) -> tuple[list[Event], tuple[int, int]]:  # fmt: skip
+    def _lifecycle(
+        self,
+        ts0: int,
+        day0: int,
+        stage: int,
+        amount: int | None,
+        close_day: int,
+        won: bool,
+        level: float,
+        limit: int,
+    ) -> tuple[list[Event], tuple[int, int]]:
         rng, slowness = self.rng, self.persona.slowness
         events: list[Event] = [(ts0, stage, amount, close_day)]
         target = NEGOTIATION if won else self._peak(stage)
@@ -216,6 +234,10 @@ class DealSimulator:
                     return events, stall
                 close_day = new_close
             if stage >= target:
+                if won and not reopened:
+                    # A rep whose form fades loses late deals they would once have won.
+                    late = self.levels[min(next_day // 7, len(self.levels) - 1)]
+                    won = rng.random() < late / max(0.01, level)
                 if won and amount is None and rng.random() < 0.9:
                     amount = self._amount()
                 final = WON if won else LOST
@@ -337,7 +359,8 @@ class DealSimulator:
             if stage == WON and amount:
                 quarter = quarter_start(tl.to_date(close_day))
                 self.out.won_by_quarter[quarter] = self.out.won_by_quarter.get(quarter, 0) + amount
-                self.out.won_total += amount
+                week = close_day // 7
+                self.out.won_by_week[week] = self.out.won_by_week.get(week, 0) + amount
 
     def _loss_reason(self, close_day: int) -> str:
         rng = self.rng

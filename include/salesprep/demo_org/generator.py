@@ -30,7 +30,7 @@ from salesprep.demo_org.deals import (
     quarter_start,
 )
 from salesprep.demo_org.ids import id_sequence, salesforce_id
-from salesprep.demo_org.people import Team, build_team
+from salesprep.demo_org.people import PERSONAS, Team, build_team
 from salesprep.demo_org.rhythm import performance_level, week_factors
 from salesprep.demo_org.sinks import OrgWriter
 from salesprep.demo_org.timeline import DAY, Timeline
@@ -75,6 +75,11 @@ class OrgSummary:
     end_week: Week
     rows: dict[str, int] = field(default_factory=dict)  # object name -> rows written
     pairs: int = 0  # manager-rep pairs that should get a packet
+    # User id -> persona (top, steady, struggling, new_hire) of everyone who sells, and the ids
+    # of the edge cases, so tests and demos can find them: keys rep_without_quota,
+    # rep_with_inactive_manager, inactive_rep, inactive_manager, admin, vp.
+    personas: dict[str, str] = field(default_factory=dict)
+    edge_cases: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
         """One line for people: the span and the biggest row counts."""
@@ -120,7 +125,25 @@ def generate_org(
         end_week=end_week,
         rows={o.name: rows[o.name] for o in OBJECTS},
         pairs=pairs,
+        personas={s.id: s.persona.name for s in team.sellers if s.persona is not None},
+        edge_cases=_edge_cases(team),
     )
+
+
+def _edge_cases(team: Team) -> dict[str, str]:
+    cases = {}
+    for user in team.users:
+        if user.kind in ("admin", "vp"):
+            cases[user.kind] = user.id
+        elif user.kind == "former_rep":
+            cases["inactive_rep"] = user.id
+        elif user.kind == "former_manager":
+            cases["inactive_manager"] = user.id
+        elif user.kind == "rep" and user.manager is not None and not user.manager.is_active:
+            cases["rep_with_inactive_manager"] = user.id
+        elif user.kind == "rep" and not user.has_quota:
+            cases["rep_without_quota"] = user.id
+    return cases
 
 
 def _check(*, reps: int, managers: int, weeks: int, end_week: Week) -> None:
@@ -212,14 +235,18 @@ def _write_quotas(
     """Quarterly quotas set from what a steady rep actually wins, scaled by persona."""
     sink = writer.open("ForecastingQuota", QUOTA_COLUMNS)
     sellers = team.sellers
-    rates = [
-        outputs[s.id].won_total / max(1.0, (s.stop_ts - s.start_ts) / (7 * DAY))
+    # Quotas follow territory potential: half from the typical steady rep's quarterly wins once
+    # pipelines have matured (deals take about a quarter), half from the rep's own.
+    warm = min(13, timeline.weeks // 2)
+    span = timeline.weeks - warm
+    quarterly = {
+        s.id: sum(a for week, a in outputs[s.id].won_by_week.items() if week >= warm) / span * 13
         for s in sellers
-        if s.kind == "rep" and s.persona is not None and s.persona.name == "steady"
+    }
+    steady = [
+        quarterly[s.id] for s in sellers if s.kind == "rep" and s.persona is PERSONAS["steady"]
     ]
-    if not rates:
-        rates = [outputs[s.id].won_total / timeline.weeks for s in sellers]
-    typical = max(20_000.0, statistics.median(rates) * 13)
+    typical = max(20_000.0, statistics.median(steady or list(quarterly.values())))
     quarters = _quarters(timeline)
     ids = id_sequence(KEY_PREFIXES["ForecastingQuota"])
     stamp = timeline.stamp
@@ -227,14 +254,23 @@ def _write_quotas(
         if not seller.has_quota or seller.persona is None:
             continue
         hired = seller.start_ts // DAY
+        full_quarters = 0
         for quarter in quarters:
             first_day = timeline.day_of(quarter)
-            # A new hire's first (ramp) quarter has no quota.
+            # A new hire has no quota in the quarter they join and half of it in the next one.
             if seller.start_ts > 0 and first_day <= hired:
                 continue
             if first_day * DAY >= seller.stop_ts:
                 continue
-            amount = max(5_000, round(typical * seller.persona.quota_factor / 5_000) * 5_000)
+            factor = seller.persona.quota_factor
+            if seller.start_ts > 0 and full_quarters == 0:
+                factor *= 0.5
+            full_quarters += 1
+            target = typical * factor
+            if seller.persona.name in ("top", "steady"):
+                # Set so that such a rep is expected to reach about 110% of it.
+                target = (target + quarterly[seller.id] / 1.1) / 2
+            amount = max(5_000, round(target / 5_000) * 5_000)
             created_ts = max(seller.start_ts + 3_600, (first_day - 10) * DAY + 15 * 3_600)
             created_ts = min(created_ts, timeline.end_ts - 1)
             at = stamp(created_ts)

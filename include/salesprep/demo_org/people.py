@@ -33,10 +33,10 @@ class Persona:
 PERSONAS: dict[str, Persona] = {
     p.name: p
     for p in (
-        Persona("top", 3.6, 0.40, 46_000, 0.8, 46, 60, 7, 1.45, "Senior Account Executive"),
+        Persona("top", 3.6, 0.36, 42_000, 0.8, 46, 60, 7, 1.45, "Senior Account Executive"),
         Persona("steady", 3.0, 0.30, 34_000, 1.0, 36, 48, 5, 1.05, "Account Executive"),
         Persona("struggling", 3.0, 0.28, 32_000, 1.2, 34, 44, 4, 1.0, "Account Executive"),
-        Persona("new_hire", 2.8, 0.25, 30_000, 1.1, 40, 50, 4, 0.75, "Associate Account Executive"),
+        Persona("new_hire", 2.8, 0.25, 30_000, 0.85, 40, 50, 4, 0.75, "Associate AE"),
     )
 }
 

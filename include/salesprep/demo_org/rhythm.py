@@ -19,7 +19,7 @@ def performance_level(seller: Person, timeline: Timeline, week: int) -> float:
     if persona.name == "struggling":
         # Fine at first, then fades: pacing falls below 0.7 for the last weeks of the window.
         x = (week + 0.5) / timeline.weeks
-        return 1.1 if x < 0.3 else max(0.25, 1.1 - (x - 0.3) / 0.7 * 0.85)
+        return 1.1 if x < 0.15 else max(0.15, 1.1 - (x - 0.15) / 0.6 * 0.95)
     if persona.name == "new_hire":
         weeks_in = week - seller.start_ts // (7 * DAY)
         return 0.0 if weeks_in < 0 else min(1.0, 0.25 + 0.075 * weeks_in)

@@ -1,4 +1,4 @@
-{#- Custom schemas are used as named (`staging`, `intermediate`, `sales_ops`) and marts land in
+{#- Custom schemas are used as named (`staging`, `intermediate`, `seeds`) and marts land in
     the target schema, so BI tools read `main.fct_...` in DuckDB without a dbt-style prefix. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}

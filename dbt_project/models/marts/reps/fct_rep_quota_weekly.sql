@@ -1,0 +1,241 @@
+{%- set window_weeks = var('underperformance_window_weeks') | int -%}
+
+with
+
+pairs as (
+
+    select rep_id from {{ ref('dim_sales_pairs') }}
+
+),
+
+weeks as (
+
+    select
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end
+    from {{ ref('int_weeks') }}
+
+),
+
+forecasting_quotas as (
+
+    select
+        quota_owner_id,
+        start_date,
+        quota_amount
+    from {{ ref('stg_salesforce__forecasting_quotas') }}
+
+),
+
+csv_quotas as (
+
+    select
+        rep_id,
+        quarter_start,
+        quota_amount
+    from {{ ref('stg_sales_ops__quotas') }}
+
+),
+
+opportunities as (
+
+    select
+        owner_id,
+        amount,
+        close_date,
+        is_won
+    from {{ ref('stg_salesforce__opportunities') }}
+
+),
+
+-- Opportunity state as of week_end (METRICS.md), shared with the deal marts.
+opportunity_states as (
+
+    select
+        owner_id,
+        week,
+        amount_end as amount,
+        close_date_end as close_date,
+        is_open_end
+    from {{ ref('int_opportunity_states_weekly') }}
+
+),
+
+-- The org's ForecastingQuota rows when it has any; otherwise the sales-ops CSV. Never a mix,
+-- so one source of truth decides every rep's quota for the run.
+quotas as (
+
+    select
+        quota_owner_id as rep_id,
+        start_date as quarter_start,
+        quota_amount
+    from forecasting_quotas
+
+    union all
+
+    select
+        rep_id,
+        quarter_start,
+        quota_amount
+    from csv_quotas
+    where not exists (select 1 from forecasting_quotas)
+
+),
+
+quarter_quotas as (
+
+    select
+        rep_id,
+        quarter_start,
+        sum(quota_amount) as quota_amount
+    from quotas
+    group by rep_id, quarter_start
+
+),
+
+rep_weeks as (
+
+    select
+        pairs.rep_id,
+        weeks.week,
+        weeks.week_start,
+        weeks.week_end,
+        weeks.quarter_start,
+        weeks.quarter_end,
+        -- week_end never passes the quarter end (the quarter holds the week's last day),
+        -- but the cap keeps the rule explicit.
+        case
+            when weeks.week_end < weeks.quarter_end then weeks.week_end
+            else weeks.quarter_end
+        end as measured_to
+    from pairs
+    cross join weeks
+
+),
+
+won_to_date as (
+
+    select
+        rep_weeks.rep_id,
+        rep_weeks.week,
+        sum(coalesce(opportunities.amount, 0)) as won_to_date
+    from rep_weeks
+    inner join opportunities
+        on rep_weeks.rep_id = opportunities.owner_id
+        and opportunities.is_won
+        and opportunities.close_date >= rep_weeks.quarter_start
+        and opportunities.close_date < rep_weeks.measured_to
+    group by rep_weeks.rep_id, rep_weeks.week
+
+),
+
+open_pipeline as (
+
+    select
+        rep_weeks.rep_id,
+        rep_weeks.week,
+        sum(coalesce(opportunity_states.amount, 0)) as open_pipeline
+    from rep_weeks
+    inner join opportunity_states
+        on rep_weeks.rep_id = opportunity_states.owner_id
+        and rep_weeks.week = opportunity_states.week
+        and opportunity_states.is_open_end
+        and opportunity_states.close_date >= rep_weeks.week_end
+        and opportunity_states.close_date < rep_weeks.quarter_end
+    group by rep_weeks.rep_id, rep_weeks.week
+
+),
+
+measured as (
+
+    select
+        rep_weeks.rep_id,
+        rep_weeks.week,
+        rep_weeks.week_start,
+        rep_weeks.week_end,
+        rep_weeks.quarter_start,
+        rep_weeks.quarter_end,
+        -- A zero quota is no quota: attainment against 0 has no meaning.
+        case when quarter_quotas.quota_amount > 0 then quarter_quotas.quota_amount end
+            as quota_amount,
+        cast(coalesce(won_to_date.won_to_date, 0) as double precision) as won_to_date,
+        cast(coalesce(open_pipeline.open_pipeline, 0) as double precision) as open_pipeline,
+        cast({{ days_between('rep_weeks.quarter_start', 'rep_weeks.measured_to') }} as double precision)
+        / {{ days_between('rep_weeks.quarter_start', 'rep_weeks.quarter_end') }} as elapsed
+    from rep_weeks
+    left join quarter_quotas
+        on rep_weeks.rep_id = quarter_quotas.rep_id
+        and rep_weeks.quarter_start = quarter_quotas.quarter_start
+    left join won_to_date
+        on rep_weeks.rep_id = won_to_date.rep_id
+        and rep_weeks.week = won_to_date.week
+    left join open_pipeline
+        on rep_weeks.rep_id = open_pipeline.rep_id
+        and rep_weeks.week = open_pipeline.week
+
+),
+
+ratios as (
+
+    select
+        *,
+        won_to_date / quota_amount as attainment,
+        won_to_date / quota_amount / elapsed as pacing,
+        case
+            when quota_amount > won_to_date then open_pipeline / (quota_amount - won_to_date)
+        end as coverage
+    from measured
+
+),
+
+flagged as (
+
+    select
+        *,
+        pacing < {{ var('underperformance_pacing') }} as is_below_pacing
+    from ratios
+
+),
+
+-- Weeks without a quota (or before the first week with data) never count as below pacing.
+windowed as (
+
+    select
+        *,
+        sum(case when is_below_pacing then 1 else 0 end) over (
+            partition by rep_id
+            order by week_start
+            rows between {{ window_weeks - 1 }} preceding and current row
+        ) as weeks_below_pacing
+    from flagged
+
+),
+
+final as (
+
+    select
+        rep_id,
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        cast(quota_amount as double precision) as quota_amount,
+        won_to_date,
+        cast(attainment as double precision) as attainment,
+        cast(elapsed as double precision) as elapsed,
+        cast(pacing as double precision) as pacing,
+        open_pipeline,
+        cast(coverage as double precision) as coverage,
+        is_below_pacing,
+        cast(weeks_below_pacing as integer) as weeks_below_pacing,
+        weeks_below_pacing >= {{ var('underperformance_weeks') }}
+            as performance_conversation_recommended
+    from windowed
+
+)
+
+select * from final

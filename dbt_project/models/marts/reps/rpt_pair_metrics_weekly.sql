@@ -1,0 +1,43 @@
+{%- set metrics = activity_metrics() -%}
+
+with
+
+benchmarked as (
+
+    select * from {{ ref('int_rep_activity_benchmarked') }}
+
+),
+
+-- One row per metric: the packet reads metrics.<name> = {this_week, prior_week, avg_4w,
+-- team_median}.
+unpivoted as (
+
+    {% for metric in metrics -%}
+    select
+        pair_id,
+        manager_id,
+        rep_id,
+        week,
+        week_start,
+        week_end,
+        '{{ metric }}' as metric,
+        {{ metric }} as this_week,
+        {{ metric }}_prior_week as prior_week,
+        {{ metric }}_avg_4w as avg_4w,
+        {{ metric }}_team_median as team_median
+    from benchmarked
+    {% if not loop.last %}
+    union all
+
+    {% endif -%}
+    {% endfor %}
+
+),
+
+final as (
+
+    select * from unpivoted
+
+)
+
+select * from final

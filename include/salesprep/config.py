@@ -94,6 +94,21 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/Berlin'") from exc
         return value
 
+    @field_validator(
+        "data_dir", "warehouse_path", "quota_csv", "initiatives_file", "dbt_project_dir"
+    )
+    @classmethod
+    def _absolute_path(cls, value: Path | None) -> Path | None:
+        # Tasks hand each other these paths, possibly across processes with other working dirs.
+        return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("shared_folder")
+    @classmethod
+    def _absolute_local_folder(cls, value: str) -> str:
+        if value and "://" not in value:
+            return str(Path(value).expanduser().resolve())
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -205,7 +205,7 @@ def con() -> duckdb.DuckDBPyConnection:
 def _run(con: duckdb.DuckDBPyConnection, where: str, *, include_deleted: bool = False) -> list:
     compiled = soql.compile_query(soql.parse(f"SELECT Id FROM Account WHERE {where}"), SCHEMA)
     from_sql, params = compiled.from_sql(include_deleted=include_deleted)
-    rows = con.execute(f'SELECT "Id" {from_sql} ORDER BY {compiled.order_sql}', params).fetchall()
+    rows = con.execute(f'SELECT "Id" {from_sql} ORDER BY "Id"', params).fetchall()
     return [r[0] for r in rows]
 
 

@@ -177,9 +177,10 @@ class QueryEngine:
         ]
         locator = "01g" + "".join(secrets.choice(_LOCATOR_ALPHABET) for _ in range(15))
         table = quote_identifier(f"result_{locator}")
+        order = f" ORDER BY {compiled.order_sql}" if compiled.order_sql else ""
         con.execute(
-            f"CREATE TABLE {table} AS SELECT {', '.join(selects)} {from_sql} "
-            f"ORDER BY {compiled.order_sql}{compiled.limit_sql()}",
+            f"CREATE TABLE {table} AS SELECT {', '.join(selects)} {from_sql}"
+            f"{order}{compiled.limit_sql()}",
             params,
         )
         (total,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()

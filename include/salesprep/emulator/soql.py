@@ -514,7 +514,7 @@ class CompiledQuery:
     fields: tuple[FieldInfo, ...]
     where_sql: str
     params: tuple[Any, ...]
-    order_sql: str
+    order_sql: str  # empty without ORDER BY: file order, which DuckDB preserves
 
     def from_sql(self, *, include_deleted: bool) -> tuple[str, list[Any]]:
         """`FROM ... WHERE ...` with its parameters; rows with IsDeleted hidden unless asked."""
@@ -697,8 +697,9 @@ class _Compiler:
             if info.is_text:
                 # Case-insensitive first, then a deterministic order among case variants.
                 parts.append(f"{info.column} {direction} {nulls}")
-        # File order breaks ties, so paging and repeated queries are deterministic.
-        parts.append("rowid")
+        if parts:
+            # File order breaks ties, so paging and repeated queries are deterministic.
+            parts.append("rowid")
         return ", ".join(parts)
 
     def compile(self) -> CompiledQuery:

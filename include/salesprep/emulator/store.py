@@ -137,6 +137,8 @@ class OrgStore:
         with self._lock:
             con = self._db.cursor()
         con.execute("SET enable_progress_bar = false")
+        # Queries without ORDER BY answer in file order, like Salesforce's Id order for exports.
+        con.execute("SET preserve_insertion_order = true")
         return con
 
     def close(self) -> None:

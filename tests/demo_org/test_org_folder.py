@@ -11,6 +11,7 @@ import pytest
 from salesprep.catalog import KEY_PREFIXES, OBJECTS
 from salesprep.demo_org import is_valid_id
 from salesprep.org_folder import format_value, parse_datetime, read_object
+
 from .conftest import Org
 
 

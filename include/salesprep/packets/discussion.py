@@ -52,7 +52,7 @@ HIGH_VOLUME_OPEN_DEALS = 40
 LOW_VOLUME_TOUCHES = 10
 LOW_VOLUME_OPEN_DEALS = 5
 
-# Agenda length: 30 minutes plus points for what there is to discuss, in 5-minute steps.
+# Agenda length: 30 minutes plus points for what there is to discuss, to the nearest 5.
 AGENDA_MIN, AGENDA_MAX, AGENDA_STEP = 30, 60, 5
 PERFORMANCE_AGENDA_MIN = 45
 _AGENDA_WEIGHTS = (
@@ -419,7 +419,8 @@ def agenda_minutes(counts: dict[str, int], performance: bool) -> tuple[int, str]
             points += n * weight
             parts.append(f"{weight} × {n} {label if n == 1 else plural}")
     raw = AGENDA_MIN + points
-    minutes = min(AGENDA_MAX, max(AGENDA_MIN, math.ceil(raw / AGENDA_STEP) * AGENDA_STEP))
+    nearest = math.floor(raw / AGENDA_STEP + 0.5) * AGENDA_STEP
+    minutes = min(AGENDA_MAX, max(AGENDA_MIN, nearest))
     basis = f"{AGENDA_MIN} min base" + (" + " + " + ".join(parts) if parts else "")
     basis += f" = {raw} min"
     if performance and minutes < PERFORMANCE_AGENDA_MIN:

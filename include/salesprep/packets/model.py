@@ -4,6 +4,7 @@ the packet's `.json` (keys per METRICS.md "Packet .json", plus the evidence behi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -341,9 +342,16 @@ def plain_number(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return plain_number(value) if isinstance(value, float) else value
+    if hasattr(type(value), "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

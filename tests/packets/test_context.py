@@ -1,0 +1,330 @@
+"""Packet contexts from the marts: the METRICS.md keys, numbers equal to the mart rows, and the
+guide's sections (questions, stuck evidence, themes, coaching, agenda) derived as documented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from salesprep.config import Settings
+from salesprep.packets.context import build_contexts
+from salesprep.packets.marts import MartError
+from salesprep.packets.model import METRIC_NAMES, Lesson
+
+from .marts_fixture import M1, M2, R1, R2, R3, R4, WEEK, write_warehouse
+
+QUOTA_KEYS = {
+    "won_to_date",
+    "amount",
+    "attainment",
+    "elapsed",
+    "pacing",
+    "open_pipeline",
+    "coverage",
+}
+DEAL_KEYS = {
+    "opportunity_id",
+    "name",
+    "amount",
+    "stage_start",
+    "stage_end",
+    "movement",
+    "days_in_stage",
+    "is_stuck",
+    "stuck_reasons",
+    "close_date_pushes_90d",
+}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def test_one_context_per_pair_in_manager_then_rep_order(contexts):
+    assert [(c.manager.id, c.rep.id) for c in contexts] == [
+        (M1, R2),  # "<script>…" sorts before "Alex Rep"
+        (M1, R1),
+        (M1, R3),
+        (M2, R4),
+    ]
+
+
+def test_json_has_every_metrics_md_key(contexts):
+    for ctx in contexts:
+        data = json.loads(ctx.to_json())
+        for key in ("schema_version", "week", "week_start", "week_end"):
+            assert key in data
+        assert data["week"] == "2026-W10"
+        assert data["week_start"] == "2026-03-02"
+        assert data["week_end"] == "2026-03-09"
+        assert {"id", "name"} <= set(data["manager"])
+        assert {"id", "name"} <= set(data["rep"])
+        assert set(data["metrics"]) == set(METRIC_NAMES)
+        for values in data["metrics"].values():
+            assert {"this_week", "prior_week", "avg_4w", "team_median"} <= set(values)
+        assert data["quota"] is None or set(data["quota"]) >= QUOTA_KEYS
+        for deal in data["deals"]:
+            assert set(deal) >= DEAL_KEYS
+            assert isinstance(deal["stuck_reasons"], list)
+        for mover in data["fast_movers"]:
+            assert "opportunity_id" in mover
+        assert isinstance(data["performance_conversation_recommended"], bool)
+        assert 30 <= data["agenda"]["minutes"] <= 60
+
+
+def test_metric_numbers_equal_the_mart_rows(contexts, con):
+    for ctx in contexts:
+        data = json.loads(ctx.to_json())
+        rows = _rows(
+            con,
+            "select * from rpt_pair_metrics_weekly where pair_id = ? and week = ?",
+            [ctx.pair_id, WEEK.label],
+        )
+        assert rows, ctx.pair_id
+        for row in rows:
+            got = data["metrics"][row["metric"]]
+            for key in ("this_week", "prior_week", "avg_4w", "team_median"):
+                assert got[key] == row[key], (ctx.rep.id, row["metric"], key)
+
+
+def test_quota_and_deal_numbers_equal_the_mart_rows(by_rep, con):
+    data = json.loads(by_rep[R1].to_json())
+    (row,) = _rows(
+        con, "select * from fct_rep_quota_weekly where rep_id = ? and week = ?", [R1, WEEK.label]
+    )
+    assert data["quota"]["amount"] == row["quota_amount"]
+    for key in ("won_to_date", "attainment", "elapsed", "pacing", "open_pipeline", "coverage"):
+        assert data["quota"][key] == row[key], key
+    deals = _rows(
+        con,
+        "select * from fct_deal_movement_weekly where rep_id = ? and week = ?",
+        [R1, WEEK.label],
+    )
+    by_id = {d["opportunity_id"]: d for d in data["deals"]}
+    assert set(by_id) == {d["opportunity_id"] for d in deals}
+    for row in deals:
+        got = by_id[row["opportunity_id"]]
+        assert got["name"] == row["opportunity_name"]
+        assert got["amount"] == row["amount"]
+        assert got["movement"] == row["movement"]
+        assert got["days_in_stage"] == row["days_in_stage"]
+        assert got["close_date_pushes_90d"] == row["close_date_pushes_90d"]
+        assert got["is_stuck"] == row["is_stuck"]
+        assert ",".join(got["stuck_reasons"]) == row["stuck_reasons"]
+
+
+def test_deals_sorted_by_amount_and_stuck_evidence_shown(by_rep):
+    ctx = by_rep[R1]
+    amounts = [d.amount for d in ctx.deals if d.amount is not None]
+    assert amounts == sorted(amounts, reverse=True)
+    assert ctx.deals[-1].amount is None  # null amounts last
+    globex, initech, small = ctx.stuck_deals
+    assert [e.code for e in globex.evidence] == ["stage_aging", "close_date_pushed"]
+    aging, pushed = globex.evidence
+    assert (aging.threshold, aging.actual) == (21, 45)
+    assert (pushed.threshold, pushed.actual) == (2, 3)
+    (quiet,) = initech.evidence
+    assert (quiet.code, quiet.threshold, quiet.actual) == ("no_activity", 14, 20)
+    # The worst stuck deal (most reasons) gets "close it or kill it"; only that one.
+    assert globex.suggestion and "Close it or kill it" in globex.suggestion
+    assert initech.suggestion is None and small.suggestion is None
+
+
+def test_why_questions_only_for_metrics_that_moved_30_percent_and_3_units(by_rep):
+    assert [q.metric for q in by_rep[R1].questions] == [
+        "calls",
+        "pipeline_created",
+        "closed_won_amount",
+    ]
+    calls = by_rep[R1].questions[0].text
+    assert "8" in calls and "20" in calls and "−60%" in calls
+    # closed_won_count went 0.25 → 1 (+300%) but by less than 3: no question.
+    assert "closed_won_count" not in [q.metric for q in by_rep[R1].questions]
+    assert by_rep[R4].questions == []
+
+
+def test_coaching_covers_large_stuck_deals_only(by_rep):
+    # Open amounts 5k, 30k, 45k, 80k, 120k: the 75th percentile is 80k.
+    coaching = by_rep[R1].coaching
+    assert [c.name for c in coaching] == ["Globex expansion", "Initech | pilot"]
+    assert len(coaching[0].prompts) == 3  # stage aging, close pushes, deal size
+    assert any("Re-qualify" in p for p in coaching[0].prompts)
+
+
+def test_field_feedback_themes_from_recent_losses(by_rep):
+    themes = {t.theme: t for t in by_rep[R1].feedback_themes}
+    assert set(themes) == {"implementation", "competitor", "price"}  # W04's loss is too old
+    impl = themes["implementation"]
+    assert (impl.count, impl.amount) == (2, 60000)
+    assert impl.escalate and impl.escalate_to == "the head of services"
+    assert not themes["price"].escalate
+    assert by_rep[R1].feedback_themes[0].theme == "implementation"
+
+
+def test_fast_movers_are_the_reps_own(by_rep):
+    movers = by_rep[R1].fast_movers
+    assert [(m.opportunity_id, m.reason) for m in movers] == [
+        ("006000000000D04AAA", "fast_cycle"),
+        ("006000000000D07AAA", "stage_jump"),
+    ]
+    assert movers[0].name == "Won deal" and "20 days" in movers[0].prompt
+    assert "Qualification → Negotiation" in movers[1].prompt
+    assert by_rep[R2].fast_movers == []
+
+
+def test_quota_null_is_none_not_zero(by_rep):
+    ctx = by_rep[R3]
+    assert ctx.quota is None
+    assert json.loads(ctx.to_json())["quota"] is None
+    assert "Quota: no quota set for this quarter." in ctx.manager_prep[0].details
+    assert not ctx.performance_conversation_recommended
+
+
+def test_underperformance_switches_the_agenda(by_rep):
+    flagged, steady = by_rep[R2], by_rep[R1]
+    assert flagged.performance_conversation_recommended
+    assert flagged.agenda.kind == "performance"
+    assert "3 of the last 4 weeks" in flagged.agenda.reason
+    assert [w.week for w in flagged.agenda.pacing_history] == [
+        "2026-W07",
+        "2026-W08",
+        "2026-W09",
+        "2026-W10",
+    ]
+    assert flagged.agenda.minutes >= 45
+    assert steady.agenda.kind == "standard"
+    assert steady.agenda.reason is None
+    assert [s.key for s in steady.agenda.sections] == [
+        "context",
+        "communication",
+        "coaching",
+        "next_steps",
+    ]
+
+
+def test_agenda_minutes_follow_how_much_there_is_to_discuss(contexts, by_rep):
+    for ctx in contexts:
+        assert 30 <= ctx.agenda.minutes <= 60
+        assert ctx.agenda.minutes % 5 == 0
+        assert sum(s.minutes for s in ctx.agenda.sections) == ctx.agenda.minutes
+    assert by_rep[R1].agenda.minutes == 60  # lots to discuss, capped
+    assert by_rep[R4].agenda.minutes == 30  # nothing to discuss, the floor
+
+
+def test_cadence_is_weekly_with_volume_notes(by_rep):
+    assert all(c.cadence.recommendation == "weekly" for c in by_rep.values())
+    assert by_rep[R1].cadence.volume == "normal"
+    assert by_rep[R4].cadence.volume == "low"
+    assert "very low" in by_rep[R4].cadence.note
+
+
+def test_initiatives_per_team_and_per_rep(by_rep):
+    titles = {rep: [i.title for i in ctx.initiatives] for rep, ctx in by_rep.items()}
+    assert titles[R1] == ["Prepare for the healthcare vertical", "Pilot the new discovery script"]
+    assert titles[R3] == ["Prepare for the healthcare vertical"]
+    assert titles[R4] == ["Prepare for the healthcare vertical", "Team 2 only"]
+    assert by_rep[R1].initiatives[0].due == "2026-06-30"
+    # Shown in both preps.
+    assert "Prepare for the healthcare vertical (in progress)" in by_rep[R1].manager_prep[2].details
+    assert "Prepare for the healthcare vertical (in progress)" in by_rep[R1].rep_prep[1].details
+
+
+def test_no_initiatives_file_gives_a_note(con, settings):
+    bare = settings.model_copy(update={"initiatives_file": None})
+    ctx = build_contexts(con, WEEK, bare)[0]
+    assert ctx.initiatives == []
+    assert "SALESPREP_INITIATIVES_FILE" in ctx.initiatives_note
+
+
+def test_lessons_are_scoped_and_none_recorded_yet_when_empty(con, settings, by_rep):
+    assert by_rep[R1].lessons == []
+    assert any("None recorded yet" in d for d in by_rep[R1].manager_prep[1].details)
+    lessons = [
+        Lesson(text="Bring the services lead to the second call", source="Dana / Alex"),
+        Lesson(text="Team 2 only lesson", manager_id=M2),
+    ]
+    got = {c.rep.id: c for c in build_contexts(con, WEEK, settings, lessons=lessons)}
+    assert [lesson.text for lesson in got[R1].lessons] == [
+        "Bring the services lead to the second call"
+    ]
+    assert len(got[R4].lessons) == 2
+
+
+def test_data_quality_appendix(by_rep):
+    dq = by_rep[R1].data_quality
+    assert dq.pipeline_created_null_amounts == 1
+    assert dq.deals_without_amount == 1
+    assert any("no Amount" in n for n in dq.notes)
+    missing = by_rep[R3]
+    assert missing.data_quality.missing_metrics == ["closed_lost_count"]
+    line = missing.metric("closed_lost_count")
+    assert (line.this_week, line.avg_4w) == (None, None)
+
+
+def test_trend_covers_13_weeks_from_the_activity_mart(by_rep, con):
+    ctx = by_rep[R1]
+    assert len(ctx.trend_weeks) == 13 and ctx.trend_weeks[-1] == WEEK.label
+    calls = ctx.metric("calls").trend
+    assert calls[:3] == [None, None, None]  # the fixture has 10 weeks of data
+    rows = _rows(
+        con,
+        "select week, calls from fct_rep_activity_weekly where rep_id = ? order by week",
+        [R1],
+    )
+    assert calls[3:] == [r["calls"] for r in rows]
+
+
+def test_json_is_deterministic(con, settings, contexts):
+    again = build_contexts(con, WEEK, settings)
+    assert [c.to_json() for c in again] == [c.to_json() for c in contexts]
+
+
+def test_missing_mart_is_named(tmp_path: Path, settings):
+    path = write_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(path)) as rw:
+        rw.execute("drop table fct_fast_movers_weekly")
+    with duckdb.connect(str(path), read_only=True) as ro, pytest.raises(MartError) as err:
+        build_contexts(ro, WEEK, settings)
+    assert "fct_fast_movers_weekly" in str(err.value)
+
+
+def test_missing_column_is_named(tmp_path: Path, settings):
+    path = write_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(path)) as rw:
+        rw.execute("alter table fct_rep_quota_weekly drop column coverage")
+    with duckdb.connect(str(path), read_only=True) as ro, pytest.raises(MartError) as err:
+        build_contexts(ro, WEEK, settings)
+    assert "fct_rep_quota_weekly" in str(err.value) and "coverage" in str(err.value)
+
+
+def test_marts_in_a_dbt_schema_are_found(tmp_path: Path, settings):
+    """dbt-duckdb may build marts into a schema such as main_marts."""
+    path = write_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(path)) as rw:
+        rw.execute("create schema main_marts")
+        for (table,) in rw.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall():
+            rw.execute(f"create table main_marts.{table} as select * from main.{table}")
+            rw.execute(f"drop table main.{table}")
+    with duckdb.connect(str(path), read_only=True) as ro:
+        assert len(build_contexts(ro, WEEK, settings)) == 4
+
+
+def test_initiatives_file_errors_name_the_file(tmp_path: Path, con, settings):
+    bad = tmp_path / "initiatives.yml"
+    bad.write_text("initiatives:\n  - status: planned\n", encoding="utf-8")
+    from salesprep.packets.initiatives import InitiativesError
+
+    with pytest.raises(InitiativesError) as err:
+        build_contexts(con, WEEK, settings.model_copy(update={"initiatives_file": bad}))
+    assert str(bad) in str(err.value) and "title" in str(err.value)
+
+
+def test_settings_type(settings):
+    assert isinstance(settings, Settings)

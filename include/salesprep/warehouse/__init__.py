@@ -1,0 +1,22 @@
+"""The warehouse room: dbt builds the marts into a build copy, which is then published for BI."""
+
+from salesprep.warehouse.publish import WarehousePublishError, publish_warehouse
+from salesprep.warehouse.runner import (
+    BuildResult,
+    NodeResult,
+    WarehouseBuildError,
+    build_warehouse,
+    dbt_project_dir,
+    dbt_vars,
+)
+
+__all__ = [
+    "BuildResult",
+    "NodeResult",
+    "WarehouseBuildError",
+    "WarehousePublishError",
+    "build_warehouse",
+    "dbt_project_dir",
+    "dbt_vars",
+    "publish_warehouse",
+]

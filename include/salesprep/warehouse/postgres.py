@@ -1,0 +1,206 @@
+"""The raw landing zone copied into Postgres (schema `raw_salesforce`), so the dbt `postgres`
+target reads the same sources that DuckDB reads in place from Parquet."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from salesprep.catalog import OBJECTS, SObject
+
+log = logging.getLogger(__name__)
+
+RAW_SCHEMA = "raw_salesforce"
+SALES_OPS_SCHEMA = "raw_sales_ops"
+QUOTA_CSV_COLUMNS = ("rep_id", "quarter_start", "quota_amount")
+
+
+class RawLoadError(RuntimeError):
+    """The landing zone or quota CSV could not be copied into Postgres; names the object."""
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where the dbt `postgres` target lives; read from the same env vars as profiles.yml."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    database: str = "salesprep"
+
+    @classmethod
+    def from_env(cls) -> PostgresTarget:
+        env = os.environ
+        return cls(
+            host=env.get("SALESPREP_DBT_POSTGRES_HOST", cls.host),
+            port=int(env.get("SALESPREP_DBT_POSTGRES_PORT", cls.port)),
+            user=env.get("SALESPREP_DBT_POSTGRES_USER", cls.user),
+            password=env.get("SALESPREP_DBT_POSTGRES_PASSWORD", cls.password),
+            database=env.get("SALESPREP_DBT_POSTGRES_DATABASE", cls.database),
+        )
+
+    def conninfo(self, database: str | None = None) -> str:
+        return psycopg.conninfo.make_conninfo(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=database or self.database,
+        )
+
+
+_PG_TYPES: dict[str, str] = {
+    "string": "text",
+    "bool": "boolean",
+    "double": "double precision",
+    "int64": "bigint",
+    "date32[day]": "date",
+    "timestamp[us, tz=UTC]": "timestamp with time zone",
+}
+
+
+def _pg_type(arrow_type: pa.DataType) -> str:
+    try:
+        return _PG_TYPES[str(arrow_type)]
+    except KeyError as exc:
+        raise RawLoadError(f"no Postgres type for Arrow type {arrow_type}") from exc
+
+
+def ensure_database(target: PostgresTarget) -> None:
+    """Create the target database if it does not exist (dbt does not create databases)."""
+    try:
+        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
+            exists = conn.execute(
+                "select 1 from pg_database where datname = %s", (target.database,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(target.database)))
+                log.info("created Postgres database %s", target.database)
+    except psycopg.Error as exc:
+        raise RawLoadError(
+            f"cannot create Postgres database {target.database!r} on {target.host}:{target.port}: "
+            f"{exc}"
+        ) from exc
+
+
+def _read_object(raw_root: Path, sobject: SObject) -> pa.Table:
+    folder = raw_root / sobject.name
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        raise RawLoadError(
+            f"{sobject.name}: no Parquet file in {folder}; the landing zone writes every object"
+        )
+    try:
+        tables = [pq.read_table(f) for f in files]
+    except (OSError, pa.ArrowException) as exc:
+        raise RawLoadError(f"{sobject.name}: cannot read {folder}: {exc}") from exc
+    table = pa.concat_tables(tables, promote_options="permissive")
+    # Declared columns in catalog order, a missing one as nulls: the contract already promises
+    # this, but a hand-made landing zone should degrade the same way, never fail dbt's compile.
+    columns = []
+    for f in sobject.fields:
+        if f.name in table.column_names:
+            columns.append(table[f.name].cast(f.arrow_type))
+        else:
+            columns.append(pa.nulls(table.num_rows, f.arrow_type))
+    return pa.Table.from_arrays(columns, schema=sobject.arrow_schema())
+
+
+def _replace_table(conn: psycopg.Connection, schema: str, name: str, table: pa.Table) -> None:
+    """Truncate and refill the table, so dbt's staging views on it survive the reload; a table
+    whose columns no longer match the catalog is dropped with its views (dbt recreates them)."""
+    ident = sql.Identifier(schema, name)
+    wanted = [(field.name.lower(), _pg_type(field.type)) for field in table.schema]
+    existing = conn.execute(
+        "select column_name, format_type(atttypid, atttypmod) from information_schema.columns"
+        " join pg_attribute on attrelid = format('%%I.%%I', table_schema, table_name)::regclass"
+        " and attname = column_name"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, name),
+    ).fetchall()
+    if existing and [tuple(row) for row in existing] != wanted:
+        conn.execute(sql.SQL("drop table {} cascade").format(ident))
+        existing = []
+    if existing:
+        conn.execute(sql.SQL("truncate table {}").format(ident))
+    else:
+        columns = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(type_))
+            for column, type_ in wanted
+        )
+        conn.execute(sql.SQL("create table {} ({})").format(ident, columns))
+    with conn.cursor().copy(sql.SQL("copy {} from stdin").format(ident)) as copy:
+        for row in table.to_pylist():
+            copy.write_row(tuple(row.values()))
+
+
+def load_raw_postgres(
+    raw_root: Path,
+    target: PostgresTarget | None = None,
+    *,
+    quota_csv: Path | None = None,
+) -> dict[str, int]:
+    """Copy every catalog object of the landing zone into `raw_salesforce."<Object>"`
+    (lowercase column names), and the quota CSV into `raw_sales_ops.quotas`; one transaction,
+    so dbt never sees a half-loaded zone. Returns rows loaded per table."""
+    target = target or PostgresTarget.from_env()
+    ensure_database(target)
+    tables = {o.name: _read_object(Path(raw_root), o) for o in OBJECTS}
+    counts: dict[str, int] = {}
+    try:
+        with psycopg.connect(target.conninfo()) as conn, conn.transaction():
+            conn.execute(
+                sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA))
+            )
+            for name, table in tables.items():
+                _replace_table(conn, RAW_SCHEMA, name, table)
+                counts[name] = table.num_rows
+            if quota_csv is not None:
+                conn.execute(
+                    sql.SQL("create schema if not exists {}").format(
+                        sql.Identifier(SALES_OPS_SCHEMA)
+                    )
+                )
+                quotas = _read_quota_csv(quota_csv)
+                _replace_table(conn, SALES_OPS_SCHEMA, "quotas", quotas)
+                counts["quotas"] = quotas.num_rows
+    except psycopg.Error as exc:
+        raise RawLoadError(
+            f"cannot load the landing zone {raw_root} into Postgres database "
+            f"{target.database!r}: {exc}"
+        ) from exc
+    log.info(
+        "loaded %s raw rows into Postgres %s.%s",
+        f"{sum(counts.values()):,}",
+        target.database,
+        RAW_SCHEMA,
+    )
+    return counts
+
+
+def _read_quota_csv(path: Path) -> pa.Table:
+    """The sales-ops quota CSV as text columns; dbt casts and validates them in staging."""
+    try:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in QUOTA_CSV_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise RawLoadError(
+                    f"quota CSV {path}: missing column(s) {', '.join(missing)}; "
+                    f"expected a header {','.join(QUOTA_CSV_COLUMNS)}"
+                )
+            rows = [{c: (r[c] or None) for c in QUOTA_CSV_COLUMNS} for r in reader]
+    except OSError as exc:
+        raise RawLoadError(f"cannot read quota CSV {path}: {exc}") from exc
+    return pa.Table.from_pylist(
+        rows, schema=pa.schema([pa.field(c, pa.string()) for c in QUOTA_CSV_COLUMNS])
+    )

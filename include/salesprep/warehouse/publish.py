@@ -1,0 +1,71 @@
+"""Publishing the built DuckDB warehouse for BI: copy beside the published file, then swap it
+in with one atomic rename, so a reader never sees a half-built week."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+
+class WarehousePublishError(RuntimeError):
+    """The built warehouse could not be published; names the file and the step."""
+
+
+def publish_warehouse(build_path: Path, published_path: Path) -> Path:
+    """Swap the DuckDB file dbt built into `published_path` atomically and return it.
+
+    The build file is checkpointed first (its WAL folded in), copied next to the published
+    file (same filesystem, so the rename is atomic), and renamed over it with os.replace.
+    A reader that already holds the old file keeps reading the old week until it reopens."""
+    build_path = Path(build_path)
+    published_path = Path(published_path)
+    if not build_path.is_file():
+        raise WarehousePublishError(
+            f"no built warehouse at {build_path}; run the dbt build for the week first"
+        )
+    if build_path.resolve() == published_path.resolve():
+        raise WarehousePublishError(
+            f"build and published warehouse are the same file ({build_path}); BI must read a copy"
+        )
+    try:
+        with duckdb.connect(str(build_path)) as conn:
+            conn.execute("checkpoint")
+    except duckdb.Error as exc:
+        raise WarehousePublishError(
+            f"cannot checkpoint built warehouse {build_path}: {exc}"
+        ) from exc
+
+    published_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.publishing")
+    try:
+        shutil.copyfile(build_path, staging)
+        _verify(staging)
+        with staging.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging, published_path)
+    except (OSError, duckdb.Error) as exc:
+        staging.unlink(missing_ok=True)
+        raise WarehousePublishError(
+            f"cannot publish {build_path} to {published_path}: {exc}"
+        ) from exc
+    # A stale WAL next to the published name would belong to the previous file.
+    published_path.with_name(published_path.name + ".wal").unlink(missing_ok=True)
+    size = published_path.stat().st_size
+    log.info("published warehouse %s (%s bytes)", published_path, f"{size:,}")
+    return published_path
+
+
+def _verify(path: Path) -> None:
+    """The copy opens read-only and has tables: never swap in a file BI cannot read."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        (tables,) = conn.execute(
+            "select count(*) from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchone()
+    if not tables:
+        raise WarehousePublishError(f"built warehouse copy {path} has no tables")

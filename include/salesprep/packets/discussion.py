@@ -68,7 +68,7 @@ _AGENDA_WEIGHTS = (
 ESCALATE_MIN_DEALS = 2
 
 # Keyword themes in loss reasons (lowercase regexes); a reason can match several themes.
-_THEMES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+_THEMES: tuple[tuple[str, str, str | None, re.Pattern[str]], ...] = (
     (
         "implementation",
         "Implementation timeline",
@@ -90,7 +90,7 @@ _THEMES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
     (
         "timing",
         "Timing / no decision",
-        "the manager (qualification and forecast)",
+        None,  # a qualification topic for this 1:1 itself, not one to take elsewhere
         re.compile(
             r"timing|no decision|not now|postpone|delay|on hold|stall|status quo|next year"
             r"|went dark|unresponsive|no response|non-responsive|priorit"

@@ -53,6 +53,51 @@ def _json_value(info: FieldInfo, column: str) -> str:
     return column
 
 
+def result_column(index: int) -> str:
+    """The column of a result table holding the query's `index`-th selected field."""
+    return quote_identifier(f"c{index}")
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    """A query's records materialized in result order: record i has rowid i."""
+
+    name: str  # a quoted identifier
+    total: int
+
+
+def materialize(
+    con, compiled: soql.CompiledQuery, from_sql: str, params: list, name: str
+) -> ResultTable:
+    """Run `compiled` once into table `name`: `_id` (the record Id) then one column per field."""
+    id_field = compiled.schema.field("Id")
+    id_sql = id_field.column if id_field is not None else "NULL"
+    selects = [f"{id_sql} AS _id"] + [
+        f"{info.column} AS {result_column(i)}" for i, info in enumerate(compiled.fields)
+    ]
+    table = quote_identifier(name)
+    order = f" ORDER BY {compiled.order_sql}" if compiled.order_sql else ""
+    con.execute(
+        f"CREATE TABLE {table} AS SELECT {', '.join(selects)} {from_sql}"
+        f"{order}{compiled.limit_sql()}",
+        params,
+    )
+    (total,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return ResultTable(table, total)
+
+
+def drop_tables(store: OrgStore, tables: list[str]) -> None:
+    """Drop result tables that nobody can page through any more."""
+    if not tables:
+        return
+    con = store.connect()
+    try:
+        for table in tables:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    finally:
+        con.close()
+
+
 @dataclass
 class _Result:
     locator: str
@@ -169,21 +214,8 @@ class QueryEngine:
         version: str,
     ) -> _Result:
         schema = compiled.schema
-        id_field = schema.field("Id")
-        id_sql = id_field.column if id_field is not None else "NULL"
-        selects = [f"{id_sql} AS _id"] + [
-            f"{info.column} AS {quote_identifier(f'c{i}')}"
-            for i, info in enumerate(compiled.fields)
-        ]
         locator = "01g" + "".join(secrets.choice(_LOCATOR_ALPHABET) for _ in range(15))
-        table = quote_identifier(f"result_{locator}")
-        order = f" ORDER BY {compiled.order_sql}" if compiled.order_sql else ""
-        con.execute(
-            f"CREATE TABLE {table} AS SELECT {', '.join(selects)} {from_sql}"
-            f"{order}{compiled.limit_sql()}",
-            params,
-        )
-        (total,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        table = materialize(con, compiled, from_sql, params, f"result_{locator}")
         url_prefix = f"/services/data/v{version}/sobjects/{schema.name}/"
         pairs = [
             "'attributes'",
@@ -191,11 +223,11 @@ class QueryEngine:
             f"{_sql_string(url_prefix)} || _id)",
         ]
         for i, info in enumerate(compiled.fields):
-            pairs += [_sql_string(info.name), _json_value(info, quote_identifier(f"c{i}"))]
+            pairs += [_sql_string(info.name), _json_value(info, result_column(i))]
         result = _Result(
             locator=locator,
-            table=table,
-            total=total,
+            table=table.name,
+            total=table.total,
             batch_size=batch_size,
             record_sql=f"json_object({', '.join(pairs)})",
             expires_at=time.monotonic() + self.result_ttl_seconds,
@@ -205,7 +237,7 @@ class QueryEngine:
             self._results[locator] = result
             evicted = self._evict_oldest()
         self._drop(evicted)
-        log.debug("query %s on %s: %d records", locator, schema.name, total)
+        log.debug("query %s on %s: %d records", locator, schema.name, table.total)
         return result
 
     def _page(
@@ -241,11 +273,4 @@ class QueryEngine:
         return evicted
 
     def _drop(self, results: list[_Result]) -> None:
-        if not results:
-            return
-        con = self.store.connect()
-        try:
-            for result in results:
-                con.execute(f"DROP TABLE IF EXISTS {result.table}")
-        finally:
-            con.close()
+        drop_tables(self.store, [r.table for r in results])

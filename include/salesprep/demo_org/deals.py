@@ -189,6 +189,8 @@ class DealSimulator:
         limit: int,
     ) -> int | None:
         """Append a change on `day`; None when it would fall after the deal's horizon."""
+        if day >= self.timeline.days:  # a local date after the window, even if UTC is not
+            return None
         ts = workday_ts(self.rng, day, self.offsets)
         previous = events[-1][0]
         if ts <= previous:

@@ -32,6 +32,12 @@ def _is_holiday_week(start: date) -> bool:
     return any((d.month, d.day) in ((12, 25), (1, 1)) for d in days)
 
 
+def _is_quarter_end_week(start: date) -> bool:
+    """The last two weeks of a calendar quarter."""
+    later = date.fromordinal(start.toordinal() + 14)
+    return (later.month - 1) // 3 != (start.month - 1) // 3 or later.year != start.year
+
+
 def week_factors(rng: random.Random, timeline: Timeline, seller: Person) -> list[float]:
     """Per window week: 0 outside the seller's employment, near 0 on vacation, >1 when busy."""
     factors = []
@@ -53,8 +59,11 @@ def week_factors(rng: random.Random, timeline: Timeline, seller: Person) -> list
             factor = rng.uniform(1.35, 1.7)
         else:
             factor = rng.uniform(0.8, 1.2)
-        if _is_holiday_week(timeline.to_date(week * 7)):
+        monday = timeline.to_date(week * 7)
+        if _is_holiday_week(monday):
             factor *= 0.3
+        elif _is_quarter_end_week(monday):
+            factor *= 1.25  # the end-of-quarter push
         factors.append(factor * performance_level(seller, timeline, week))
     return factors
 

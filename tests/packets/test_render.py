@@ -205,6 +205,7 @@ def test_rendering_speed(contexts):
         for line in ctx.metrics:
             line.trend = [(v or 0) + 1000 + i for v in line.trend]
         many.append(ctx)
+    render_packet(contexts[0])  # warm up: the first call imports matplotlib (~1 s)
     started = time.perf_counter()
     for ctx in many:
         render_packet(ctx)

@@ -162,6 +162,8 @@ def publish_week(
     except OSError as exc:
         if fs.exists(staging):
             fs.rm(staging, recursive=True)
+        if isinstance(exc, PublishError):
+            raise
         raise PublishError(
             f"publishing {len(rendered)} packets for {week.label} to {url} failed: {exc}"
         ) from exc

@@ -245,7 +245,9 @@ def write_deals_org(org_dir: Path, *, with_activity: bool = True) -> Path:
         org.rows["Task"], org.rows["Event"] = [], []
 
     write_object(org_dir, "Profile", [{"Id": "00e000000000000PRF", "Name": "Standard User"}])
-    write_object(org_dir, "User", [_user(MANAGER, "Mona Manager", None), _user(REP, "Rita Rep", MANAGER)])
+    write_object(
+        org_dir, "User", [_user(MANAGER, "Mona Manager", None), _user(REP, "Rita Rep", MANAGER)]
+    )
     write_object(
         org_dir,
         "Account",

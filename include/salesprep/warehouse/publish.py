@@ -50,10 +50,12 @@ def publish_warehouse(build_path: Path, published_path: Path) -> Path:
             os.fsync(handle.fileno())
         os.replace(staging, published_path)
     except (OSError, duckdb.Error) as exc:
-        staging.unlink(missing_ok=True)
         raise WarehousePublishError(
             f"cannot publish {build_path} to {published_path}: {exc}"
         ) from exc
+    finally:
+        # Whatever failed, never leave a half-copied file next to the published one.
+        staging.unlink(missing_ok=True)
     # A stale WAL next to the published name would belong to the previous file.
     published_path.with_name(published_path.name + ".wal").unlink(missing_ok=True)
     size = published_path.stat().st_size

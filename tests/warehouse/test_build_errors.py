@@ -1,0 +1,60 @@
+"""build_warehouse on bad input: clear errors that name the problem and the failing nodes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from salesprep.warehouse import WarehouseBuildError, build_warehouse
+
+from .conftest import tiny_settings
+from .tiny_org import R1, WEEK, org_to_raw, write_tiny_org
+
+
+def test_failing_data_test_raises_with_the_node_and_writes_the_results(tmp_path: Path) -> None:
+    settings = tiny_settings(tmp_path)
+    org_to_raw(write_tiny_org(tmp_path / "org"), settings.raw_root)
+    users_file = settings.raw_root / "User" / "User.parquet"
+    users = pq.read_table(users_file)
+    duplicate = users.filter(pc.equal(users["Id"], R1))
+    pq.write_table(pa.concat_tables([users, duplicate]), users_file)
+
+    with pytest.raises(WarehouseBuildError) as caught:
+        build_warehouse(settings, WEEK, select="stg_salesforce__users")
+
+    message = str(caught.value)
+    assert "test.salesprep.unique_stg_salesforce__users_user_id" in message
+    assert [f.unique_id.rsplit(".", 1)[0] for f in caught.value.failures] == [
+        "test.salesprep.unique_stg_salesforce__users_user_id"
+    ]
+    payload = json.loads(
+        (tmp_path / "warehouse" / f"dbt_build_{WEEK.label}.json").read_text(encoding="utf-8")
+    )
+    assert payload["success"] is False
+    failed = [r for r in payload["results"] if r["status"] == "fail"]
+    assert [r["unique_id"].rsplit(".", 1)[0] for r in failed] == [
+        "test.salesprep.unique_stg_salesforce__users_user_id"
+    ]
+    assert failed[0]["failures"] == 1
+
+
+def test_missing_landing_zone_is_named(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseBuildError, match=r"raw landing zone .*raw does not exist"):
+        build_warehouse(tiny_settings(tmp_path), WEEK)
+
+
+def test_unknown_target_is_named(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseBuildError, match="dbt_target='snowflake'"):
+        build_warehouse(tiny_settings(tmp_path, dbt_target="snowflake"), WEEK)
+
+
+def test_missing_quota_csv_is_named(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    settings = tiny_settings(tmp_path, quota_csv=tmp_path / "quotas.csv")
+    with pytest.raises(WarehouseBuildError, match=r"quota_csv=.*quotas.csv .*no such file"):
+        build_warehouse(settings, WEEK)

@@ -105,6 +105,7 @@ def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
     """The dbt vars of a run: the contract of docs/data-contracts.md."""
     return {
         "raw_root": str(Path(settings.raw_root).resolve()),
+        "learnings_path": _learnings_path(settings),
         "week": week.label,
         "org_timezone": settings.org_timezone,
         "fiscal_year_start_month": settings.fiscal_year_start_month,
@@ -113,6 +114,15 @@ def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
         **settings.pairs.model_dump(),
         **settings.metrics.model_dump(),
     }
+
+
+def _learnings_path(settings: Settings) -> str:
+    """The learnings Parquet for var `learnings_path`, or '' (no learnings) when the
+    load_learnings step has not written it, or on Postgres, which does not load it."""
+    path = Path(settings.learnings_path)
+    if settings.dbt_target != "duckdb" or not path.is_file():
+        return ""
+    return str(path.resolve())
 
 
 def dbt_work_dir(settings: Settings) -> Path:
@@ -197,7 +207,10 @@ def build_warehouse(
     with _DBT_LOCK, _environment(env):
         from dbt.cli.main import dbtRunner
 
-        outcome = dbtRunner().invoke(args)
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
     seconds = time.monotonic() - started
 
     nodes = _node_results(outcome.result)
@@ -226,6 +239,22 @@ def build_warehouse(
         ", ".join(f"{n} {s}" for s, n in result.status_counts().items()),
     )
     return result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run: otherwise
+    the build file stays locked (publish and readers fail with a configuration conflict) and
+    the next build for another path would reuse a stale handle."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed: a Postgres-only deployment
+        return
+    # dbt-duckdb has no public API for this; its class-level environment is the handle.
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+            DuckDBConnectionManager._ENV = None
 
 
 def _node_results(run_result: Any) -> list[NodeResult]:

@@ -1,0 +1,107 @@
+"""The dbt project on the other inputs it must handle: the demo generator's org (the whole
+project, deal marts included) and the Postgres target (the same numbers as DuckDB)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from salesprep.config import Settings
+from salesprep.demo_org.generator import generate_org
+from salesprep.warehouse import build_warehouse
+from salesprep.warehouse.postgres import PostgresTarget
+
+from .conftest import REP_MARTS, TinyWarehouse, tiny_settings
+from .tiny_org import WEEK, org_to_raw, write_tiny_org
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_org_builds_the_whole_project(tmp_path: Path) -> None:
+    summary = generate_org(tmp_path / "org", reps=6, managers=2, weeks=8, seed=11, end_week=WEEK)
+    settings = Settings(data_dir=tmp_path)
+    org_to_raw(tmp_path / "org", settings.raw_root)
+
+    result = build_warehouse(settings, WEEK)
+
+    assert result.success
+    assert "model.salesprep.fct_deal_movement_weekly" in {n.unique_id for n in result.nodes}
+    with duckdb.connect(str(settings.build_warehouse_path), read_only=True) as conn:
+        (pairs,) = conn.execute("select count(*) from dim_sales_pairs").fetchone()
+        per_pair = conn.execute(
+            "select count(distinct metric), count(*) from rpt_pair_metrics_weekly"
+            " where week = ? group by pair_id",
+            [WEEK.label],
+        ).fetchall()
+    assert pairs == summary.pairs
+    assert set(per_pair) == {(8, 8)}
+    assert len(per_pair) == pairs
+
+
+def _postgres_or_skip() -> PostgresTarget:
+    target = PostgresTarget.from_env()
+    try:
+        with psycopg.connect(target.conninfo("postgres"), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
+    return target
+
+
+def _rows_close(left: list[tuple], right: list[tuple]) -> bool:
+    def same(a, b) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        return a == b
+
+    return len(left) == len(right) and all(
+        len(x) == len(y) and all(same(a, b) for a, b in zip(x, y, strict=True))
+        for x, y in zip(left, right, strict=True)
+    )
+
+
+_COMPARED = {
+    "dim_sales_pairs": "select pair_id, manager_id, rep_id, rep_name from {} order by pair_id",
+    "fct_rep_activity_weekly": (
+        "select rep_id, week, calls, emails, meetings, opportunities_created, pipeline_created,"
+        " closed_won_count, closed_won_amount, closed_lost_count from {} order by rep_id, week"
+    ),
+    "rpt_pair_metrics_weekly": (
+        "select pair_id, week, metric, this_week, prior_week, avg_4w, team_median from {}"
+        " order by pair_id, week, metric"
+    ),
+    "fct_rep_quota_weekly": (
+        "select rep_id, week, quarter_start, quota_amount, won_to_date, attainment, elapsed,"
+        " pacing, open_pipeline, coverage, performance_conversation_recommended from {}"
+        " order by rep_id, week"
+    ),
+}
+
+
+def test_postgres_target_gives_the_same_rep_marts(
+    tmp_path: Path, tiny_warehouse: TinyWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = f"salesprep_test_{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("SALESPREP_DBT_POSTGRES_DATABASE", database)
+    monkeypatch.setenv("SALESPREP_DBT_POSTGRES_SCHEMA", "marts")
+    target = _postgres_or_skip()
+    settings = tiny_settings(tmp_path, dbt_target="postgres")
+    org_to_raw(write_tiny_org(tmp_path / "org"), settings.raw_root)
+    try:
+        result = build_warehouse(settings, WEEK, select=REP_MARTS)
+        assert result.success
+        assert result.warehouse_path is None
+        with psycopg.connect(target.conninfo()) as conn:
+            for table, sql in _COMPARED.items():
+                on_postgres = [tuple(r) for r in conn.execute(sql.format(f"marts.{table}"))]
+                on_duckdb = tiny_warehouse.query(sql.format(table))
+                assert on_postgres, table
+                assert _rows_close(on_postgres, on_duckdb), table
+    finally:
+        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{database}" with (force)')

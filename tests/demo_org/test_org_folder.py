@@ -4,7 +4,11 @@ readable by `org_folder.read_object`, valid and resolvable ids, and the same byt
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +16,7 @@ from salesprep.catalog import KEY_PREFIXES, OBJECTS
 from salesprep.demo_org import is_valid_id
 from salesprep.org_folder import format_value, parse_datetime, read_object
 
-from .conftest import Org
+from .conftest import ARGS, END_WEEK, Org
 
 
 def test_every_object_file_has_the_catalog_header(org: Org) -> None:
@@ -102,3 +106,19 @@ def test_another_seed_gives_another_org(org: Org, org_other_seed: Org) -> None:
     for name in ("User", "Opportunity", "OpportunityHistory", "Task", "Event"):
         first = (org.path / f"{name}.csv").read_bytes()
         assert first != (org_other_seed.path / f"{name}.csv").read_bytes(), name
+
+
+def test_bytes_do_not_depend_on_the_process_hash_seed(org: Org, tmp_path: Path) -> None:
+    # Set iteration order and str hashes change with PYTHONHASHSEED; the org must not.
+    out = tmp_path / "org"
+    script = (
+        "import sys; from pathlib import Path; from salesprep.demo_org import generate_org; "
+        "from salesprep.weeks import Week; "
+        f"generate_org(Path(sys.argv[1]), reps={ARGS['reps']}, managers={ARGS['managers']}, "
+        f"weeks={ARGS['weeks']}, seed={ARGS['seed']}, end_week=Week.parse('{END_WEEK}'))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env, timeout=120)
+    for sobject in OBJECTS:
+        name = f"{sobject.name}.csv"
+        assert (out / name).read_bytes() == (org.path / name).read_bytes(), name

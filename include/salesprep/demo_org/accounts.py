@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from salesprep.demo_org import vocabulary as vocab
@@ -83,8 +84,8 @@ def write_book(
     timeline: Timeline,
     seller: Person,
     names: AccountNames,
-    account_ids,  # type: ignore[no-untyped-def]
-    contact_ids,  # type: ignore[no-untyped-def]
+    account_ids: Iterator[str],
+    contact_ids: Iterator[str],
     accounts: ObjectSink,
     contacts: ObjectSink,
 ) -> Book:
@@ -113,11 +114,22 @@ def write_book(
         revenue = int(round(employees * rng.uniform(90_000, 260_000), -4))
         industry = None if rng.random() < 0.03 else rng.choices(_INDUSTRIES, _INDUSTRY_WEIGHTS)[0]
         created_at = stamp(ts)
-        accounts.write((
-            account_id, name, industry, rng.choices(_TYPES, _TYPE_WEIGHTS)[0],
-            rng.choice(countries), employees, revenue, seller.id, "false",
-            created_at, created_at, created_at,
-        ))  # fmt: skip
+        accounts.write(
+            (
+                account_id,
+                name,
+                industry,
+                rng.choices(_TYPES, _TYPE_WEIGHTS)[0],
+                rng.choice(countries),
+                employees,
+                revenue,
+                seller.id,
+                "false",
+                created_at,
+                created_at,
+                created_at,
+            )
+        )
         people: list[tuple[str, str]] = []
         for _ in range(rng.randint(2, 5)):
             contact_id = next(contact_ids)
@@ -125,10 +137,21 @@ def write_book(
             last = rng.choice(vocab.LAST_NAMES)
             email = f"{first.lower()}.{last.lower()}@{domain}"
             at = stamp(ts + 60 * (len(people) + 1))
-            contacts.write((
-                contact_id, account_id, first, last, rng.choice(vocab.CONTACT_TITLES), email,
-                seller.id, "false", at, at, at,
-            ))  # fmt: skip
+            contacts.write(
+                (
+                    contact_id,
+                    account_id,
+                    first,
+                    last,
+                    rng.choice(vocab.CONTACT_TITLES),
+                    email,
+                    seller.id,
+                    "false",
+                    at,
+                    at,
+                    at,
+                )
+            )
             people.append((contact_id, first))
         book.ids.append(account_id)
         book.names.append(name)

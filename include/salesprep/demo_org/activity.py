@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from salesprep.demo_org import vocabulary as vocab
 from salesprep.demo_org.accounts import Book
+from salesprep.demo_org.deals import DealRef
 from salesprep.demo_org.people import Person
 from salesprep.demo_org.rhythm import poisson
 from salesprep.demo_org.sinks import ObjectSink
@@ -29,6 +30,7 @@ _OPEN_STATUSES = ("Not Started", "In Progress", "Waiting on someone else")
 _DURATIONS = (30, 30, 45, 60, 60, 60, 90)
 _STALLED_WEIGHT = 0.06  # a stalled deal rarely gets a call: the no-activity rule should see it
 P_TASK_DELETED = 0.003
+_TODO, _CALLS, _EMAILS = vocab.TODO_SUBJECTS, vocab.CALL_SUBJECTS, vocab.EMAIL_SUBJECTS
 
 
 @dataclass
@@ -42,7 +44,7 @@ def write_activity(
     timeline: Timeline,
     seller: Person,
     book: Book,
-    lite: list[tuple[str, str, str | None, int, int, int, int]],
+    lite: list[DealRef],
     factors: list[float],
     ids: ActivityIds,
     tasks: ObjectSink,
@@ -56,10 +58,9 @@ def write_activity(
     owner = seller.id
     lo = max(0, seller.start_ts)
     hi = min(timeline.end_ts, seller.stop_ts)
-    last_day = timeline.days - 1
     random_ = rng.random
     task_ids, event_ids = ids.task, ids.event
-    active: list[tuple[str, str, str | None, int, int, int, int]] = []
+    active: list[DealRef] = []
     pending = 0
     for week, factor in enumerate(factors):
         if factor <= 0:
@@ -69,11 +70,7 @@ def write_activity(
             active.append(lite[pending])
             pending += 1
         active = [d for d in active if d[4] > week_start]
-        weights, total = [], 0.0
-        for deal in active:
-            total += _STALLED_WEIGHT if deal[5] <= week_start < deal[6] else 1.0
-            weights.append(total)
-        accounts = book.available(week_end)
+        targets = _Targets(active, week_start, book, book.available(week_end))
         rows = []
         count = poisson(rng, (persona.calls + persona.emails + 3) * factor)
         share_calls = persona.calls / (persona.calls + persona.emails + 3)
@@ -84,24 +81,28 @@ def write_activity(
             ts = day * DAY + 8 * HOUR + int(random_() * 10 * HOUR) - offsets[day]
             if not lo <= ts < hi:
                 continue
-            what, who = _target(random_, active, weights, total, book, accounts)
+            what, who = targets.pick(random_)
             kind = random_()
             if kind < share_todo:
-                subject, task_type, subtype, duration = rng.choice(vocab.TODO_SUBJECTS), "Other", \
-                    "Task", None  # fmt: skip
+                subject = _TODO[int(random_() * len(_TODO))]
+                task_type, subtype, duration = "Other", "Task", None
             elif kind < share_todo + share_calls:
                 voicemail = random_() < 0.3
-                subject = "Left voicemail" if voicemail else rng.choice(vocab.CALL_SUBJECTS)
+                subject = "Left voicemail" if voicemail else _CALLS[int(random_() * len(_CALLS))]
                 duration = int(20 + random_() * 40) if voicemail else int(60 + random_() * 1700)
                 # Calls logged by an old dialer integration carry no TaskSubtype, only Type.
                 task_type, subtype = "Call", "" if random_() < 0.03 else "Call"
             else:
-                subject, task_type, duration = rng.choice(vocab.EMAIL_SUBJECTS), "Email", None
+                subject, task_type, duration = _EMAILS[int(random_() * len(_EMAILS))], "Email", None
                 subtype = "" if random_() < 0.02 else "Email"
             created = modified = ts
             if random_() < 0.04 or (task_type == "Other" and random_() < 0.5):
                 # A planned task, not done yet: due on `day`, created a few days before.
-                status, closed, duration = rng.choice(_OPEN_STATUSES), "false", None
+                status, closed, duration = (
+                    _OPEN_STATUSES[int(random_() * len(_OPEN_STATUSES))],
+                    "false",
+                    None,
+                )
                 created = max(lo, ts - int(random_() * 4 * DAY))
                 modified = created
             else:
@@ -112,37 +113,79 @@ def write_activity(
                 modified = min(hi - 1, modified + int(random_() * 2 * DAY))
             created_at = stamp(created)
             modified_at = created_at if modified == created else stamp(modified)
-            rows.append((
-                next(task_ids), owner, what, who, subject, date_of(min(day, last_day)), status,
-                closed, task_type, subtype, duration, deleted, created_at, modified_at,
-                modified_at,
-            ))  # fmt: skip
+            rows.append(
+                (
+                    next(task_ids),
+                    owner,
+                    what,
+                    who,
+                    subject,
+                    date_of(day),
+                    status,
+                    closed,
+                    task_type,
+                    subtype,
+                    duration,
+                    deleted,
+                    created_at,
+                    modified_at,
+                    modified_at,
+                )
+            )
         if rows:
             tasks.write_many(rows)
-        _write_meetings(rng, timeline, seller, book, active, weights, total, accounts, factor,
-                        week, offsets, lo, hi, event_ids, events)  # fmt: skip
+        _write_meetings(rng, timeline, seller, targets, week, factor, (lo, hi), event_ids, events)
 
 
-def _target(random_, active, weights, total, book, accounts):  # type: ignore[no-untyped-def]
-    """(WhatId, WhoId): mostly an open deal of the owner, sometimes an account, else nothing."""
-    r = random_()
-    if active and r < 0.72:
-        deal = active[bisect.bisect_left(weights, random_() * total)]
-        return deal[0], deal[2]
-    if accounts and r < 0.9:
-        index = int(random_() * accounts)
-        people = book.contacts[index]
-        return book.ids[index], people[0][0] if people else None
-    return None, None
+class _Targets:
+    """What a seller's activities in one week can be about: open deals (weighted), accounts."""
+
+    def __init__(self, active: list[DealRef], week_start: int, book: Book, accounts: int) -> None:
+        self.active = active
+        self.weights: list[float] = []
+        self.total = 0.0
+        for deal in active:
+            self.total += _STALLED_WEIGHT if deal[5] <= week_start < deal[6] else 1.0
+            self.weights.append(self.total)
+        self.book = book
+        self.accounts = accounts
+
+    def pick(self, random_: Callable[[], float]) -> tuple[str | None, str | None]:
+        """(WhatId, WhoId): mostly an open deal of the owner, sometimes an account, else none."""
+        r = random_()
+        if self.active and r < 0.72:
+            deal = self.active[bisect.bisect_left(self.weights, random_() * self.total)]
+            return deal[0], deal[2]
+        if self.accounts and r < 0.9:
+            return self.account(random_)
+        return None, None
+
+    def account(self, random_: Callable[[], float]) -> tuple[str | None, str | None]:
+        if not self.accounts:
+            return None, None
+        index = int(random_() * self.accounts)
+        people = self.book.contacts[index]
+        return self.book.ids[index], people[0][0] if people else None
 
 
-def _write_meetings(rng, timeline, seller, book, active, weights, total, accounts, factor, week,
-                    offsets, lo, hi, event_ids, events) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
-    persona = seller.persona
+def _write_meetings(
+    rng: random.Random,
+    timeline: Timeline,
+    seller: Person,
+    targets: _Targets,
+    week: int,
+    factor: float,
+    span: tuple[int, int],
+    ids: Iterator[str],
+    events: ObjectSink,
+) -> None:
+    assert seller.persona is not None
+    offsets = timeline.offsets(seller.time_zone)
+    lo, hi = span
     stamp, date_of = timeline.stamp, timeline.date
     random_ = rng.random
     rows = []
-    for _ in range(poisson(rng, persona.meetings * factor)):
+    for _ in range(poisson(rng, seller.persona.meetings * factor)):
         day = week * 7 + int(random_() * 5)
         local = 8 * HOUR + 1800 * int(random_() * 19)  # 08:00-17:00 local, on the half hour
         start = day * DAY + local - offsets[day]
@@ -150,10 +193,9 @@ def _write_meetings(rng, timeline, seller, book, active, weights, total, account
         end = start + minutes * 60
         if not lo <= start or end >= hi:
             continue
-        what, who = _target(random_, active, weights, total, book, accounts)
-        if what is None and accounts:
-            index = int(random_() * accounts)
-            what = book.ids[index]
+        what, who = targets.pick(random_)
+        if what is None:  # a meeting is always about a deal or an account
+            what, who = targets.account(random_)
         created = start - int((1 + random_() * 9) * DAY)  # booked days ahead
         if created < lo:
             created = lo + int(random_() * (start - lo))
@@ -163,10 +205,24 @@ def _write_meetings(rng, timeline, seller, book, active, weights, total, account
             deleted, modified = "true", start
         created_at = stamp(created)
         modified_at = stamp(modified)
-        rows.append((
-            next(event_ids), seller.id, what, who, rng.choice(vocab.MEETING_SUBJECTS),
-            stamp(start), stamp(end), minutes, date_of(day), "Meeting", "Event", deleted,
-            created_at, modified_at, modified_at,
-        ))  # fmt: skip
+        rows.append(
+            (
+                next(ids),
+                seller.id,
+                what,
+                who,
+                rng.choice(vocab.MEETING_SUBJECTS),
+                stamp(start),
+                stamp(end),
+                minutes,
+                date_of(day),
+                "Meeting",
+                "Event",
+                deleted,
+                created_at,
+                modified_at,
+                modified_at,
+            )
+        )
     if rows:
         events.write_many(rows)

@@ -55,14 +55,16 @@ _SOURCE_WEIGHTS = [w for _, w in vocab.LEAD_SOURCES]
 _THEMES = list(vocab.LOSS_REASONS)
 
 Event = tuple[int, int, "int | None", int]  # (second, stage index, amount, close day)
+# What activities need of a deal: (opportunity id, account id, primary contact id, open from,
+# open until, stalled from, stalled until), all in window seconds.
+DealRef = tuple[str, str, "str | None", int, int, int, int]
 
 
 @dataclass
 class DealOutput:
     """What a seller's deals leave for activities and quotas."""
 
-    # (opportunity id, account id, contact id, open from, open until, stall from, stall until)
-    lite: list[tuple[str, str, str | None, int, int, int, int]] = field(default_factory=list)
+    lite: list[DealRef] = field(default_factory=list)
     won_by_quarter: dict[date, int] = field(default_factory=dict)
     won_by_week: dict[int, int] = field(default_factory=dict)  # window week -> won amount
 
@@ -302,26 +304,64 @@ class DealSimulator:
         for event in events:
             ts, stage, amount, close_day = event
             at = stamp(ts)
-            history.append((
-                next(self.ids.history), opp_id, STAGE_NAMES[stage], amount, date_of(close_day),
-                PROBABILITIES[stage], FORECAST_API[stage], owner, deleted, at,
-                stamp(deleted_ts) if deleted_ts is not None else at,
-            ))  # fmt: skip
+            history.append(
+                (
+                    next(self.ids.history),
+                    opp_id,
+                    STAGE_NAMES[stage],
+                    amount,
+                    date_of(close_day),
+                    PROBABILITIES[stage],
+                    FORECAST_API[stage],
+                    owner,
+                    deleted,
+                    at,
+                    stamp(deleted_ts) if deleted_ts is not None else at,
+                )
+            )
             if previous is not None:
                 _, old_stage, old_amount, old_close = previous
                 if stage != old_stage:
-                    changes.append((next(self.ids.field_history), opp_id, "StageName",
-                                    STAGE_NAMES[old_stage], STAGE_NAMES[stage], owner, deleted,
-                                    at))  # fmt: skip
+                    changes.append(
+                        (
+                            next(self.ids.field_history),
+                            opp_id,
+                            "StageName",
+                            STAGE_NAMES[old_stage],
+                            STAGE_NAMES[stage],
+                            owner,
+                            deleted,
+                            at,
+                        )
+                    )
                     if stage >= WON and open_until == self.limit:
                         open_until = ts
                 if amount != old_amount:
-                    changes.append((next(self.ids.field_history), opp_id, "Amount",
-                                    old_amount, amount, owner, deleted, at))  # fmt: skip
+                    changes.append(
+                        (
+                            next(self.ids.field_history),
+                            opp_id,
+                            "Amount",
+                            old_amount,
+                            amount,
+                            owner,
+                            deleted,
+                            at,
+                        )
+                    )
                 if close_day != old_close:
-                    changes.append((next(self.ids.field_history), opp_id, "CloseDate",
-                                    date_of(old_close), date_of(close_day), owner, deleted,
-                                    at))  # fmt: skip
+                    changes.append(
+                        (
+                            next(self.ids.field_history),
+                            opp_id,
+                            "CloseDate",
+                            date_of(old_close),
+                            date_of(close_day),
+                            owner,
+                            deleted,
+                            at,
+                        )
+                    )
             previous = event
         last_ts, stage, amount, close_day = events[-1]
         modified_ts = deleted_ts if deleted_ts is not None else last_ts
@@ -335,29 +375,54 @@ class DealSimulator:
             next_step = None
         loss_reason = self._loss_reason(close_day) if stage == LOST else None
         modified = stamp(modified_ts)
-        self.sinks.opportunities.write((
-            opp_id, f"{book.names[account]} - {rng.choice(vocab.PRODUCTS)}", book.ids[account],
-            owner, STAGE_NAMES[stage], amount, date_of(close_day), PROBABILITIES[stage],
-            FORECAST[stage], rng.choices(_TYPES, _TYPE_WEIGHTS)[0],
-            rng.choices(_SOURCES, _SOURCE_WEIGHTS)[0], next_step, rng.choice(vocab.DESCRIPTIONS),
-            "true" if is_closed else "false", "true" if stage == WON else "false", loss_reason,
-            deleted, stamp(created_ts), modified, modified,
-        ))  # fmt: skip
+        self.sinks.opportunities.write(
+            (
+                opp_id,
+                f"{book.names[account]} - {rng.choice(vocab.PRODUCTS)}",
+                book.ids[account],
+                owner,
+                STAGE_NAMES[stage],
+                amount,
+                date_of(close_day),
+                PROBABILITIES[stage],
+                FORECAST[stage],
+                rng.choices(_TYPES, _TYPE_WEIGHTS)[0],
+                rng.choices(_SOURCES, _SOURCE_WEIGHTS)[0],
+                next_step,
+                rng.choice(vocab.DESCRIPTIONS),
+                "true" if is_closed else "false",
+                "true" if stage == WON else "false",
+                loss_reason,
+                deleted,
+                stamp(created_ts),
+                modified,
+                modified,
+            )
+        )
         self.sinks.history.write_many(history)
         if changes:
             self.sinks.field_history.write_many(changes)
         roles = rng.sample(people, min(len(people), rng.randint(1, 3))) if people else []
         for position, (contact_id, _) in enumerate(roles):
             at = stamp(min(created_ts + 60 * (position + 1), tl.end_ts - 1))
-            self.sinks.contact_roles.write((
-                next(self.ids.contact_role), opp_id, contact_id, rng.choice(vocab.CONTACT_ROLES),
-                "true" if position == 0 else "false", deleted, at, at,
-                stamp(deleted_ts) if deleted_ts is not None else at,
-            ))  # fmt: skip
+            self.sinks.contact_roles.write(
+                (
+                    next(self.ids.contact_role),
+                    opp_id,
+                    contact_id,
+                    rng.choice(vocab.CONTACT_ROLES),
+                    "true" if position == 0 else "false",
+                    deleted,
+                    at,
+                    at,
+                    stamp(deleted_ts) if deleted_ts is not None else at,
+                )
+            )
         if deleted_ts is None:
             contact = roles[0][0] if roles else None
-            self.out.lite.append((opp_id, book.ids[account], contact, created_ts, open_until,
-                                  *stall))  # fmt: skip
+            self.out.lite.append(
+                (opp_id, book.ids[account], contact, created_ts, open_until, *stall)
+            )
             if stage == WON and amount:
                 quarter = quarter_start(tl.to_date(close_day))
                 self.out.won_by_quarter[quarter] = self.out.won_by_quarter.get(quarter, 0) + amount

@@ -116,9 +116,8 @@ def generate_org(
         _write_quotas(writer, timeline, team, outputs)
         rows = {name: sink.rows for name, sink in writer.sinks.items()}
     pairs = sum(
-        1 for u in team.users
-        if u.kind == "rep" and u.manager is not None and u.manager.is_active
-    )  # fmt: skip
+        1 for u in team.users if u.kind == "rep" and u.manager is not None and u.manager.is_active
+    )
     return OrgSummary(
         out_dir=Path(out_dir),
         first_week=timeline.first_week,
@@ -170,21 +169,46 @@ def _write_setup(writer: OrgWriter, timeline: Timeline, team: Team) -> None:
         roles.write((role_id, name, developer, parent, stamp(ts), stamp(ts), stamp(ts)))
     users = writer.open("User", USER_COLUMNS)
     for u in team.users:
-        users.write((
-            u.id, u.name, u.first_name, u.last_name, u.email, u.email, u.title, u.department,
-            "true" if u.is_active else "false", u.manager.id if u.manager else None, u.role_id,
-            u.profile_id, u.time_zone, stamp(u.created_ts), stamp(u.modified_ts),
-            stamp(u.modified_ts),
-        ))  # fmt: skip
+        users.write(
+            (
+                u.id,
+                u.name,
+                u.first_name,
+                u.last_name,
+                u.email,
+                u.email,
+                u.title,
+                u.department,
+                "true" if u.is_active else "false",
+                u.manager.id if u.manager else None,
+                u.role_id,
+                u.profile_id,
+                u.time_zone,
+                stamp(u.created_ts),
+                stamp(u.modified_ts),
+                stamp(u.modified_ts),
+            )
+        )
     stages = writer.open("OpportunityStage", STAGE_COLUMNS)
     stage_ids = id_sequence(KEY_PREFIXES["OpportunityStage"])
     for order, (name, probability, forecast) in enumerate(vocab.STAGES, start=1):
         at = stamp(30 + order)
-        stages.write((
-            next(stage_ids), name, name, order, "true",
-            "true" if order >= 9 else "false", "true" if name == "Closed Won" else "false",
-            probability, forecast, at, at, at,
-        ))  # fmt: skip
+        stages.write(
+            (
+                next(stage_ids),
+                name,
+                name,
+                order,
+                "true",
+                "true" if order >= 9 else "false",
+                "true" if name == "Closed Won" else "false",
+                probability,
+                forecast,
+                at,
+                at,
+                at,
+            )
+        )
 
 
 def _write_sellers(
@@ -216,14 +240,16 @@ def _write_sellers(
     for seller in team.sellers:
         # One random stream per seller, so a seller's data does not depend on the others'.
         rng = random.Random(f"salesprep-demo-org/{seed}/seller/{seller.index}")
-        book = write_book(rng, timeline, seller, names, account_ids, contact_ids, accounts,
-                          contacts)  # fmt: skip
+        book = write_book(
+            rng, timeline, seller, names, account_ids, contact_ids, accounts, contacts
+        )
         factors = week_factors(rng, timeline, seller)
         levels = [performance_level(seller, timeline, w) for w in range(timeline.weeks)]
         simulator = DealSimulator(rng, timeline, seller, book, deal_ids, deal_sinks)
         output = simulator.run(factors, levels)
-        write_activity(rng, timeline, seller, book, output.lite, factors, activity_ids, tasks,
-                       events)  # fmt: skip
+        write_activity(
+            rng, timeline, seller, book, output.lite, factors, activity_ids, tasks, events
+        )
         output.lite = []  # activities are written: free the memory
         outputs[seller.id] = output
     return outputs
@@ -274,10 +300,18 @@ def _write_quotas(
             created_ts = max(seller.start_ts + 3_600, (first_day - 10) * DAY + 15 * 3_600)
             created_ts = min(created_ts, timeline.end_ts - 1)
             at = stamp(created_ts)
-            sink.write((
-                next(ids), seller.id, timeline.date(first_day), amount, FORECASTING_TYPE_ID,
-                at, at, at,
-            ))  # fmt: skip
+            sink.write(
+                (
+                    next(ids),
+                    seller.id,
+                    timeline.date(first_day),
+                    amount,
+                    FORECASTING_TYPE_ID,
+                    at,
+                    at,
+                    at,
+                )
+            )
 
 
 def _quarters(timeline: Timeline) -> list[date]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from salesprep.demo_org import vocabulary as vocab
 from salesprep.demo_org.ids import id_sequence
@@ -158,8 +159,9 @@ def build_team(rng: random.Random, timeline: Timeline, *, reps: int, managers: i
             label = f"{label} {repeat + 1}"
         developer = label.replace(" ", "_")
         manager_role = add_role(f"Sales Manager, {label}", f"Sales_Manager_{developer}", vp_role)
-        rep_role = add_role(f"Account Executive, {label}", f"Account_Executive_{developer}",
-                            manager_role)  # fmt: skip
+        rep_role = add_role(
+            f"Account Executive, {label}", f"Account_Executive_{developer}", manager_role
+        )
         team_roles.append((manager_role, rep_role))
 
     names = _Names(rng)
@@ -168,61 +170,96 @@ def build_team(rng: random.Random, timeline: Timeline, *, reps: int, managers: i
     setup = 7 * HOUR  # the org's users were loaded on the first Monday morning
     users: list[Person] = []
 
-    def add_user(kind: str, hard: list[tuple[str, str, str]], **values: object) -> Person:
+    def add_user(kind: str, hard: list[tuple[str, str, str]], **values: Any) -> Person:
         first, last, email = names.take(hard)
         person = Person(
-            id=next(user_ids), kind=kind, first_name=first, last_name=last, email=email,
-            created_ts=setup + len(users) * 41, **values,  # type: ignore[arg-type]
-        )  # fmt: skip
+            id=next(user_ids),
+            kind=kind,
+            first_name=first,
+            last_name=last,
+            email=email,
+            created_ts=setup + len(users) * 7,
+            **values,
+        )
         person.modified_ts = person.created_ts
         person.stop_ts = timeline.end_ts
         users.append(person)
         return person
 
-    add_user("admin", [], title="Sales Operations Manager", department="Sales Operations",
-             profile_id=admin_profile, role_id=ops_role, time_zone="America/New_York")  # fmt: skip
-    vp = add_user("vp", [], title="VP Sales", department="Sales", profile_id=manager_profile,
-                  role_id=vp_role, time_zone="America/New_York")  # fmt: skip
+    add_user(
+        "admin",
+        [],
+        title="Sales Operations Manager",
+        department="Sales Operations",
+        profile_id=admin_profile,
+        role_id=ops_role,
+        time_zone="America/New_York",
+    )
+    vp = add_user(
+        "vp",
+        [],
+        title="VP Sales",
+        department="Sales",
+        profile_id=manager_profile,
+        role_id=vp_role,
+        time_zone="America/New_York",
+    )
     bosses: list[Person] = []
     for team in range(managers + 1):
         _, zone, _ = vocab.REGIONS[team % len(vocab.REGIONS)]
         former = team == managers
         boss = add_user(
-            "former_manager" if former else "manager", [] if former else hard_managers,
-            title="Regional Sales Manager", department="Sales", profile_id=manager_profile,
-            role_id=team_roles[team][0], time_zone=zone, manager=vp, region=team,
-        )  # fmt: skip
+            "former_manager" if former else "manager",
+            [] if former else hard_managers,
+            title="Regional Sales Manager",
+            department="Sales",
+            profile_id=manager_profile,
+            role_id=team_roles[team][0],
+            time_zone=zone,
+            manager=vp,
+            region=team,
+        )
         bosses.append(boss)
 
-    personas = _personas(rng, reps - 1)
-    sellers: list[Person] = []
-    for number, persona in enumerate(personas):
-        team = number % managers
-        sellers.append(_add_rep(add_user, hard_reps, "rep", persona, bosses[team], team_roles,
-                                standard_profile))  # fmt: skip
+    def add_rep(kind: str, persona: Persona, boss: Person) -> Person:
+        return add_user(
+            kind,
+            hard_reps,
+            title=persona.title,
+            department="Sales",
+            profile_id=standard_profile,
+            role_id=team_roles[boss.region][1],
+            time_zone=boss.time_zone,
+            manager=boss,
+            persona=persona,
+            region=boss.region,
+        )
+
+    sellers = [
+        add_rep("rep", persona, bosses[number % managers])
+        for number, persona in enumerate(_personas(rng, reps - 1))
+    ]
     # The edge cases: a steady rep whose manager has left, and a rep who has left.
-    orphan = _add_rep(add_user, hard_reps, "rep", PERSONAS["steady"], bosses[managers],
-                      team_roles, standard_profile)  # fmt: skip
-    former_rep = _add_rep(add_user, hard_reps, "former_rep", PERSONAS["steady"], bosses[0],
-                          team_roles, standard_profile)  # fmt: skip
+    orphan = add_rep("rep", PERSONAS["steady"], bosses[managers])
+    former_rep = add_rep("former_rep", PERSONAS["steady"], bosses[0])
     sellers += [orphan, former_rep]
 
-    weeks = timeline.weeks
     former_manager = bosses[managers]
     former_manager.is_active = False
-    former_manager.modified_ts = _monday_morning(timeline, round(weeks * 0.55))
+    former_manager.modified_ts = _day_in_window(timeline, 0.55) + 9 * HOUR
     former_manager.stop_ts = former_manager.modified_ts
     former_rep.is_active = False
-    former_rep.stop_ts = _monday_morning(timeline, max(1, round(weeks * 0.35))) - 3 * DAY
+    former_rep.stop_ts = _day_in_window(timeline, 0.35) + 17 * HOUR
     former_rep.modified_ts = former_rep.stop_ts + 2 * HOUR
     for person in sellers:
-        if person.persona is not None and person.persona.name == "new_hire":
-            week = rng.randint(round(weeks * 0.3), max(round(weeks * 0.3), round(weeks * 0.6)))
-            person.created_ts = _monday_morning(timeline, min(week, weeks - 1))
-            person.modified_ts = person.created_ts
-            person.start_ts = person.created_ts
-    steady = [p for p in sellers if p.kind == "rep" and p is not orphan
-              and p.persona is PERSONAS["steady"]]  # fmt: skip
+        if person.persona is PERSONAS["new_hire"]:
+            person.created_ts = _day_in_window(timeline, rng.uniform(0.3, 0.6)) + 8 * HOUR
+            person.modified_ts = person.start_ts = person.created_ts
+    steady = [
+        p
+        for p in sellers
+        if p.kind == "rep" and p is not orphan and p.persona is PERSONAS["steady"]
+    ]
     if steady:  # one rep with a manager but no quota: the packet must say `quota: null`
         steady[-1].has_quota = False
     for index, person in enumerate(sellers):
@@ -232,13 +269,9 @@ def build_team(rng: random.Random, timeline: Timeline, *, reps: int, managers: i
     return Team(profiles=profiles, roles=roles, users=users)
 
 
-def _add_rep(add_user, hard, kind, persona, boss, team_roles, profile_id) -> Person:  # type: ignore[no-untyped-def]
-    return add_user(
-        kind, hard, title=persona.title, department="Sales", profile_id=profile_id,
-        role_id=team_roles[boss.region][1], time_zone=boss.time_zone, manager=boss,
-        persona=persona, region=boss.region,
-    )  # fmt: skip
-
-
-def _monday_morning(timeline: Timeline, week: int) -> int:
-    return week * 7 * DAY + 8 * HOUR
+def _day_in_window(timeline: Timeline, fraction: float) -> int:
+    """Midnight (UTC) of a weekday about `fraction` into the window, after the first day."""
+    day = min(timeline.days - 3, max(1, round(timeline.days * fraction)))
+    if day % 7 >= 5:
+        day -= day % 7 - 4  # back to Friday
+    return day * DAY

@@ -8,6 +8,7 @@ from salesprep.emulator.auth import (
     DEFAULT_USERNAME,
     Credentials,
 )
+from salesprep.emulator.faults import FaultConfig, FaultInjector
 from salesprep.emulator.server import (
     DEFAULT_DAILY_API_LIMIT,
     Emulator,
@@ -18,6 +19,7 @@ from salesprep.emulator.server import (
     run_emulator,
     serve,
 )
+from salesprep.emulator.store import write_deleted_records
 
 __all__ = [
     "DEFAULT_CONSUMER_KEY",
@@ -30,8 +32,11 @@ __all__ = [
     "Emulator",
     "EmulatorConfig",
     "EmulatorHandle",
+    "FaultConfig",
+    "FaultInjector",
     "Request",
     "Response",
     "run_emulator",
     "serve",
+    "write_deleted_records",
 ]

@@ -53,15 +53,18 @@ class Session:
 class SessionRegistry:
     """Issues and checks access tokens; a session expires after `ttl_seconds` without use."""
 
-    def __init__(self, ttl_seconds: float = DEFAULT_SESSION_TTL_SECONDS) -> None:
+    def __init__(
+        self, ttl_seconds: float = DEFAULT_SESSION_TTL_SECONDS, *, org_id: str = ORG_ID
+    ) -> None:
         self.ttl_seconds = ttl_seconds
+        self.org_id = org_id
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
     def issue(self) -> Session:
         now = time.monotonic()
         # Salesforce tokens look like `<org id>!<opaque>`.
-        token = f"{ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
+        token = f"{self.org_id[:15]}!{secrets.token_urlsafe(48)}"
         session = Session(token, now, now + self.ttl_seconds)
         with self._lock:
             self._sessions[token] = session
@@ -134,16 +137,16 @@ def soap_fault(code: str, message: str) -> bytes:
 
 
 def _soap_login_response(
-    session: Session, instance_url: str, version: str, credentials: Credentials
+    session: Session, instance_url: str, version: str, credentials: Credentials, org_id: str
 ) -> bytes:
-    server_url = f"{instance_url}/services/Soap/u/{version}/{ORG_ID[:15]}"
+    server_url = f"{instance_url}/services/Soap/u/{version}/{org_id[:15]}"
     body = (
         "<loginResponse><result>"
-        f"<metadataServerUrl>{instance_url}/services/Soap/m/{version}/{ORG_ID[:15]}"
+        f"<metadataServerUrl>{instance_url}/services/Soap/m/{version}/{org_id[:15]}"
         "</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
         f"<serverUrl>{escape(server_url)}</serverUrl>"
         f"<sessionId>{escape(session.token)}</sessionId><userId>{USER_ID}</userId>"
-        f"<userInfo><organizationId>{ORG_ID}</organizationId>"
+        f"<userInfo><organizationId>{org_id}</organizationId>"
         "<organizationName>salesprep demo org</organizationName>"
         f"<userEmail>{escape(credentials.username)}</userEmail>"
         "<userFullName>salesprep demo</userFullName>"
@@ -183,7 +186,7 @@ def soap_login(
     if username.strip().lower() != credentials.username.lower() or not _same(password, expected):
         return 500, soap_fault("INVALID_LOGIN", INVALID_LOGIN_MESSAGE)
     session = sessions.issue()
-    return 200, _soap_login_response(session, instance_url, version, credentials)
+    return 200, _soap_login_response(session, instance_url, version, credentials, sessions.org_id)
 
 
 # ------------------------------------------------------------------------------ OAuth 2.0
@@ -243,7 +246,7 @@ def oauth_token(
     payload = {
         "access_token": session.token,
         "instance_url": instance_url,
-        "id": f"{instance_url}/id/{ORG_ID}/{USER_ID}",
+        "id": f"{instance_url}/id/{sessions.org_id}/{USER_ID}",
         "token_type": "Bearer",
         "issued_at": issued_at,
         "signature": secrets.token_urlsafe(32),

@@ -7,6 +7,7 @@ is where fault injection (errors, slow answers, dropped connections) plugs in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -15,16 +16,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from salesprep.emulator import auth, describe
+from salesprep.emulator import auth, describe, soql
 from salesprep.emulator.auth import Credentials, Session, SessionRegistry
 from salesprep.emulator.bulk import BulkQueryJobs
 from salesprep.emulator.errors import ApiError, malformed_query, not_found
+from salesprep.emulator.faults import FaultConfig, FaultInjector
 from salesprep.emulator.query import QueryEngine, batch_size_from_header
 from salesprep.emulator.store import NoSuchObjectError, OrgStore, StoreError
 
@@ -45,6 +48,9 @@ API_VERSIONS: tuple[tuple[str, str], ...] = (
     ("64.0", "Summer '25"),
 )
 _VERSIONS = {v for v, _ in API_VERSIONS}
+# Composite: at most 25 subrequests per call, of which at most 5 queries.
+COMPOSITE_MAX_SUBREQUESTS = 25
+COMPOSITE_MAX_QUERIES = 5
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,15 @@ class EmulatorConfig:
     session_ttl_seconds: float = auth.DEFAULT_SESSION_TTL_SECONDS
     query_result_ttl_seconds: float = 900.0
     work_dir: Path | None = None  # where DuckDB keeps loaded objects; a temp folder if None
+    # The org's Id; None derives a stable one from the org folder's path.
+    org_id: str | None = None
+    # Daily API requests already used when the emulator starts.
+    api_usage: int = 0
+    # How far back `sobjects/<Object>/deleted/` answers (Salesforce: 15 days).
+    deleted_retention_days: float = 15.0
+    # Objects Bulk API 2.0 refuses (as Salesforce does for some system objects).
+    bulk_unsupported_objects: frozenset[str] = frozenset()
+    faults: FaultConfig | None = None
 
 
 @dataclass
@@ -78,13 +93,15 @@ class Request:
 
 @dataclass
 class Response:
-    """One HTTP answer; `drop_connection` closes the socket without answering."""
+    """One HTTP answer; `drop_connection` closes the socket without answering, `truncate`
+    sends the headers and half the body, then closes it."""
 
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json;charset=UTF-8"
     headers: dict[str, str] = field(default_factory=dict)
     drop_connection: bool = False
+    truncate: bool = False
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> Response:
@@ -116,21 +133,29 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.credentials = credentials or Credentials()
         self.store = OrgStore(Path(org_dir), work_dir=self.config.work_dir)
-        self.sessions = SessionRegistry(self.config.session_ttl_seconds)
+        self.org_id = self.config.org_id or derive_org_id(Path(org_dir))
+        self.sessions = SessionRegistry(self.config.session_ttl_seconds, org_id=self.org_id)
         self.queries = QueryEngine(
             self.store, result_ttl_seconds=self.config.query_result_ttl_seconds
         )
         self.bulk_jobs = BulkQueryJobs(self.queries)
         self.daily_api_limit = self.config.daily_api_limit
         self.interceptors: list[Interceptor] = []
-        self._api_calls = 0
+        self._api_calls = self.config.api_usage
         self._usage_lock = threading.Lock()
+        self.faults: FaultInjector | None = None
+        if self.config.faults is not None:
+            self.faults = FaultInjector(self, self.config.faults)
+            self.interceptors.append(self.faults)
+            if self.config.faults.exhaust_daily_limit:
+                self._api_calls = self.daily_api_limit
         # (method, path regex relative to /services/data/vXX.X, handler), first match wins.
         self.api_routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
             ("GET", re.compile(r"^/?$"), self._resources),
             ("GET", re.compile(r"^/limits/?$"), self._limits),
             ("GET", re.compile(r"^/sobjects/?$"), self._describe_global),
             ("GET", re.compile(r"^/sobjects/(?P<name>\w+)/describe/?$"), self._describe),
+            ("GET", re.compile(r"^/sobjects/(?P<name>\w+)/deleted/?$"), self._deleted),
             ("GET", re.compile(r"^/sobjects/(?P<name>\w+)/?$"), self._sobject),
             ("GET", re.compile(r"^/(?P<endpoint>query|queryAll)/?$"), self._query),
             (
@@ -144,6 +169,7 @@ class Emulator:
             ("PATCH", re.compile(r"^/jobs/query/(?P<job_id>\w+)/?$"), self._bulk_abort),
             ("DELETE", re.compile(r"^/jobs/query/(?P<job_id>\w+)/?$"), self._bulk_delete),
             ("GET", re.compile(r"^/jobs/query/(?P<job_id>\w+)/results/?$"), self._bulk_results),
+            ("POST", re.compile(r"^/composite/?$"), self._composite),
         ]
 
     # ------------------------------------------------------------------------ plumbing
@@ -251,7 +277,7 @@ class Emulator:
 
     def _resources(self, request: Request, version: str) -> Response:
         base = f"/services/data/v{version}"
-        names = ("sobjects", "query", "queryAll", "limits", "jobs")
+        names = ("sobjects", "query", "queryAll", "limits", "jobs", "composite")
         return Response.json({name: f"{base}/{name}" for name in names})
 
     def _limits(self, request: Request, version: str) -> Response:
@@ -314,10 +340,107 @@ class Emulator:
         )
         return Response(body=body)
 
+    def _deleted(self, request: Request, version: str, name: str) -> Response:
+        """`sobjects/<Object>/deleted/?start=...&end=...`: records deleted in the window."""
+        schema = self._schema(name)
+        start = _replication_date(request.param("start"), "start")
+        end = _replication_date(request.param("end"), "end")
+        if start >= end:
+            raise ApiError(
+                400, "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate"
+            )
+        earliest = datetime.now(UTC) - timedelta(days=self.config.deleted_retention_days)
+        if start < earliest:
+            raise ApiError(
+                400,
+                "INVALID_REPLICATION_DATE",
+                f"startDate cannot be before earliestDateAvailable {_sf_datetime(earliest)}",
+            )
+        naive = [d.astimezone(UTC).replace(tzinfo=None) for d in (start, end)]
+        records = self.store.deleted_records(schema.name, naive[0], naive[1])
+        return Response.json(
+            {
+                "deletedRecords": [
+                    {"id": record_id, "deletedDate": _sf_datetime(at)} for record_id, at in records
+                ],
+                "earliestDateAvailable": _sf_datetime(earliest),
+                "latestDateCovered": _sf_datetime(end),
+            }
+        )
+
+    def _composite(self, request: Request, version: str) -> Response:
+        """`POST /composite`: independent GET subrequests, answered together, one API call."""
+        payload = _json_body(request)
+        subrequests = payload.get("compositeRequest") if isinstance(payload, dict) else None
+        if not isinstance(subrequests, list) or not subrequests:
+            raise ApiError(400, "JSON_PARSER_ERROR", "compositeRequest must be a non-empty list")
+        if len(subrequests) > COMPOSITE_MAX_SUBREQUESTS:
+            raise ApiError(
+                400,
+                "LIMIT_EXCEEDED",
+                f"A composite request can have at most {COMPOSITE_MAX_SUBREQUESTS} subrequests",
+            )
+        paths = [urlsplit(str(sub.get("url", ""))).path for sub in subrequests]
+        queries = sum(1 for p in paths if re.search(r"/(query|queryAll)(/|$)", p))
+        if queries > COMPOSITE_MAX_QUERIES:
+            raise ApiError(
+                400,
+                "LIMIT_EXCEEDED",
+                f"A composite request can have at most {COMPOSITE_MAX_QUERIES} query subrequests",
+            )
+        answers = [self._subrequest(request, sub) for sub in subrequests]
+        return Response.json({"compositeResponse": answers})
+
+    def _subrequest(self, request: Request, sub: Any) -> dict[str, Any]:
+        reference = sub.get("referenceId") if isinstance(sub, dict) else None
+        try:
+            if not isinstance(sub, dict) or not reference or not isinstance(sub.get("url"), str):
+                raise ApiError(400, "INVALID_INPUT", "a subrequest needs url and referenceId")
+            if "@{" in sub["url"]:
+                raise ApiError(400, "INVALID_INPUT", "the emulator does not resolve references")
+            parts = urlsplit(sub["url"])
+            match = _API_ROOT.match(parts.path)
+            if match is None or (match["rest"] or "").startswith("/composite"):
+                raise not_found(f"composite cannot run {sub['url']}")
+            if match["version"] not in _VERSIONS:
+                raise not_found()
+            headers = Message()
+            for name, value in (sub.get("httpHeaders") or {}).items():
+                headers[name] = str(value)
+            body = sub.get("body")
+            inner = Request(
+                method=str(sub.get("method", "GET")).upper(),
+                path=parts.path,
+                query=parse_qs(parts.query, keep_blank_values=True),
+                headers=headers,
+                body=json.dumps(body).encode() if body is not None else b"",
+                session=request.session,
+            )
+            response = self._route(inner, match["version"], match["rest"] or "/")
+        except ApiError as exc:
+            response = Response.error(exc)
+        except StoreError as exc:
+            response = Response.error(ApiError(500, "UNKNOWN_EXCEPTION", str(exc)))
+        is_json = response.content_type.startswith("application/json") and response.body
+        return {
+            "body": json.loads(response.body) if is_json else None,
+            "httpHeaders": dict(response.headers),
+            "httpStatusCode": response.status,
+            "referenceId": reference,
+        }
+
     # ------------------------------------------------------------------ Bulk API 2.0
 
     def _bulk_create(self, request: Request, version: str) -> Response:
-        return Response.json(self.bulk_jobs.create(_json_body(request), version))
+        payload = _json_body(request)
+        if isinstance(payload, dict) and isinstance(payload.get("query"), str):
+            unsupported = {n.lower() for n in self.config.bulk_unsupported_objects}
+            name = soql.parse(payload["query"]).sobject
+            if name.lower() in unsupported:
+                raise ApiError(
+                    400, "INVALIDJOB", f"Entity '{name}' is not supported by the Bulk API."
+                )
+        return Response.json(self.bulk_jobs.create(payload, version))
 
     def _bulk_list(self, request: Request, version: str) -> Response:
         return Response.json(self.bulk_jobs.list())
@@ -344,6 +467,31 @@ def _json_body(request: Request) -> Any:
         return json.loads(request.body or b"null")
     except ValueError as exc:
         raise ApiError(400, "JSON_PARSER_ERROR", f"The request body is not JSON: {exc}") from exc
+
+
+def derive_org_id(org_dir: Path) -> str:
+    """A stable 18-character org Id for an org folder: one folder, one org."""
+    digest = hashlib.sha1(str(Path(org_dir).resolve()).encode()).hexdigest()[:12].upper()
+    return f"00D{digest}AAA"
+
+
+def _sf_datetime(value: datetime) -> str:
+    value = value.astimezone(UTC) if value.tzinfo else value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+def _replication_date(text: str | None, name: str) -> datetime:
+    from salesprep.org_folder import parse_datetime
+
+    if not text:
+        raise ApiError(400, "MISSING_ARGUMENT", f"The '{name}' parameter is required")
+    try:
+        # An unencoded '+' of the offset arrives as a space.
+        return parse_datetime(text.replace(" ", "+"))
+    except ValueError as exc:
+        raise ApiError(
+            400, "INVALID_REPLICATION_DATE", f"'{text}' is not a valid ISO 8601 {name} date"
+        ) from exc
 
 
 def _bind(interceptor: Interceptor, rest: Handler) -> Handler:
@@ -389,6 +537,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
+            if response.truncate:
+                self.wfile.write(response.body[: len(response.body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve

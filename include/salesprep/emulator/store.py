@@ -4,15 +4,24 @@ Reading keeps `salesprep.org_folder`'s semantics (header names match case-insens
 BOM and quoted newlines are accepted, missing columns are simply not served, extra columns are
 served as text) but parses with DuckDB's CSV reader, which is fast enough for tens of millions
 of rows. Datetimes are stored as naive UTC timestamps.
+
+Hard deletes: an optional `_deleted/<Object>.csv` (columns `Id,DeletedDate`) lists records that
+were deleted and purged from the recycle bin. They are not served by query/queryAll, and the
+`sobjects/<Object>/deleted/` resource reports them (with soft-deleted rows, `IsDeleted = true`,
+dated by their SystemModstamp) between a start and an end.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import logging
+import random
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +31,9 @@ from salesprep.emulator.schema import SQL_TYPES, FieldInfo, ObjectSchema, quote_
 from salesprep.org_folder import object_path
 
 log = logging.getLogger(__name__)
+
+DELETED_FOLDER = "_deleted"
+DELETED_COLUMNS = ("Id", "DeletedDate")
 
 
 class StoreError(RuntimeError):
@@ -198,6 +210,7 @@ class OrgStore:
             if not columns:
                 definitions = ", ".join(f"{f.column} {SQL_TYPES[f.type]}" for f in schema.fields)
                 con.execute(f"CREATE OR REPLACE TABLE {schema.table} ({definitions})")
+                self._load_deleted(con, schema)
                 return
             raw = {f"c{i}": "VARCHAR" for i in range(len(columns))}
             struct = "{" + ", ".join(f"'{k}': '{v}'" for k, v in raw.items()) + "}"
@@ -220,7 +233,156 @@ class OrgStore:
                     con.execute(sql + base + ", null_padding = true, parallel = false)")
                 except duckdb.Error as exc:
                     raise StoreError(f"cannot load {path}: {exc}") from exc
+            self._load_deleted(con, schema)
             rows = con.execute(f"SELECT count(*) FROM {schema.table}").fetchone()
             log.info("loaded %s rows of %s from %s", f"{rows[0]:,}", schema.name, path)
         finally:
             con.close()
+
+    # ------------------------------------------------------------------------ deletes
+
+    @staticmethod
+    def _deleted_table(schema: ObjectSchema) -> str:
+        return quote_identifier(f"deleted_{schema.name}")
+
+    def _load_deleted(self, con: duckdb.DuckDBPyConnection, schema: ObjectSchema) -> None:
+        """Load `_deleted/<Object>.csv` (if any) and drop those records from the object."""
+        table = self._deleted_table(schema)
+        folder = self.org_dir / DELETED_FOLDER
+        path = object_path(folder, schema.name) if folder.is_dir() else None
+        if path is None:
+            con.execute(f"CREATE OR REPLACE TABLE {table} (Id VARCHAR, DeletedDate TIMESTAMP)")
+            return
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                header = [c.strip().lower() for c in next(csv.reader(handle), [])]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise StoreError(f"cannot read the header of {path}: {exc}") from exc
+        if not header:  # an empty file: nothing was deleted
+            con.execute(f"CREATE OR REPLACE TABLE {table} (Id VARCHAR, DeletedDate TIMESTAMP)")
+            return
+        positions = {}
+        for wanted in DELETED_COLUMNS:
+            if wanted.lower() not in header:
+                raise StoreError(
+                    f"{path} must have the columns {', '.join(DELETED_COLUMNS)}; "
+                    f"it has {', '.join(header)}"
+                )
+            positions[wanted] = header.index(wanted.lower())
+        struct = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+        deleted_at = _conversion(
+            quote_identifier(f"c{positions['DeletedDate']}"),
+            FieldInfo("DeletedDate", "datetime"),
+            f"{DELETED_FOLDER}/{path.name}",
+        )
+        id_column = quote_identifier(f"c{positions['Id']}")
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT "
+                f"trim({id_column}) AS Id, {deleted_at} AS "
+                f"DeletedDate FROM read_csv({_sql_string(str(path))}, header = true, "
+                f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+                f"columns = {struct}, null_padding = true, parallel = false)"
+            )
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot load {path}: {exc}") from exc
+        id_field = schema.field("Id")
+        if id_field is not None:
+            con.execute(
+                f"DELETE FROM {schema.table} WHERE {id_field.column} IN (SELECT Id FROM {table})"
+            )
+
+    def deleted_records(
+        self, name: str, start: datetime, end: datetime
+    ) -> list[tuple[str, datetime]]:
+        """(Id, deleted at) of records deleted in [start, end] (naive UTC), oldest first:
+        purged ones from `_deleted/`, and soft-deleted ones dated by their SystemModstamp."""
+        schema = self.loaded_schema(name)
+        parts = [f"SELECT Id, DeletedDate FROM {self._deleted_table(schema)} "]
+        params: list[object] = [start, end]
+        is_deleted, modstamp = schema.field("IsDeleted"), schema.field("SystemModstamp")
+        id_field = schema.field("Id")
+        if is_deleted is not None and modstamp is not None and id_field is not None:
+            parts.append(
+                f"SELECT {id_field.column}, {modstamp.column} FROM {schema.table} "
+                f"WHERE coalesce({is_deleted.column}, false)"
+            )
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM ({part}) AS d(Id, DeletedDate) "
+            "WHERE DeletedDate >= ? AND DeletedDate <= ?"
+            for part in parts
+        )
+        params = params * len(parts)
+        con = self.connect()
+        try:
+            return con.execute(f"{sql} ORDER BY 2, 1", params).fetchall()
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------------ changes
+
+    def modify_records(
+        self, name: str, count: int, *, rng: random.Random, now: datetime | None = None
+    ) -> list[str]:
+        """Edit `count` records of `name` as a user would: a text field changes and
+        LastModifiedDate/SystemModstamp move to `now`. Returns the Ids (for fault injection)."""
+        schema = self.loaded_schema(name)
+        id_field, modstamp = schema.field("Id"), schema.field("SystemModstamp")
+        if id_field is None or modstamp is None or count <= 0:
+            return []
+        text = next(
+            (
+                f
+                for f in schema.fields
+                if f.declared and f.type in ("string", "textarea") and f.name != "Id"
+            ),
+            None,
+        )
+        stamp = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        con = self.connect()
+        try:
+            ids = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT {id_field.column} FROM {schema.table} ORDER BY rowid"
+                ).fetchall()
+            ]
+            chosen = sorted(rng.sample(ids, min(count, len(ids))))
+            if not chosen:
+                return []
+            assignments = [f"{modstamp.column} = ?"]
+            params: list[object] = [stamp]
+            modified = schema.field("LastModifiedDate")
+            if modified is not None:
+                assignments.append(f"{modified.column} = ?")
+                params.append(stamp)
+            if text is not None:
+                assignments.append(f"{text.column} = coalesce({text.column}, '') || ' (edited)'")
+            marks = ", ".join("?" for _ in chosen)
+            con.execute(
+                f"UPDATE {schema.table} SET {', '.join(assignments)} "
+                f"WHERE {id_field.column} IN ({marks})",
+                [*params, *chosen],
+            )
+            return chosen
+        finally:
+            con.close()
+
+
+def write_deleted_records(
+    org_dir: Path, name: str, records: Iterable[tuple[str, datetime]]
+) -> Path:
+    """Write `<org_dir>/_deleted/<Object>.csv`: the records of `name` deleted for good."""
+    sobject = get_object(name)
+    path = Path(org_dir) / DELETED_FOLDER / f"{sobject.name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DELETED_COLUMNS)
+    for record_id, deleted_at in records:
+        at = deleted_at.astimezone(UTC)
+        writer.writerow(
+            [record_id, at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"]
+        )
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path

@@ -1,0 +1,260 @@
+"""Fault injection for the emulator: errors by status, session expiry, slow answers, dropped
+connections, records edited while a client pages, and an exhausted daily API limit.
+
+A `FaultInjector` is an interceptor (`Emulator.interceptors`). Its random draws come from one
+seeded generator, so a sequential client sees the same faults on every run, and it never
+injects more than `max_consecutive` failures in a row, so a client that retries enough always
+gets through. Only REST API requests (`/services/data/vXX.X/...`) are affected: logins pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from salesprep.emulator import soql
+from salesprep.emulator.errors import ApiError
+
+if TYPE_CHECKING:
+    from salesprep.emulator.server import Emulator, EmulatorConfig, Handler, Request, Response
+
+log = logging.getLogger(__name__)
+
+_API_REQUEST = re.compile(r"^/services/data/v\d+\.\d/")
+_FIRST_QUERY_PAGE = re.compile(r"^/services/data/v\d+\.\d/(query|queryAll)/?$")
+_BULK_RESULTS = re.compile(r"^/services/data/v\d+\.\d/jobs/query/(?P<job_id>\w+)/results/?$")
+
+# What each injected status answers, as Salesforce (or the load balancer in front) does.
+_ERRORS: dict[int, tuple[str, str]] = {
+    429: ("REQUEST_LIMIT_EXCEEDED", "Too many requests: retry later (injected)."),
+    403: ("REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded (injected)."),
+    500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred (injected)."),
+    503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry (injected)."),
+}
+_GATEWAY_PAGES = {502: "Bad Gateway", 504: "Gateway Timeout"}
+
+
+class FaultConfigError(ValueError):
+    """A fault setting that makes no sense; the message names it."""
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Which faults to inject, and how often (rates are probabilities per API request)."""
+
+    seed: int = 0
+    # HTTP status -> probability, e.g. {503: 0.2, 500: 0.05}; 403 is concurrency throttling.
+    error_rates: dict[int, float] = field(default_factory=dict)
+    # Never more than this many injected failures (errors, drops, timeouts) in a row.
+    max_consecutive: int = 2
+    # Expire every session each time this many API requests have been answered (0: never).
+    session_expiry_every: int = 0
+    slow_seconds: float = 0.0
+    slow_rate: float = 0.0
+    # Answer only half of the body, then close the connection.
+    drop_rate: float = 0.0
+    # Records of an object edited right after the first page of a paged query on it.
+    modify_while_paging: int = 0
+    exhaust_daily_limit: bool = False
+
+    def __post_init__(self) -> None:
+        for status, rate in self.error_rates.items():
+            if status not in _ERRORS and status not in _GATEWAY_PAGES:
+                known = ", ".join(str(s) for s in sorted({*_ERRORS, *_GATEWAY_PAGES}))
+                raise FaultConfigError(f"fault error status {status} is not one of {known}")
+            _check_rate(f"error rate for {status}", rate)
+        _check_rate("slow rate", self.slow_rate)
+        _check_rate("drop rate", self.drop_rate)
+        if self.max_consecutive < 1:
+            raise FaultConfigError("fault max_consecutive must be at least 1")
+        if self.session_expiry_every < 0 or self.modify_while_paging < 0:
+            raise FaultConfigError("fault counts cannot be negative")
+        if self.slow_seconds < 0:
+            raise FaultConfigError("fault slow_seconds cannot be negative")
+
+
+def _check_rate(name: str, rate: float) -> None:
+    if not 0.0 <= rate <= 1.0:
+        raise FaultConfigError(f"fault {name} {rate} must be between 0 and 1")
+
+
+class FaultInjector:
+    """The interceptor injecting `config`'s faults into `emulator`; `injected` counts them."""
+
+    def __init__(self, emulator: Emulator, config: FaultConfig) -> None:
+        self.emulator = emulator
+        self.config = config
+        self.injected: Counter[str] = Counter()
+        # Object name -> Ids edited while a client paged through it.
+        self.modified: dict[str, list[str]] = {}
+        self._rng = random.Random(config.seed)
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._consecutive = 0
+
+    def __call__(self, request: Request, forward: Handler) -> Response:
+        if not _API_REQUEST.match(request.path):
+            return forward(request)
+        with self._lock:
+            self._requests += 1
+            every = self.config.session_expiry_every
+            if every and self._requests % every == 0:
+                self.emulator.sessions.expire_all()
+                self.injected["session_expiry"] += 1
+            capped = self._consecutive >= self.config.max_consecutive
+            slow = self._draw(self.config.slow_rate)
+            status = self._error_status(capped)
+            drop = self._draw(self.config.drop_rate) and status is None and not capped
+            if status is not None or drop:
+                self._consecutive += 1
+            else:
+                self._consecutive = 0
+        if slow and self.config.slow_seconds:
+            self.injected["slow"] += 1
+            time.sleep(self.config.slow_seconds)
+        if status is not None:
+            self.injected[f"error_{status}"] += 1
+            return _error_response(status)
+        response = forward(request)
+        if drop:
+            self.injected["drop"] += 1
+            response.truncate = True
+            return response
+        if self.config.modify_while_paging and response.status == 200:
+            self._maybe_modify(request, response)
+        return response
+
+    def _draw(self, rate: float) -> bool:
+        return rate > 0 and self._rng.random() < rate
+
+    def _error_status(self, capped: bool) -> int | None:
+        # Draw for every status on every request, so one fault never shifts the others.
+        draws = {status: self._rng.random() for status in sorted(self.config.error_rates)}
+        if capped:
+            return None
+        for status, draw in draws.items():
+            if draw < self.config.error_rates[status]:
+                return status
+        return None
+
+    def _maybe_modify(self, request: Request, response: Response) -> None:
+        name = None
+        if _FIRST_QUERY_PAGE.match(request.path) and b'"done":false' in response.body[:200]:
+            try:
+                name = soql.parse(request.param("q") or "").sobject
+            except ApiError:
+                return
+        match = _BULK_RESULTS.match(request.path)
+        more = response.headers.get("Sforce-Locator", "null") != "null"
+        if match and more and not request.param("locator"):
+            try:
+                name = self.emulator.bulk_jobs.get(match["job_id"])["object"]
+            except ApiError:
+                return
+        if name is None:
+            return
+        schema_name = self.emulator.store.schema(name).name
+        with self._lock:
+            if schema_name in self.modified:
+                return
+            self.modified[schema_name] = []
+            rng = random.Random(f"{self.config.seed}:{schema_name}")
+        ids = self.emulator.store.modify_records(
+            schema_name, self.config.modify_while_paging, rng=rng
+        )
+        with self._lock:
+            self.modified[schema_name] = ids
+            self.injected["modified_records"] += len(ids)
+        log.info("fault: edited %d %s records while a client pages", len(ids), schema_name)
+
+
+def _error_response(status: int) -> Response:
+    from salesprep.emulator.server import Response
+
+    if status in _GATEWAY_PAGES:
+        page = f"<html><body><h1>{status} {_GATEWAY_PAGES[status]}</h1></body></html>"
+        return Response(status=status, body=page.encode(), content_type="text/html")
+    code, message = _ERRORS[status]
+    return Response.json([{"message": message, "errorCode": code}], status=status)
+
+
+# ------------------------------------------------------------------------------ CLI flags
+
+
+def _rate_pair(value: str) -> tuple[int, float]:
+    status, sep, rate = value.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return int(status), float(rate)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not STATUS=RATE, e.g. 503=0.2") from exc
+
+
+def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
+    """The emulator's usage-limit and fault-injection flags."""
+    group = parser.add_argument_group("API limits and fault injection (for resilience tests)")
+    group.add_argument("--daily-api-limit", type=int, default=None, metavar="N")
+    group.add_argument("--api-usage", type=int, default=0, metavar="N", help="calls already used")
+    group.add_argument("--fault-seed", type=int, default=0, metavar="N")
+    group.add_argument(
+        "--fault-error",
+        type=_rate_pair,
+        action="append",
+        default=[],
+        metavar="STATUS=RATE",
+        help="answer STATUS (429, 403, 500, 502, 503, 504) to this share of API requests",
+    )
+    group.add_argument("--fault-max-consecutive", type=int, default=2, metavar="N")
+    group.add_argument(
+        "--fault-session-expiry", type=int, default=0, metavar="N", help="expire sessions every N"
+    )
+    group.add_argument("--fault-slow", type=float, default=0.0, metavar="SECONDS")
+    group.add_argument("--fault-slow-rate", type=float, default=0.0, metavar="RATE")
+    group.add_argument(
+        "--fault-drop-rate", type=float, default=0.0, metavar="RATE", help="cut answers midway"
+    )
+    group.add_argument(
+        "--fault-modify-while-paging",
+        type=int,
+        default=0,
+        metavar="N",
+        help="edit N records of an object after its first page",
+    )
+    group.add_argument("--fault-exhaust-daily-limit", action="store_true")
+
+
+def emulator_config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """The `EmulatorConfig` the flags of `add_fault_arguments` describe."""
+    from salesprep.emulator.server import DEFAULT_DAILY_API_LIMIT, EmulatorConfig
+
+    faults = FaultConfig(
+        seed=args.fault_seed,
+        error_rates=dict(args.fault_error),
+        max_consecutive=args.fault_max_consecutive,
+        session_expiry_every=args.fault_session_expiry,
+        slow_seconds=args.fault_slow,
+        slow_rate=args.fault_slow_rate if args.fault_slow_rate or not args.fault_slow else 1.0,
+        drop_rate=args.fault_drop_rate,
+        modify_while_paging=args.fault_modify_while_paging,
+        exhaust_daily_limit=args.fault_exhaust_daily_limit,
+    )
+    return EmulatorConfig(
+        daily_api_limit=args.daily_api_limit or DEFAULT_DAILY_API_LIMIT,
+        api_usage=args.api_usage,
+        faults=faults if faults != FaultConfig(seed=args.fault_seed) else None,
+    )
+
+
+def describe_faults(config: FaultConfig) -> str:
+    """One line saying which faults are on (for the CLI banner)."""
+    on = {k: v for k, v in vars(config).items() if v and k not in ("seed", "max_consecutive")}
+    return "no faults" if not on else "faults " + json.dumps(on, default=str)

@@ -67,36 +67,51 @@ _AGENDA_WEIGHTS = (
 
 ESCALATE_MIN_DEALS = 2
 
-# Keyword themes in loss reasons (lowercase regexes); a reason can match several themes.
-_THEMES: tuple[tuple[str, str, str | None, re.Pattern[str]], ...] = (
+# Field-feedback themes: key, label, who hears about it, and the lowercase keywords that put a
+# loss reason (or a recorded learning) in the theme; a text can match several themes. The dbt
+# model dim_learning_theme_keywords holds the same rows (tests/learnings checks they agree).
+THEME_KEYWORDS: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
     (
         "implementation",
         "Implementation timeline",
         "the head of services",
-        re.compile(r"implement|onboard|roll-?out|deploy|integrat|go[- ]live|time to value|setup"),
+        ("implement", "onboard", "rollout", "roll-out", "deploy", "integrat", "go-live",
+         "go live", "time to value", "setup"),
     ),
     (
         "price",
         "Price",
         "sales leadership (pricing)",
-        re.compile(r"pric|cost|budget|expensive|discount|afford|too high"),
+        ("pric", "cost", "budget", "expensive", "discount", "afford", "too high"),
     ),
     (
         "competitor",
         "Competitor",
         "product marketing (competitive intelligence)",
-        re.compile(r"compet|went with|chose|lost to|incumbent|alternative|vendor"),
+        ("compet", "went with", "chose", "lost to", "incumbent", "alternative", "vendor"),
     ),
     (
         "timing",
         "Timing / no decision",
         None,  # a qualification topic for this 1:1 itself, not one to take elsewhere
-        re.compile(
-            r"timing|no decision|not now|postpone|delay|on hold|stall|status quo|next year"
-            r"|went dark|unresponsive|no response|non-responsive|priorit"
-        ),
+        ("timing", "no decision", "not now", "postpone", "delay", "on hold", "stall",
+         "status quo", "next year", "went dark", "unresponsive", "no response",
+         "non-responsive", "priorit"),
     ),
+)  # fmt: skip
+_THEMES: tuple[tuple[str, str, str | None, re.Pattern[str]], ...] = tuple(
+    (key, label, to, re.compile("|".join(re.escape(word) for word in words)))
+    for key, label, to, words in THEME_KEYWORDS
 )
+THEME_LABELS: dict[str, str] = {key: label for key, label, _, _ in THEME_KEYWORDS}
+ESCALATE_TO: dict[str, str | None] = {key: to for key, _, to, _ in THEME_KEYWORDS}
+
+
+def theme_keys(text: str) -> list[str]:
+    """The field-feedback themes whose keywords occur in `text` (case-insensitive)."""
+    lowered = (text or "").lower()
+    return [key for key, _, _, pattern in _THEMES if pattern.search(lowered)]
+
 
 _STUCK_LABELS = {
     "stage_aging": "Stage aging",

@@ -54,8 +54,7 @@ bounds as (
 
 spine as (
 
-    select
-        cast(series.week_start_ts as date) as week_start
+    select cast(series.week_start_ts as date) as week_start
     from bounds
     cross join generate_series(
         cast(bounds.first_week_start as timestamp),
@@ -68,7 +67,7 @@ spine as (
 weeks as (
 
     select
-        {{ iso_week_label('week_start') }} as week,
+        {{ iso_week_label('week_start') }} as week,  -- noqa: RF04
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
         -- The quarter a week belongs to is the one containing its last day (Sunday).

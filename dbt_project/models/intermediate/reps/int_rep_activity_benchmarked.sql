@@ -35,7 +35,7 @@ rep_history as (
         rep_activity.week,
         rep_activity.week_start,
         rep_activity.week_end,
-        {% for metric in metrics -%}
+        {% for metric in metrics %}
         cast(rep_activity.{{ metric }} as double precision) as {{ metric }},
         cast(coalesce(
             lag(rep_activity.{{ metric }}) over (
@@ -64,7 +64,7 @@ team_medians as (
     select
         manager_id,
         week,
-        {% for metric in metrics -%}
+        {% for metric in metrics %}
         {{ median(metric) }} as {{ metric }}_team_median{% if not loop.last %},{% endif %}
         {% endfor %}
     from rep_history
@@ -76,14 +76,14 @@ final as (
 
     select
         rep_history.*,
-        {% for metric in metrics -%}
-        cast(team_medians.{{ metric }}_team_median as double precision)
-            as {{ metric }}_team_median{% if not loop.last %},{% endif %}
+        {% for metric in metrics %}
+        cast(team_medians.{{ metric }}_team_median as double precision) as {{ metric }}_team_median
+        {%- if not loop.last %},{% endif %}
         {% endfor %}
     from rep_history
     inner join team_medians
         on rep_history.manager_id = team_medians.manager_id
-        and rep_history.week = team_medians.week
+            and rep_history.week = team_medians.week
 
 )
 

@@ -59,13 +59,14 @@ manager_chains as (
 
     select
         users.user_id,
-        {% for hop in range(1, max_hops + 1) -%}
+        {% for hop in range(1, max_hops + 1) %}
         hop_{{ hop }}.user_id as hop_{{ hop }}_id{% if not loop.last %},{% endif %}
         {% endfor %}
     from users
-    {% for hop in range(1, max_hops + 1) -%}
+    {% for hop in range(1, max_hops + 1) %}
+    {%- set previous = 'users' if hop == 1 else 'hop_' ~ (hop - 1) %}
     left join users as hop_{{ hop }}
-        on {% if hop == 1 %}users{% else %}hop_{{ hop - 1 }}{% endif %}.manager_id = hop_{{ hop }}.user_id
+        on {{ previous }}.manager_id = hop_{{ hop }}.user_id
     {% endfor %}
 
 ),
@@ -79,7 +80,7 @@ cycles as (
         coalesce(
             hop_{{ max_hops }}_id in (
                 user_id,
-                {% for hop in range(1, max_hops) -%}
+                {% for hop in range(1, max_hops) %}
                 hop_{{ hop }}_id{% if not loop.last %},{% endif %}
                 {% endfor %}
             ),

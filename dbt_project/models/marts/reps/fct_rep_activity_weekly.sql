@@ -138,16 +138,16 @@ final as (
     from rep_weeks
     left join task_counts
         on rep_weeks.rep_id = task_counts.owner_id
-        and rep_weeks.week_start = task_counts.week_start
+            and rep_weeks.week_start = task_counts.week_start
     left join event_counts
         on rep_weeks.rep_id = event_counts.owner_id
-        and rep_weeks.week_start = event_counts.week_start
+            and rep_weeks.week_start = event_counts.week_start
     left join created_counts
         on rep_weeks.rep_id = created_counts.owner_id
-        and rep_weeks.week_start = created_counts.week_start
+            and rep_weeks.week_start = created_counts.week_start
     left join closed_counts
         on rep_weeks.rep_id = closed_counts.owner_id
-        and rep_weeks.week_start = closed_counts.week_start
+            and rep_weeks.week_start = closed_counts.week_start
 
 )
 

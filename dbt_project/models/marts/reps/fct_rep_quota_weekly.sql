@@ -125,9 +125,9 @@ won_to_date as (
     from rep_weeks
     inner join opportunities
         on rep_weeks.rep_id = opportunities.owner_id
-        and opportunities.is_won
-        and opportunities.close_date >= rep_weeks.quarter_start
-        and opportunities.close_date < rep_weeks.measured_to
+            and opportunities.is_won
+            and rep_weeks.quarter_start <= opportunities.close_date
+            and rep_weeks.measured_to > opportunities.close_date
     group by rep_weeks.rep_id, rep_weeks.week
 
 ),
@@ -141,10 +141,10 @@ open_pipeline as (
     from rep_weeks
     inner join opportunity_states
         on rep_weeks.rep_id = opportunity_states.owner_id
-        and rep_weeks.week = opportunity_states.week
-        and opportunity_states.is_open_end
-        and opportunity_states.close_date >= rep_weeks.week_end
-        and opportunity_states.close_date < rep_weeks.quarter_end
+            and rep_weeks.week = opportunity_states.week
+            and opportunity_states.is_open_end
+            and rep_weeks.week_end <= opportunity_states.close_date
+            and rep_weeks.quarter_end > opportunity_states.close_date
     group by rep_weeks.rep_id, rep_weeks.week
 
 ),
@@ -163,18 +163,20 @@ measured as (
             as quota_amount,
         cast(coalesce(won_to_date.won_to_date, 0) as double precision) as won_to_date,
         cast(coalesce(open_pipeline.open_pipeline, 0) as double precision) as open_pipeline,
-        cast({{ days_between('rep_weeks.quarter_start', 'rep_weeks.measured_to') }} as double precision)
-        / {{ days_between('rep_weeks.quarter_start', 'rep_weeks.quarter_end') }} as elapsed
+        cast(
+            {{ days_between('rep_weeks.quarter_start', 'rep_weeks.measured_to') }}
+            as double precision
+        ) / {{ days_between('rep_weeks.quarter_start', 'rep_weeks.quarter_end') }} as elapsed
     from rep_weeks
     left join quarter_quotas
         on rep_weeks.rep_id = quarter_quotas.rep_id
-        and rep_weeks.quarter_start = quarter_quotas.quarter_start
+            and rep_weeks.quarter_start = quarter_quotas.quarter_start
     left join won_to_date
         on rep_weeks.rep_id = won_to_date.rep_id
-        and rep_weeks.week = won_to_date.week
+            and rep_weeks.week = won_to_date.week
     left join open_pipeline
         on rep_weeks.rep_id = open_pipeline.rep_id
-        and rep_weeks.week = open_pipeline.week
+            and rep_weeks.week = open_pipeline.week
 
 ),
 

@@ -12,7 +12,7 @@ benchmarked as (
 -- team_median}.
 unpivoted as (
 
-    {% for metric in metrics -%}
+    {% for metric in metrics %}
     select
         pair_id,
         manager_id,

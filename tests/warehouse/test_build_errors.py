@@ -58,3 +58,11 @@ def test_missing_quota_csv_is_named(tmp_path: Path) -> None:
     settings = tiny_settings(tmp_path, quota_csv=tmp_path / "quotas.csv")
     with pytest.raises(WarehouseBuildError, match=r"quota_csv=.*quotas.csv .*no such file"):
         build_warehouse(settings, WEEK)
+
+
+def test_data_dir_with_a_quote_is_refused_before_dbt_runs(tmp_path: Path) -> None:
+    data_dir = tmp_path / "o'brien"
+    (data_dir / "raw").mkdir(parents=True)
+    with pytest.raises(WarehouseBuildError, match="single quote"):
+        build_warehouse(tiny_settings(data_dir), WEEK)
+    assert not (data_dir / "warehouse").exists()

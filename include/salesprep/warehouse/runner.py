@@ -154,6 +154,13 @@ def build_warehouse(
         raise WarehouseBuildError(
             f"raw landing zone {raw_root} does not exist; extract the org for {week} first"
         )
+    for name, path in (("data_dir", settings.data_dir), ("quota_csv", settings.quota_csv)):
+        # The paths are spliced into SQL string literals (read_parquet / read_csv).
+        if path and "'" in str(Path(path).resolve()):
+            raise WarehouseBuildError(
+                f"setting {name}={path}: a path with a single quote cannot be read by dbt; "
+                "move the data to a path without one"
+            )
     if settings.quota_csv and not Path(settings.quota_csv).is_file():
         raise WarehouseBuildError(
             f"setting quota_csv={settings.quota_csv} (SALESPREP_QUOTA_CSV): no such file"

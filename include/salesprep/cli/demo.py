@@ -7,6 +7,7 @@ under one folder, `./demo` by default.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -19,8 +20,11 @@ from salesprep.config import PROJECT_ROOT
 from salesprep.weeks import Week
 
 DAG_ID = "salesprep_weekly"
-# Lines of `airflow dags test` output worth echoing as progress.
-_PROGRESS = re.compile(r"(Marking task as \w+|Task instance .* finished|state=(success|failed))")
+# Lines of `airflow dags test` output that tell a task's progress and the run's outcome.
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\w+)")
+_TASK_STATE = re.compile(r"Task instance state updated .* new_state=(\w+)")
+_TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\w+)")
+_RUN_END = re.compile(r"DagRun Finished: .* state=(\w+),")
 
 
 class DemoError(RuntimeError):
@@ -55,7 +59,30 @@ def demo_environment(root: Path, base_url: str) -> dict[str, str]:
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str], log_path: Path, echo: bool = False) -> None:
+class _Progress:
+    """Turns `airflow dags test` output into one line per finished task."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.state = "unknown"
+        self.run_state: str | None = None
+
+    def feed(self, line: str) -> None:
+        if match := _TASK_START.search(line):
+            self.started[match[1]] = time.perf_counter()
+            self.state = "unknown"
+        elif match := _TASK_STATE.search(line):
+            self.state = match[1]
+        elif match := _TASK_END.search(line):
+            seconds = time.perf_counter() - self.started.get(match[1], time.perf_counter())
+            print(f"      {match[1]:<16} {self.state:<10} {seconds:5.1f}s", flush=True)
+        elif match := _RUN_END.search(line):
+            self.run_state = match[1]
+
+
+def _airflow(
+    args: list[str], env: dict[str, str], log_path: Path, progress: _Progress | None = None
+) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "airflow", *args]
     with log_path.open("w", encoding="utf-8") as log:
@@ -65,11 +92,15 @@ def _airflow(args: list[str], env: dict[str, str], log_path: Path, echo: bool = 
         assert process.stdout is not None
         for line in process.stdout:
             log.write(line)
-            if echo and _PROGRESS.search(line):
-                print(f"  {line.strip()[:160]}", flush=True)
+            if progress is not None:
+                progress.feed(line)
         code = process.wait()
     if code != 0:
         raise DemoError(f"`airflow {' '.join(args[:2])}` failed (exit {code}); log: {log_path}")
+    if progress is not None and progress.run_state != "success":
+        raise DemoError(
+            f"the DAG run ended {progress.run_state or 'without a result'}; log: {log_path}"
+        )
 
 
 def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> int:
@@ -78,6 +109,8 @@ def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> 
 
     root = root.resolve()
     started = time.perf_counter()
+    # The emulator serves in this process; its per-object load lines would drown the progress.
+    logging.getLogger("salesprep.emulator").setLevel(logging.WARNING)
     last_week = Week.last_complete(datetime.now(UTC))
     org_dir = root / "org"
     print(
@@ -92,7 +125,7 @@ def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> 
     with run_emulator(org_dir) as emulator:
         print(f"[2/4] serving it as a Salesforce org at {emulator.base_url}", flush=True)
         env = demo_environment(root, emulator.base_url)
-        print("[3/4] preparing Airflow (metadata database in demo/airflow)", flush=True)
+        print(f"[3/4] preparing Airflow (metadata database in {root / 'airflow'})", flush=True)
         _airflow(["db", "migrate"], env, root / "airflow" / "db-migrate.log")
         run_weeks = [last_week.shift(-offset) for offset in reversed(range(runs))]
         for week in run_weeks:
@@ -101,7 +134,7 @@ def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> 
                 ["dags", "test", DAG_ID, "-c", json.dumps({"week": week.label})],
                 env,
                 root / "airflow" / f"dags-test-{week.label}.log",
-                echo=True,
+                _Progress(),
             )
     shared = root / "shared"
     manifest = json.loads((shared / last_week.label / "manifest.json").read_text())

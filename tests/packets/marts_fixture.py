@@ -116,6 +116,42 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("cycle_p25_days", "double"),
         ("stages_advanced", "integer"),
     ],
+    "rpt_pair_learnings_weekly": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("learning_id", "varchar"),
+        ("learning_week", "varchar"),
+        ("kind", "varchar"),
+        ("theme", "varchar"),
+        ("body", "varchar"),
+        ("is_shareable", "boolean"),
+        ("is_own_pair", "boolean"),
+        ("source_manager_id", "varchar"),
+        ("source_rep_id", "varchar"),
+        ("source_manager_name", "varchar"),
+        ("source_rep_name", "varchar"),
+        ("match_reasons", "varchar"),
+        ("why", "varchar"),
+        ("relevance_rank", "bigint"),
+    ],
+    "fct_learnings": [
+        ("learning_id", "varchar"),
+        ("week", "varchar"),
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("manager_name", "varchar"),
+        ("rep_id", "varchar"),
+        ("rep_name", "varchar"),
+        ("kind", "varchar"),
+        ("theme", "varchar"),
+        ("body", "varchar"),
+        ("is_shareable", "boolean"),
+        ("tags", "varchar"),
+        ("stage_name", "varchar"),
+        ("industry", "varchar"),
+    ],
 }
 
 PAIRS = [
@@ -522,6 +558,108 @@ def _metric_rows() -> list[dict[str, Any]]:
     return rows
 
 
+# Learnings recorded before WEEK: P4's shared lesson, P1's private note, P2's hostile feedback
+# (shared), and a private note of P3 that only P3 may ever see.
+PRIVATE_NOTE = "Private: Alex's manager will chase the CFO before quarter end"
+LEARNINGS = [
+    dict(
+        learning_id="L1",
+        week="2026-W09",
+        pair_id="P4",
+        manager_id=M2,
+        manager_name="Ølaf Ñúñez",
+        rep_id=R4,
+        rep_name="Quiet Rep",
+        kind="lesson",
+        theme="implementation timeline",
+        body="Bring the services lead to the second call; the timeline worry disappears.",
+        is_shareable=True,
+        tags="healthcare",
+        stage_name="Negotiation/Review",
+        industry="Healthcare",
+    ),
+    dict(
+        learning_id="L2",
+        week="2026-W09",
+        pair_id="P1",
+        manager_id=M1,
+        manager_name="Dana Manager",
+        rep_id=R1,
+        rep_name="Alex Rep",
+        kind="lesson",
+        theme="follow up",
+        body=PRIVATE_NOTE,
+        is_shareable=False,
+        tags="",
+    ),
+    dict(
+        learning_id="L3",
+        week="2026-W08",
+        pair_id="P2",
+        manager_id=M1,
+        manager_name="Dana Manager",
+        rep_id=R2,
+        rep_name=HOSTILE,
+        kind="feedback",
+        theme="price",
+        body=HOSTILE_MULTILINE,
+        is_shareable=True,
+        tags="",
+    ),
+    dict(
+        learning_id="L4",
+        week="2026-W09",
+        pair_id="P3",
+        manager_id=M1,
+        manager_name="Dana Manager",
+        rep_id=R3,
+        rep_name="Alex Rep",
+        kind="feedback",
+        theme="security review",
+        body="Private to P3: the security review questionnaire takes three weeks",
+        is_shareable=False,
+        tags="",
+    ),
+]
+
+
+def _lesson_row(pair: dict, learning: dict, rank: int, reasons: str, why: str) -> dict:
+    return dict(
+        pair_id=pair["pair_id"],
+        manager_id=pair["manager_id"],
+        rep_id=pair["rep_id"],
+        week=WEEK.label,
+        learning_id=learning["learning_id"],
+        learning_week=learning["week"],
+        kind=learning["kind"],
+        theme=learning["theme"],
+        body=learning["body"],
+        is_shareable=learning["is_shareable"],
+        is_own_pair=learning["pair_id"] == pair["pair_id"],
+        source_manager_id=learning["manager_id"],
+        source_rep_id=learning["rep_id"],
+        source_manager_name=learning["manager_name"],
+        source_rep_name=learning["rep_name"],
+        match_reasons=reasons,
+        why=why,
+        relevance_rank=rank,
+    )
+
+
+def _pair_lesson_rows() -> list[dict[str, Any]]:
+    p1, p2, p3, p4 = PAIRS
+    l1, l2, l3, l4 = LEARNINGS
+    own = "recorded in this pair's own 1:1 of 2026-W09"
+    return [
+        _lesson_row(p1, l1, 1, "stage,theme", "same stage as 1 open deal(s) (Negotiation/Review)"),
+        _lesson_row(p1, l2, 2, "own_pair", own),
+        _lesson_row(p1, l3, 3, "theme", "theme price matches recent loss reasons"),
+        _lesson_row(p2, l3, 1, "own_pair", "recorded in this pair's own 1:1 of 2026-W08"),
+        _lesson_row(p3, l4, 1, "own_pair", own),
+        _lesson_row(p4, l1, 1, "own_pair", own),
+    ]
+
+
 def table_rows() -> dict[str, list[dict[str, Any]]]:
     return {
         "dim_sales_pairs": PAIRS,
@@ -530,6 +668,8 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
         "fct_rep_quota_weekly": _quota_rows(),
         "fct_deal_movement_weekly": DEALS,
         "fct_fast_movers_weekly": FAST_MOVERS,
+        "rpt_pair_learnings_weekly": _pair_lesson_rows(),
+        "fct_learnings": LEARNINGS,
     }
 
 

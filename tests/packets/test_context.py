@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from salesprep.config import Settings
-from salesprep.packets.context import build_contexts
-from salesprep.packets.marts import MartError
+from salesprep.packets.context import MAX_LESSONS, build_contexts, contexts_from_marts
+from salesprep.packets.marts import MartError, read_week_marts
 from salesprep.packets.model import METRIC_NAMES, Lesson
 
 from .marts_fixture import M1, M2, R1, R2, R3, R4, WEEK, write_warehouse
@@ -241,18 +241,72 @@ def test_no_initiatives_file_gives_a_note(con, settings):
     assert "SALESPREP_INITIATIVES_FILE" in ctx.initiatives_note
 
 
-def test_lessons_are_scoped_and_none_recorded_yet_when_empty(con, settings, by_rep):
-    assert by_rep[R1].lessons == []
-    assert any("None recorded yet" in d for d in by_rep[R1].manager_prep[1].details)
+def test_lessons_come_from_the_learnings_mart_most_relevant_first(by_rep):
+    r1 = by_rep[R1].lessons
+    assert [lesson.learning_id for lesson in r1] == ["L1", "L2", "L3"]
+    shared, own, feedback = r1
+    assert not shared.own and shared.shareable
+    assert shared.source == "Quiet Rep with Ølaf Ñúñez" and shared.week == "2026-W09"
+    assert shared.why == "same stage as 1 open deal(s) (Negotiation/Review)"
+    # The pair's own private note: flagged, and "recorded in this pair's own 1:1" is not
+    # repeated as a reason since the source says so.
+    assert own.own and not own.shareable and own.source == "your own 1:1, private"
+    assert own.why is None
+    assert feedback.kind == "feedback" and feedback.theme == "price"
+    prep = by_rep[R1].manager_prep[1].details
+    assert prep[0].startswith("Share the lesson on implementation timeline from Quiet Rep")
+    assert prep[1].startswith("Follow up on your own lesson on follow up (2026-W09)")
+    coaching = next(s for s in by_rep[R1].agenda.sections if s.key == "coaching").items
+    assert "Share 2 lesson(s) from other 1:1s." in coaching
+    assert "Follow up on 1 note(s) from your own earlier 1:1s." in coaching
+
+
+def test_private_learnings_stay_in_their_pair(by_rep):
+    owners = {
+        rep: {lesson.learning_id for lesson in ctx.lessons if not lesson.shareable}
+        for rep, ctx in by_rep.items()
+    }
+    assert owners == {R1: {"L2"}, R2: set(), R3: {"L4"}, R4: set()}
+
+
+def test_a_private_learning_offered_to_another_pair_is_an_error(con, settings):
+    marts = read_week_marts(con, WEEK, 4)
+    leaked = dict(marts.lessons["P3"][0], pair_id="P1", manager_id=M1, rep_id=R1)
+    marts.lessons["P1"] = [*marts.lessons["P1"], leaked]
+    with pytest.raises(MartError, match=r"private learning L4 .* to pair P1"):
+        contexts_from_marts(marts, settings)
+
+
+def test_extra_lessons_are_scoped_and_none_recorded_yet_without_any(con, settings):
+    marts = read_week_marts(con, WEEK, 4)
+    marts.lessons = {}
     lessons = [
         Lesson(text="Bring the services lead to the second call", source="Dana / Alex"),
         Lesson(text="Team 2 only lesson", manager_id=M2),
     ]
-    got = {c.rep.id: c for c in build_contexts(con, WEEK, settings, lessons=lessons)}
+    plain = {c.rep.id: c for c in contexts_from_marts(marts, settings)}
+    assert plain[R1].lessons == []
+    assert any("None recorded yet" in d for d in plain[R1].manager_prep[1].details)
+    got = {c.rep.id: c for c in contexts_from_marts(marts, settings, lessons)}
     assert [lesson.text for lesson in got[R1].lessons] == [
         "Bring the services lead to the second call"
     ]
     assert len(got[R4].lessons) == 2
+
+
+def test_lessons_beyond_the_cap_are_counted(con, settings):
+    marts = read_week_marts(con, WEEK, 4)
+    row = marts.lessons["P4"][0]
+    marts.lessons["P4"] = [dict(row, learning_id=f"X{i}") for i in range(MAX_LESSONS + 3)]
+    ctx = {c.rep.id: c for c in contexts_from_marts(marts, settings)}[R4]
+    assert len(ctx.lessons) == MAX_LESSONS and ctx.lessons_not_shown == 3
+
+
+def test_each_packet_says_where_to_record_its_learnings(contexts):
+    paths = {ctx.rep.id: ctx.learnings_file for ctx in contexts}
+    assert paths[R1] == "learnings/2026-W10/dana-manager-00m01aaa/alex-rep-00r01aac.md"
+    assert paths[R4] == "learnings/2026-W10/olaf-nunez-00m02aab/quiet-rep-00r04aaf.md"
+    assert len(set(paths.values())) == len(paths)  # two Alex Reps get two files
 
 
 def test_data_quality_appendix(by_rep):

@@ -169,3 +169,23 @@ def test_rendered_folder_round_trip_and_publish(tmp_path: Path, rendered):
     assert len(manifest.packets) == len(rendered)
     assert (tmp_path / "shared" / WEEK.label / "learnings.html").is_file()
     assert manifest.packet(R1).manager_id == M1
+
+
+def test_packets_name_the_learnings_file_their_publish_creates_room_for(tmp_path: Path, rendered):
+    """The path a packet asks the pair to write is the one salesprep.learnings maps back to
+    the pair through the manifest (same slugs)."""
+    manifest = publish_week(rendered, str(tmp_path / "shared"), WEEK)
+    for packet in rendered:
+        published = manifest.packet(packet.rep_id)
+        expected = f"learnings/{WEEK.label}/{published.manager_slug}/{published.rep_slug}.md"
+        assert packet.data["learnings_file"] == expected
+        assert expected in packet.html and expected in packet.markdown
+
+
+def test_week_index_links_the_digest_only_when_published_with_it(tmp_path: Path, rendered):
+    root = tmp_path / "shared"
+    publish_week(rendered, str(root), WEEK)
+    assert "learnings.html" not in (root / WEEK.label / "index.html").read_text(encoding="utf-8")
+    publish_week(rendered, str(root), WEEK, extra_files={"learnings.html": "<p>digest</p>"})
+    index = (root / WEEK.label / "index.html").read_text(encoding="utf-8")
+    assert 'href="learnings.html"' in index

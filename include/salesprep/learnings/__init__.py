@@ -1,6 +1,11 @@
 """The learnings loop: lessons and field feedback that pairs record after a 1:1, read back in."""
 
-from salesprep.learnings.entries import Learning, LearningsFormatError, parse_learnings
+from salesprep.learnings.entries import (
+    TEMPLATE,
+    Learning,
+    LearningsFormatError,
+    parse_learnings,
+)
 from salesprep.learnings.load import load_learnings
 
-__all__ = ["Learning", "LearningsFormatError", "load_learnings", "parse_learnings"]
+__all__ = ["TEMPLATE", "Learning", "LearningsFormatError", "load_learnings", "parse_learnings"]

@@ -24,6 +24,19 @@ from typing import Any
 import yaml
 
 KINDS = ("lesson", "feedback")
+
+# The entry every packet offers to copy (docs/learnings.md shows the same); it parses as is.
+TEMPLATE = """\
+---
+kind: lesson        # lesson (what worked) or feedback (what prospects are saying)
+theme: implementation timeline
+tags: [healthcare, multi-threading]
+shareable: no       # yes: other teams' packets and the weekly digest may show it
+stage: Negotiation/Review   # optional: the deal stage it applies to
+industry: Healthcare        # optional
+---
+Bring the services lead to the second call; the timeline worry disappears.
+"""
 _ALLOWED_KEYS = {"kind", "theme", "tags", "shareable", "stage", "industry", "opportunity_id"}
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from salesprep.config import Settings
-from salesprep.packets.context import build_contexts, connect_warehouse
+from salesprep.packets.context import connect_warehouse, contexts_from_marts
+from salesprep.packets.digest import build_digest, render_digest
+from salesprep.packets.marts import read_week_marts
 from salesprep.packets.model import Lesson
 from salesprep.packets.render import RenderedPacket, render_packet
 from salesprep.weeks import Week
@@ -21,6 +23,8 @@ log = logging.getLogger(__name__)
 
 PACKETS_DIR = "packets"
 EXTRA_DIR = "extra"
+DIGEST_HTML = "learnings.html"
+DIGEST_MD = "learnings.md"
 _KINDS = (("html", "html"), ("markdown", "md"), ("json", "json"))
 
 
@@ -33,6 +37,9 @@ class RenderResult:
     packets: int
     performance_conversations: int
     stuck_deals: int
+    lessons: int = 0
+    digest_lessons: int = 0
+    escalations: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -41,6 +48,9 @@ class RenderResult:
             "packets": self.packets,
             "performance_conversations": self.performance_conversations,
             "stuck_deals": self.stuck_deals,
+            "lessons_in_packets": self.lessons,
+            "digest_lessons": self.digest_lessons,
+            "escalations": self.escalations,
         }
 
 
@@ -48,22 +58,46 @@ def render_week(
     week: Week, settings: Settings, out_dir: Path, lessons: Sequence[Lesson] = ()
 ) -> RenderResult:
     """Render the packet of every pair for `week` into `out_dir/packets/` (replacing what a
-    previous run left there). Files in `out_dir/extra/` are left for publish_rendered_week."""
+    previous run left there), and the cross-team learnings digest into
+    `out_dir/extra/learnings.{html,md}`; publish_rendered_week publishes both in one swap."""
     con = connect_warehouse(settings)
     try:
-        contexts = build_contexts(con, week, settings, lessons=lessons)
+        marts = read_week_marts(con, week, settings.metrics.underperformance_window_weeks)
     finally:
         con.close()
+    contexts = contexts_from_marts(marts, settings, lessons)
+    digest = build_digest(marts)
     rendered = [render_packet(ctx) for ctx in contexts]
+    digest_html, digest_md = render_digest(digest)
     write_rendered(rendered, out_dir)
-    log.info("rendered %d packets for %s into %s", len(rendered), week.label, out_dir)
+    write_extra(out_dir, {DIGEST_HTML: digest_html, DIGEST_MD: digest_md})
+    log.info(
+        "rendered %d packets and the learnings digest (%d shared lessons) for %s into %s",
+        len(rendered),
+        digest.lessons,
+        week.label,
+        out_dir,
+    )
     return RenderResult(
         week=week.label,
         out_dir=out_dir,
         packets=len(rendered),
         performance_conversations=sum(c.performance_conversation_recommended for c in contexts),
         stuck_deals=sum(len(c.stuck_deals) for c in contexts),
+        lessons=sum(len(c.lessons) for c in contexts),
+        digest_lessons=digest.lessons,
+        escalations=sum(1 for e in digest.escalations if e.escalate),
     )
+
+
+def write_extra(out_dir: Path, files: dict[str, str]) -> None:
+    """Write files into `out_dir/extra/` (published beside the packets), each atomically."""
+    folder = Path(out_dir) / EXTRA_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        partial = folder / f".{name}.partial"
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, folder / name)
 
 
 def write_rendered(rendered: Sequence[RenderedPacket], out_dir: Path) -> None:

@@ -14,7 +14,7 @@ from salesprep.config import MetricRules, Settings
 from salesprep.packets import discussion
 from salesprep.packets.formatting import format_money, format_percent, format_ratio
 from salesprep.packets.initiatives import load_initiatives
-from salesprep.packets.marts import WeekMarts, read_week_marts
+from salesprep.packets.marts import MartError, WeekMarts, read_week_marts
 from salesprep.packets.model import (
     METRIC_LABELS,
     MONEY_METRICS,
@@ -30,13 +30,18 @@ from salesprep.packets.model import (
     Quota,
     plain_number,
 )
+from salesprep.packets.publish import learnings_file, pair_slugs
 from salesprep.weeks import Week
+
+# A packet lists at most this many learnings; the rest are counted.
+MAX_LESSONS = 8
 
 __all__ = [
     "Lesson",
     "PacketContext",
     "build_contexts",
     "connect_warehouse",
+    "contexts_from_marts",
 ]
 
 
@@ -61,30 +66,79 @@ def build_contexts(
     lessons: Sequence[Lesson] = (),
 ) -> list[PacketContext]:
     """One context per pair of dim_sales_pairs for `week`, ordered by manager then rep.
-    `lessons` (from the learnings loop) apply to every pair unless scoped by manager or rep."""
+    Each pair's lessons are its relevant learnings from rpt_pair_learnings_weekly (most
+    relevant first, at most MAX_LESSONS shown); extra `lessons` apply to every pair unless
+    scoped by manager or rep."""
     rules = settings.metrics
     marts = read_week_marts(con, week, rules.underperformance_window_weeks)
+    return contexts_from_marts(marts, settings, lessons)
+
+
+def contexts_from_marts(
+    marts: WeekMarts, settings: Settings, lessons: Sequence[Lesson] = ()
+) -> list[PacketContext]:
+    """The contexts of build_contexts, from week marts already read."""
     book = load_initiatives(settings.initiatives_file)
+    slugs = pair_slugs(
+        (p["manager_id"], p["manager_name"], p["rep_id"], p["rep_name"]) for p in marts.pairs
+    )
     contexts = []
     for pair in marts.pairs:
         initiatives = book.for_pair(pair["manager_id"], pair["rep_id"])
-        pair_lessons = [
+        pair_lessons = [_lesson(row, pair) for row in marts.lessons.get(pair["pair_id"], [])]
+        pair_lessons += [
             lesson
             for lesson in lessons
             if (lesson.manager_id in (None, pair["manager_id"]))
             and (lesson.rep_id in (None, pair["rep_id"]))
         ]
-        contexts.append(
-            _build_one(
-                pair,
-                marts,
-                rules,
-                initiatives,
-                book.note if not initiatives else None,
-                pair_lessons,
-            )
+        ctx = _build_one(
+            pair,
+            marts,
+            settings.metrics,
+            initiatives,
+            book.note if not initiatives else None,
+            pair_lessons[:MAX_LESSONS],
         )
+        ctx.lessons_not_shown = max(len(pair_lessons) - MAX_LESSONS, 0)
+        ctx.learnings_file = learnings_file(
+            marts.week.label, *slugs[(pair["manager_id"], pair["rep_id"])]
+        )
+        contexts.append(ctx)
     return contexts
+
+
+def _lesson(row: dict[str, Any], pair: dict[str, Any]) -> Lesson:
+    """A relevant learning of the pair; a private one of another pair is a bug upstream."""
+    own = row["source_manager_id"] == pair["manager_id"] and row["source_rep_id"] == pair["rep_id"]
+    if not row["is_shareable"] and not own:
+        raise MartError(
+            f"rpt_pair_learnings_weekly offers private learning {row['learning_id']} of "
+            f"{row['source_manager_id']}/{row['source_rep_id']} to pair {pair['pair_id']} "
+            f"for {row['week']}: private learnings never leave their own pair"
+        )
+    why = row["why"]
+    if own:
+        source = "your own 1:1" + ("" if row["is_shareable"] else ", private")
+        # "Recorded in this pair's own 1:1" says what the source already says.
+        why = "; ".join(
+            part for part in (why or "").split("; ") if not part.startswith("recorded in")
+        )
+    else:
+        source = f"{row['source_rep_name']} with {row['source_manager_name']}"
+    return Lesson(
+        text=row["body"],
+        source=source,
+        week=row["learning_week"],
+        manager_id=row["source_manager_id"],
+        rep_id=row["source_rep_id"],
+        learning_id=row["learning_id"],
+        kind=row["kind"],
+        theme=row["theme"],
+        why=why or None,
+        shareable=bool(row["is_shareable"]),
+        own=own,
+    )
 
 
 def _build_one(
@@ -353,8 +407,12 @@ def _standard_agenda(
     if initiatives:
         communication.append(f"Updates on {len(initiatives)} key initiative(s).")
     coaching_lines = [f"Move {c.name} forward ({format_money(c.amount)})" for c in coaching]
-    if lessons:
-        coaching_lines.append(f"Share {len(lessons)} lesson(s) from other 1:1s.")
+    shared = sum(1 for lesson in lessons if not lesson.own)
+    own = len(lessons) - shared
+    if shared:
+        coaching_lines.append(f"Share {shared} lesson(s) from other 1:1s.")
+    if own:
+        coaching_lines.append(f"Follow up on {own} note(s) from your own earlier 1:1s.")
     coaching_lines.append("What support does the rep need from the manager this week?")
     return discussion.standard_agenda(minutes, basis, context, communication, coaching_lines)
 

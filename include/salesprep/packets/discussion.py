@@ -554,7 +554,7 @@ def manager_prep(
             + ", ".join(c.name for c in coaching)
             + " (see Coaching)."
         )
-    lesson_lines = [f"Share: {lesson.text}" for lesson in lessons] or [
+    lesson_lines = [_lesson_line(lesson) for lesson in lessons] or [
         "None recorded yet: note one lesson from another 1:1 worth sharing with this rep."
     ]
     return [
@@ -562,6 +562,17 @@ def manager_prep(
         PrepItem("Reflect on prior lessons learned", lesson_lines),
         PrepItem("Track key initiatives", _initiative_lines(initiatives, initiatives_note)),
     ]
+
+
+def _lesson_line(lesson: Lesson) -> str:
+    """A prep line for a learning: the theme and why it is here; the text is in Coaching."""
+    if not lesson.theme:
+        return f"Share: {lesson.text}"
+    when = lesson.week or "an earlier 1:1"
+    if lesson.own:
+        return f"Follow up on your own {lesson.kind} on {lesson.theme} ({when}); see Coaching."
+    why = f": {lesson.why}" if lesson.why else ""
+    return f"Share the {lesson.kind} on {lesson.theme} from {lesson.source}{why}; see Coaching."
 
 
 def rep_prep(

@@ -101,10 +101,48 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "cycle_p25_days",
         "stages_advanced",
     ),
+    "rpt_pair_learnings_weekly": (
+        "pair_id",
+        "manager_id",
+        "rep_id",
+        "week",
+        "learning_id",
+        "learning_week",
+        "kind",
+        "theme",
+        "body",
+        "is_shareable",
+        "is_own_pair",
+        "source_manager_id",
+        "source_rep_id",
+        "source_manager_name",
+        "source_rep_name",
+        "match_reasons",
+        "why",
+        "relevance_rank",
+    ),
+    "fct_learnings": (
+        "learning_id",
+        "week",
+        "pair_id",
+        "manager_id",
+        "manager_name",
+        "rep_id",
+        "rep_name",
+        "kind",
+        "theme",
+        "body",
+        "is_shareable",
+        "tags",
+        "stage_name",
+        "industry",
+    ),
 }
 
 TREND_WEEKS = 13
 FEEDBACK_WEEKS = 4
+# The digest shares the learnings recorded for the 4 weeks before the week it is for.
+DIGEST_WEEKS = 4
 
 Row = dict[str, Any]
 
@@ -128,6 +166,9 @@ class WeekMarts:
     trend_weeks: list[str]
     quota_weeks: list[str]
     feedback_weeks: list[str]
+    lessons: dict[str, list[Row]] = field(default_factory=dict)
+    shared_learnings: list[Row] = field(default_factory=list)
+    digest_weeks: list[str] = field(default_factory=list)
     activity_data_missing: bool = False
     tables: dict[str, str] = field(default_factory=dict)
 
@@ -191,6 +232,25 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         "rep_id, opportunity_id, reason",
     )
 
+    lesson_rows = _select(
+        con,
+        tables,
+        "rpt_pair_learnings_weekly",
+        "week = ?",
+        [week.label],
+        "pair_id, relevance_rank, learning_id",
+    )
+    digest_weeks = [week.shift(-i).label for i in range(DIGEST_WEEKS, 0, -1)]
+    # Only shareable entries ever leave their pair: private ones are not even read here.
+    shared_rows = _select(
+        con,
+        tables,
+        "fct_learnings",
+        "is_shareable and week >= ? and week < ?",
+        [digest_weeks[0], week.label],
+        "week desc, theme, learning_id",
+    )
+
     metrics: dict[str, dict[str, Row]] = defaultdict(dict)
     for row in metric_rows:
         metrics[row["pair_id"]][row["metric"]] = row
@@ -217,15 +277,18 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         trend_weeks=trend_weeks,
         quota_weeks=quota_weeks,
         feedback_weeks=feedback_weeks,
+        lessons=_group(lesson_rows, "pair_id"),
+        shared_learnings=shared_rows,
+        digest_weeks=digest_weeks,
         activity_data_missing=activity_missing,
         tables=tables,
     )
 
 
-def _group(rows: list[Row]) -> dict[str, list[Row]]:
+def _group(rows: list[Row], key: str = "rep_id") -> dict[str, list[Row]]:
     grouped: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
-        grouped[row["rep_id"]].append(row)
+        grouped[row[key]].append(row)
     return dict(grouped)
 
 

@@ -202,13 +202,30 @@ class Initiative:
 
 @dataclass(frozen=True)
 class Lesson:
-    """A lesson learned in another 1:1, to share; fed by the learnings loop."""
+    """A learning recorded after an earlier 1:1 (this pair's own, or another pair's shared one)
+    that is relevant to this pair; fed by the learnings loop (rpt_pair_learnings_weekly)."""
 
     text: str
     source: str | None = None
     week: str | None = None
     manager_id: str | None = None
     rep_id: str | None = None
+    learning_id: str | None = None
+    kind: str = "lesson"
+    theme: str | None = None
+    why: str | None = None
+    shareable: bool = True
+    own: bool = False
+
+    @property
+    def attribution(self) -> str:
+        """Who recorded it, when, and why it is in this packet, as one sentence or two."""
+        parts = []
+        if self.source:
+            parts.append(f"From {self.source}" + (f", {self.week}." if self.week else "."))
+        if self.why:
+            parts.append(f"Relevant: {self.why}.")
+        return " ".join(parts)
 
 
 @dataclass
@@ -289,6 +306,9 @@ class PacketContext:
     cadence: Cadence
     data_quality: DataQuality
     schema_version: str = SCHEMA_VERSION
+    # Where the pair records what came out of this 1:1, relative to the shared folder root.
+    learnings_file: str | None = None
+    lessons_not_shown: int = 0
 
     @property
     def week_last_day(self) -> date:
@@ -340,6 +360,11 @@ def plain_number(value: Any) -> Any:
             return None
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     return value
+
+
+def to_plain(value: Any) -> Any:
+    """A dataclass tree as plain JSON types (dates as ISO strings, numbers as in plain_number)."""
+    return _plain(value)
 
 
 @functools.cache

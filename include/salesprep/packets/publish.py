@@ -11,7 +11,7 @@ import re
 import secrets
 import shutil
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from salesprep.learnings.load import LEARNINGS_DIR
 from salesprep.packets.model import SCHEMA_VERSION
 from salesprep.packets.render import (
     IndexManager,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 INDEX = "index.html"
+DIGEST = "learnings.html"
 SLUG_ID_CHARS = 8
 _SLUG_NAME_CHARS = 48
 # Letters NFKD does not decompose into ASCII.
@@ -195,7 +197,8 @@ def _week_files(
             raise PublishError(f"two packets for manager {key[0]} and rep {key[1]} in {week.label}")
         seen.add(key)
 
-    manager_slugs = _unique_slugs({(p.manager_id, p.manager_name) for p in rendered})
+    slugs = pair_slugs((p.manager_id, p.manager_name, p.rep_id, p.rep_name) for p in rendered)
+    manager_slugs = {m: m_slug for (m, _), (m_slug, _) in slugs.items()}
     by_manager: dict[str, list[RenderedPacket]] = {}
     for packet in rendered:
         by_manager.setdefault(packet.manager_id, []).append(packet)
@@ -206,7 +209,7 @@ def _week_files(
     for manager_id in sorted(by_manager, key=lambda m: (manager_slugs[m], m)):
         packets = by_manager[manager_id]
         m_slug = manager_slugs[manager_id]
-        rep_slugs = _unique_slugs({(p.rep_id, p.rep_name) for p in packets})
+        rep_slugs = {p.rep_id: slugs[(manager_id, p.rep_id)][1] for p in packets}
         index_packets = []
         for packet in sorted(packets, key=lambda p: (rep_slugs[p.rep_id], p.rep_id)):
             r_slug = rep_slugs[packet.rep_id]
@@ -250,7 +253,8 @@ def _week_files(
         )
         index_managers.append(manager)
         files[f"{m_slug}/{INDEX}"] = render_manager_index(week.label, manager).encode("utf-8")
-    files[INDEX] = render_week_index(week.label, index_managers).encode("utf-8")
+    digest = DIGEST if DIGEST in extra else None
+    files[INDEX] = render_week_index(week.label, index_managers, digest=digest).encode("utf-8")
 
     for path, content in sorted(extra.items()):
         if not _EXTRA_PATH.match(path) or path in files or path == MANIFEST:
@@ -269,6 +273,31 @@ def _week_files(
     manifest = WeekManifest(week=week.label, url="", packets=published, files=extras)
     files[MANIFEST] = manifest.to_json().encode("utf-8")
     return files, manifest
+
+
+def pair_slugs(
+    pairs: Iterable[tuple[str, str, str, str]],
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """(manager id, rep id) → (manager slug, rep slug) for the pairs of one week, given as
+    (manager id, manager name, rep id, rep name): the folder and file names a publish of
+    exactly these pairs uses (render_week puts the learnings path in each packet with it)."""
+    pairs = list(pairs)
+    manager_slugs = _unique_slugs({(m_id, m_name) for m_id, m_name, _, _ in pairs})
+    reps_by_manager: dict[str, set[tuple[str, str]]] = {}
+    for m_id, _, r_id, r_name in pairs:
+        reps_by_manager.setdefault(m_id, set()).add((r_id, r_name))
+    result = {}
+    for m_id, reps in reps_by_manager.items():
+        rep_slugs = _unique_slugs(reps)
+        for r_id, _ in reps:
+            result[(m_id, r_id)] = (manager_slugs[m_id], rep_slugs[r_id])
+    return result
+
+
+def learnings_file(week: str, manager_slug: str, rep_slug: str) -> str:
+    """Where a pair records the learnings of its 1:1 on the packet of `week`, relative to
+    the shared folder root (salesprep.learnings reads it back the week after)."""
+    return f"{LEARNINGS_DIR}/{week}/{manager_slug}/{rep_slug}.md"
 
 
 def _unique_slugs(people: set[tuple[str, str]]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, select_autoescape
 from markupsafe import Markup
 
+from salesprep.learnings.entries import TEMPLATE as LEARNINGS_TEMPLATE
 from salesprep.packets.charts import ACTIVITY_SERIES, MONEY_SERIES, trend_svg
 from salesprep.packets.formatting import FILTERS
 from salesprep.packets.model import PacketContext
@@ -87,7 +88,11 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
-    env.globals.update(activity_series=ACTIVITY_SERIES, money_series=MONEY_SERIES)
+    env.globals.update(
+        activity_series=ACTIVITY_SERIES,
+        money_series=MONEY_SERIES,
+        learnings_template=LEARNINGS_TEMPLATE,
+    )
     return env
 
 
@@ -112,10 +117,13 @@ def render_packets(contexts: Iterable[PacketContext]) -> list[RenderedPacket]:
     return [render_packet(ctx) for ctx in contexts]
 
 
-def render_week_index(week: str, managers: list[IndexManager]) -> str:
-    """`<week>/index.html`: every pair of the week, grouped by manager."""
+def render_week_index(week: str, managers: list[IndexManager], digest: str | None = None) -> str:
+    """`<week>/index.html`: every pair of the week, grouped by manager, with a link to the
+    cross-team learnings digest (`digest`, relative to the week folder) when there is one."""
     total = sum(len(m.packets) for m in managers)
-    return _render_page("week_index.html.j2", week=week, managers=managers, total=total)
+    return _render_page(
+        "week_index.html.j2", week=week, managers=managers, total=total, digest=digest
+    )
 
 
 def render_manager_index(week: str, manager: IndexManager) -> str:

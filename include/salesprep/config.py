@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -60,6 +60,31 @@ class SalesforceSettings(BaseModel):
     api_version: str = "62.0"
     loss_reason_field: str = "Loss_Reason__c"
     page_size: int = Field(2000, ge=200, le=2000)
+    # Extraction (docs/extraction.md): incremental windows, Bulk API 2.0, resilience, limits.
+    extract_mode: Literal["incremental", "full"] = Field(
+        "incremental", description="'full' ignores the saved watermarks and re-pulls everything."
+    )
+    lookback_minutes: float = Field(
+        10, ge=0, description="Each window starts this long before the last watermark."
+    )
+    query_method: Literal["auto", "rest", "bulk"] = Field(
+        "auto", description="'auto' uses Bulk API 2.0 from bulk_threshold records (COUNT())."
+    )
+    bulk_threshold: int = Field(50_000, ge=1)
+    bulk_max_records: int = Field(50_000, ge=1, description="Records per Bulk results request.")
+    bulk_poll_seconds: float = Field(2.0, gt=0)
+    bulk_poll_max_seconds: float = Field(30.0, gt=0)
+    bulk_timeout_seconds: float = Field(3600.0, gt=0)
+    max_query_url_chars: int = Field(
+        16_000, ge=500, description="Longer SOQL is split into field groups joined on Id."
+    )
+    max_api_share: float = Field(
+        0.5, gt=0, le=1, description="Stop before the org's daily API usage reaches this share."
+    )
+    retry_attempts: int = Field(6, ge=1)
+    retry_backoff_seconds: float = Field(1.0, ge=0)
+    retry_backoff_max_seconds: float = Field(60.0, ge=0)
+    request_timeout_seconds: float = Field(120.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -11,10 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from extract.conftest import serve_org
+from extract.conftest import make_settings, serve_org
 from extract.sample_org import write_sample_org
 from salesprep.catalog import OBJECTS, get_object
-from salesprep.config import Settings
 from salesprep.org_folder import read_object
 from salesprep.salesforce.extract import (
     ExtractError,
@@ -23,6 +22,12 @@ from salesprep.salesforce.extract import (
     extract_org,
 )
 from salesprep.salesforce.report import REPORT_FILE, load_report
+
+
+def _calls(present: int) -> int:
+    """API calls of a first run over small objects: global describe, composite describes,
+    composite COUNT()s (5 per call), one query page per object."""
+    return 2 + -(-present // 5) + present
 
 
 def _landed(raw_root: Path, name: str) -> pa.Table:
@@ -84,9 +89,12 @@ def test_report_counts_rows_calls_and_bytes(sample_extract):
     assert opportunity["rows"] == 24 and opportunity["present"] is True
     assert opportunity["bytes"] == (raw_root / "Opportunity" / "Opportunity.parquet").stat().st_size
     assert opportunity["pages"] == 1
-    # One describe and one query page per object, plus the global describe.
-    assert all(o.api_calls == 2 for o in report.objects.values())
-    assert on_disk["totals"]["api_calls"] == report.api_calls == 1 + 2 * len(OBJECTS)
+    # One query page per object; the global describe, one composite call with every object
+    # describe, and composite calls with the COUNT()s (at most 5 queries per composite call).
+    assert all(o.api_calls == 1 for o in report.objects.values())
+    assert on_disk["totals"]["api_calls"] == report.api_calls == _calls(len(OBJECTS))
+    assert on_disk["totals"]["downloaded_bytes"] > 0
+    assert all(o.mode == "full" and o.method == "rest" for o in report.objects.values())
     assert on_disk["totals"]["rows"] == sum(o.rows for o in report.objects.values())
     assert on_disk["totals"]["missing_objects"] == []
     assert report.summary()["rows"] == on_disk["totals"]["rows"]
@@ -94,13 +102,13 @@ def test_report_counts_rows_calls_and_bytes(sample_extract):
 
 def test_small_pages_stream_into_row_groups_with_the_same_result(tmp_path: Path):
     org_dir = write_sample_org(tmp_path / "org", opportunities=450)
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = make_settings(tmp_path / "data")
     with serve_org(org_dir, settings) as served:
         report = extract_org(served.sf, settings.raw_root, settings=settings, page_size=200)
     opportunity = report.objects["Opportunity"]
     assert opportunity.rows == 450
     assert opportunity.pages >= 3
-    assert opportunity.api_calls == 1 + opportunity.pages
+    assert opportunity.api_calls == opportunity.pages
     assert report.objects["OpportunityHistory"].pages >= 5
     for name in ("Opportunity", "OpportunityHistory"):
         path = settings.raw_root / name / f"{name}.parquet"
@@ -114,7 +122,7 @@ def test_missing_optional_object_and_field_are_null_filled_and_reported(tmp_path
         drop_objects=("Event", "ForecastingQuota"),
         drop_fields={"Opportunity": ("Loss_Reason__c", "NextStep")},
     )
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = make_settings(tmp_path / "data")
     with serve_org(org_dir, settings) as served:
         report = extract_org(served.sf, settings.raw_root, settings=settings)
 
@@ -134,15 +142,15 @@ def test_missing_optional_object_and_field_are_null_filled_and_reported(tmp_path
     assert opportunities.num_rows == 24
     assert opportunities.column("Loss_Reason__c").null_count == 24
     assert opportunities.column("NextStep").null_count == 24
-    # Missing objects cost no query: only the global describe + 2 calls per present object.
-    assert report.api_calls == 1 + 2 * (len(OBJECTS) - 2)
+    # Missing objects cost no describe, count or query.
+    assert report.api_calls == _calls(len(OBJECTS) - 2)
     _assert_same_records(settings.raw_root, org_dir, "Opportunity")
 
 
 def test_missing_required_field_fails_and_keeps_the_previous_landing_zone(
     sample_extract, tmp_path: Path
 ):
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = make_settings(tmp_path / "data")
     before = _seed_previous_run(settings.raw_root, sample_extract[1])
 
     org_dir = write_sample_org(
@@ -162,7 +170,7 @@ def test_missing_required_field_fails_and_keeps_the_previous_landing_zone(
 
 
 def test_failure_mid_run_keeps_the_previous_landing_zone(sample_extract, tmp_path: Path):
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = make_settings(tmp_path / "data")
     before = _seed_previous_run(settings.raw_root, sample_extract[1])
     org_dir = write_sample_org(tmp_path / "org")
     task_csv = org_dir / "Task.csv"  # Task comes after most objects: several files are written
@@ -171,7 +179,8 @@ def test_failure_mid_run_keeps_the_previous_landing_zone(sample_extract, tmp_pat
     with serve_org(org_dir, settings) as served, pytest.raises(ExtractError) as caught:
         extract_org(served.sf, settings.raw_root, settings=settings)
 
-    assert "query of Task failed after 0 rows" in str(caught.value)
+    message = str(caught.value)
+    assert "Task" in message and "not a date" in message and "500 UNKNOWN_EXCEPTION" in message
     assert _files(settings.raw_root) == before
     assert sorted(p.name for p in settings.raw_root.parent.iterdir()) == ["raw"]
 
@@ -194,9 +203,7 @@ def test_configurable_loss_reason_field(tmp_path: Path):
     csv_path = org_dir / "Opportunity.csv"
     text = csv_path.read_text(encoding="utf-8")
     csv_path.write_text(text.replace("Loss_Reason__c", "Reason_Lost__c", 1), encoding="utf-8")
-    settings = Settings(
-        data_dir=tmp_path / "data", salesforce={"loss_reason_field": "Reason_Lost__c"}
-    )
+    settings = make_settings(tmp_path / "data", loss_reason_field="Reason_Lost__c")
     with serve_org(org_dir, settings) as served:
         report = extract_org(served.sf, settings.raw_root, settings=settings)
     assert report.objects["Opportunity"].missing_fields == []

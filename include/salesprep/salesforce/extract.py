@@ -1,51 +1,71 @@
 """Extraction: every catalog object from a Salesforce org into the raw Parquet landing zone.
 
-One run describes the org, plans which declared fields to query, streams `queryAll` pages into
-one Parquet file per object, writes `_extract_report.json`, and swaps the new landing zone in
-place of the old one only when everything succeeded.
+A run describes the org (the global describe plus one composite call of object describes),
+plans which declared fields to query, then per object reads either everything (the first
+run, or when the saved state does not fit the org any more) or the window
+`[watermark - lookback, run start)` of its cursor field (`SObject.cursor`). A `COUNT()` of
+the window picks REST `queryAll` or, from `bulk_threshold` records, Bulk API 2.0. Hard
+deletes come from `sobjects/<Object>/deleted/`, or from an Id reconciliation when that log
+cannot cover the window. Records are upserted by Id into a new landing zone, which replaces
+the old one atomically; only then are the new watermarks saved.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote_plus
+from urllib.parse import urlencode
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from salesprep.catalog import OBJECTS, Field, SObject
 from salesprep.org_folder import parse_datetime
-from salesprep.salesforce.report import ExtractReport, ObjectReport
+from salesprep.salesforce import landing
+from salesprep.salesforce.bulk import BulkUnavailable, iter_bulk_rows
+from salesprep.salesforce.client import ApiClient
+from salesprep.salesforce.errors import (
+    ApiLimitError,
+    ApiRequestError,
+    ExtractError,
+    MissingRequiredError,
+    QueryLocatorExpired,
+)
+from salesprep.salesforce.report import REPORT_FILE, ExtractReport, ObjectReport, load_report
+from salesprep.salesforce.state import STATE_FILE, ExtractState, ObjectState, load_state, save_state
 
 if TYPE_CHECKING:
-    import requests
     from simple_salesforce import Salesforce
 
     from salesprep.config import Settings
 
+__all__ = [
+    "ApiLimitError",
+    "ApiRequestError",
+    "ExtractError",
+    "MissingRequiredError",
+    "ObjectPlan",
+    "Window",
+    "build_queries",
+    "convert_value",
+    "extract_org",
+    "plan_extraction",
+    "records_to_batch",
+    "state_path",
+]
+
 log = logging.getLogger(__name__)
 
-# Salesforce rejects request URIs above 16,384 bytes; stay clear of it with the path included.
-MAX_QUERY_URL_CHARS = 16_000
 # Compound fields (BillingAddress, geolocations) cannot be read through SOQL with their parts.
 _COMPOUND_TYPES = frozenset({"address", "location"})
-
-
-class ExtractError(RuntimeError):
-    """Extraction failed; the message names the object, field or operation."""
-
-
-class MissingRequiredError(ExtractError):
-    """The org lacks an object or field salesprep cannot work without."""
+_LOCATOR_RESTARTS = 2
 
 
 @dataclass
@@ -57,30 +77,63 @@ class ObjectPlan:
     # Catalog field name -> the org's field name to select for it.
     selected: dict[str, str] = field(default_factory=dict)
     missing_fields: list[str] = field(default_factory=list)
-    describe_calls: int = 0
+    replicateable: bool = True
 
     @property
     def name(self) -> str:
         return self.sobject.name
 
+    @property
+    def cursor(self) -> str | None:
+        """The org's name of the object's cursor field, None if the org lacks it."""
+        return self.selected.get(self.sobject.cursor)
 
-class _CallCounter:
-    """Counts HTTP responses on the client's session: every describe, query and query page."""
+    @property
+    def signature(self) -> list[str]:
+        """The selected org fields: a change means the landed rows lack or have extra data."""
+        return list(self.selected.values())
 
-    def __init__(self, session: requests.Session) -> None:
-        self.session = session
-        self.calls = 0
 
-    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        self.calls += 1
-        return response
+@dataclass(frozen=True)
+class Window:
+    """The records of one load: cursor in `[start, end)`, or everything when `start` is None
+    (a backfill also takes records stamped after `end`: re-reading them later is harmless)."""
 
-    def __enter__(self) -> _CallCounter:
-        self.session.hooks.setdefault("response", []).append(self._hook)
-        return self
+    start: datetime | None
+    end: datetime
+    reason: str = ""
 
-    def __exit__(self, *exc: object) -> None:
-        self.session.hooks["response"].remove(self._hook)
+    @property
+    def incremental(self) -> bool:
+        return self.start is not None
+
+    def where(self, cursor: str) -> str | None:
+        if self.start is None:
+            return None
+        return f"{cursor} >= {_soql_datetime(self.start)} AND {cursor} < {_soql_datetime(self.end)}"
+
+
+@dataclass
+class _Deletes:
+    ids: list[str] = field(default_factory=list)
+    reconcile: bool = False
+    note: str = ""
+
+
+@dataclass
+class _Run:
+    client: ApiClient
+    settings: Settings
+    raw_root: Path
+    staging: Path
+    work: Path
+    page_size: int
+    method: str
+
+
+def state_path(settings: Settings) -> Path:
+    """Where extraction keeps its watermarks."""
+    return settings.state_dir / STATE_FILE
 
 
 def extract_org(
@@ -89,92 +142,131 @@ def extract_org(
     *,
     settings: Settings,
     page_size: int | None = None,
+    method: str | None = None,
+    mode: str | None = None,
 ) -> ExtractReport:
-    """Full pull of every catalog object into `raw_root`, replacing the landing zone atomically.
+    """Load every catalog object into `raw_root`, replacing the landing zone atomically.
 
-    `page_size` overrides `settings.salesforce.page_size` (the `batchSize` query option, a hint
-    the server may round). Raises `MissingRequiredError` naming every required object/field the
-    org lacks, before any data is read; on any failure the previous landing zone is untouched.
+    `method` (`auto`, `rest`, `bulk`) and `mode` (`incremental`, `full`) override
+    `settings.salesforce.query_method` / `extract_mode`; `page_size` overrides `page_size`.
+    Raises `MissingRequiredError` naming every required object/field the org lacks, before
+    any data is read, and `ApiLimitError` when the org's API limit (or the run's guard on it)
+    stops the run. On any failure the previous landing zone and the watermarks are untouched.
     """
+    config = settings.salesforce
+    method = method or config.query_method
+    mode = mode or config.extract_mode
+    if method not in ("auto", "rest", "bulk"):
+        raise ExtractError(f"query method {method!r} must be auto, rest or bulk")
+    if mode not in ("incremental", "full"):
+        raise ExtractError(f"extract mode {mode!r} must be incremental or full")
     raw_root = Path(raw_root)
-    batch_size = page_size or settings.salesforce.page_size
     started = time.monotonic()
+    client = ApiClient(sf, config)
     report = ExtractReport(
-        mode="full",
-        api_version=str(getattr(sf, "sf_version", "")),
+        mode=mode,
+        api_version=client.version,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        run_id=uuid.uuid4().hex,
     )
     raw_root.parent.mkdir(parents=True, exist_ok=True)
-    staging = raw_root.parent / f".{raw_root.name}.incoming-{uuid.uuid4().hex[:8]}"
+    tag = uuid.uuid4().hex[:8]
+    staging = raw_root.parent / f".{raw_root.name}.incoming-{tag}"
+    work = raw_root.parent / f".{raw_root.name}.work-{tag}"
     staging.mkdir()
+    run = _Run(client, settings, raw_root, staging, work, page_size or config.page_size, method)
     try:
-        with _CallCounter(sf.session) as counter:
-            plans = plan_extraction(sf, settings=settings, counter=counter)
-            _check_required(plans)
-            for plan in plans:
-                before = counter.calls
-                object_report = extract_object(sf, plan, staging, page_size=batch_size)
-                object_report.api_calls = plan.describe_calls + counter.calls - before
-                report.objects[plan.name] = object_report
-                _log_object(object_report)
-            report.api_calls = counter.calls
-        report.seconds = time.monotonic() - started
+        org_objects = _describe_org(client)
+        run_end = (client.server_time or datetime.now(UTC)).replace(microsecond=0)
+        previous = _previous_state(settings, raw_root, client.org_id, mode)
+        plans = plan_extraction(client, settings=settings, org_objects=org_objects)
+        _check_required(plans)
+        windows = {p.name: _window(p, previous, raw_root, run_end, settings) for p in plans}
+        counts = _count(client, plans, windows)
+        deletes = _deletes(client, plans, windows)
+        for plan in plans:
+            object_report = _load_object(
+                run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
+            )
+            report.objects[plan.name] = object_report
+            _log_object(object_report)
+        if any(o.mode in ("incremental", "unchanged") for o in report.objects.values()):
+            report.mode = "incremental"
+        _finish_report(report, client, started)
         report.write(staging)
         _swap_into_place(staging, raw_root)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    # The load is committed: only now may the watermarks move.
+    save_state(state_path(settings), _next_state(client.org_id, report.run_id, plans, windows))
     log.info(
-        "extracted %s rows (%s deleted) of %d objects in %.1fs with %d API calls into %s",
+        "extracted %s rows (%s fetched, %s deleted, %s purged) of %d objects in %.1fs with "
+        "%d API calls (%d retries, %d re-logins) into %s; report %s\n%s",
         f"{report.rows:,}",
+        f"{report.fetched_rows:,}",
         f"{report.deleted_rows:,}",
+        f"{report.hard_deleted_rows:,}",
         len(report.objects),
         report.seconds,
         report.api_calls,
+        report.retries,
+        report.relogins,
         raw_root,
+        raw_root / REPORT_FILE,
+        report.table(),
     )
+    log.info("extract report: %s", json.dumps(report.summary(), sort_keys=True))
     return report
 
 
+# ---------------------------------------------------------------------------- planning
+
+
 def plan_extraction(
-    sf: Salesforce, *, settings: Settings, counter: _CallCounter | None = None
+    client: ApiClient,
+    *,
+    settings: Settings,
+    org_objects: dict[str, dict[str, Any]] | None = None,
 ) -> list[ObjectPlan]:
-    """Describe the org and plan every catalog object (one global + one describe per object)."""
-    org_objects = _describe_org(sf)
+    """Describe the org and plan every catalog object: the global describe (unless given)
+    and one composite call with the describes of the objects the org has."""
+    if org_objects is None:
+        org_objects = _describe_org(client)
+    present = {
+        o.name: org_objects[o.name.lower()]
+        for o in OBJECTS
+        if o.name.lower() in org_objects and org_objects[o.name.lower()].get("queryable", True)
+    }
+    subrequests = [
+        (name, client.data_path(f"sobjects/{entry.get('name', name)}/describe/"))
+        for name, entry in present.items()
+    ]
+    described = client.composite(subrequests, what="describe of the catalog objects")
     plans = []
     for sobject in OBJECTS:
-        entry = org_objects.get(sobject.name.lower())
-        if entry is None or not entry.get("queryable", True):
+        if sobject.name not in present:
             plans.append(
                 ObjectPlan(sobject, present=False, missing_fields=list(sobject.field_names))
             )
             continue
-        before = counter.calls if counter else 0
-        org_fields = _describe_fields(sf, entry.get("name", sobject.name))
+        result = described[sobject.name]
+        if not result.ok:
+            raise ExtractError(
+                f"describe of Salesforce object {sobject.name} failed: {result.message}"
+            )
+        org_fields = {f["name"].lower(): f for f in result.body.get("fields", [])}
         plan = _plan_object(sobject, org_fields, settings)
-        plan.describe_calls = counter.calls - before if counter else 1
+        plan.replicateable = bool(present[sobject.name].get("replicateable", True))
         plans.append(plan)
     return plans
 
 
-def _describe_org(sf: Salesforce) -> dict[str, dict[str, Any]]:
-    from simple_salesforce.exceptions import SalesforceError
-
-    try:
-        result = sf.describe() or {}
-    except SalesforceError as exc:
-        raise ExtractError(f"global describe of the Salesforce org failed: {exc}") from exc
-    return {entry["name"].lower(): entry for entry in result.get("sobjects", [])}
-
-
-def _describe_fields(sf: Salesforce, name: str) -> dict[str, dict[str, Any]]:
-    from simple_salesforce.exceptions import SalesforceError
-
-    try:
-        result = getattr(sf, name).describe()
-    except SalesforceError as exc:
-        raise ExtractError(f"describe of Salesforce object {name} failed: {exc}") from exc
-    return {f["name"].lower(): f for f in result.get("fields", [])}
+def _describe_org(client: ApiClient) -> dict[str, dict[str, Any]]:
+    result = client.get_json(client.data_path("sobjects/"), what="global describe of the org")
+    return {entry["name"].lower(): entry for entry in (result or {}).get("sobjects", [])}
 
 
 def _org_field_name(sobject: SObject, f: Field, settings: Settings) -> str:
@@ -214,79 +306,396 @@ def _check_required(plans: list[ObjectPlan]) -> None:
         )
 
 
-def build_soql(plan: ObjectPlan, *, where: str | None = None) -> str:
-    """The SOQL reading `plan`'s fields; raises if the query URL would be too long."""
-    soql = f"SELECT {', '.join(plan.selected.values())} FROM {plan.name}"
-    if where:
-        soql += f" WHERE {where}"
-    url_chars = len("/services/data/vXX.X/queryAll/?q=") + len(quote_plus(soql))
-    if url_chars > MAX_QUERY_URL_CHARS:
-        raise ExtractError(
-            f"query of {plan.name} is {url_chars:,} URL characters, above the "
-            f"{MAX_QUERY_URL_CHARS:,} limit; declare fewer fields for it in salesprep.catalog"
+def build_queries(
+    plan: ObjectPlan,
+    *,
+    where: str | None = None,
+    max_url_chars: int,
+    url_length: Any = None,
+) -> list[tuple[str, list[str]]]:
+    """The SOQL reading `plan`'s fields, as `(soql, catalog field names)`: one query, or
+    several field groups (each with Id, joined on it later) when one would make the query
+    URL longer than `max_url_chars`. `url_length(soql)` measures a query's URL."""
+    measure = url_length or (
+        lambda soql: len("/services/data/vXX.X/queryAll/?") + len(urlencode({"q": soql}))
+    )
+    suffix = f" FROM {plan.name}" + (f" WHERE {where}" if where else "")
+
+    def soql_of(names: list[str]) -> str:
+        return f"SELECT {', '.join(plan.selected[n] for n in names)}{suffix}"
+
+    names = list(plan.selected)
+    if measure(soql_of(names)) <= max_url_chars:
+        return [(soql_of(names), names)]
+    if "Id" not in plan.selected:
+        raise ExtractError(f"query of {plan.name} is too long and cannot be split without Id")
+    groups: list[list[str]] = []
+    current = ["Id"]
+    for name in names:
+        if name == "Id":
+            continue
+        if measure(soql_of([*current, name])) > max_url_chars:
+            if len(current) == 1:
+                raise ExtractError(
+                    f"query of {plan.name}.{name} alone is above the {max_url_chars:,} URL "
+                    "characters of salesforce.max_query_url_chars"
+                )
+            groups.append(current)
+            current = ["Id"]
+        current.append(name)
+    groups.append(current)
+    return [(soql_of(g), g) for g in groups]
+
+
+# ---------------------------------------------------------------------------- windows
+
+
+def _previous_state(
+    settings: Settings, raw_root: Path, org_id: str, mode: str
+) -> ExtractState | None:
+    """The saved state, if it describes the current landing zone of this org."""
+    if mode == "full":
+        log.info("full extraction requested: every object is read in full")
+        return None
+    state = load_state(state_path(settings))
+    if state is None:
+        log.info("no extraction state yet: the first run backfills every object")
+        return None
+    if state.org_id != org_id:
+        log.warning(
+            "the saved extraction state belongs to org %s, not %s: full backfill",
+            state.org_id,
+            org_id,
         )
-    return soql
+        return None
+    try:
+        landed = load_report(raw_root)
+    except ValueError:
+        landed = None
+    if landed is None or landed.run_id != state.run_id:
+        log.warning(
+            "the landing zone %s is not the one the saved state describes: full backfill",
+            raw_root,
+        )
+        return None
+    return state
 
 
-def iter_pages(sf: Salesforce, soql: str, *, page_size: int) -> Iterator[list[dict[str, Any]]]:
-    """The record pages of a `queryAll` (deleted rows included), fetched one at a time."""
-    headers = {"Sforce-Query-Options": f"batchSize={page_size}"}
-    result = sf.query(soql, include_deleted=True, headers=headers)
-    while True:
-        yield result.get("records", [])
-        if result.get("done", True):
-            return
-        next_url = result.get("nextRecordsUrl")
-        if not next_url:
-            raise ExtractError(f"query page without nextRecordsUrl although not done: {soql[:80]}")
-        result = sf.query_more(next_url, identifier_is_url=True, headers=headers)
+def _window(
+    plan: ObjectPlan,
+    previous: ExtractState | None,
+    raw_root: Path,
+    run_end: datetime,
+    settings: Settings,
+) -> Window:
+    if not plan.present:
+        return Window(None, run_end, "absent")
+    if plan.cursor is None:
+        return Window(None, run_end, f"the org lacks the cursor field {plan.sobject.cursor}")
+    saved = previous.objects.get(plan.name) if previous else None
+    if saved is None:
+        return Window(None, run_end, "first load")
+    if saved.cursor != plan.sobject.cursor or saved.fields != plan.signature:
+        return Window(None, run_end, "the org's fields changed since the last load")
+    if not (raw_root / plan.name / f"{plan.name}.parquet").is_file():
+        return Window(None, run_end, "no landed file")
+    lookback = timedelta(minutes=settings.salesforce.lookback_minutes)
+    start = saved.watermark_at - lookback
+    if start >= run_end:
+        # A clock that went back: read from the lookback before now rather than nothing.
+        start = run_end - lookback
+    return Window(start, run_end, "incremental")
 
 
-def extract_object(sf: Salesforce, plan: ObjectPlan, root: Path, *, page_size: int) -> ObjectReport:
-    """Write `<root>/<Object>/<Object>.parquet` for one planned object, page by page."""
-    from simple_salesforce.exceptions import SalesforceError
+def _next_state(
+    org_id: str, run_id: str, plans: list[ObjectPlan], windows: dict[str, Window]
+) -> ExtractState:
+    state = ExtractState(
+        org_id=org_id, run_id=run_id, saved_at=datetime.now(UTC).isoformat(timespec="seconds")
+    )
+    for plan in plans:
+        if plan.present and plan.cursor is not None:
+            state.objects[plan.name] = ObjectState(
+                cursor=plan.sobject.cursor,
+                watermark=windows[plan.name].end.isoformat(),
+                fields=plan.signature,
+            )
+    return state
 
+
+def _soql_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _count(
+    client: ApiClient, plans: list[ObjectPlan], windows: dict[str, Window]
+) -> dict[str, int]:
+    """`COUNT()` of each present object's window (queryAll: deleted rows count too)."""
+    subrequests = []
+    for plan in plans:
+        if not plan.present:
+            continue
+        where = windows[plan.name].where(plan.cursor or "")
+        soql = f"SELECT COUNT() FROM {plan.name}" + (f" WHERE {where}" if where else "")
+        subrequests.append(
+            (plan.name, client.data_path("queryAll/") + "?" + urlencode({"q": soql}))
+        )
+    if not subrequests:
+        return {}
+    results = client.composite(subrequests, what="COUNT() of the windows")
+    counts = {}
+    for name, result in results.items():
+        if not result.ok:
+            raise ExtractError(f"COUNT() of {name} failed: {result.message}")
+        counts[name] = int(result.body.get("totalSize", 0))
+    return counts
+
+
+def _deletes(
+    client: ApiClient, plans: list[ObjectPlan], windows: dict[str, Window]
+) -> dict[str, _Deletes]:
+    """Ids deleted in each incremental window, from the org's delete log; objects whose log
+    cannot answer get an Id reconciliation instead."""
+    found: dict[str, _Deletes] = {}
+    subrequests = []
+    for plan in plans:
+        window = windows[plan.name]
+        if not plan.present or not window.incremental:
+            continue
+        if not plan.replicateable:
+            found[plan.name] = _Deletes(reconcile=True, note="not replicateable: Ids reconciled")
+            continue
+        params = urlencode({"start": window.start.isoformat(), "end": window.end.isoformat()})
+        subrequests.append(
+            (plan.name, client.data_path(f"sobjects/{plan.name}/deleted/") + "?" + params)
+        )
+    if not subrequests:
+        return found
+    results = client.composite(subrequests, what="deleted records of the windows")
+    for name, result in results.items():
+        if result.ok:
+            records = (result.body or {}).get("deletedRecords", [])
+            found[name] = _Deletes(ids=[r["id"] for r in records])
+        else:
+            note = f"delete log unavailable ({result.message}): Ids reconciled"
+            log.warning("%s: %s", name, note)
+            found[name] = _Deletes(reconcile=True, note=note)
+    return found
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _load_object(
+    run: _Run, plan: ObjectPlan, window: Window, count: int, deletes: _Deletes | None
+) -> ObjectReport:
     started = time.monotonic()
+    calls_before, bytes_before = run.client.calls, run.client.downloaded_bytes
     sobject = plan.sobject
-    folder = root / sobject.name
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{sobject.name}.parquet"
+    relative = f"{sobject.name}/{sobject.name}.parquet"
+    out = run.staging / relative
     report = ObjectReport(
         name=sobject.name,
         present=plan.present,
         required=sobject.required,
         missing_fields=list(plan.missing_fields),
-        path=f"{sobject.name}/{sobject.name}.parquet",
+        path=relative,
+        window_from=window.start.isoformat() if window.start else None,
+        window_to=window.end.isoformat(),
     )
-    schema = sobject.arrow_schema()
-    with pq.ParquetWriter(path, schema) as writer:
-        if plan.present:
-            soql = build_soql(plan)
-            try:
-                for records in iter_pages(sf, soql, page_size=page_size):
-                    report.pages += 1
-                    if not records:
-                        continue
-                    batch = records_to_batch(records, plan)
-                    writer.write_batch(batch)
-                    report.rows += batch.num_rows
-                    report.deleted_rows += _count_deleted(batch)
-            except SalesforceError as exc:
-                raise ExtractError(
-                    f"query of {sobject.name} failed after {report.rows:,} rows: {exc}"
-                ) from exc
-    report.bytes = path.stat().st_size
+    if not plan.present:
+        report.mode = "absent"
+        landing.write_empty(sobject, out)
+    else:
+        if window.reason and not window.incremental:
+            report.notes.append(f"full load: {window.reason}")
+        deletes = deletes or _Deletes()
+        if deletes.note:
+            report.notes.append(deletes.note)
+        object_work = run.work / sobject.name
+        delta = object_work / "delta.parquet"
+        if count > 0 or not window.incremental:
+            _fetch(run, plan, window, count, delta, report)
+        else:
+            report.method = ""
+        if not window.incremental:
+            report.mode = "full"
+            delta.parent.mkdir(parents=True, exist_ok=True)
+            if not delta.exists():
+                landing.write_empty(sobject, delta)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            delta.rename(out)
+        else:
+            previous = run.raw_root / relative
+            live = _live_ids(run, plan, object_work) if deletes.reconcile else None
+            gone = None
+            if deletes.ids:
+                gone = object_work / "gone.parquet"
+                with landing.IdsWriter(gone) as writer:
+                    writer.write(deletes.ids)
+            if report.fetched_rows == 0 and gone is None and live is None:
+                report.mode = "unchanged"
+                landing.link_or_copy(previous, out)
+            else:
+                report.mode = "incremental"
+                if not delta.exists():
+                    landing.write_empty(sobject, delta)
+                merged = landing.merge_object(
+                    sobject,
+                    out,
+                    previous=previous,
+                    delta=delta,
+                    gone=gone,
+                    live=live,
+                    work_dir=object_work,
+                )
+                report.hard_deleted_rows = merged.removed
+    report.rows = landing.count_rows(out)
+    report.deleted_rows = landing.count_deleted(out)
+    report.bytes = out.stat().st_size
+    report.api_calls = run.client.calls - calls_before
+    report.downloaded_bytes = run.client.downloaded_bytes - bytes_before
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
-def records_to_batch(records: list[dict[str, Any]], plan: ObjectPlan) -> pa.RecordBatch:
-    """One page of Salesforce JSON records as a record batch with the catalog schema."""
+def _fetch(
+    run: _Run, plan: ObjectPlan, window: Window, count: int, out: Path, report: ObjectReport
+) -> None:
+    """Read the window's records into `out` (catalog schema), through Bulk or REST."""
+    config = run.settings.salesforce
+    where = window.where(plan.cursor or "")
+    use_bulk = run.method == "bulk" or (run.method == "auto" and count >= config.bulk_threshold)
+    if use_bulk:
+        try:
+            _fetch_bulk(run, plan, where, out, report)
+            report.method = "bulk"
+            return
+        except BulkUnavailable as exc:
+            note = f"Bulk API 2.0 unavailable, read through REST instead: {exc}"
+            log.warning("%s: %s", plan.name, note)
+            report.notes.append(note)
+    _fetch_rest(run, plan, where, out, report)
+    report.method = "rest"
+
+
+def _fetch_rest(
+    run: _Run, plan: ObjectPlan, where: str | None, out: Path, report: ObjectReport
+) -> None:
+    client = run.client
+    queries = build_queries(
+        plan,
+        where=where,
+        max_url_chars=run.settings.salesforce.max_query_url_chars,
+        url_length=lambda soql: client.url_length(client.data_path("queryAll/"), {"q": soql}),
+    )
+    if len(queries) > 1:
+        report.notes.append(f"query split into {len(queries)} field groups joined on Id")
+    parts = []
+    for index, (soql, names) in enumerate(queries):
+        target = out if len(queries) == 1 else out.parent / f"group-{index}.parquet"
+        rows, pages = _rest_to_file(run, plan, soql, names, target)
+        if index == 0:
+            report.pages, report.fetched_rows = pages, rows
+        else:
+            report.pages += pages
+        parts.append((target, names))
+    if len(queries) > 1:
+        report.fetched_rows = landing.join_field_groups(
+            plan.sobject, parts, out, work_dir=out.parent
+        )
+
+
+def _rest_to_file(
+    run: _Run, plan: ObjectPlan, soql: str, names: list[str], target: Path
+) -> tuple[int, int]:
+    """Stream one query's pages into `target`; start again if the query locator expires."""
+    for attempt in range(_LOCATOR_RESTARTS + 1):
+        rows = pages = 0
+        try:
+            with _BatchWriter(target, plan.sobject) as writer:
+                for records in run.client.query_pages(
+                    soql, page_size=run.page_size, what=f"query of {plan.name}"
+                ):
+                    pages += 1
+                    if records:
+                        rows += writer.write(records_to_batch(records, plan, names))
+            return rows, pages
+        except QueryLocatorExpired as exc:
+            if attempt == _LOCATOR_RESTARTS:
+                raise
+            log.warning("%s: %s; reading the object again from the start", plan.name, exc)
+    raise AssertionError("unreachable")
+
+
+def _fetch_bulk(
+    run: _Run, plan: ObjectPlan, where: str | None, out: Path, report: ObjectReport
+) -> None:
+    names = list(plan.selected)
+    soql = f"SELECT {', '.join(plan.selected[n] for n in names)} FROM {plan.name}"
+    if where:
+        soql += f" WHERE {where}"
+    rows = pages = 0
+    lookup = {org.lower(): org for org in plan.selected.values()}
+    with _BatchWriter(out, plan.sobject) as writer:
+        for slice_rows in iter_bulk_rows(run.client, soql, what=f"Bulk query of {plan.name}"):
+            pages += 1
+            if slice_rows:
+                records = [
+                    {lookup.get(k.lower(), k): v for k, v in row.items()} for row in slice_rows
+                ]
+                rows += writer.write(records_to_batch(records, plan, names))
+    report.pages, report.fetched_rows = pages, rows
+
+
+def _live_ids(run: _Run, plan: ObjectPlan, work: Path) -> Path:
+    """Every Id the org still has (queryAll: soft-deleted ones included), for reconciliation."""
+    path = work / "live.parquet"
+    for attempt in range(_LOCATOR_RESTARTS + 1):
+        try:
+            with landing.IdsWriter(path) as writer:
+                for records in run.client.query_pages(
+                    f"SELECT Id FROM {plan.name}",
+                    page_size=run.page_size,
+                    what=f"Id reconciliation of {plan.name}",
+                ):
+                    writer.write([r["Id"] for r in records])
+            return path
+        except QueryLocatorExpired:
+            if attempt == _LOCATOR_RESTARTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _BatchWriter:
+    """Record batches streamed into one Parquet file with the catalog schema."""
+
+    def __init__(self, path: Path, sobject: SObject) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(path, sobject.arrow_schema())
+
+    def write(self, batch: pa.RecordBatch) -> int:
+        self._writer.write_batch(batch)
+        return batch.num_rows
+
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._writer.close()
+
+
+def records_to_batch(
+    records: list[dict[str, Any]], plan: ObjectPlan, names: list[str] | None = None
+) -> pa.RecordBatch:
+    """One page of Salesforce records as a record batch with the catalog schema; fields not
+    in `names` (default: every selected field) are null."""
     sobject = plan.sobject
+    wanted = set(plan.selected if names is None else names)
     arrays = []
     for f in sobject.fields:
         org_name = plan.selected.get(f.name)
-        if org_name is None:
+        if org_name is None or f.name not in wanted:
             arrays.append(pa.nulls(len(records), type=f.arrow_type))
             continue
         values = []
@@ -304,7 +713,7 @@ def records_to_batch(records: list[dict[str, Any]], plan: ObjectPlan) -> pa.Reco
 
 
 def convert_value(value: Any, f: Field) -> Any:
-    """A Salesforce REST JSON value as the Python value of the field's Arrow type."""
+    """A Salesforce REST JSON (or Bulk CSV) value as the Python value of the field's type."""
     if value is None:
         return None
     kind = f.type
@@ -332,11 +741,19 @@ def convert_value(value: Any, f: Field) -> Any:
     return str(value)
 
 
-def _count_deleted(batch: pa.RecordBatch) -> int:
-    if "IsDeleted" not in batch.schema.names:
-        return 0
-    column = batch.column("IsDeleted")
-    return int(pc.sum(column).as_py() or 0)
+# ---------------------------------------------------------------------------- finishing
+
+
+def _finish_report(report: ExtractReport, client: ApiClient, started: float) -> None:
+    report.api_calls = client.calls
+    report.retries = client.retries
+    report.relogins = client.relogins
+    report.downloaded_bytes = client.downloaded_bytes
+    if client.usage_at_start is not None:
+        report.api_usage_before = f"{client.usage_at_start.used}/{client.usage_at_start.limit}"
+    if client.usage is not None:
+        report.api_usage_after = f"{client.usage.used}/{client.usage.limit}"
+    report.seconds = time.monotonic() - started
 
 
 def _log_object(report: ObjectReport) -> None:
@@ -348,11 +765,16 @@ def _log_object(report: ObjectReport) -> None:
         )
         return
     log.info(
-        "extracted %s %s rows (%s deleted) in %d page(s), %d API calls, %.2fs",
-        f"{report.rows:,}",
+        "%s: %s load (%s) of %s rows in %d page(s), %s landed (%s deleted, %s purged), "
+        "%d API calls, %.2fs",
         report.name,
-        f"{report.deleted_rows:,}",
+        report.mode,
+        report.method or "no query",
+        f"{report.fetched_rows:,}",
         report.pages,
+        f"{report.rows:,}",
+        f"{report.deleted_rows:,}",
+        f"{report.hard_deleted_rows:,}",
         report.api_calls,
         report.seconds,
     )

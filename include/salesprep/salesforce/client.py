@@ -1,0 +1,369 @@
+"""The REST client extraction talks through: retries with backoff and jitter, re-login on an
+expired session, API usage accounting, and the guard on the org's daily API limit.
+
+It sends every request through the simple-salesforce client's own `requests` session, so an
+`InstanceRewritingSession` keeps routing retries and re-logins to the configured plain-http
+host (an emulator, or a fault-injecting proxy in front of one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import requests
+
+from salesprep.salesforce.errors import ApiLimitError, ApiRequestError, QueryLocatorExpired
+
+if TYPE_CHECKING:
+    from simple_salesforce import Salesforce
+
+    from salesprep.config import SalesforceSettings
+
+log = logging.getLogger(__name__)
+
+# Statuses worth another try: throttling, server errors and gateways in front of Salesforce.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TRANSIENT = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_LIMIT_INFO = re.compile(r"api-usage=(?P<used>\d+)/(?P<limit>\d+)")
+COMPOSITE_MAX_SUBREQUESTS = 25
+COMPOSITE_MAX_QUERIES = 5
+_MAX_RELOGINS_PER_REQUEST = 3
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """The org's daily API usage, as the last `Sforce-Limit-Info` header reported it."""
+
+    used: int
+    limit: int
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit if self.limit else 1.0
+
+
+@dataclass(frozen=True)
+class SubResult:
+    """One composite subrequest's answer."""
+
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def error_code(self) -> str:
+        return _error_of_body(self.body)[0]
+
+    @property
+    def message(self) -> str:
+        code, message = _error_of_body(self.body)
+        return f"{self.status} {code}: {message}".strip()
+
+
+class ApiClient:
+    """REST calls to one org for one extraction run, with the run's counters."""
+
+    def __init__(
+        self,
+        sf: Salesforce,
+        settings: SalesforceSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sf = sf
+        self.settings = settings
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.calls = 0  # API requests answered (any status): what the org counts
+        self.retries = 0
+        self.relogins = 0
+        self.downloaded_bytes = 0
+        self.usage: ApiUsage | None = None
+        self.usage_at_start: ApiUsage | None = None
+        self.server_time: datetime | None = None
+        self._composite_ok = True
+
+    # ------------------------------------------------------------------------ identity
+
+    @property
+    def version(self) -> str:
+        return str(self.sf.sf_version)
+
+    @property
+    def org_id(self) -> str:
+        """The 15-character org Id that starts every session Id (the instance if unknown)."""
+        session_id = str(getattr(self.sf, "session_id", "") or "")
+        return session_id.split("!", 1)[0] if "!" in session_id else str(self.sf.sf_instance)
+
+    def data_path(self, rest: str) -> str:
+        return f"/services/data/v{self.version}/{rest.lstrip('/')}"
+
+    def url(self, path: str) -> str:
+        return f"https://{self.sf.sf_instance}{path}"
+
+    def url_length(self, path: str, params: dict[str, str]) -> int:
+        return len(self.url(path)) + 1 + len(urlencode(params))
+
+    # ------------------------------------------------------------------------ requests
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one API request, retrying what is transient; raise what is not.
+
+        `what` names the operation for messages ("query of Opportunity page 3").
+        """
+        attempt = 0
+        relogins = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.sf.session.request(
+                    method,
+                    self.url(path),
+                    params=params,
+                    json=json_body,
+                    headers={**self.sf.headers, **(headers or {})},
+                    timeout=self.settings.request_timeout_seconds,
+                )
+            except _TRANSIENT as exc:
+                self._retry_or_raise(attempt, what, f"{type(exc).__name__}: {exc}")
+                continue
+            self.calls += 1
+            self.downloaded_bytes += len(response.content)
+            self._note_headers(response)
+            if response.status_code < 300:
+                self._guard(what)
+                return response
+            code, message = _error_of(response)
+            status = response.status_code
+            if status == 401 and relogins < _MAX_RELOGINS_PER_REQUEST:
+                relogins += 1
+                attempt -= 1  # a new session is not a failed attempt
+                self._relogin(what, code)
+                continue
+            if (
+                code == "REQUEST_LIMIT_EXCEEDED"
+                and status == 403
+                and "concurrent" not in (message.lower())
+            ):
+                raise ApiLimitError(
+                    f"{what}: the org's daily API request limit is exhausted ({message}); "
+                    "the run stopped and changed nothing. Run it again when the 24-hour "
+                    "usage has dropped."
+                )
+            if status in RETRY_STATUSES or (status == 403 and code == "REQUEST_LIMIT_EXCEEDED"):
+                retry_after = response.headers.get("Retry-After")
+                self._retry_or_raise(attempt, what, f"{status} {code}: {message}", retry_after)
+                continue
+            error = ApiRequestError(
+                f"{what} failed: {status} {code}: {message}".rstrip(": "),
+                status=status,
+                error_code=code,
+            )
+            if code == "INVALID_QUERY_LOCATOR":
+                raise QueryLocatorExpired(str(error), status=status, error_code=code)
+            raise error
+
+    def get_json(self, path: str, *, what: str, **kwargs: Any) -> Any:
+        response = self.request("GET", path, what=what, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiRequestError(f"{what}: the answer is not JSON: {exc}") from exc
+
+    def composite(self, subrequests: list[tuple[str, str]], *, what: str) -> dict[str, SubResult]:
+        """GET subrequests `(reference, path with query)` through `POST composite`, which
+        Salesforce counts as one API call per 25 subrequests (at most 5 queries each).
+        A subrequest failing transiently is sent again on its own, with retries."""
+        results: dict[str, SubResult] = {}
+        if self._composite_ok:
+            for batch in _composite_batches(subrequests):
+                body = {
+                    "allOrNone": False,
+                    "compositeRequest": [
+                        {"method": "GET", "url": url, "referenceId": ref} for ref, url in batch
+                    ],
+                }
+                try:
+                    response = self.request(
+                        "POST", self.data_path("composite"), what=what, json_body=body
+                    )
+                except ApiRequestError as exc:
+                    if exc.status in (404, 405):
+                        log.warning("no composite resource: sending %s one by one", what)
+                        self._composite_ok = False
+                        break
+                    raise
+                for item in response.json().get("compositeResponse", []):
+                    results[item["referenceId"]] = SubResult(
+                        int(item["httpStatusCode"]), item.get("body")
+                    )
+        for ref, url in subrequests:
+            result = results.get(ref)
+            if result is not None and (result.ok or result.status not in RETRY_STATUSES):
+                continue
+            results[ref] = self._single(url, what=f"{what} ({ref})")
+        return results
+
+    def _single(self, path_and_query: str, *, what: str) -> SubResult:
+        try:
+            response = self.request("GET", path_and_query, what=what)
+        except QueryLocatorExpired:
+            raise
+        except ApiRequestError as exc:
+            if exc.status is None:
+                raise
+            return SubResult(exc.status, [{"errorCode": exc.error_code, "message": str(exc)}])
+        return SubResult(response.status_code, response.json())
+
+    def query_pages(
+        self, soql: str, *, page_size: int, what: str
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The record pages of a `queryAll` (deleted rows included), one request per page."""
+        headers = {"Sforce-Query-Options": f"batchSize={page_size}"}
+        page = 1
+        body = self.get_json(
+            self.data_path("queryAll/"),
+            what=f"{what}, page {page}",
+            params={"q": soql},
+            headers=headers,
+        )
+        while True:
+            yield body.get("records", [])
+            if body.get("done", True):
+                return
+            next_url = body.get("nextRecordsUrl")
+            if not next_url:
+                raise ApiRequestError(f"{what}: page {page} is not the last but has no next URL")
+            page += 1
+            body = self.get_json(next_url, what=f"{what}, page {page}", headers=headers)
+
+    # ------------------------------------------------------------------------ internals
+
+    def _note_headers(self, response: requests.Response) -> None:
+        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
+        if match:
+            self.usage = ApiUsage(int(match["used"]), int(match["limit"]))
+            if self.usage_at_start is None:
+                self.usage_at_start = self.usage
+        date = response.headers.get("Date")
+        if date:
+            with contextlib.suppress(TypeError, ValueError):
+                self.server_time = parsedate_to_datetime(date).astimezone(UTC)
+
+    def _guard(self, what: str) -> None:
+        share = self.settings.max_api_share
+        if self.usage is None or self.usage.share < share:
+            return
+        raise ApiLimitError(
+            f"stopped before {what}: the org has used {self.usage.used:,} of its "
+            f"{self.usage.limit:,} daily API requests ({self.usage.share:.0%}), at or above the "
+            f"guard salesforce.max_api_share={share:g} (SALESPREP_SALESFORCE__MAX_API_SHARE). "
+            "Nothing was changed; run again later or raise the share."
+        )
+
+    def _relogin(self, what: str, code: str) -> None:
+        from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+        if getattr(self.sf, "_salesforce_login_partial", None) is None:
+            raise ApiRequestError(
+                f"{what}: the session expired ({code or 'HTTP 401'}) and this connection was "
+                "given a session id, so it cannot log in again",
+                status=401,
+                error_code=code,
+            )
+        log.info("Salesforce session expired during %s: logging in again", what)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.sf._refresh_session()  # simple-salesforce's own re-login, same session
+                break
+            except SalesforceAuthenticationFailed as exc:
+                raise ApiRequestError(
+                    f"{what}: the session expired and logging in again failed: {exc}",
+                    status=401,
+                    error_code=code,
+                ) from exc
+            except _TRANSIENT as exc:
+                self._retry_or_raise(attempt, f"login again for {what}", str(exc))
+        self.relogins += 1
+
+    def _retry_or_raise(
+        self, attempt: int, what: str, problem: str, retry_after: str | None = None
+    ) -> None:
+        attempts = self.settings.retry_attempts
+        if attempt >= attempts:
+            raise ApiRequestError(f"{what} failed after {attempts} attempt(s): {problem}")
+        delay = min(
+            self.settings.retry_backoff_max_seconds,
+            self.settings.retry_backoff_seconds * 2 ** (attempt - 1),
+        )
+        delay = delay / 2 + self._rng.uniform(0, delay / 2)  # jitter: callers spread out
+        if retry_after and retry_after.strip().isdigit():
+            delay = max(delay, min(float(retry_after), self.settings.retry_backoff_max_seconds))
+        self.retries += 1
+        log.warning("%s: %s; retry %d of %d in %.2fs", what, problem, attempt, attempts - 1, delay)
+        self._sleep(delay)
+
+
+def _composite_batches(subrequests: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    batch: list[tuple[str, str]] = []
+    queries = 0
+    for ref, url in subrequests:
+        is_query = bool(re.search(r"/(query|queryAll)(/|\?|$)", url.split("?", 1)[0] + "/"))
+        if len(batch) >= COMPOSITE_MAX_SUBREQUESTS or (
+            is_query and queries >= COMPOSITE_MAX_QUERIES
+        ):
+            yield batch
+            batch, queries = [], 0
+        batch.append((ref, url))
+        queries += is_query
+    if batch:
+        yield batch
+
+
+def _error_of(response: requests.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        return "", text[:200] or response.reason or ""
+    return _error_of_body(body)
+
+
+def _error_of_body(body: Any) -> tuple[str, str]:
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return str(body[0].get("errorCode", "")), str(body[0].get("message", ""))
+    if isinstance(body, dict):
+        return str(body.get("error", body.get("errorCode", ""))), str(
+            body.get("error_description", body.get("message", ""))
+        )
+    return "", str(body)[:200]

@@ -9,7 +9,7 @@ VENV := .venv
 SIZE ?= M
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: demo test lint bench setup clean dbt-manifest
+.PHONY: demo test lint bench setup browser clean dbt-manifest
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,7 +24,16 @@ setup: $(VENV)/.synced
 demo: setup
 	$(VENV)/bin/salesprep demo
 
-test: setup
+# Headless Chromium for the packet browser tests (Debian's package). Installed only where we may
+# (root with apt-get); elsewhere the browser tests skip and say why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium: the browser tests will skip"; \
+	fi
+
+test: setup browser
 	$(VENV)/bin/ruff check include dags tests
 	$(VENV)/bin/ruff format --check include dags tests
 	$(VENV)/bin/pytest

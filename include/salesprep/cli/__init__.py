@@ -66,12 +66,17 @@ def _cmd_generate_org(args: argparse.Namespace) -> int:
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from salesprep.emulator import serve
+    from salesprep.emulator.faults import FaultConfigError, emulator_config_from_args
 
     org_dir = Path(args.org_dir)
     if not org_dir.is_dir():
         raise UsageError(f"org folder {org_dir} does not exist")
+    try:
+        config = emulator_config_from_args(args)
+    except FaultConfigError as exc:
+        raise UsageError(str(exc)) from exc
     print(f"serving {org_dir} as a Salesforce org on http://{args.host}:{args.port}", flush=True)
-    serve(org_dir, host=args.host, port=args.port)
+    serve(org_dir, host=args.host, port=args.port, config=config)
     return 0
 
 
@@ -129,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("org_dir", metavar="ORG_DIR")
     emu.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     emu.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    from salesprep.emulator.faults import add_fault_arguments
+
+    add_fault_arguments(emu)
     emu.set_defaults(handler=_cmd_emulator)
 
     run = commands.add_parser(

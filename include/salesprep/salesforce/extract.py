@@ -1,7 +1,7 @@
 """Extraction: every catalog object from a Salesforce org into the raw Parquet landing zone.
 
-A run describes the org (the global describe plus one composite call of object describes),
-plans which declared fields to query, then per object reads either everything (the first
+A run describes the org (one composite call with every catalog object's describe), plans
+which declared fields to query, then per object reads either everything (the first
 run, or when the saved state does not fit the org any more) or the window
 `[watermark - lookback, run start)` of its cursor field (`SObject.cursor`). A `COUNT()` of
 the window picks REST `queryAll` or, from `bulk_threshold` records, Bulk API 2.0. Hard
@@ -176,22 +176,21 @@ def extract_org(
     staging.mkdir()
     run = _Run(client, settings, raw_root, staging, work, page_size or config.page_size, method)
     try:
-        org_objects = _describe_org(client)
+        plans = plan_extraction(client, settings=settings)
+        # The server's clock ends the window: the client's may be off.
         run_end = (client.server_time or datetime.now(UTC)).replace(microsecond=0)
         previous = _previous_state(settings, raw_root, client.org_id, mode)
-        plans = plan_extraction(client, settings=settings, org_objects=org_objects)
         _check_required(plans)
         windows = {p.name: _window(p, previous, raw_root, run_end, settings) for p in plans}
-        counts = _count(client, plans, windows)
-        deletes = _deletes(client, plans, windows)
+        counts, deletes = _survey(client, plans, windows)
         for plan in plans:
             object_report = _load_object(
                 run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
             )
             report.objects[plan.name] = object_report
             _log_object(object_report)
-        if any(o.mode in ("incremental", "unchanged") for o in report.objects.values()):
-            report.mode = "incremental"
+        incremental = any(w.incremental for w in windows.values())
+        report.mode = "incremental" if incremental else "full"
         _finish_report(report, client, started)
         report.write(staging)
         _swap_into_place(staging, raw_root)
@@ -225,48 +224,29 @@ def extract_org(
 # ---------------------------------------------------------------------------- planning
 
 
-def plan_extraction(
-    client: ApiClient,
-    *,
-    settings: Settings,
-    org_objects: dict[str, dict[str, Any]] | None = None,
-) -> list[ObjectPlan]:
-    """Describe the org and plan every catalog object: the global describe (unless given)
-    and one composite call with the describes of the objects the org has."""
-    if org_objects is None:
-        org_objects = _describe_org(client)
-    present = {
-        o.name: org_objects[o.name.lower()]
-        for o in OBJECTS
-        if o.name.lower() in org_objects and org_objects[o.name.lower()].get("queryable", True)
-    }
-    subrequests = [
-        (name, client.data_path(f"sobjects/{entry.get('name', name)}/describe/"))
-        for name, entry in present.items()
-    ]
+def plan_extraction(client: ApiClient, *, settings: Settings) -> list[ObjectPlan]:
+    """Describe every catalog object in one composite call and plan what to read; an object
+    the org does not have (or hides from the integration user) answers NOT_FOUND."""
+    subrequests = [(o.name, client.data_path(f"sobjects/{o.name}/describe/")) for o in OBJECTS]
     described = client.composite(subrequests, what="describe of the catalog objects")
     plans = []
     for sobject in OBJECTS:
-        if sobject.name not in present:
+        result = described[sobject.name]
+        absent = result.status == 404 or result.error_code in ("NOT_FOUND", "INVALID_TYPE")
+        if absent or (result.ok and not result.body.get("queryable", True)):
             plans.append(
                 ObjectPlan(sobject, present=False, missing_fields=list(sobject.field_names))
             )
             continue
-        result = described[sobject.name]
         if not result.ok:
             raise ExtractError(
                 f"describe of Salesforce object {sobject.name} failed: {result.message}"
             )
         org_fields = {f["name"].lower(): f for f in result.body.get("fields", [])}
         plan = _plan_object(sobject, org_fields, settings)
-        plan.replicateable = bool(present[sobject.name].get("replicateable", True))
+        plan.replicateable = bool(result.body.get("replicateable", True))
         plans.append(plan)
     return plans
-
-
-def _describe_org(client: ApiClient) -> dict[str, dict[str, Any]]:
-    result = client.get_json(client.data_path("sobjects/"), what="global describe of the org")
-    return {entry["name"].lower(): entry for entry in (result or {}).get("sobjects", [])}
 
 
 def _org_field_name(sobject: SObject, f: Field, settings: Settings) -> str:
@@ -427,60 +407,50 @@ def _soql_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _count(
+def _survey(
     client: ApiClient, plans: list[ObjectPlan], windows: dict[str, Window]
-) -> dict[str, int]:
-    """`COUNT()` of each present object's window (queryAll: deleted rows count too)."""
-    subrequests = []
-    for plan in plans:
-        if not plan.present:
-            continue
-        where = windows[plan.name].where(plan.cursor or "")
-        soql = f"SELECT COUNT() FROM {plan.name}" + (f" WHERE {where}" if where else "")
-        subrequests.append(
-            (plan.name, client.data_path("queryAll/") + "?" + urlencode({"q": soql}))
-        )
-    if not subrequests:
-        return {}
-    results = client.composite(subrequests, what="COUNT() of the windows")
-    counts = {}
-    for name, result in results.items():
-        if not result.ok:
-            raise ExtractError(f"COUNT() of {name} failed: {result.message}")
-        counts[name] = int(result.body.get("totalSize", 0))
-    return counts
-
-
-def _deletes(
-    client: ApiClient, plans: list[ObjectPlan], windows: dict[str, Window]
-) -> dict[str, _Deletes]:
-    """Ids deleted in each incremental window, from the org's delete log; objects whose log
-    cannot answer get an Id reconciliation instead."""
-    found: dict[str, _Deletes] = {}
+) -> tuple[dict[str, int], dict[str, _Deletes]]:
+    """For every present object, the `COUNT()` of its window (queryAll: deleted rows count
+    too) and, for incremental windows, the Ids the org's delete log lists in it; all in
+    composite calls (5 queries each). Objects whose log cannot answer get an Id
+    reconciliation instead."""
+    deletes: dict[str, _Deletes] = {}
     subrequests = []
     for plan in plans:
         window = windows[plan.name]
         if not plan.present or not window.incremental:
             continue
         if not plan.replicateable:
-            found[plan.name] = _Deletes(reconcile=True, note="not replicateable: Ids reconciled")
+            deletes[plan.name] = _Deletes(reconcile=True, note="not replicateable: Ids reconciled")
             continue
         params = urlencode({"start": window.start.isoformat(), "end": window.end.isoformat()})
-        subrequests.append(
-            (plan.name, client.data_path(f"sobjects/{plan.name}/deleted/") + "?" + params)
-        )
+        path = client.data_path(f"sobjects/{plan.name}/deleted/")
+        subrequests.append((f"deleted:{plan.name}", f"{path}?{params}"))
+    for plan in plans:
+        if not plan.present:
+            continue
+        where = windows[plan.name].where(plan.cursor or "")
+        soql = f"SELECT COUNT() FROM {plan.name}" + (f" WHERE {where}" if where else "")
+        query = client.data_path("queryAll/") + "?" + urlencode({"q": soql})
+        subrequests.append((f"count:{plan.name}", query))
     if not subrequests:
-        return found
-    results = client.composite(subrequests, what="deleted records of the windows")
-    for name, result in results.items():
-        if result.ok:
+        return {}, deletes
+    results = client.composite(subrequests, what="COUNT() and deleted records of the windows")
+    counts = {}
+    for ref, result in results.items():
+        kind, name = ref.split(":", 1)
+        if kind == "count":
+            if not result.ok:
+                raise ExtractError(f"COUNT() of {name} failed: {result.message}")
+            counts[name] = int(result.body.get("totalSize", 0))
+        elif result.ok:
             records = (result.body or {}).get("deletedRecords", [])
-            found[name] = _Deletes(ids=[r["id"] for r in records])
+            deletes[name] = _Deletes(ids=[r["id"] for r in records])
         else:
             note = f"delete log unavailable ({result.message}): Ids reconciled"
             log.warning("%s: %s", name, note)
-            found[name] = _Deletes(reconcile=True, note=note)
-    return found
+            deletes[name] = _Deletes(reconcile=True, note=note)
+    return counts, deletes
 
 
 # ---------------------------------------------------------------------------- loading

@@ -1,35 +1,62 @@
 """
 ### salesprep_weekly
 
-Prepares every sales manager–rep 1:1 of the week that just ended:
-extract Salesforce → raw checkpoint (Great Expectations) → read the pairs' learnings →
-dbt build (models + tests) →
-publish the warehouse for BI → render the prep packets → publish them to the shared folder.
+Prepares every sales manager–rep 1:1 of the week that just ended: one task per step of
+`salesprep.pipeline.STEPS` (extract Salesforce → raw checkpoint → learnings → dbt build →
+publish the warehouse → render the packets with the week's Data Docs → publish them).
 
-Runs Monday 06:00 in the org timezone (`SALESPREP_ORG_TIMEZONE`, default UTC) and prepares the
-ISO week that just ended. A manual run takes the week from the `week` param (`YYYY-Www`);
-re-running a week overwrites it with the same bytes. One run at a time: DuckDB has one writer.
+* **Schedule**: `SALESPREP_SCHEDULE` (cron, default Monday 06:00) in `SALESPREP_ORG_TIMEZONE`
+  (default UTC); a run prepares the ISO week that ended before its scheduled time. A manual
+  run takes the week from the `week` param (`YYYY-Www`). Re-running a week rewrites it.
+* **Backfill**: `airflow backfill create --dag-id salesprep_weekly --from-date … --to-date …`
+  makes one run per Monday in the range.
+* **One run at a time**: the runs share the raw landing zone and the DuckDB build file, so the
+  first task takes a lease on the data directory (runs from a backfill or a trigger wait for it)
+  and a teardown gives it back; tasks that open DuckDB files share a one-slot pool
+  (`SALESPREP_DUCKDB_POOL`, default `salesprep_duckdb`).
+* **dbt**: one `dbt build` task, or with `SALESPREP_DBT_TASKS=cosmos` a task per model and its
+  tests (astronomer-cosmos, rendered from the dbt manifest).
+* **Assets**: `publish_marts` updates `salesprep_warehouse`, `publish_packets` updates
+  `salesprep_packets` (its event names the week), which triggers `salesprep_notify`.
+* **Failures**: after the last retry, `salesprep.orchestration.alerts` logs and sends which week
+  failed, where and why (`SALESPREP_ALERT_EMAIL`, `SALESPREP_SLACK_CONN_ID`).
 """
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
-
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, task
 
+from salesprep.orchestration.alerts import report_task_failure
+from salesprep.orchestration.assets import OUTLETS
+from salesprep.orchestration.dag_config import dag_config
+from salesprep.pipeline import STEPS
+
+CONFIG = dag_config()
 DEFAULT_ARGS = {
     "owner": "sales-ops",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=5),
+    "retries": CONFIG.retries,
+    "retry_delay": CONFIG.retry_delay,
+    "on_failure_callback": report_task_failure,
 }
+
+
+def _step_task(name: str):
+    outlet = OUTLETS.get(name)
+
+    @task(task_id=name, pool=CONFIG.pool, outlets=[outlet] if outlet else [])
+    def run_step(week: str, outlet_events=None) -> dict:
+        from salesprep.orchestration.tasks import run_pipeline_step
+
+        return run_pipeline_step(name, week, outlet_events, outlet)
+
+    return run_step
 
 
 @dag(
     dag_id="salesprep_weekly",
-    schedule="0 6 * * 1",
-    start_date=pendulum.datetime(2026, 1, 5, tz=os.environ.get("SALESPREP_ORG_TIMEZONE", "UTC")),
+    schedule=CronTriggerTimetable(CONFIG.schedule, timezone=CONFIG.timezone),
+    start_date=pendulum.datetime(2026, 1, 5, tz=CONFIG.timezone),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -45,73 +72,46 @@ DEFAULT_ARGS = {
     doc_md=__doc__,
 )
 def salesprep_weekly():
+    @task.sensor(
+        mode="reschedule",
+        poke_interval=CONFIG.lease_poke_seconds,
+        timeout=CONFIG.lease_timeout.total_seconds(),
+    )
+    def claim_data_dir(dag_run=None, ti=None) -> PokeReturnValue:
+        from salesprep.orchestration.tasks import claim_data_dir
+
+        claimed = claim_data_dir(dag_run.dag_id, dag_run.run_id, ti.get_dagrun_state)
+        return PokeReturnValue(is_done=claimed)
+
     @task
     def resolve_week(params=None, logical_date=None, dag_run=None) -> str:
-        from salesprep.config import load_settings
-        from salesprep.pipeline import resolve_week
+        from salesprep.orchestration.tasks import resolve_run_week
 
-        settings = load_settings()
         scheduled_at = logical_date or (dag_run.run_after if dag_run else None)
-        return resolve_week(params.get("week"), scheduled_at, settings.org_timezone).label
+        return resolve_run_week(params.get("week"), scheduled_at, CONFIG.timezone)
 
     @task
-    def extract(week: str) -> dict:
-        from salesprep import pipeline
+    def release_data_dir(dag_run=None) -> bool:
+        from salesprep.orchestration.tasks import release_data_dir
 
-        return pipeline.run_step("extract", week)
+        return release_data_dir(dag_run.dag_id, dag_run.run_id)
 
-    @task
-    def check_raw(week: str) -> dict:
-        from salesprep import pipeline
-
-        return pipeline.run_step("check_raw", week)
-
-    @task
-    def load_learnings(week: str) -> dict:
-        from salesprep import pipeline
-
-        return pipeline.run_step("load_learnings", week)
-
-    @task
-    def build_marts(week: str) -> dict:
-        from salesprep import pipeline
-
-        return pipeline.run_step("build_marts", week)
-
-    @task
-    def publish_marts(week: str) -> dict:
-        from salesprep import pipeline
-
-        return pipeline.run_step("publish_marts", week)
-
-    @task
-    def render_packets(week: str) -> dict:
-        from salesprep import pipeline
-
-        return pipeline.run_step("render_packets", week)
-
-    @task
-    def publish_packets(week: str) -> dict:
-        from salesprep import pipeline
-
-        return pipeline.run_step("publish_packets", week)
-
+    claimed = claim_data_dir()
     week = resolve_week()
-    steps = [
-        extract,
-        check_raw,
-        load_learnings,
-        build_marts,
-        publish_marts,
-        render_packets,
-        publish_packets,
-    ]
-    previous = None
-    for step in steps:
-        current = step(week)
-        if previous is not None:
-            previous >> current
+    claimed >> week
+    previous = week
+    for step in STEPS:
+        if step.name == "build_marts" and CONFIG.dbt_mode == "cosmos":
+            from salesprep.orchestration.dbt_tasks import dbt_task_group
+
+            current = dbt_task_group(CONFIG, default_args=DEFAULT_ARGS)
+        else:
+            current = _step_task(step.name)(week)
+        previous >> current
         previous = current
+    released = release_data_dir()
+    previous >> released
+    released.as_teardown(setups=claimed)
 
 
 salesprep_weekly()

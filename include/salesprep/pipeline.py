@@ -84,11 +84,18 @@ def publish_marts(week: Week, settings: Settings) -> Summary:
 
 
 def render_packets(week: Week, settings: Settings) -> Summary:
-    """Render one packet per pair, plus the week's indexes, from the published marts."""
+    """Render one packet per pair, plus the week's indexes, from the published marts; the
+    week's Data Docs go with them (`quality/`, published in the same swap)."""
+    from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets import render_week
+    from salesprep.packets.batch import EXTRA_DIR
 
-    result = render_week(week, settings, out_dir=rendered_dir(settings, week))
-    return result.summary()
+    out_dir = rendered_dir(settings, week)
+    result = render_week(week, settings, out_dir=out_dir)
+    staged = stage_quality_docs(
+        settings.data_dir / "quality" / week.label, out_dir / EXTRA_DIR, week.label
+    )
+    return {**result.summary(), "quality_docs": len(staged)}
 
 
 def publish_packets(week: Week, settings: Settings) -> Summary:

@@ -1,0 +1,61 @@
+"""
+### salesprep_notify
+
+Runs whenever `salesprep_weekly` publishes a week's packets (the `salesprep_packets` asset)
+and emails each manager a link to their folder for that week, through the Airflow SMTP
+connection `SALESPREP_SMTP_CONN_ID` (default `smtp_default`). Recipients come from the
+published warehouse (`dim_sales_pairs.manager_email`), links from the week's `manifest.json`,
+starting at `SALESPREP_PACKETS_BASE_URL` when the shared folder is opened elsewhere than its
+storage URL. A manual run with the `week` param sends that week's emails again.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from salesprep.orchestration.alerts import report_task_failure
+from salesprep.orchestration.assets import PACKETS_ASSET
+from salesprep.orchestration.dag_config import dag_config
+
+CONFIG = dag_config()
+SMTP_CONN_ID = os.environ.get("SALESPREP_SMTP_CONN_ID") or "smtp_default"
+
+
+@dag(
+    dag_id="salesprep_notify",
+    schedule=[PACKETS_ASSET],
+    start_date=pendulum.datetime(2026, 1, 5, tz=CONFIG.timezone),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "owner": "sales-ops",
+        "retries": CONFIG.retries,
+        "retry_delay": CONFIG.retry_delay,
+        "on_failure_callback": report_task_failure,
+    },
+    tags=["salesprep", "notifications"],
+    params={
+        "week": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-W\d{2}$",
+            description="Week to notify again (YYYY-Www). Empty: the weeks that triggered the run.",
+        )
+    },
+    doc_md=__doc__,
+)
+def salesprep_notify():
+    # Reads the published DuckDB file: in the pool with every other task that opens it.
+    @task(pool=CONFIG.pool)
+    def notify_managers(triggering_asset_events=None, params=None) -> list[dict]:
+        from salesprep.orchestration.tasks import notify_published_weeks
+
+        return notify_published_weeks(triggering_asset_events, params.get("week"), SMTP_CONN_ID)
+
+    notify_managers()
+
+
+salesprep_notify()

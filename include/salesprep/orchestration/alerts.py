@@ -1,0 +1,169 @@
+"""Telling sales ops that a week failed: which week, which task, and why.
+
+`report_task_failure` is the `on_failure_callback` of every task of the weekly DAG (Airflow
+calls it once a task has no retries left). It always logs the alert; it also mails it to
+`SALESPREP_ALERT_EMAIL` through the SMTP connection `SALESPREP_SMTP_CONN_ID` (default
+`smtp_default`) and posts it to the Slack incoming webhook of the connection named by
+`SALESPREP_SLACK_CONN_ID` when those are set. A delivery problem is logged, never raised: it
+must not hide the failure it reports.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WEEK_TASK = "resolve_week"
+_MAX_REASON = 600
+
+
+@dataclass(frozen=True)
+class FailureAlert:
+    """One failed task of a weekly run, in words."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    week: str
+    try_number: int
+    max_tries: int
+    reason: str
+    log_url: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"salesprep: week {self.week} failed in {self.task_id}"
+
+    @property
+    def text(self) -> str:
+        text = (
+            f"salesprep: week {self.week} failed in task {self.task_id} "
+            f"(DAG {self.dag_id}, run {self.run_id}, try {self.try_number} of {self.max_tries}): "
+            f"{self.reason}"
+        )
+        return text + (f"\nLog: {self.log_url}" if self.log_url else "")
+
+    @property
+    def html(self) -> str:
+        link = f'<p><a href="{html.escape(self.log_url)}">Task log</a></p>' if self.log_url else ""
+        return (
+            f"<p>The salesprep run for week <strong>{html.escape(self.week)}</strong> failed in "
+            f"task <code>{html.escape(self.task_id)}</code> (DAG {html.escape(self.dag_id)}, run "
+            f"{html.escape(self.run_id)}, try {self.try_number} of {self.max_tries}).</p>"
+            f"<pre>{html.escape(self.reason)}</pre>{link}"
+            "<p>Nothing was published for this week by the failed run; fix the cause and clear "
+            "the task or re-run the week.</p>"
+        )
+
+
+def failure_alert(context: Any) -> FailureAlert:
+    """The alert for a task failure, from the Airflow callback `context`."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    task_id = getattr(ti, "task_id", None) or "unknown task"
+    run_id = getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None) or "unknown run"
+    dag_id = getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", None) or "unknown DAG"
+    task = context.get("task") or getattr(ti, "task", None)
+    retries = getattr(task, "retries", 0) or 0
+    return FailureAlert(
+        dag_id=dag_id,
+        run_id=run_id,
+        task_id=task_id,
+        week=_week(context, ti),
+        try_number=int(getattr(ti, "try_number", 0) or 0),
+        max_tries=int(retries) + 1,
+        reason=_reason(context.get("exception")),
+        log_url=getattr(ti, "log_url", None),
+    )
+
+
+def report_task_failure(context: Any) -> FailureAlert:
+    """Log the failure alert and deliver it to the configured channels."""
+    alert = failure_alert(context)
+    log.error("%s", alert.text)
+    recipients = _split(os.environ.get("SALESPREP_ALERT_EMAIL", ""))
+    if recipients:
+        conn_id = os.environ.get("SALESPREP_SMTP_CONN_ID") or "smtp_default"
+        try:
+            send_email(conn_id, recipients, alert.subject, alert.html)
+            log.info("failure alert for %s mailed to %s", alert.week, ", ".join(recipients))
+        except Exception as exc:  # delivery must never hide the failure being reported
+            log.error("mailing the failure alert through %s failed: %s", conn_id, exc)
+    slack_conn = os.environ.get("SALESPREP_SLACK_CONN_ID")
+    if slack_conn:
+        try:
+            post_to_slack(slack_conn, alert.text)
+            log.info("failure alert for %s posted to Slack (%s)", alert.week, slack_conn)
+        except Exception as exc:  # same: log, never raise
+            log.error("posting the failure alert to Slack (%s) failed: %s", slack_conn, exc)
+    return alert
+
+
+def send_email(conn_id: str, to: list[str], subject: str, html_content: str) -> None:
+    """Send one HTML email through the Airflow SMTP connection `conn_id`."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=conn_id) as hook:
+        hook.send_email_smtp(
+            to=to,
+            subject=subject,
+            html_content=html_content,
+            from_email=hook.from_email or "salesprep@localhost",
+        )
+
+
+def post_to_slack(conn_id: str, text: str) -> None:
+    """Post `text` to a Slack incoming webhook. The connection's host is the webhook base
+    (`https://hooks.slack.com/services`) and its password the secret path (`T…/B…/…`), so the
+    secret is masked in logs like any password."""
+    import requests
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    base = (conn.host or "").rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ValueError(
+            f"Slack connection {conn_id!r}: host must be the webhook base URL such as "
+            "https://hooks.slack.com/services"
+        )
+    url = f"{base}/{conn.password.strip('/')}" if conn.password else base
+    response = requests.post(url, json={"text": text}, timeout=30)
+    if response.status_code >= 400:
+        raise RuntimeError(
+            f"Slack webhook of connection {conn_id!r} answered {response.status_code}: "
+            f"{response.text[:200]}"
+        )
+
+
+def _week(context: Any, ti: Any) -> str:
+    try:
+        week = ti.xcom_pull(task_ids=WEEK_TASK) if ti is not None else None
+    except Exception:  # the week task itself may be what failed
+        week = None
+    if week:
+        return str(week)
+    params = context.get("params") or {}
+    if params.get("week"):
+        return str(params["week"])
+    logical_date = context.get("logical_date")
+    return f"of the run scheduled at {logical_date}" if logical_date else "(not resolved)"
+
+
+def _reason(exception: Any) -> str:
+    if exception is None:
+        return "no exception was recorded (the task was killed, timed out or marked failed)"
+    if isinstance(exception, BaseException):
+        message = str(exception).strip() or "(no message)"
+        text = f"{type(exception).__name__}: {message}"
+    else:
+        text = str(exception)
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]

@@ -1,0 +1,177 @@
+"""Telling each manager that the week's packets are ready, with links to their folder.
+
+The recipients come from the published warehouse (`dim_sales_pairs.manager_email`), the links
+from the week's `manifest.json` in the shared folder. Links start at
+`SALESPREP_PACKETS_BASE_URL` when set (the address managers open the shared folder at, e.g. an
+intranet or SharePoint URL), else at the shared folder URL itself (`file://` for a local path).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+BASE_URL_ENV = "SALESPREP_PACKETS_BASE_URL"
+
+
+class NotifyError(RuntimeError):
+    """The week's manifest or the managers' addresses cannot be read; names which and where."""
+
+
+@dataclass(frozen=True)
+class PacketLink:
+    rep_name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ManagerNotice:
+    """One email: a manager, their folder for the week, and a link per packet."""
+
+    week: str
+    manager_id: str
+    manager_name: str
+    email: str | None
+    folder_url: str
+    packets: tuple[PacketLink, ...]
+
+    @property
+    def subject(self) -> str:
+        count = len(self.packets)
+        return f"Your 1:1 prep packets for {self.week} are ready ({count} rep{'s' * (count != 1)})"
+
+    @property
+    def html(self) -> str:
+        items = "".join(
+            f'<li><a href="{html.escape(p.url)}">{html.escape(p.rep_name)}</a></li>'
+            for p in self.packets
+        )
+        return (
+            f"<p>Hi {html.escape(self.manager_name)},</p>"
+            f"<p>The 1:1 prep packets for {html.escape(self.week)} are ready in "
+            f'<a href="{html.escape(self.folder_url)}">your folder</a>:</p>'
+            f"<ul>{items}</ul>"
+            "<p>Each packet has the rep's week in numbers, deals to discuss and coaching "
+            "prompts; the rep has the same data.</p>"
+        )
+
+
+@dataclass
+class NotifySummary:
+    """What a notification round did (small, for XCom)."""
+
+    week: str
+    sent: list[str] = field(default_factory=list)
+    without_email: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "sent": self.sent, "without_email": self.without_email}
+
+
+def read_manifest(shared_folder_url: str, week: str) -> dict[str, Any]:
+    """The week's `manifest.json` from the shared folder (any fsspec URL)."""
+    import fsspec
+
+    url = f"{shared_folder_url.rstrip('/')}/{week}/manifest.json"
+    try:
+        with fsspec.open(url, "rb") as handle:
+            return json.loads(handle.read())
+    except FileNotFoundError as exc:
+        raise NotifyError(f"no manifest for {week} at {url}: were the packets published?") from exc
+    except (OSError, ValueError) as exc:
+        raise NotifyError(f"reading the manifest of {week} at {url} failed: {exc}") from exc
+
+
+def manager_emails(warehouse_path: Path) -> dict[str, tuple[str, str | None]]:
+    """manager_id → (manager_name, manager_email) from `dim_sales_pairs`, read-only."""
+    import duckdb
+
+    path = Path(warehouse_path)
+    if not path.is_file():
+        raise NotifyError(f"the published warehouse {path} does not exist")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise NotifyError(
+            f"opening the published warehouse {path} read-only failed: {exc}"
+        ) from exc
+    try:
+        rows = con.execute(
+            "select manager_id, max(manager_name), max(manager_email) "
+            "from dim_sales_pairs group by manager_id"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise NotifyError(f"reading dim_sales_pairs from {path} failed: {exc}") from exc
+    finally:
+        con.close()
+    return {str(m): (str(n or ""), str(e) if e else None) for m, n, e in rows}
+
+
+def link_base(shared_folder_url: str) -> str:
+    """Where links start: $SALESPREP_PACKETS_BASE_URL, else the shared folder as a URL."""
+    configured = os.environ.get(BASE_URL_ENV)
+    if configured:
+        return configured.rstrip("/")
+    if "://" in shared_folder_url:
+        return shared_folder_url.rstrip("/")
+    return Path(shared_folder_url).resolve().as_uri()
+
+
+def manager_notices(
+    manifest: dict[str, Any], emails: dict[str, tuple[str, str | None]], base_url: str
+) -> list[ManagerNotice]:
+    """One notice per manager of the manifest, in manifest order."""
+    week = str(manifest["week"])
+    by_manager: dict[str, list[dict[str, Any]]] = {}
+    for packet in manifest.get("packets", []):
+        by_manager.setdefault(packet["manager_id"], []).append(packet)
+    notices = []
+    for manager_id, packets in by_manager.items():
+        name, email = emails.get(manager_id, (packets[0]["manager_name"], None))
+        slug = packets[0]["manager_slug"]
+        notices.append(
+            ManagerNotice(
+                week=week,
+                manager_id=manager_id,
+                manager_name=name or packets[0]["manager_name"],
+                email=email,
+                folder_url=f"{base_url}/{week}/{slug}/index.html",
+                packets=tuple(
+                    PacketLink(p["rep_name"], f"{base_url}/{week}/{p['paths']['html']}")
+                    for p in packets
+                ),
+            )
+        )
+    return notices
+
+
+def notify_managers(week: str, settings: Any, smtp_conn_id: str = "smtp_default") -> NotifySummary:
+    """Email every manager of `week` a link to their packets; managers without an email
+    address in the warehouse are listed in the summary and logged, not an error."""
+    from salesprep.orchestration.alerts import send_email
+
+    manifest = read_manifest(settings.shared_folder_url, week)
+    emails = manager_emails(settings.published_warehouse_path)
+    notices = manager_notices(manifest, emails, link_base(settings.shared_folder_url))
+    summary = NotifySummary(week=week)
+    for notice in notices:
+        if not notice.email:
+            log.warning("manager %s has no email address: not notified", notice.manager_id)
+            summary.without_email.append(notice.manager_id)
+            continue
+        send_email(smtp_conn_id, [notice.email], notice.subject, notice.html)
+        summary.sent.append(notice.email)
+    log.info(
+        "notified %d manager(s) that the packets of %s are ready (%d without an address)",
+        len(summary.sent),
+        week,
+        len(summary.without_email),
+    )
+    return summary

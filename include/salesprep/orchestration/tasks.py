@@ -1,0 +1,98 @@
+"""The callables behind the DAGs' tasks, so that DAG files only wire: each task calls one of
+these with values from the Airflow context and returns a small JSON-able summary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from salesprep.orchestration.lease import Lease, claim_lease, release_lease
+
+log = logging.getLogger(__name__)
+
+_ACTIVE_RUN_STATES = frozenset({"queued", "running"})
+
+
+def claim_data_dir(dag_id: str, run_id: str, run_state: Callable[[str, str], str]) -> bool:
+    """Take the data dir lease for this run (True) or report it is busy (False).
+    `run_state(dag_id, run_id)` gives the state of the run holding it."""
+    from salesprep.config import load_settings
+
+    settings = load_settings()
+
+    def is_active(holder: Lease) -> bool:
+        try:
+            state = run_state(holder.dag_id, holder.run_id)
+        except Exception as exc:  # an unknown run (DB reset, deleted run) is not active
+            log.warning("cannot read the state of run %s: %s", holder.owner, exc)
+            return False
+        return str(getattr(state, "value", state)) in _ACTIVE_RUN_STATES
+
+    return claim_lease(settings.data_dir, Lease(dag_id, run_id), is_active)
+
+
+def release_data_dir(dag_id: str, run_id: str) -> bool:
+    """Give the data dir lease back (a teardown: runs whether the run failed or not)."""
+    from salesprep.config import load_settings
+
+    return release_lease(load_settings().data_dir, Lease(dag_id, run_id))
+
+
+def resolve_run_week(
+    requested: str | None, scheduled_at: datetime | None, schedule_timezone: str
+) -> str:
+    """The week label a run prepares (the `week` param, else the week that ended before the
+    run's scheduled time in the org timezone)."""
+    from salesprep.config import load_settings
+    from salesprep.pipeline import resolve_week
+
+    settings = load_settings()
+    if settings.org_timezone != schedule_timezone:
+        log.warning(
+            "the schedule runs in %s but the settings say org_timezone=%s: set "
+            "SALESPREP_ORG_TIMEZONE in the environment of the scheduler and the workers alike",
+            schedule_timezone,
+            settings.org_timezone,
+        )
+    week = resolve_week(requested, scheduled_at, settings.org_timezone)
+    log.info("this run prepares %s (requested %s, scheduled at %s)", week, requested, scheduled_at)
+    return week.label
+
+
+def run_pipeline_step(
+    name: str, week: str, outlet_events: Any = None, outlet: Any = None
+) -> dict[str, Any]:
+    """Run one step of `salesprep.pipeline.STEPS`; a publish step also describes the asset
+    event it emits (the week, where it went)."""
+    from salesprep import pipeline
+    from salesprep.orchestration.assets import event_extra
+
+    summary = pipeline.run_step(name, week)
+    if outlet is not None and outlet_events is not None:
+        outlet_events[outlet].extra = event_extra(name, summary, week)
+    return summary
+
+
+def notify_published_weeks(
+    events: Mapping[Any, Any] | None, requested_week: str | None, smtp_conn_id: str
+) -> list[dict[str, Any]]:
+    """Notify the managers of every week in the triggering packets events (or of the
+    requested week on a manual run)."""
+    from salesprep.config import load_settings
+    from salesprep.orchestration.assets import weeks_from_events
+    from salesprep.orchestration.notify import notify_managers
+
+    if requested_week:
+        weeks = [requested_week]
+    else:
+        flat = [event for batch in (events or {}).values() for event in batch]
+        weeks = [extra["week"] for extra in weeks_from_events(flat)]
+    if not weeks:
+        raise ValueError(
+            "no week to notify: the run has no packets asset event with a week, and no `week` "
+            "param was given"
+        )
+    settings = load_settings()
+    return [notify_managers(week, settings, smtp_conn_id).as_dict() for week in weeks]

@@ -1,0 +1,93 @@
+"""`python -m salesprep.bench --size S|M|L`: run the benchmark of one size and write
+`bench/results/<date>-<size>.{json,md}` (what `make bench SIZE=M` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from salesprep.bench.report import write_results
+from salesprep.bench.sizes import SIZES, UnknownSizeError, get_size
+from salesprep.bench.suite import Bench, Options
+
+
+def _default_root() -> Path:
+    from salesprep.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "bench"
+
+
+def run_benchmark(
+    size_name: str,
+    *,
+    options: Options | None = None,
+    results_dir: Path | None = None,
+    work_root: Path | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark of `size_name`; returns the results with the paths written."""
+    size = get_size(size_name)
+    options = options or Options()
+    root = _default_root()
+    results_dir = results_dir or root / "results"
+    work_root = work_root or root / "work"
+    stamp = datetime.now(UTC)
+    work = work_root / f"run-{size.name}-{stamp:%Y%m%dT%H%M%S}-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=False)
+    try:
+        results = Bench(size, work, options).run()
+        paths = write_results(results, results_dir, f"{stamp:%Y-%m-%d}-{size.name}")
+    finally:
+        if not options.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+    return {**results, "paths": {k: str(v) for k, v in paths.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m salesprep.bench",
+        description="Benchmark salesprep on a generated org: every step, peers and limits.",
+    )
+    parser.add_argument("--size", default="M", help=f"one of {', '.join(SIZES)} (default M)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--results-dir", type=Path, default=None)
+    parser.add_argument("--work-dir", type=Path, default=None, help="default bench/work")
+    parser.add_argument("--no-peers", action="store_true", help="skip the extraction peers")
+    parser.add_argument("--no-tap", action="store_true", help="skip the Singer tap peer")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres target")
+    parser.add_argument("--no-growth", action="store_true", help="skip the history series")
+    parser.add_argument("--keep-work", action="store_true", help="keep the work dir")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if args.runs < 1:
+        print("error: --runs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        result = run_benchmark(
+            args.size,
+            options=Options(
+                runs=args.runs,
+                peers=not args.no_peers,
+                singer_tap=not args.no_tap,
+                postgres=not args.no_postgres,
+                growth=not args.no_growth,
+                keep_work=args.keep_work,
+            ),
+            results_dir=args.results_dir,
+            work_root=args.work_dir,
+        )
+    except UnknownSizeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for kind, path in result["paths"].items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,299 @@
+"""The benchmark's results: ratios and tracked targets from the measurements, written as
+`<date>-<size>.json` and `.md`, with the growth series as an SVG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+GIB = 2**30
+MIB = 2**20
+TARGET_FULL_BUILD_SECONDS_L = 600.0
+TARGET_WEEKLY_SHARE = 0.10
+TARGET_PACKETS_PER_SECOND = 200.0
+TARGET_PEAK_RSS_BYTES = 4 * GIB
+
+PEERS = (
+    "peer_simple_salesforce_query_all_pandas_parquet",
+    "peer_airflow_hook_write_object_to_file",
+    "peer_singer_tap_salesforce_rest_jsonl",
+)
+EXTRACTIONS = ("extract", "extract_rest", "extract_bulk", *PEERS)
+# Not a full pull: shown with the extractions, never compared with the peers.
+INCREMENTAL_EXTRACTION = "extract_incremental"
+
+
+def _m(results: dict[str, Any], name: str) -> dict[str, Any]:
+    return results["measurements"].get(name) or {}
+
+
+def _rows(measurement: dict[str, Any]) -> int | None:
+    last = measurement.get("last_result") or {}
+    if "summary" in last:
+        return last["summary"].get("rows")
+    return last.get("rows")
+
+
+def records_per_second(measurement: dict[str, Any]) -> float | None:
+    rows = _rows(measurement)
+    seconds = measurement.get("inner_seconds")
+    return rows / seconds if rows and seconds else None
+
+
+def derive(results: dict[str, Any]) -> dict[str, Any]:
+    """Ratios (each from measurements of this same run) and the tracked targets."""
+    size = results["size"]["name"]
+    extraction = {}
+    for name in EXTRACTIONS:
+        m = _m(results, name)
+        if m:
+            extraction[name] = records_per_second(m)
+    ours = {k: v for k, v in extraction.items() if k.startswith("extract") and v}
+    incremental = _m(results, INCREMENTAL_EXTRACTION)
+    peers = {k: v for k, v in extraction.items() if k in PEERS and v}
+    best_peer = max(peers.items(), key=lambda kv: kv[1]) if peers else None
+    best_ours = max(ours.items(), key=lambda kv: kv[1]) if ours else None
+
+    full = _m(results, "build_marts").get("inner_seconds")
+    weekly = _m(results, "dbt_build_weekly").get("inner_seconds")
+    previous_full = _m(results, "dbt_build_full_previous_week").get("inner_seconds")
+    hand = _m(results, "hand_duckdb_activity_weekly").get("inner_seconds")
+    lineage = _m(results, "dbt_build_activity_lineage").get("inner_seconds")
+    postgres = _m(results, "dbt_build_postgres").get("inner_seconds")
+    render = _m(results, "render_packets")
+    packets = (render.get("last_result") or {}).get("summary", {}).get("packets")
+    pps = packets / render["inner_seconds"] if packets and render.get("inner_seconds") else None
+    peak = max((m.get("peak_rss_bytes") or 0 for m in results["measurements"].values()), default=0)
+    peak_pipeline = max(
+        (
+            _m(results, n).get("peak_rss_bytes") or 0
+            for n in (
+                "extract",
+                "extract_rest",
+                "extract_bulk",
+                "check_raw",
+                "load_learnings",
+                "build_marts",
+                "publish_marts",
+                "render_packets",
+                "publish_packets",
+            )
+        ),
+        default=0,
+    )
+    ratios = {
+        "extraction_ours_best_vs_best_peer_speed": (
+            best_ours[1] / best_peer[1] if best_ours and best_peer else None
+        ),
+        "best_peer": best_peer[0] if best_peer else None,
+        "incremental_vs_full_extraction": (
+            incremental["inner_seconds"] / _m(results, "extract")["inner_seconds"]
+            if incremental and _m(results, "extract").get("inner_seconds")
+            else None
+        ),
+        "dbt_full_build_vs_hand_duckdb": full / hand if full and hand else None,
+        "dbt_activity_lineage_vs_hand_duckdb": lineage / hand if lineage and hand else None,
+        "weekly_vs_full_build": weekly / previous_full if weekly and previous_full else None,
+        "postgres_vs_duckdb_full_build": postgres / full if postgres and full else None,
+    }
+    targets = [
+        {
+            "target": "L full build <= 10 minutes on 2 cores",
+            "value": full,
+            "met": (full <= TARGET_FULL_BUILD_SECONDS_L) if size == "L" and full else None,
+            "note": "" if size == "L" else f"measured at {size}; the target is for L",
+        },
+        {
+            "target": "weekly incremental transform <= 10% of the full build",
+            "value": ratios["weekly_vs_full_build"],
+            "met": (
+                ratios["weekly_vs_full_build"] <= TARGET_WEEKLY_SHARE
+                if ratios["weekly_vs_full_build"]
+                else None
+            ),
+            "note": "",
+        },
+        {
+            "target": "rendering >= 200 packets/s",
+            "value": pps,
+            "met": pps >= TARGET_PACKETS_PER_SECOND if pps else None,
+            "note": "",
+        },
+        {
+            "target": "extraction no slower than the best peer",
+            "value": ratios["extraction_ours_best_vs_best_peer_speed"],
+            "met": (
+                ratios["extraction_ours_best_vs_best_peer_speed"] >= 1.0
+                if ratios["extraction_ours_best_vs_best_peer_speed"]
+                else None
+            ),
+            "note": f"best peer: {ratios['best_peer']}",
+        },
+        {
+            "target": "peak memory of a pipeline step <= 4 GiB",
+            "value": peak_pipeline,
+            "met": peak_pipeline <= TARGET_PEAK_RSS_BYTES if peak_pipeline else None,
+            "note": f"largest of any process, peers included: {peak / GIB:.2f} GiB"
+            + ("" if size == "L" else f"; measured at {size}, the target is for L"),
+        },
+    ]
+    return {
+        "records_per_second": extraction,
+        "packets_per_second": pps,
+        "ratios": ratios,
+        "targets": targets,
+    }
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def write_results(results: dict[str, Any], out_dir: Path, stem: str) -> dict[str, Path]:
+    """`<stem>.json`, `<stem>.md` and, with a growth series, `<stem>-growth.svg`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = {**results, "derived": derive(results)}
+    paths = {"json": out_dir / f"{stem}.json", "md": out_dir / f"{stem}.md"}
+    growth = results["extra"].get("growth")
+    if growth:
+        paths["svg"] = out_dir / f"{stem}-growth.svg"
+        plot_growth(growth, paths["svg"], results["size"]["name"])
+    paths["json"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    paths["md"].write_text(markdown(results, paths.get("svg")), encoding="utf-8")
+    return paths
+
+
+def plot_growth(series: list[dict[str, Any]], path: Path, size: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weeks = [p["history_weeks"] for p in series]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.plot(weeks, [p["full_build_seconds"] for p in series], "o-", label="full build")
+    ax.plot(weeks, [p["weekly_build_seconds"] for p in series], "s-", label="weekly build")
+    ax.set_xlabel("weeks of history")
+    ax.set_ylabel("dbt seconds")
+    reps = series[0]["reps"]
+    ax.set_title(f"salesprep bench {size}: build cost against history ({reps} reps)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+
+
+def _s(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.2f}"
+
+
+def _mib(value: int | None) -> str:
+    return "–" if not value else f"{value / MIB:,.0f}"
+
+
+def _yes(met: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: "n/a"}[met]
+
+
+def markdown(results: dict[str, Any], svg: Path | None) -> str:
+    size = results["size"]
+    machine = results["machine"]
+    derived = results["derived"]
+    lines = [
+        f"# salesprep benchmark, size {size['name']} ({size['description']})",
+        "",
+        f"Run {results['started_at']}, {results['options']['runs']} runs per measurement "
+        f"(medians), {results['total_seconds'] / 60:.1f} minutes in all.",
+        f"Machine: {machine['cores']} cores ({machine['usable_cores']} usable), "
+        f"{(machine['memory_bytes'] or 0) / GIB:.1f} GiB memory, {machine['cpu_model']}, "
+        f"load average at start {machine['load_average_at_start'][0]:.2f}.",
+        f"Org: {size['reps']} reps, {size['managers']} managers, {size['weeks']} weeks to "
+        f"{size['end_week']} (seed {size['seed']}).",
+        "",
+        "## Steps",
+        "",
+        "Each step runs in its own process; wall time includes starting Python and imports, "
+        "the step time is measured inside it. Peak RSS is that process's own (`wait4`).",
+        "",
+        "| step | wall s | step s | CPU s | peak RSS MiB | detail |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, m in results["measurements"].items():
+        lines.append(
+            f"| {name} | {_s(m.get('wall_seconds'))} | {_s(m.get('inner_seconds'))} | "
+            f"{_s(m.get('cpu_seconds'))} | {_mib(m.get('peak_rss_bytes'))} | {_detail(m)} |"
+        )
+    lines += ["", "## Extraction against peers (same emulator, server-side counts)", ""]
+    lines += [
+        "| extraction | rows | records/s | API calls | response MiB | Bulk jobs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, rate in derived["records_per_second"].items():
+        m = results["measurements"][name]
+        server = m.get("server") or {}
+        lines.append(
+            f"| {name} | {_rows_text(m)} | {_s(rate)} | {server.get('api_calls', '–')} | "
+            f"{_mib(server.get('response_bytes'))} | {server.get('bulk_jobs_created', '–')} |"
+        )
+    lines += ["", "## Ratios (same run)", ""]
+    for key, value in derived["ratios"].items():
+        lines.append(f"- {key}: {value if isinstance(value, str) else _s(value)}")
+    growth = results["extra"].get("growth")
+    if growth:
+        lines += [
+            "",
+            "## Weekly cost against history",
+            "",
+            "| weeks of history | reps | raw rows | full build s | weekly build s | "
+            "incremental models |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for p in growth:
+            lines.append(
+                f"| {p['history_weeks']} | {p['reps']} | {p['raw_rows']:,} | "
+                f"{_s(p['full_build_seconds'])} | {_s(p['weekly_build_seconds'])} | "
+                f"{len(p['incremental_models'])} |"
+            )
+        if svg is not None:
+            lines += ["", f"![weekly cost against history]({svg.name})"]
+    lines += ["", "## Targets (tracked, not asserted)", ""]
+    lines += ["| target | value | status | note |", "| --- | ---: | --- | --- |"]
+    for t in derived["targets"]:
+        value = t["value"]
+        shown = f"{value / GIB:.2f} GiB" if "memory" in t["target"] and value else _s(value)
+        lines.append(f"| {t['target']} | {shown} | {_yes(t['met'])} | {t['note']} |")
+    if results["notes"]:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _rows_text(m: dict[str, Any]) -> str:
+    rows = _rows(m)
+    return "–" if rows is None else f"{rows:,}"
+
+
+def _detail(m: dict[str, Any]) -> str:
+    last = m.get("last_result") or {}
+    parts = []
+    if "total_rows" in last:
+        parts.append(f"{last['total_rows']:,} rows")
+    summary = last.get("summary") or {}
+    if "rows" in summary:
+        parts.append(f"{summary['rows']:,} rows")
+    if "packets" in summary:
+        parts.append(f"{summary['packets']} packets")
+    if "dbt_seconds" in last:
+        parts.append(f"dbt {last['dbt_seconds']:.2f}s, {last.get('nodes')} nodes")
+        incremental = last.get("incremental_models") or []
+        parts.append(f"{len(incremental)} incremental models")
+    if "matches_dbt" in last:
+        parts.append("same rows as dbt" if last["matches_dbt"] else "**differs from dbt**")
+    if "rows" in last and "summary" not in last and "total_rows" not in last:
+        parts.append(f"{last['rows']:,} rows")
+    server = m.get("server")
+    if server:
+        parts.append(f"{server['api_calls']:.0f} API calls")
+    return ", ".join(parts)

@@ -1,0 +1,528 @@
+"""The benchmark run: generate the org, serve it, run every step, peer and limit `runs` times
+(each in its own process), the growth-with-history series, and the medians and ratios."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from salesprep.bench.child import BenchStepError, ChildRun, run_process, run_step
+from salesprep.bench.machine import describe_machine
+from salesprep.bench.server import REFRESH_TOKEN, ServerProcess, serving
+from salesprep.bench.sizes import END_WEEK, Size
+
+log = logging.getLogger(__name__)
+
+CONN_ID = "salesforce_default"
+# The e2e run: the pipeline's steps in order, each in its own process (as Airflow runs tasks).
+E2E_STEPS = (
+    "extract",
+    "check_raw",
+    "load_learnings",
+    "build_marts",
+    "publish_marts",
+    "render_packets",
+    "publish_packets",
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run besides the pipeline itself; everything is on by default."""
+
+    runs: int = 3
+    peers: bool = True
+    singer_tap: bool = True
+    postgres: bool = True
+    growth: bool = True
+    keep_work: bool = False
+
+
+@dataclass
+class Samples:
+    """Every measured repetition of one named measurement."""
+
+    runs: list[ChildRun] = field(default_factory=list)
+    server: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, run: ChildRun, server: dict[str, Any] | None = None) -> None:
+        self.runs.append(run)
+        if server is not None:
+            self.server.append(server)
+
+    def median(self, value: Callable[[ChildRun], float | None]) -> float | None:
+        values = [v for v in (value(r) for r in self.runs) if v is not None]
+        return statistics.median(values) if values else None
+
+    def summary(self) -> dict[str, Any]:
+        last = self.runs[-1].result if self.runs else {}
+        summary: dict[str, Any] = {
+            "runs": len(self.runs),
+            "wall_seconds": self.median(lambda r: r.wall_seconds),
+            "inner_seconds": self.median(lambda r: r.inner_seconds),
+            "cpu_seconds": self.median(lambda r: r.cpu_seconds),
+            "peak_rss_bytes": max((r.peak_rss_bytes for r in self.runs), default=None),
+            "wall_seconds_all": [round(r.wall_seconds, 3) for r in self.runs],
+            "last_result": _small(last),
+            "result_medians": _result_medians(self.runs),
+        }
+        if self.server:
+            summary["server"] = {
+                "api_calls": statistics.median(s["api_calls"] for s in self.server),
+                "response_bytes": statistics.median(s["response_bytes"] for s in self.server),
+                "bulk_jobs_created": statistics.median(s["bulk_jobs_created"] for s in self.server),
+                "requests": self.server[-1]["requests"],
+            }
+        return summary
+
+
+def _result_medians(runs: list[ChildRun]) -> dict[str, float]:
+    """Medians of the numbers every run's own result has (dbt seconds, packets/s, ...)."""
+    if not runs:
+        return {}
+    keys = set.intersection(*(set(r.result) for r in runs))
+    medians = {}
+    for key in sorted(keys):
+        values = [r.result[key] for r in runs]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            medians[key] = statistics.median(values)
+    return medians
+
+
+def _small(result: dict[str, Any]) -> dict[str, Any]:
+    """The step's own result without bulky parts."""
+    return {k: v for k, v in result.items() if k not in ("files_detail",)}
+
+
+class Bench:
+    """One benchmark run of one size in `work_dir` (created, and removed unless kept)."""
+
+    def __init__(self, size: Size, work_dir: Path, options: Options) -> None:
+        self.size = size
+        self.work = work_dir
+        self.options = options
+        self.logs = work_dir / "logs"
+        self.samples: dict[str, Samples] = {}
+        self.notes: list[str] = []
+        self.extra: dict[str, Any] = {}
+        self.pg_database = f"salesprep_bench_{os.getpid()}"
+        self.env = _child_env(work_dir, self.pg_database)
+        self.week = END_WEEK
+
+    # -------------------------------------------------------------------- plumbing
+
+    def _sample(self, name: str) -> Samples:
+        return self.samples.setdefault(name, Samples())
+
+    def step(
+        self, name: str, step: str, args: dict[str, Any], server: ServerProcess | None = None
+    ) -> ChildRun:
+        log.info("bench %s: %s ...", self.size.name, name)
+        if server is not None:
+            server.reset()
+        run = run_step(name, step, args, env=self.env, work_dir=self.logs)
+        stats = server.stats() if server is not None else None
+        self._sample(name).add(run, stats)
+        log.info(
+            "bench %s: %s %.2fs wall, %.2fs inner, peak RSS %.0f MiB",
+            self.size.name,
+            name,
+            run.wall_seconds,
+            run.inner_seconds,
+            run.peak_rss_bytes / 2**20,
+        )
+        return run
+
+    def settings(self, data_dir: Path, **extra: Any) -> dict[str, Any]:
+        return {
+            "data_dir": str(data_dir),
+            "shared_folder": str(data_dir / "shared"),
+            "org_timezone": "UTC",
+            **extra,
+        }
+
+    # -------------------------------------------------------------------- the run
+
+    def run(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        machine = describe_machine()
+        org_dir = self.work / "org"
+        for _ in range(self.options.runs):
+            self.step("generate", "generate", self._generate_args(org_dir, self.size.weeks))
+        with serving(
+            org_dir, self.work / "emulator", env=self.env, log_path=self.logs / "emulator.log"
+        ) as server:
+            self.extra["emulator_load_seconds"] = server.load_seconds
+            tap = self._prepare_tap(server) if self.options.peers else None
+            for index in range(self.options.runs):
+                log.info(
+                    "bench %s: repetition %d of %d", self.size.name, index + 1, self.options.runs
+                )
+                self._repetition(server, tap)
+            self.extra["emulator_peak_rss_bytes"] = server.peak_rss_bytes()
+        if self.options.growth:
+            self._growth()
+        if self.options.postgres:
+            _drop_database(self.pg_database)
+        return {
+            "size": self.size.to_dict(),
+            "machine": machine,
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "total_seconds": time.perf_counter() - started,
+            "options": self.options.__dict__,
+            "measurements": {name: s.summary() for name, s in self.samples.items()},
+            "extra": self.extra,
+            "notes": self.notes,
+        }
+
+    def _generate_args(self, out_dir: Path, weeks: int, reps: int | None = None) -> dict[str, Any]:
+        growth = reps is not None
+        return {
+            "out_dir": str(out_dir),
+            "reps": reps if growth else self.size.reps,
+            "managers": self.size.growth_managers if growth else self.size.managers,
+            "weeks": weeks,
+            "seed": self.size.seed,
+            "end_week": self.week.label,
+        }
+
+    def _repetition(self, server: ServerProcess, tap: dict[str, Any] | None) -> None:
+        data = self.work / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        conn_env = _conn_env(server.base_url)
+        base = {"week": self.week.label, "settings": self.settings(data)}
+        # End to end: the weekly run's steps back to back, each in its own process.
+        e2e_started = time.perf_counter()
+        for name in E2E_STEPS:
+            if name == "render_packets":
+                self.step("render_packets", "render", base)
+            else:
+                args = {**base, "step": name}
+                with _extended(self.env, conn_env if name == "extract" else {}):
+                    self.step(name, "pipeline", args, server if name == "extract" else None)
+        self._sample("end_to_end").add(
+            ChildRun("end_to_end", time.perf_counter() - e2e_started, 0.0, 0)
+        )
+        # Extraction, forcing each API path.
+        for method in ("rest", "bulk"):
+            other = self.work / f"data-{method}"
+            shutil.rmtree(other, ignore_errors=True)
+            settings = self.settings(
+                other, salesforce={"query_method": method, "extract_mode": "full"}
+            )
+            with _extended(self.env, conn_env):
+                self.step(
+                    f"extract_{method}",
+                    "pipeline",
+                    {"week": self.week.label, "settings": settings, "step": "extract"},
+                    server,
+                )
+            shutil.rmtree(other, ignore_errors=True)
+        if self.options.peers:
+            self._peers(server, tap)
+        # Transforms: the hand-written limit, the lineage of the same mart, the weekly build.
+        raw_root = data / "raw"
+        build_path = data / "warehouse" / "build.duckdb"
+        self.step(
+            "hand_duckdb_activity_weekly",
+            "hand_query",
+            {
+                "raw_root": str(raw_root),
+                "week": self.week.label,
+                "org_timezone": "UTC",
+                "compare_with": str(build_path),
+            },
+        )
+        self._incremental(data)
+        self.step(
+            "dbt_build_activity_lineage",
+            "build",
+            {**base, "select": "+fct_rep_activity_weekly", "full_refresh": False},
+        )
+        if self.options.postgres:
+            pg = {**base, "settings": {**base["settings"], "dbt_target": "postgres"}}
+            self.step("dbt_build_postgres", "build", {**pg, "full_refresh": True})
+        # The next week's extraction of an unchanged org: incremental, from the saved watermarks.
+        with _extended(self.env, conn_env):
+            self.step("extract_incremental", "pipeline", {**base, "step": "extract"}, server)
+
+    def _incremental(self, data: Path) -> None:
+        """The weekly build: a warehouse built through last week, then this week's build."""
+        base = {"settings": self.settings(data)}
+        self.step(
+            "dbt_build_full_previous_week",
+            "build",
+            {**base, "week": self.week.shift(-1).label, "full_refresh": True},
+        )
+        self.step("dbt_build_weekly", "build", {**base, "week": self.week.label})
+
+    # -------------------------------------------------------------------- peers
+
+    def _peers(self, server: ServerProcess, tap: dict[str, Any] | None) -> None:
+        from salesprep.emulator import Credentials
+
+        creds = Credentials()
+        out = self.work / "peer-out"
+        shutil.rmtree(out, ignore_errors=True)
+        self.step(
+            "peer_simple_salesforce_query_all_pandas_parquet",
+            "peer_simple_salesforce",
+            {
+                "base_url": server.base_url,
+                "username": creds.username,
+                "password": creds.password,
+                "token": creds.security_token,
+                "out_dir": str(out / "sfdc"),
+            },
+            server,
+        )
+        shutil.rmtree(out, ignore_errors=True)
+        with _extended(self.env, _conn_env(server.base_url)):
+            self.step(
+                "peer_airflow_hook_write_object_to_file",
+                "peer_airflow_hook",
+                {"base_url": server.base_url, "out_dir": str(out / "hook"), "conn_id": CONN_ID},
+                server,
+            )
+        shutil.rmtree(out, ignore_errors=True)
+        if tap is not None:
+            self._run_tap(server, tap)
+
+    def _prepare_tap(self, server: ServerProcess) -> dict[str, Any] | None:
+        from salesprep.bench import peers
+        from salesprep.emulator import Credentials
+
+        if not self.options.singer_tap:
+            return None
+        venv = _project_root() / "bench" / "work" / "peer-venvs" / "tap-salesforce"
+        try:
+            executable = peers.ensure_tap_venv(venv)
+        except peers.PeerUnavailableError as exc:
+            self.notes.append(f"Singer tap-salesforce not run: {exc}")
+            return None
+        creds = Credentials()
+        tap_dir = self.work / "tap"
+        tap_dir.mkdir(parents=True, exist_ok=True)
+        config = peers.tap_config(
+            tap_dir / "config.json", creds.consumer_key, creds.consumer_secret, REFRESH_TOKEN
+        )
+        env = _tap_env(server.base_url)
+        discovered = tap_dir / "discovered.json"
+        try:
+            wall, _, _ = run_process(
+                "tap_discover",
+                [str(executable), "--config", str(config), "--discover"],
+                env=env,
+                log_path=self.logs / "tap-discover.log",
+                stdout_path=discovered,
+            )
+            selection = peers.select_catalog(discovered, tap_dir / "catalog.json")
+        except (BenchStepError, ValueError, KeyError) as exc:
+            self.notes.append(f"Singer tap-salesforce discovery against the emulator failed: {exc}")
+            return None
+        self.extra["tap_discover_seconds"] = wall
+        self.extra["tap_streams"] = selection["streams"]
+        return {"executable": str(executable), "config": str(config), "env": env}
+
+    def _run_tap(self, server: ServerProcess, tap: dict[str, Any]) -> None:
+        from salesprep.bench.peers import count_tap_output
+
+        out = self.work / "tap" / "records.jsonl"
+        server.reset()
+        try:
+            wall, cpu, rss = run_process(
+                "tap_sync",
+                [
+                    tap["executable"],
+                    "--config",
+                    tap["config"],
+                    "--properties",
+                    str(self.work / "tap" / "catalog.json"),
+                ],
+                env=tap["env"],
+                log_path=self.logs / "tap-sync.log",
+                stdout_path=out,
+            )
+        except BenchStepError as exc:
+            self.notes.append(f"Singer tap-salesforce sync failed: {str(exc)[:2000]}")
+            return
+        stats = server.stats()
+        counts = count_tap_output(out)
+        result = {
+            "seconds": wall,
+            "rows": sum(counts.values()),
+            "rows_by_stream": counts,
+            "files": out.stat().st_size,
+        }
+        out.unlink()
+        self._sample("peer_singer_tap_salesforce_rest_jsonl").add(
+            ChildRun("peer_singer_tap", wall, cpu, rss, result), stats
+        )
+
+    # -------------------------------------------------------------------- growth
+
+    def _growth(self) -> None:
+        """Weekly build cost against history length, at a fixed team size."""
+        series = []
+        for weeks in self.size.growth_weeks:
+            root = self.work / f"growth-{weeks}w"
+            org = root / "org"
+            run_step(
+                f"growth_generate_{weeks}",
+                "generate",
+                self._generate_args(org, weeks, reps=self.size.growth_reps),
+                env=self.env,
+                work_dir=self.logs,
+            )
+            data = root / "data"
+            with (
+                serving(
+                    org,
+                    root / "emulator",
+                    env=self.env,
+                    log_path=self.logs / f"emulator-{weeks}.log",
+                ) as server,
+                _extended(self.env, _conn_env(server.base_url)),
+            ):
+                extract = run_step(
+                    f"growth_extract_{weeks}",
+                    "pipeline",
+                    {
+                        "week": self.week.label,
+                        "settings": self.settings(data),
+                        "step": "extract",
+                    },
+                    env=self.env,
+                    work_dir=self.logs,
+                )
+            base = {"settings": self.settings(data)}
+            warehouse = data / "warehouse" / "build.duckdb"
+            snapshot = root / "previous-week.duckdb"
+            full = run_step(
+                f"growth_full_{weeks}",
+                "build",
+                {**base, "week": self.week.shift(-1).label, "full_refresh": True},
+                env=self.env,
+                work_dir=self.logs,
+            )
+            shutil.copyfile(warehouse, snapshot)
+            weekly = []
+            for _ in range(self.options.runs):
+                shutil.copyfile(snapshot, warehouse)
+                weekly.append(
+                    run_step(
+                        f"growth_weekly_{weeks}",
+                        "build",
+                        {**base, "week": self.week.label},
+                        env=self.env,
+                        work_dir=self.logs,
+                    )
+                )
+            series.append(
+                {
+                    "history_weeks": weeks,
+                    "reps": self.size.growth_reps,
+                    "raw_rows": extract.result["summary"].get("rows"),
+                    "full_build_seconds": full.result["dbt_seconds"],
+                    "weekly_build_seconds": statistics.median(
+                        r.result["dbt_seconds"] for r in weekly
+                    ),
+                    "weekly_build_seconds_all": [round(r.result["dbt_seconds"], 3) for r in weekly],
+                    "weekly_peak_rss_bytes": max(r.peak_rss_bytes for r in weekly),
+                    "incremental_models": weekly[-1].result.get("incremental_models", []),
+                }
+            )
+            log.info("bench %s: growth %s", self.size.name, series[-1])
+            shutil.rmtree(root, ignore_errors=True)
+        self.extra["growth"] = series
+
+
+# ------------------------------------------------------------------------ environment
+
+
+def _project_root() -> Path:
+    from salesprep.config import PROJECT_ROOT
+
+    return PROJECT_ROOT
+
+
+def _child_env(work: Path, pg_database: str) -> dict[str, str]:
+    """The parent's environment without salesprep or Airflow connection settings (the
+    benchmark passes its own), plus caches and homes under the work dir."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SALESPREP_", "AIRFLOW_CONN_", "AIRFLOW__"))
+    }
+    env.update(
+        {
+            "AIRFLOW_HOME": str(work / "airflow"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "MPLCONFIGDIR": str(work / "cache" / "matplotlib"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "DO_NOT_TRACK": "1",
+            "GX_ANALYTICS_ENABLED": "False",
+            "SALESPREP_DBT_POSTGRES_DATABASE": pg_database,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _conn_env(base_url: str) -> dict[str, str]:
+    from salesprep.emulator import Credentials
+    from salesprep.salesforce.connection import salesforce_conn_env
+
+    return salesforce_conn_env(base_url, Credentials(), conn_id=CONN_ID)
+
+
+def _tap_env(base_url: str) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env["SALESPREP_BENCH_SF_URL"] = base_url
+    return env
+
+
+class _extended:
+    """Add variables to a dict for the duration of a block."""
+
+    def __init__(self, env: dict[str, str], extra: dict[str, str]) -> None:
+        self.env = env
+        self.extra = extra
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        self.saved = {k: self.env.get(k) for k in self.extra}
+        self.env.update(self.extra)
+
+    def __exit__(self, *exc: object) -> None:
+        for key, value in self.saved.items():
+            if value is None:
+                self.env.pop(key, None)
+            else:
+                self.env[key] = value
+
+
+def _drop_database(name: str) -> None:
+    from salesprep.warehouse.postgres import PostgresTarget
+
+    try:
+        import psycopg
+        from psycopg import sql
+
+        target = PostgresTarget.from_env()
+        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+    except Exception as exc:  # cleanup only: never hide the results for it
+        print(f"warning: could not drop benchmark database {name}: {exc}", file=sys.stderr)

@@ -88,7 +88,11 @@ def _entry(kind: str, theme: str, body: str, *, shareable: bool, **extra: str) -
 
 @pytest.fixture(scope="session")
 def learnings_run(tmp_path_factory: pytest.TempPathFactory) -> LearningsRun:
-    data_dir = tmp_path_factory.mktemp("learnings-run")
+    return run_learnings_loop(tmp_path_factory.mktemp("learnings-run"))
+
+
+def run_learnings_loop(data_dir: Path) -> LearningsRun:
+    """Two weekly runs around pairs writing learnings; everything lands under `data_dir`."""
     shared = data_dir / "shared"
     settings = Settings(data_dir=data_dir, shared_folder=str(shared))
     generate_org(data_dir / "org", reps=6, managers=2, weeks=12, seed=3, end_week=WEEK)

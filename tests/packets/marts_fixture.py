@@ -136,6 +136,11 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("why", "varchar"),
         ("relevance_rank", "bigint"),
     ],
+    "dim_reps": [
+        ("user_id", "varchar"),
+        ("user_name", "varchar"),
+        ("manager_name", "varchar"),
+    ],
     "fct_learnings": [
         ("learning_id", "varchar"),
         ("week", "varchar"),
@@ -670,6 +675,10 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
         "fct_fast_movers_weekly": FAST_MOVERS,
         "rpt_pair_learnings_weekly": _pair_lesson_rows(),
         "fct_learnings": LEARNINGS,
+        "dim_reps": [
+            dict(user_id=p["rep_id"], user_name=p["rep_name"], manager_name=p["manager_name"])
+            for p in PAIRS
+        ],
     }
 
 

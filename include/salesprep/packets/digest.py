@@ -147,7 +147,12 @@ def build_digest(marts: WeekMarts) -> Digest:
     fast_movers = []
     for rep_id, rows in sorted(marts.fast_movers.items()):
         deals = {d["opportunity_id"]: d for d in marts.deals.get(rep_id, [])}
-        pair = names.get(rep_id, {})
+        # A rep without a packet (e.g. an inactive manager) still counts for the digest.
+        person = marts.people.get(rep_id, {})
+        pair = names.get(rep_id) or {
+            "manager_name": person.get("manager_name"),
+            "rep_name": person.get("user_name"),
+        }
         for row in rows:
             deal = deals.get(row["opportunity_id"], {})
             fast_movers.append(

@@ -121,6 +121,7 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "why",
         "relevance_rank",
     ),
+    "dim_reps": ("user_id", "user_name", "manager_name"),
     "fct_learnings": (
         "learning_id",
         "week",
@@ -167,6 +168,7 @@ class WeekMarts:
     quota_weeks: list[str]
     feedback_weeks: list[str]
     lessons: dict[str, list[Row]] = field(default_factory=dict)
+    people: dict[str, Row] = field(default_factory=dict)
     shared_learnings: list[Row] = field(default_factory=list)
     digest_weeks: list[str] = field(default_factory=list)
     activity_data_missing: bool = False
@@ -251,6 +253,8 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         "week desc, theme, learning_id",
     )
 
+    people = _select(con, tables, "dim_reps", "true", [], "user_id")
+
     metrics: dict[str, dict[str, Row]] = defaultdict(dict)
     for row in metric_rows:
         metrics[row["pair_id"]][row["metric"]] = row
@@ -279,6 +283,7 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         feedback_weeks=feedback_weeks,
         lessons=_group(lesson_rows, "pair_id"),
         shared_learnings=shared_rows,
+        people={row["user_id"]: row for row in people},
         digest_weeks=digest_weeks,
         activity_data_missing=activity_missing,
         tables=tables,

@@ -124,12 +124,26 @@ class Bench:
         return self.samples.setdefault(name, Samples())
 
     def step(
-        self, name: str, step: str, args: dict[str, Any], server: ServerProcess | None = None
-    ) -> ChildRun:
+        self,
+        name: str,
+        step: str,
+        args: dict[str, Any],
+        server: ServerProcess | None = None,
+        *,
+        optional: bool = False,
+    ) -> ChildRun | None:
+        """Run and record one measurement; an `optional` one that fails becomes a note (the
+        pipeline's own steps must not fail: nothing after them could be measured)."""
         log.info("bench %s: %s ...", self.size.name, name)
         if server is not None:
             server.reset()
-        run = run_step(name, step, args, env=self.env, work_dir=self.logs)
+        try:
+            run = run_step(name, step, args, env=self.env, work_dir=self.logs)
+        except BenchStepError as exc:
+            if not optional:
+                raise
+            self.note(f"{name} failed, not measured: {exc}")
+            return None
         stats = server.stats() if server is not None else None
         self._sample(name).add(run, stats)
         log.info(
@@ -142,6 +156,12 @@ class Bench:
         )
         return run
 
+    def note(self, text: str) -> None:
+        log.warning("bench %s: %s", self.size.name, text)
+        head = text[:1500]
+        if head not in self.notes:
+            self.notes.append(head)
+
     def settings(self, data_dir: Path, **extra: Any) -> dict[str, Any]:
         return {
             "data_dir": str(data_dir),
@@ -153,6 +173,13 @@ class Bench:
     # -------------------------------------------------------------------- the run
 
     def run(self) -> dict[str, Any]:
+        try:
+            return self._run()
+        finally:
+            if self.options.postgres:
+                _drop_database(self.pg_database)
+
+    def _run(self) -> dict[str, Any]:
         started = time.perf_counter()
         machine = describe_machine()
         org_dir = self.work / "org"
@@ -171,8 +198,6 @@ class Bench:
             self.extra["emulator_peak_rss_bytes"] = server.peak_rss_bytes()
         if self.options.growth:
             self._growth()
-        if self.options.postgres:
-            _drop_database(self.pg_database)
         return {
             "size": self.size.to_dict(),
             "machine": machine,
@@ -225,6 +250,7 @@ class Bench:
                     "pipeline",
                     {"week": self.week.label, "settings": settings, "step": "extract"},
                     server,
+                    optional=True,
                 )
             shutil.rmtree(other, ignore_errors=True)
         if self.options.peers:
@@ -241,29 +267,39 @@ class Bench:
                 "org_timezone": "UTC",
                 "compare_with": str(build_path),
             },
+            optional=True,
         )
         self._incremental(data)
         self.step(
             "dbt_build_activity_lineage",
             "build",
             {**base, "select": "+fct_rep_activity_weekly", "full_refresh": False},
+            optional=True,
         )
         if self.options.postgres:
             pg = {**base, "settings": {**base["settings"], "dbt_target": "postgres"}}
-            self.step("dbt_build_postgres", "build", {**pg, "full_refresh": True})
+            self.step("dbt_build_postgres", "build", {**pg, "full_refresh": True}, optional=True)
         # The next week's extraction of an unchanged org: incremental, from the saved watermarks.
         with _extended(self.env, conn_env):
-            self.step("extract_incremental", "pipeline", {**base, "step": "extract"}, server)
+            self.step(
+                "extract_incremental",
+                "pipeline",
+                {**base, "step": "extract"},
+                server,
+                optional=True,
+            )
 
     def _incremental(self, data: Path) -> None:
         """The weekly build: a warehouse built through last week, then this week's build."""
         base = {"settings": self.settings(data)}
-        self.step(
+        previous = self.step(
             "dbt_build_full_previous_week",
             "build",
             {**base, "week": self.week.shift(-1).label, "full_refresh": True},
+            optional=True,
         )
-        self.step("dbt_build_weekly", "build", {**base, "week": self.week.label})
+        if previous is not None:
+            self.step("dbt_build_weekly", "build", {**base, "week": self.week.label}, optional=True)
 
     # -------------------------------------------------------------------- peers
 
@@ -284,6 +320,7 @@ class Bench:
                 "out_dir": str(out / "sfdc"),
             },
             server,
+            optional=True,
         )
         shutil.rmtree(out, ignore_errors=True)
         with _extended(self.env, _conn_env(server.base_url)):
@@ -292,6 +329,7 @@ class Bench:
                 "peer_airflow_hook",
                 {"base_url": server.base_url, "out_dir": str(out / "hook"), "conn_id": CONN_ID},
                 server,
+                optional=True,
             )
         shutil.rmtree(out, ignore_errors=True)
         if tap is not None:
@@ -307,7 +345,7 @@ class Bench:
         try:
             executable = peers.ensure_tap_venv(venv)
         except peers.PeerUnavailableError as exc:
-            self.notes.append(f"Singer tap-salesforce not run: {exc}")
+            self.note(f"Singer tap-salesforce not run: {exc}")
             return None
         creds = Credentials()
         tap_dir = self.work / "tap"
@@ -327,7 +365,7 @@ class Bench:
             )
             selection = peers.select_catalog(discovered, tap_dir / "catalog.json")
         except (BenchStepError, ValueError, KeyError) as exc:
-            self.notes.append(f"Singer tap-salesforce discovery against the emulator failed: {exc}")
+            self.note(f"Singer tap-salesforce discovery against the emulator failed: {exc}")
             return None
         self.extra["tap_discover_seconds"] = wall
         self.extra["tap_streams"] = selection["streams"]
@@ -353,7 +391,7 @@ class Bench:
                 stdout_path=out,
             )
         except BenchStepError as exc:
-            self.notes.append(f"Singer tap-salesforce sync failed: {str(exc)[:2000]}")
+            self.note(f"Singer tap-salesforce sync failed: {exc}")
             return
         stats = server.stats()
         counts = count_tap_output(out)
@@ -374,76 +412,82 @@ class Bench:
         """Weekly build cost against history length, at a fixed team size."""
         series = []
         for weeks in self.size.growth_weeks:
-            root = self.work / f"growth-{weeks}w"
-            org = root / "org"
-            run_step(
-                f"growth_generate_{weeks}",
-                "generate",
-                self._generate_args(org, weeks, reps=self.size.growth_reps),
+            try:
+                series.append(self._growth_point(weeks))
+            except BenchStepError as exc:
+                self.note(f"growth series at {weeks} weeks failed, not measured: {exc}")
+            finally:
+                shutil.rmtree(self.work / f"growth-{weeks}w", ignore_errors=True)
+        self.extra["growth"] = series
+
+    def _growth_point(self, weeks: int) -> dict[str, Any]:
+        """One history length: generate, extract, build through last week, then the weekly
+        build `runs` times from that same warehouse."""
+        root = self.work / f"growth-{weeks}w"
+        org = root / "org"
+        run_step(
+            f"growth_generate_{weeks}",
+            "generate",
+            self._generate_args(org, weeks, reps=self.size.growth_reps),
+            env=self.env,
+            work_dir=self.logs,
+        )
+        data = root / "data"
+        with (
+            serving(
+                org,
+                root / "emulator",
+                env=self.env,
+                log_path=self.logs / f"emulator-{weeks}.log",
+            ) as server,
+            _extended(self.env, _conn_env(server.base_url)),
+        ):
+            extract = run_step(
+                f"growth_extract_{weeks}",
+                "pipeline",
+                {
+                    "week": self.week.label,
+                    "settings": self.settings(data),
+                    "step": "extract",
+                },
                 env=self.env,
                 work_dir=self.logs,
             )
-            data = root / "data"
-            with (
-                serving(
-                    org,
-                    root / "emulator",
-                    env=self.env,
-                    log_path=self.logs / f"emulator-{weeks}.log",
-                ) as server,
-                _extended(self.env, _conn_env(server.base_url)),
-            ):
-                extract = run_step(
-                    f"growth_extract_{weeks}",
-                    "pipeline",
-                    {
-                        "week": self.week.label,
-                        "settings": self.settings(data),
-                        "step": "extract",
-                    },
+        base = {"settings": self.settings(data)}
+        warehouse = data / "warehouse" / "build.duckdb"
+        snapshot = root / "previous-week.duckdb"
+        full = run_step(
+            f"growth_full_{weeks}",
+            "build",
+            {**base, "week": self.week.shift(-1).label, "full_refresh": True},
+            env=self.env,
+            work_dir=self.logs,
+        )
+        shutil.copyfile(warehouse, snapshot)
+        weekly = []
+        for _ in range(self.options.runs):
+            shutil.copyfile(snapshot, warehouse)
+            weekly.append(
+                run_step(
+                    f"growth_weekly_{weeks}",
+                    "build",
+                    {**base, "week": self.week.label},
                     env=self.env,
                     work_dir=self.logs,
                 )
-            base = {"settings": self.settings(data)}
-            warehouse = data / "warehouse" / "build.duckdb"
-            snapshot = root / "previous-week.duckdb"
-            full = run_step(
-                f"growth_full_{weeks}",
-                "build",
-                {**base, "week": self.week.shift(-1).label, "full_refresh": True},
-                env=self.env,
-                work_dir=self.logs,
             )
-            shutil.copyfile(warehouse, snapshot)
-            weekly = []
-            for _ in range(self.options.runs):
-                shutil.copyfile(snapshot, warehouse)
-                weekly.append(
-                    run_step(
-                        f"growth_weekly_{weeks}",
-                        "build",
-                        {**base, "week": self.week.label},
-                        env=self.env,
-                        work_dir=self.logs,
-                    )
-                )
-            series.append(
-                {
-                    "history_weeks": weeks,
-                    "reps": self.size.growth_reps,
-                    "raw_rows": extract.result["summary"].get("rows"),
-                    "full_build_seconds": full.result["dbt_seconds"],
-                    "weekly_build_seconds": statistics.median(
-                        r.result["dbt_seconds"] for r in weekly
-                    ),
-                    "weekly_build_seconds_all": [round(r.result["dbt_seconds"], 3) for r in weekly],
-                    "weekly_peak_rss_bytes": max(r.peak_rss_bytes for r in weekly),
-                    "incremental_models": weekly[-1].result.get("incremental_models", []),
-                }
-            )
-            log.info("bench %s: growth %s", self.size.name, series[-1])
-            shutil.rmtree(root, ignore_errors=True)
-        self.extra["growth"] = series
+        point = {
+            "history_weeks": weeks,
+            "reps": self.size.growth_reps,
+            "raw_rows": extract.result["summary"].get("rows"),
+            "full_build_seconds": full.result["dbt_seconds"],
+            "weekly_build_seconds": statistics.median(r.result["dbt_seconds"] for r in weekly),
+            "weekly_build_seconds_all": [round(r.result["dbt_seconds"], 3) for r in weekly],
+            "weekly_peak_rss_bytes": max(r.peak_rss_bytes for r in weekly),
+            "incremental_models": weekly[-1].result.get("incremental_models", []),
+        }
+        log.info("bench %s: growth %s", self.size.name, point)
+        return point
 
 
 # ------------------------------------------------------------------------ environment

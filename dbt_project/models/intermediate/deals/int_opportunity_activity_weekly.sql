@@ -8,6 +8,7 @@ opportunity_weeks as (
         week,
         week_end
     from {{ ref('int_opportunity_states_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 

@@ -1,3 +1,15 @@
+{#- The weekly snapshots earlier runs appended (fct_opportunity_snapshots_weekly), looked up
+    instead of ref()'d: the snapshot model is built from this one, so a ref would be a cycle.
+    Absent on a first build; a build never reads the snapshots it writes itself. -#}
+{%- set snapshot_relation = none -%}
+{%- if execute -%}
+    {%- set snapshot_relation = adapter.get_relation(
+        database=this.database,
+        schema=target.schema,
+        identifier='fct_opportunity_snapshots_weekly',
+    ) -%}
+{%- endif -%}
+
 with
 
 opportunities as (
@@ -112,13 +124,92 @@ first_history as (
 
 ),
 
--- Before the first history row (or without any), the current record is the state (METRICS.md).
+-- Where Salesforce's history no longer reaches (it expires; docs/decisions.md, "Weekly
+-- snapshots"): the state an earlier run saw at a week end, for week ends up to the deal's
+-- earliest retained history row. A snapshot taken at instant s acts as a history row written
+-- one second before s, so it is in effect at s and the boundary arithmetic stays the same.
+-- With complete history (the first row at CreatedDate) no snapshot qualifies.
+snapshot_states as (
+
+    {% if snapshot_relation is not none -%}
+    select
+        snapshots.opportunity_id,
+        snapshots.snapshot_at - interval '1 second' as valid_from,
+        snapshots.stage_name,
+        snapshots.amount,
+        snapshots.close_date,
+        snapshots.is_closed,
+        snapshots.is_won,
+        snapshots.stage_entered_at
+    from {{ snapshot_relation }} as snapshots
+    inner join opportunities
+        on snapshots.opportunity_id = opportunities.opportunity_id
+    left join first_history
+        on snapshots.opportunity_id = first_history.opportunity_id
+    where
+        snapshots.snapshot_at > opportunities.created_at
+        and (
+            first_history.first_history_at is null
+            or snapshots.snapshot_at <= first_history.first_history_at
+        )
+    {%- else -%}
+    select
+        cast(null as varchar) as opportunity_id,
+        cast(null as timestamp) as valid_from,
+        cast(null as varchar) as stage_name,
+        cast(null as double precision) as amount,
+        cast(null as date) as close_date,
+        cast(null as boolean) as is_closed,
+        cast(null as boolean) as is_won,
+        cast(null as timestamp) as stage_entered_at
+    where 1 = 0
+    {%- endif %}
+
+),
+
+snapshot_segments as (
+
+    select
+        snapshot_states.opportunity_id,
+        snapshot_states.valid_from,
+        coalesce(
+            lead(snapshot_states.valid_from) over (
+                partition by snapshot_states.opportunity_id
+                order by snapshot_states.valid_from
+            ),
+            first_history.first_history_at
+        ) as valid_to,
+        snapshot_states.stage_name,
+        snapshot_states.amount,
+        snapshot_states.close_date,
+        snapshot_states.is_closed as record_is_closed,
+        snapshot_states.is_won as record_is_won,
+        snapshot_states.stage_entered_at,
+        'snapshot' as state_source
+    from snapshot_states
+    left join first_history
+        on snapshot_states.opportunity_id = first_history.opportunity_id
+
+),
+
+first_snapshots as (
+
+    select
+        opportunity_id,
+        min(valid_from) as first_snapshot_at
+    from snapshot_states
+    group by opportunity_id
+
+),
+
+-- Before the first history row (or without any), and before any snapshot, the current record
+-- is the state (METRICS.md).
 record_segments as (
 
     select
         opportunities.opportunity_id,
         opportunities.created_at as valid_from,
-        first_history.first_history_at as valid_to,
+        coalesce(first_snapshots.first_snapshot_at, first_history.first_history_at) as valid_to,
         opportunities.stage_name,
         opportunities.amount,
         opportunities.close_date,
@@ -129,11 +220,14 @@ record_segments as (
     from opportunities
     left join first_history
         on opportunities.opportunity_id = first_history.opportunity_id
+    left join first_snapshots
+        on opportunities.opportunity_id = first_snapshots.opportunity_id
     where
         opportunities.created_at is not null
         and (
-            first_history.first_history_at is null
-            or opportunities.created_at < first_history.first_history_at
+            coalesce(first_snapshots.first_snapshot_at, first_history.first_history_at) is null
+            or opportunities.created_at
+            < coalesce(first_snapshots.first_snapshot_at, first_history.first_history_at)
         )
 
 ),
@@ -161,6 +255,8 @@ history_segments as (
 segments as (
 
     select * from record_segments
+    union all
+    select * from snapshot_segments
     union all
     select * from history_segments
 

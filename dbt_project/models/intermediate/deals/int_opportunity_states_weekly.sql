@@ -57,9 +57,17 @@ indexed_weeks as (
 
 ),
 
+-- window_first_index: the first week an incremental run rebuilds (0 in a full build); only
+-- boundaries from there on are expanded, so a weekly run does not redo every past week.
 week_bounds as (
 
-    select cast(count(*) as integer) as week_count from weeks
+    select
+        cast(count(*) as integer) as week_count,
+        cast(
+            coalesce(sum(case when not ({{ in_build_window('week') }}) then 1 else 0 end), 0)
+            as integer
+        ) as window_first_index
+    from weeks
 
 ),
 
@@ -70,12 +78,19 @@ week_bounds as (
 open_points as (
 
     select
-        opportunity_id,
-        {% for column in state_columns %}{{ column }},
+        segments.opportunity_id,
+        {% for column in state_columns %}segments.{{ column }},
         {% endfor -%}
-        {{ deals_int_series('boundary_first', 'boundary_last') }} as boundary_index
+        {{ deals_int_series(
+            'greatest(segments.boundary_first, week_bounds.window_first_index)',
+            'segments.boundary_last'
+        ) }} as boundary_index
     from segments
-    where not is_closed and boundary_first <= boundary_last
+    cross join week_bounds
+    where
+        not segments.is_closed
+        and segments.boundary_first <= segments.boundary_last
+        and segments.boundary_last >= week_bounds.window_first_index
 
 ),
 
@@ -103,13 +118,19 @@ closed_last_points as (
 
 ),
 
+-- A week's states are its two boundaries, so the window needs boundaries from its first on.
 points as (
 
-    select * from open_points
-    union all
-    select * from closed_first_points
-    union all
-    select * from closed_last_points
+    select all_points.*
+    from (
+        select * from open_points
+        union all
+        select * from closed_first_points
+        union all
+        select * from closed_last_points
+    ) as all_points
+    cross join week_bounds
+    where all_points.boundary_index >= week_bounds.window_first_index
 
 ),
 
@@ -218,6 +239,7 @@ final as (
         on live.week_index = indexed_weeks.week_index
     inner join opportunities
         on live.opportunity_id = opportunities.opportunity_id
+    where {{ in_build_window('indexed_weeks.week') }}
 
 )
 

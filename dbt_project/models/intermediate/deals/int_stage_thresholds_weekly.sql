@@ -6,6 +6,7 @@ weeks as (
         week,
         week_end_at
     from {{ ref('int_weeks') }}
+    where {{ in_build_window('week') }}
 
 ),
 

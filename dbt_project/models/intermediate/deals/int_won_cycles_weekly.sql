@@ -32,12 +32,17 @@ weeks as (
 
 ),
 
+-- Numbered over every week (boundaries count from the first), then cut to the build window.
 indexed_weeks as (
 
-    select
-        *,
-        cast(row_number() over (order by week_start) as integer) as end_boundary
-    from weeks
+    select numbered.*
+    from (
+        select
+            *,
+            cast(row_number() over (order by week_start) as integer) as end_boundary
+        from weeks
+    ) as numbered
+    where {{ in_build_window('numbered.week') }}
 
 ),
 
@@ -77,12 +82,12 @@ cycle_stats as (
 final as (
 
     select
-        weeks.week,
+        indexed_weeks.week,
         cast(coalesce(cycle_stats.won_deals, 0) as integer) as won_deals_in_lookback,
         cast(cycle_stats.cycle_percentile_days as double precision) as cycle_p25_days
-    from weeks
+    from indexed_weeks
     left join cycle_stats
-        on weeks.week = cycle_stats.week
+        on indexed_weeks.week = cycle_stats.week
 
 )
 

@@ -22,6 +22,7 @@ states as (
         is_open_end,
         stage_entered_at_end
     from {{ ref('int_opportunity_states_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -55,6 +56,7 @@ stage_thresholds as (
         stage_name,
         stage_threshold_days
     from {{ ref('int_stage_thresholds_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -65,6 +67,7 @@ activity as (
         last_activity_date,
         org_has_activity_data
     from {{ ref('int_opportunity_activity_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 

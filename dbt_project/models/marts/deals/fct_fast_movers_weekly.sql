@@ -11,7 +11,9 @@ deal_movement as (
         movement,
         cycle_days
     from {{ ref('fct_deal_movement_weekly') }}
-    where movement in ('won', 'advanced')
+    where
+        movement in ('won', 'advanced')
+        and {{ in_build_window('week') }}
 
 ),
 
@@ -21,6 +23,7 @@ won_cycles as (
         week,
         cycle_p25_days
     from {{ ref('int_won_cycles_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 

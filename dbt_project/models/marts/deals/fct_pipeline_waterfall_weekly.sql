@@ -19,6 +19,7 @@ states as (
         amount_end,
         close_date_end
     from {{ ref('int_opportunity_states_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 

@@ -13,6 +13,7 @@ weeks as (
         week_start,
         week_end
     from {{ ref('int_weeks') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -74,6 +75,7 @@ task_counts as (
     from tasks
     where is_closed
         and activity_date is not null
+        and {{ on_or_after_window_start('activity_date') }}
     group by 1, 2
 
 ),
@@ -86,6 +88,7 @@ event_counts as (
         count(*) as meetings
     from events
     where start_at is not null
+        and {{ on_or_after_window_start('start_at') }}
     group by 1, 2
 
 ),
@@ -99,6 +102,7 @@ created_counts as (
         sum(coalesce(amount, 0)) as pipeline_created,
         sum(case when amount is null then 1 else 0 end) as pipeline_created_null_amounts
     from opportunities
+    where {{ on_or_after_window_start('created_at') }}
     group by 1, 2
 
 ),
@@ -112,7 +116,9 @@ closed_counts as (
         sum(case when is_won then coalesce(amount, 0) else 0 end) as closed_won_amount,
         sum(case when is_closed and not is_won then 1 else 0 end) as closed_lost_count
     from opportunities
-    where is_closed or is_won
+    where
+        (is_closed or is_won)
+        and {{ on_or_after_window_start('close_date') }}
     group by 1, 2
 
 ),

@@ -17,6 +17,8 @@ weeks as (
         quarter_start,
         quarter_end
     from {{ ref('int_weeks') }}
+    -- The weeks before the window count towards the rebuilt weeks' weeks_below_pacing.
+    where {{ on_or_after_window_start('week_start', window_weeks - 1) }}
 
 ),
 
@@ -61,6 +63,7 @@ opportunity_states as (
         close_date_end as close_date,
         is_open_end
     from {{ ref('int_opportunity_states_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -237,6 +240,7 @@ final as (
         weeks_below_pacing >= {{ var('underperformance_weeks') }}
             as performance_conversation_recommended
     from windowed
+    where {{ in_build_window('week') }}
 
 )
 

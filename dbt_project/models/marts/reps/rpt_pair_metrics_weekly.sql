@@ -5,6 +5,7 @@ with
 benchmarked as (
 
     select * from {{ ref('int_rep_activity_benchmarked') }}
+    where {{ in_build_window('week') }}
 
 ),
 

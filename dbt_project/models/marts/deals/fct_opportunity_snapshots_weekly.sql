@@ -1,0 +1,50 @@
+{#- Appended by every run and never rebuilt (full_refresh: false, see the model's yml): the
+    state history outlives Salesforce's history retention. int_opportunity_state_segments reads
+    the rows earlier runs wrote, through a relation lookup rather than ref() (a ref would make
+    the model its own ancestor). -#}
+
+with
+
+states as (
+
+    select
+        opportunity_id,
+        owner_id,
+        week,
+        week_start,
+        week_end,
+        week_end_at,
+        stage_end,
+        sort_order_end,
+        amount_end,
+        close_date_end,
+        is_closed_end,
+        is_won_end,
+        stage_entered_at_end
+    from {{ ref('int_opportunity_states_weekly') }}
+    where {{ in_build_window('week') }}
+
+),
+
+final as (
+
+    select
+        opportunity_id || '-' || week as opportunity_week_key,
+        opportunity_id,
+        owner_id,
+        week,
+        week_start,
+        week_end,
+        week_end_at as snapshot_at,
+        stage_end as stage_name,
+        sort_order_end as sort_order,
+        amount_end as amount,
+        close_date_end as close_date,
+        is_closed_end as is_closed,
+        is_won_end as is_won,
+        stage_entered_at_end as stage_entered_at
+    from states
+
+)
+
+select * from final

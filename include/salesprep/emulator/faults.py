@@ -115,8 +115,6 @@ class FaultInjector:
             drop = self._draw(self.config.drop_rate) and status is None and not capped
             if status is not None or drop:
                 self._consecutive += 1
-            else:
-                self._consecutive = 0
         if slow and self.config.slow_seconds:
             self.injected["slow"] += 1
             time.sleep(self.config.slow_seconds)
@@ -124,6 +122,10 @@ class FaultInjector:
             self.injected[f"error_{status}"] += 1
             return _error_response(status)
         response = forward(request)
+        if response.status < 400 and not drop:
+            # Only an answered request ends a streak: an expired session's 401 does not.
+            with self._lock:
+                self._consecutive = 0
         if drop:
             self.injected["drop"] += 1
             response.truncate = True

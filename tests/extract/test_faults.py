@@ -1,0 +1,223 @@
+"""The fault matrix: extraction against an emulator injecting one fault at a time (seeded, so
+every run sees the same faults). Each ends one of two ways: the exact record set arrived
+(nothing lost, nothing twice), or the run failed cleanly with the landing zone and the
+watermarks untouched."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from extract.conftest import make_settings, serve_org
+from extract.org_changes import (
+    assert_landed_equals_org,
+    assert_same_landing,
+    assert_unique_ids,
+    change_org,
+    files,
+)
+from extract.sample_org import write_sample_org
+from salesprep.emulator import EmulatorConfig, FaultConfig
+from salesprep.salesforce.errors import ApiLimitError, ApiRequestError
+from salesprep.salesforce.extract import extract_org, state_path
+
+# 300 opportunities and 200-record pages: Opportunity and OpportunityHistory take several
+# pages, so faults land between pages too.
+OPPORTUNITIES = 300
+PAGE = 200
+
+
+@pytest.fixture(scope="module")
+def org_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sample_org(tmp_path_factory.mktemp("faults") / "org", opportunities=OPPORTUNITIES)
+
+
+def _copy_org(template: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    for path in template.iterdir():
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def _run(org_dir: Path, settings, faults: FaultConfig | None = None, **config):
+    emulator_config = EmulatorConfig(faults=faults, **config)
+    with serve_org(org_dir, settings, config=emulator_config) as served:
+        # Load the org folder before the run, so only injected slowness can hit a timeout.
+        store = served.handle.emulator.store
+        for name in store.object_names():
+            store.loaded_schema(name)
+        report = extract_org(served.sf, settings.raw_root, settings=settings, page_size=PAGE)
+        injected = dict(served.handle.emulator.faults.injected) if faults else {}
+    return report, injected
+
+
+SURVIVABLE = {
+    "503 unavailable": (FaultConfig(seed=1, error_rates={503: 0.3}), "error_503"),
+    "500, 502 and 504": (
+        FaultConfig(seed=2, error_rates={500: 0.15, 502: 0.15, 504: 0.15}),
+        "error_50",
+    ),
+    "429 throttling": (FaultConfig(seed=4, error_rates={429: 0.3}), "error_429"),
+    "403 concurrent limit": (FaultConfig(seed=5, error_rates={403: 0.3}), "error_403"),
+    "session expiry every 4 requests": (FaultConfig(seed=6, session_expiry_every=4), "session"),
+    "connections cut mid-answer": (FaultConfig(seed=7, drop_rate=0.3), "drop"),
+    "slow answers past the timeout": (
+        FaultConfig(seed=8, slow_seconds=0.8, slow_rate=0.15),
+        "slow",
+    ),
+    "everything at once": (
+        FaultConfig(
+            seed=9,
+            error_rates={503: 0.15, 500: 0.1},
+            drop_rate=0.1,
+            session_expiry_every=5,
+        ),
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SURVIVABLE), ids=list(SURVIVABLE))
+def test_transient_faults_still_land_the_exact_record_set(
+    case: str, org_template: Path, tmp_path: Path
+):
+    faults, expected_fault = SURVIVABLE[case]
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    timeout = 0.5 if "slow" in case else 60.0
+    settings = make_settings(tmp_path / "data", request_timeout_seconds=timeout)
+
+    report, injected = _run(org_dir, settings, faults)
+
+    assert any(k.startswith(expected_fault) for k in injected), injected  # faults did happen
+    assert_landed_equals_org(settings.raw_root, org_dir)
+    assert_unique_ids(settings.raw_root)
+    if "session" in case:
+        assert report.relogins >= 2
+    else:
+        assert report.retries >= 1
+    assert state_path(settings).exists()
+
+
+def test_the_same_seed_injects_the_same_faults(org_template: Path, tmp_path: Path):
+    faults = FaultConfig(seed=11, error_rates={503: 0.3}, drop_rate=0.1)
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    runs = [_run(org_dir, make_settings(tmp_path / f"data{i}"), faults) for i in (1, 2)]
+    assert runs[0][1] == runs[1][1]
+    assert runs[0][0].retries == runs[1][0].retries
+
+
+def test_incremental_load_survives_faults(org_template: Path, tmp_path: Path):
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    settings = make_settings(tmp_path / "data")
+    _run(org_dir, settings)
+    change_org(org_dir, opportunities=OPPORTUNITIES)
+    faults = FaultConfig(seed=12, error_rates={503: 0.4}, drop_rate=0.2, session_expiry_every=3)
+    report, injected = _run(org_dir, settings, faults)
+    assert injected and report.mode == "incremental"
+    assert report.objects["Opportunity"].hard_deleted_rows == 2
+    assert_landed_equals_org(settings.raw_root, org_dir)
+    assert_unique_ids(settings.raw_root)
+
+
+def test_records_edited_while_paging_arrive_as_of_the_query_then_next_run(
+    org_template: Path, tmp_path: Path
+):
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    settings = make_settings(tmp_path / "data")
+    faults = FaultConfig(seed=13, modify_while_paging=5)
+    with serve_org(org_dir, settings, config=EmulatorConfig(faults=faults)) as served:
+        first = extract_org(served.sf, settings.raw_root, settings=settings, page_size=PAGE)
+        modified = served.handle.emulator.faults.modified
+        # The first run read a consistent snapshot: the org folder as it was.
+        assert set(modified) == {"Opportunity", "OpportunityHistory"}
+        assert all(len(ids) == 5 for ids in modified.values())
+        assert_landed_equals_org(settings.raw_root, org_dir)
+        # A window ends at the server's clock, in whole seconds: a week later in real life.
+        time.sleep(1.1)
+        second = extract_org(served.sf, settings.raw_root, settings=settings, page_size=PAGE)
+        # The edits carry a SystemModstamp after the first window: the next run reads them.
+        assert second.objects["Opportunity"].fetched_rows == 5
+        assert second.objects["OpportunityHistory"].fetched_rows == 5
+        full = make_settings(tmp_path / "full")
+        extract_org(served.sf, full.raw_root, settings=full, mode="full")
+    assert first.mode == "full"
+    assert_same_landing(settings.raw_root, full.raw_root)
+    assert_unique_ids(settings.raw_root)
+    import pyarrow.parquet as pq
+
+    names = pq.read_table(settings.raw_root / "Opportunity" / "Opportunity.parquet").to_pylist()
+    edited = [r for r in names if r["Id"] in modified["Opportunity"]]
+    assert all(r["Name"].endswith("(edited)") for r in edited)
+
+
+def _seed_clean_run(org_template: Path, tmp_path: Path):
+    """A committed first run, then a week of changes: what a failing run must not touch."""
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    settings = make_settings(tmp_path / "data")
+    _run(org_dir, settings)
+    change_org(org_dir, opportunities=OPPORTUNITIES)
+    return org_dir, settings, files(settings.raw_root), state_path(settings).read_bytes()
+
+
+def _assert_untouched(settings, raw_before, state_before) -> None:
+    assert files(settings.raw_root) == raw_before
+    assert state_path(settings).read_bytes() == state_before
+    leftovers = [p.name for p in settings.raw_root.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_exhausted_daily_limit_stops_cleanly(org_template: Path, tmp_path: Path):
+    org_dir, settings, raw_before, state_before = _seed_clean_run(org_template, tmp_path)
+    with pytest.raises(ApiLimitError) as caught:
+        _run(org_dir, settings, FaultConfig(exhaust_daily_limit=True))
+    message = str(caught.value)
+    assert "daily API request limit is exhausted" in message and "changed nothing" in message
+    _assert_untouched(settings, raw_before, state_before)
+
+
+def test_guard_stops_before_the_configured_share_of_the_daily_limit(
+    org_template: Path, tmp_path: Path
+):
+    org_dir, settings, raw_before, state_before = _seed_clean_run(org_template, tmp_path)
+    guarded = settings.model_copy(
+        update={"salesforce": settings.salesforce.model_copy(update={"max_api_share": 0.5})}
+    )
+    with pytest.raises(ApiLimitError) as caught:
+        _run(org_dir, guarded, daily_api_limit=1000, api_usage=499)
+    message = str(caught.value)
+    assert "max_api_share=0.5" in message and "of its 1,000 daily API requests" in message
+    _assert_untouched(settings, raw_before, state_before)
+    # Below the share, the same run goes through and uses a few calls.
+    report, _ = _run(org_dir, guarded, daily_api_limit=1000, api_usage=100)
+    assert report.api_usage_before.endswith("/1000")
+    assert_landed_equals_org(settings.raw_root, org_dir)
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        FaultConfig(seed=14, error_rates={503: 1.0}, max_consecutive=10_000),
+        FaultConfig(seed=15, drop_rate=1.0, max_consecutive=10_000),
+    ],
+    ids=["503 forever", "connection cut forever"],
+)
+def test_persistent_faults_fail_cleanly(faults, org_template: Path, tmp_path: Path):
+    org_dir, settings, raw_before, state_before = _seed_clean_run(org_template, tmp_path)
+    with pytest.raises(ApiRequestError) as caught:
+        _run(org_dir, settings, faults)
+    assert "after 5 attempt(s)" in str(caught.value)
+    _assert_untouched(settings, raw_before, state_before)
+
+
+def test_bulk_path_survives_faults(org_template: Path, tmp_path: Path):
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    settings = make_settings(tmp_path / "data", query_method="bulk", bulk_max_records=150)
+    faults = FaultConfig(seed=16, error_rates={503: 0.25}, drop_rate=0.15, session_expiry_every=6)
+    report, injected = _run(org_dir, settings, faults)
+    assert injected
+    assert {o.method for o in report.objects.values() if o.present} == {"bulk"}
+    assert report.objects["Opportunity"].pages == 2
+    assert_landed_equals_org(settings.raw_root, org_dir)
+    assert_unique_ids(settings.raw_root)

@@ -57,7 +57,9 @@ _LAYOUT_JS = """
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
     const box = el.getBoundingClientRect();
-    if (box.width && box.right > width + 1 && !el.closest('.scroll')) {
+    const scroller = el.parentElement && el.parentElement.closest('.scroll');
+    const scrolls = scroller && getComputedStyle(scroller).overflowX !== 'visible';
+    if (box.width && box.right > width + 1 && !scrolls) {
       const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
         + (typeof el.className === 'string' && el.className ? '.' + el.className : '');
       out.push(name + ' (right ' + Math.round(box.right) + 'px): '

@@ -75,6 +75,26 @@ def build_marts(week: Week, settings: Settings) -> Summary:
     return result.summary()
 
 
+def check_marts(week: Week, settings: Settings) -> Summary:
+    """Great Expectations marts checkpoint on the built warehouse, then the dbt docs and the
+    week's quality report (published with the packets); a failure stops the run before
+    anything is published."""
+    from salesprep.packets.batch import EXTRA_DIR
+    from salesprep.quality.marts_checkpoint import validate_marts
+    from salesprep.quality.report import REPORT_DIR, write_quality_report
+    from salesprep.warehouse import generate_docs
+
+    result = validate_marts(
+        settings.build_warehouse_path,
+        quality_dir(settings, week, "marts"),
+        settings=settings,
+        week=week,
+    )
+    generate_docs(settings, week, quality_dir(settings, week, "dbt_docs"))
+    write_quality_report(week, settings, rendered_dir(settings, week) / EXTRA_DIR / REPORT_DIR)
+    return result.summary()
+
+
 def publish_marts(week: Week, settings: Settings) -> Summary:
     """Swap the built warehouse in for BI readers, atomically."""
     from salesprep.warehouse import publish_warehouse
@@ -118,6 +138,7 @@ STEPS: tuple[Step, ...] = (
     Step("check_raw", check_raw, "validate the raw data (Great Expectations)"),
     Step("load_learnings", load_learnings, "read the learnings recorded by pairs"),
     Step("build_marts", build_marts, "build and test the marts (dbt)"),
+    Step("check_marts", check_marts, "validate the marts (Great Expectations)"),
     Step("publish_marts", publish_marts, "publish the warehouse for BI"),
     Step("render_packets", render_packets, "render the prep packets"),
     Step("publish_packets", publish_packets, "publish the packets to the shared folder"),

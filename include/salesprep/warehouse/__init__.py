@@ -8,6 +8,7 @@ from salesprep.warehouse.runner import (
     build_warehouse,
     dbt_project_dir,
     dbt_vars,
+    generate_docs,
 )
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "build_warehouse",
     "dbt_project_dir",
     "dbt_vars",
+    "generate_docs",
     "publish_warehouse",
 ]

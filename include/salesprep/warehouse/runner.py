@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from collections import Counter
@@ -137,11 +138,16 @@ def build_warehouse(
     select: str | None = None,
     full_refresh: bool = False,
 ) -> BuildResult:
-    """`dbt build` (seeds, models, data and unit tests) for `week` into the build warehouse
-    (`settings.build_warehouse_path` on DuckDB), never the published one. Writes the node
-    results as JSON next to it and raises WarehouseBuildError naming every failing node.
-    `select` is a dbt selection (e.g. "+path:models/marts/reps"); its tests are those whose
-    parents are all selected."""
+    """`dbt source freshness`, then `dbt build` (seeds, models, data and unit tests) for `week`
+    into the build warehouse (`settings.build_warehouse_path` on DuckDB), never the published
+    one. Writes the node results (freshness included) as JSON next to it and raises
+    WarehouseBuildError naming every failing node; a stale source stops the run before
+    anything is built. `select` is a dbt selection (e.g. "+path:models/marts/reps"); its tests
+    are those whose parents are all selected.
+
+    The build file persists between runs: weekly models rebuild only the run's window of weeks
+    (incremental). `full_refresh` rebuilds every model from scratch except the weekly
+    opportunity snapshots, which keep what earlier runs saw (docs/decisions.md)."""
     target = settings.dbt_target
     if target not in ("duckdb", "postgres"):
         raise WarehouseBuildError(
@@ -174,8 +180,6 @@ def build_warehouse(
     if target == "duckdb":
         warehouse_path = Path(settings.build_warehouse_path).resolve()
         warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        if full_refresh:
-            _remove_duckdb_file(warehouse_path)
         env["SALESPREP_DBT_DUCKDB_PATH"] = str(warehouse_path)
     else:
         from salesprep.warehouse.postgres import RawLoadError, load_raw_postgres
@@ -185,8 +189,110 @@ def build_warehouse(
         except RawLoadError as exc:
             raise WarehouseBuildError(f"dbt build for {week} on postgres: {exc}") from exc
 
-    args = [
-        "build",
+    common = _common_args(project_dir, target, work_dir, dbt_vars(settings, week))
+    build_args = ["build", *common]
+    if select:
+        # Only tests whose every parent is selected: a partial build must not run the tests
+        # of marts it did not build.
+        build_args += ["--select", select, "--indirect-selection", "cautious"]
+    if full_refresh:
+        build_args.append("--full-refresh")
+
+    started = time.monotonic()
+    with _DBT_LOCK, _environment(env):
+        from dbt.cli.main import dbtRunner
+
+        try:
+            freshness = dbtRunner().invoke(["source", "freshness", *common])
+            nodes = _freshness_results(freshness.result)
+            outcome = freshness
+            fresh = freshness.exception is None and not any(n.failed for n in nodes)
+            if fresh:
+                outcome = dbtRunner().invoke(build_args)
+                nodes += _node_results(outcome.result)
+        finally:
+            _release_duckdb()
+    seconds = time.monotonic() - started
+
+    result = BuildResult(
+        week=week.label,
+        target=target,
+        success=bool(outcome.success) and fresh,
+        seconds=seconds,
+        warehouse_path=warehouse_path,
+        results_path=results_path,
+        nodes=sorted(nodes, key=lambda node: node.unique_id),
+    )
+    _write_json(results_path, result.to_dict())
+    step = "dbt build" if fresh else "dbt source freshness"
+    if outcome.exception is not None:
+        raise WarehouseBuildError(
+            f"{step} for {week} ({target}) did not run: {outcome.exception}"
+        ) from outcome.exception
+    if not result.success or result.failures:
+        raise WarehouseBuildError(_failure_message(result), result.failures)
+    log.info(
+        "dbt build for %s on %s: %d nodes in %.1fs (%s)",
+        week,
+        target,
+        len(nodes),
+        seconds,
+        ", ".join(f"{n} {s}" for s, n in result.status_counts().items()),
+    )
+    return result
+
+
+def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
+    """`dbt docs generate --static` against the build warehouse of `week`: one self-contained
+    `out_dir/index.html` (manifest and catalog inside) that opens from a shared folder without
+    a server. Returns its path; raises WarehouseBuildError when dbt cannot document the build."""
+    if settings.dbt_target != "duckdb":
+        raise WarehouseBuildError(
+            f"dbt docs for {week}: only the duckdb target is documented here, not "
+            f"{settings.dbt_target!r}; run `dbt docs generate` against it by hand"
+        )
+    warehouse_path = Path(settings.build_warehouse_path).resolve()
+    if not warehouse_path.is_file():
+        raise WarehouseBuildError(
+            f"dbt docs for {week}: no built warehouse at {warehouse_path}; build the marts first"
+        )
+    work_dir = dbt_work_dir(settings)
+    docs_target = work_dir / "docs"
+    common = _common_args(dbt_project_dir(), "duckdb", work_dir, dbt_vars(settings, week))
+    # Its own target path, so the docs never overwrite the build's manifest and run results.
+    common[common.index("--target-path") + 1] = str(docs_target)
+    env = {"SALESPREP_DBT_DUCKDB_PATH": str(warehouse_path)}
+    parsed = work_dir / "target" / "partial_parse.msgpack"
+    if parsed.is_file():
+        # The build's parse, with the same vars: saves dbt a full re-parse of the project.
+        docs_target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parsed, docs_target / parsed.name)
+    with _DBT_LOCK, _environment(env):
+        from dbt.cli.main import dbtRunner
+
+        try:
+            outcome = dbtRunner().invoke(["docs", "generate", "--static", *common])
+        finally:
+            _release_duckdb()
+    static_page = docs_target / "static_index.html"
+    if not outcome.success or not static_page.is_file():
+        raise WarehouseBuildError(
+            f"dbt docs generate for {week} failed: {outcome.exception or 'no static_index.html'}"
+        )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / "index.html"
+    partial = out_dir / ".index.html.partial"
+    partial.write_bytes(static_page.read_bytes())
+    os.replace(partial, page)
+    log.info("dbt docs for %s written to %s", week, page)
+    return page
+
+
+def _common_args(
+    project_dir: Path, target: str, work_dir: Path, variables: dict[str, Any]
+) -> list[str]:
+    return [
         "--project-dir",
         str(project_dir),
         "--profiles-dir",
@@ -198,54 +304,49 @@ def build_warehouse(
         "--log-path",
         str(work_dir / "logs"),
         "--vars",
-        json.dumps(dbt_vars(settings, week)),
+        json.dumps(variables),
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
     ]
-    if select:
-        # Only tests whose every parent is selected: a partial build must not run the tests
-        # of marts it did not build.
-        args += ["--select", select, "--indirect-selection", "cautious"]
-    if full_refresh:
-        args.append("--full-refresh")
 
-    started = time.monotonic()
-    with _DBT_LOCK, _environment(env):
-        from dbt.cli.main import dbtRunner
 
-        try:
-            outcome = dbtRunner().invoke(args)
-        finally:
-            _release_duckdb()
-    seconds = time.monotonic() - started
-
-    nodes = _node_results(outcome.result)
-    result = BuildResult(
-        week=week.label,
-        target=target,
-        success=bool(outcome.success),
-        seconds=seconds,
-        warehouse_path=warehouse_path,
-        results_path=results_path,
-        nodes=nodes,
-    )
-    _write_json(results_path, result.to_dict())
-    if outcome.exception is not None:
-        raise WarehouseBuildError(
-            f"dbt build for {week} ({target}) did not run: {outcome.exception}"
-        ) from outcome.exception
-    if not outcome.success or result.failures:
-        raise WarehouseBuildError(_failure_message(result), result.failures)
-    log.info(
-        "dbt build for %s on %s: %d nodes in %.1fs (%s)",
-        week,
-        target,
-        len(nodes),
-        seconds,
-        ", ".join(f"{n} {s}" for s, n in result.status_counts().items()),
-    )
-    return result
+def _freshness_results(run_result: Any) -> list[NodeResult]:
+    """Source freshness as nodes of the build results: the age is measured against the end of
+    the run week (macro collect_freshness), never the wall clock."""
+    if run_result is None or not hasattr(run_result, "results"):
+        return []
+    nodes = []
+    for item in run_result.results:
+        status = str(getattr(item.status, "value", item.status))
+        age = getattr(item, "age", None)
+        if age is not None:
+            criteria = item.node.freshness
+            limits = [
+                f"{name} {rule.count} {getattr(rule.period, 'value', rule.period)}s"
+                for name, rule in (
+                    ("warn after", criteria.warn_after if criteria else None),
+                    ("error after", criteria.error_after if criteria else None),
+                )
+                if rule is not None and rule.count is not None
+            ]
+            message = (
+                f"newest {item.node.loaded_at_field} is {age / 86400:.1f} days before the run "
+                f"week ends ({item.max_loaded_at.isoformat()}); {', '.join(limits)}"
+            )
+        else:
+            message = getattr(item, "message", None)
+        nodes.append(
+            NodeResult(
+                unique_id=item.node.unique_id,
+                resource_type="source",
+                status=status,
+                seconds=round(float(getattr(item, "execution_time", 0.0) or 0.0), 3),
+                failures=None,
+                message=message,
+            )
+        )
+    return nodes
 
 
 def _release_duckdb() -> None:
@@ -304,12 +405,6 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _remove_duckdb_file(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        if candidate.exists():
-            candidate.unlink()
 
 
 @contextmanager

@@ -1,0 +1,290 @@
+"""The marts checkpoint: Great Expectations checks on the built warehouse before it is published.
+
+dbt's own tests guard keys, relationships and accepted values model by model; this gate looks at
+the week as BI and the packets will see it. It blocks the publication when a pair lacks its rep
+or any of its weekly rows, a money or ratio column is negative, or a per-pair mart's row count
+for the week jumps away from the weeks before; deal-level counts outside those bounds only warn.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from salesprep.quality.gx import (
+    Check,
+    Dataset,
+    QualityError,
+    QualityResult,
+    raise_for_failures,
+    run_checkpoints,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from salesprep.config import Settings
+    from salesprep.weeks import Week
+
+log = logging.getLogger(__name__)
+
+STAGE = "marts"
+METRIC_COUNT = 8
+# Earlier weeks a week's row counts are compared with, and how far they may move.
+BASELINE_WEEKS = 4
+ROW_COUNT_RATIO = (0.5, 2.0)
+# One row per pair or rep per week: their counts move only when the team does.
+PER_PAIR_MARTS = (
+    "fct_rep_activity_weekly",
+    "fct_rep_quota_weekly",
+    "rpt_pair_metrics_weekly",
+    "rpt_pair_prep_weekly",
+)
+# Deal-level marts: busy and quiet weeks differ, so a jump is worth a look, not a stop.
+PER_DEAL_MARTS = ("fct_deal_movement_weekly", "fct_pipeline_waterfall_weekly")
+REQUIRED_TABLES = (
+    "dim_reps",
+    "dim_sales_pairs",
+    *PER_PAIR_MARTS,
+    *PER_DEAL_MARTS,
+)
+
+_PAIR_COVERAGE_SQL = """
+with
+    week_metrics as (
+        select pair_id, count(*) as metric_rows, count(distinct metric) as metrics
+        from rpt_pair_metrics_weekly where week = $week group by pair_id
+    ),
+    week_prep as (
+        select pair_id, count(*) as prep_rows from rpt_pair_prep_weekly
+        where week = $week group by pair_id
+    ),
+    week_activity as (
+        select rep_id, count(*) as activity_rows from fct_rep_activity_weekly
+        where week = $week group by rep_id
+    ),
+    week_quota as (
+        select rep_id, count(*) as quota_rows from fct_rep_quota_weekly
+        where week = $week group by rep_id
+    )
+select
+    pairs.pair_id,
+    pairs.rep_id,
+    reps.user_id as rep_user_id,
+    reps.is_pair_eligible as rep_is_pair_eligible,
+    managers.user_id as manager_user_id,
+    coalesce(week_metrics.metric_rows, 0) as metric_rows,
+    coalesce(week_metrics.metrics, 0) as metrics,
+    coalesce(week_prep.prep_rows, 0) as prep_rows,
+    coalesce(week_activity.activity_rows, 0) as activity_rows,
+    coalesce(week_quota.quota_rows, 0) as quota_rows
+from dim_sales_pairs as pairs
+left join dim_reps as reps on pairs.rep_id = reps.user_id
+left join dim_reps as managers on pairs.manager_id = managers.user_id
+left join week_metrics on pairs.pair_id = week_metrics.pair_id
+left join week_prep on pairs.pair_id = week_prep.pair_id
+left join week_activity on pairs.rep_id = week_activity.rep_id
+left join week_quota on pairs.rep_id = week_quota.rep_id
+order by pairs.pair_id
+"""
+
+
+def validate_marts(
+    warehouse_path: Path, report_dir: Path, *, settings: Settings, week: Week
+) -> QualityResult:
+    """Run the marts checkpoint on the built (not yet published) warehouse for `week`; write
+    `report_dir/marts_checkpoint.json` and Data Docs (`report_dir/data_docs/index.html`).
+    Raises `QualityGateError` listing each failed blocking expectation, or `QualityError`
+    when the warehouse cannot be read."""
+    frames = _read_frames(Path(warehouse_path), week)
+    datasets = [
+        Dataset("pair_coverage", frames["pair_coverage"], _pair_coverage_checks()),
+        Dataset("fct_rep_quota_weekly", frames["fct_rep_quota_weekly"], _quota_checks()),
+        Dataset("rpt_pair_prep_weekly", frames["rpt_pair_prep_weekly"], _prep_checks()),
+        Dataset(
+            "weekly_row_counts",
+            frames["weekly_row_counts"],
+            _row_count_checks(blocking=True, marts=PER_PAIR_MARTS),
+        ),
+        Dataset(
+            "weekly_deal_row_counts",
+            frames["weekly_deal_row_counts"],
+            _row_count_checks(blocking=False, marts=PER_DEAL_MARTS),
+        ),
+    ]
+    result = run_checkpoints(STAGE, datasets, report_dir)
+    return raise_for_failures(result)
+
+
+def _read_frames(warehouse_path: Path, week: Week) -> dict[str, pd.DataFrame]:
+    if not warehouse_path.is_file():
+        raise QualityError(
+            f"marts checkpoint: no built warehouse at {warehouse_path}; build the marts first"
+        )
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as conn:
+            tables = {
+                name
+                for (name,) in conn.execute(
+                    "select table_name from information_schema.tables where table_schema = 'main'"
+                ).fetchall()
+            }
+            missing = [name for name in REQUIRED_TABLES if name not in tables]
+            if missing:
+                raise QualityError(
+                    f"marts checkpoint: {warehouse_path} lacks the mart(s) {', '.join(missing)}"
+                )
+            params = {"week": week.label}
+            frames = {
+                "pair_coverage": conn.execute(_PAIR_COVERAGE_SQL, params).df(),
+                "fct_rep_quota_weekly": conn.execute(
+                    "select * from fct_rep_quota_weekly where week = $week order by rep_id",
+                    params,
+                ).df(),
+                "rpt_pair_prep_weekly": conn.execute(
+                    "select * from rpt_pair_prep_weekly where week = $week order by pair_id",
+                    params,
+                ).df(),
+                "weekly_row_counts": _row_counts(conn, PER_PAIR_MARTS, week),
+                "weekly_deal_row_counts": _row_counts(conn, PER_DEAL_MARTS, week),
+            }
+    except duckdb.Error as exc:
+        raise QualityError(f"marts checkpoint: cannot read {warehouse_path}: {exc}") from exc
+    return frames
+
+
+def _row_counts(conn: duckdb.DuckDBPyConnection, marts: tuple[str, ...], week: Week):
+    """One row per mart: the week's row count, the median of the counts of the earlier weeks
+    (up to BASELINE_WEEKS, weeks with rows only) and their ratio (null without a baseline)."""
+    import pandas as pd
+
+    earlier = [week.shift(-k).label for k in range(BASELINE_WEEKS, 0, -1)]
+    rows = []
+    for mart in marts:
+        counts = dict(
+            conn.execute(
+                f"select week, count(*) from {mart} where week between $first and $week"
+                " group by week",
+                {"first": earlier[0], "week": week.label},
+            ).fetchall()
+        )
+        this_week = counts.get(week.label, 0)
+        baseline = [counts[label] for label in earlier if counts.get(label)]
+        median = float(pd.Series(baseline).median()) if baseline else None
+        rows.append(
+            {
+                "mart": mart,
+                "week": week.label,
+                "rows": this_week,
+                "baseline_rows": median,
+                "baseline_weeks": len(baseline),
+                "ratio": this_week / median if median else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _pair_coverage_checks() -> list[Check]:
+    def exactly(column: str, value: int, description: str) -> Check:
+        return Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": column, "min_value": value, "max_value": value},
+            description,
+        )
+
+    return [
+        Check(
+            "ExpectTableRowCountToBeBetween",
+            {"min_value": 1},
+            "the org has at least one manager-rep pair to prepare",
+        ),
+        Check("ExpectColumnValuesToBeUnique", {"column": "pair_id"}, "pairs are unique"),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "rep_user_id"},
+            "every pair's rep is a user of dim_reps",
+        ),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "manager_user_id"},
+            "every pair's manager is a user of dim_reps",
+        ),
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "rep_is_pair_eligible", "value_set": [True]},
+            "every pair's rep is eligible for a packet in dim_reps",
+        ),
+        exactly("metric_rows", METRIC_COUNT, "every pair has its 8 metric rows this week"),
+        exactly("metrics", METRIC_COUNT, "the 8 metric rows are the 8 different metrics"),
+        exactly("prep_rows", 1, "every pair has its rpt_pair_prep_weekly row this week"),
+        exactly("activity_rows", 1, "every pair's rep has an activity row this week"),
+        exactly("quota_rows", 1, "every pair's rep has a quota row this week"),
+    ]
+
+
+def _at_least_zero(column: str, what: str) -> Check:
+    return Check(
+        "ExpectColumnValuesToBeBetween",
+        {"column": column, "min_value": 0},
+        f"{what} is 0 or more where set",
+    )
+
+
+def _quota_checks() -> list[Check]:
+    return [
+        _at_least_zero("quota_amount", "the quota"),
+        _at_least_zero("won_to_date", "won to date"),
+        _at_least_zero("attainment", "attainment"),
+        _at_least_zero("pacing", "pacing"),
+        _at_least_zero("open_pipeline", "open pipeline"),
+        _at_least_zero("coverage", "coverage"),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "elapsed", "min_value": 0, "max_value": 1},
+            "the elapsed share of the quarter is between 0 and 1",
+        ),
+        Check(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "performance_conversation_recommended"},
+            "the underperformance flag is always decided",
+        ),
+    ]
+
+
+def _prep_checks() -> list[Check]:
+    counted = (
+        "calls",
+        "emails",
+        "meetings",
+        "opportunities_created",
+        "pipeline_created",
+        "closed_won_count",
+        "closed_won_amount",
+        "closed_lost_count",
+        "deals_with_movement",
+        "deals_stuck",
+        "fast_movers",
+    )
+    return [_at_least_zero(column, column.replace("_", " ")) for column in counted]
+
+
+def _row_count_checks(*, blocking: bool, marts: tuple[str, ...]) -> list[Check]:
+    low, high = ROW_COUNT_RATIO
+    return [
+        Check(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "mart", "value_set": list(marts)},
+            "the marts whose weekly row counts are compared",
+            blocking=blocking,
+        ),
+        Check(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "ratio", "min_value": low, "max_value": high},
+            f"this week's row count is within {low:g}x to {high:g}x the median of the "
+            f"{BASELINE_WEEKS} weeks before (no check without earlier weeks)",
+            blocking=blocking,
+        ),
+    ]

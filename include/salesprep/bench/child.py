@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,16 +67,21 @@ def run_process(
             raise BenchStepError(
                 f"benchmark step {name}: cannot start {command[0]}: {exc}"
             ) from exc
+        watcher = _PeakWatcher(process.pid)
+        watcher.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        watcher.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise BenchStepError(
             f"benchmark step {name} failed (exit {process.returncode}); log {log_path}:\n"
             + _tail(log_path)
         )
-    # Linux reports ru_maxrss in KiB.
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+    # ru_maxrss (KiB) is no less than the parent's RSS when it forked: Linux carries the old
+    # memory map's high-water mark across exec. The child's own VmHWM, polled, has no such floor.
+    peak = watcher.peak or usage.ru_maxrss * 1024
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def run_step(
@@ -98,9 +104,52 @@ def run_step(
         result = json.loads(result_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BenchStepError(f"benchmark step {name} wrote no readable result: {exc}") from exc
+    # The step's own reading at its end is exact; the polled one may miss a last short peak.
+    rss = max(rss, int(result.pop(PEAK_KEY, 0) or 0))
     return ChildRun(
         name=name, wall_seconds=wall, cpu_seconds=cpu, peak_rss_bytes=rss, result=result
     )
+
+
+PEAK_KEY = "_vm_hwm_bytes"
+_POLL_SECONDS = 0.1
+
+
+def vm_hwm_bytes(pid: int | str = "self") -> int | None:
+    """A process's peak RSS so far (VmHWM of /proc/<pid>/status), None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+class _PeakWatcher:
+    """Polls a running process's VmHWM (it only grows) until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            value = vm_hwm_bytes(self.pid)
+            if value:
+                self.peak = max(self.peak, value)
+            if self._stop.wait(_POLL_SECONDS):
+                return
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class _open_or_none:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from salesprep.bench.sizes import SIZES
+
 GIB = 2**30
 MIB = 2**20
 TARGET_FULL_BUILD_SECONDS_L = 600.0
@@ -82,6 +84,13 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         ),
         default=0,
     )
+    generation = _m(results, "generate")
+    generated = (generation.get("last_result") or {}).get("total_rows")
+    gen_seconds = generation.get("inner_seconds")
+    gen_rate = generated / gen_seconds if generated and gen_seconds else None
+    l_size = SIZES["L"]
+    rep_weeks = results["size"]["reps"] * results["size"]["weeks"]
+    scale = l_size.reps * l_size.weeks / rep_weeks if rep_weeks else None
     ratios = {
         "extraction_ours_best_vs_best_peer_speed": (
             best_ours[1] / best_peer[1] if best_ours and best_peer else None
@@ -139,6 +148,13 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         },
     ]
     return {
+        "generation": {
+            "rows": generated,
+            "rows_per_second": gen_rate,
+            # Linear in rep-weeks: an estimate for sizes below L, never a measurement.
+            "projected_l_seconds": gen_seconds * scale if gen_seconds and scale else None,
+            "projection_scale": scale,
+        },
         "records_per_second": extraction,
         "packets_per_second": pps,
         "ratios": ratios,
@@ -235,6 +251,14 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
             f"| {name} | {_s(m.get('wall_seconds'))} | {_s(m.get('inner_seconds'))} | "
             f"{_s(m.get('cpu_seconds'))} | {_mib(m.get('peak_rss_bytes'))} | {_detail(m)} |"
         )
+    gen = derived["generation"]
+    if gen["rows_per_second"]:
+        lines += ["", f"Generation: {gen['rows']:,} rows at {gen['rows_per_second']:,.0f} rows/s."]
+        if size["name"] != "L" and gen["projected_l_seconds"]:
+            lines[-1] += (
+                f" Scaled linearly by rep-weeks (x{gen['projection_scale']:.1f}), L would take "
+                f"about {gen['projected_l_seconds'] / 60:.1f} minutes (an estimate, not measured)."
+            )
     lines += ["", "## Extraction against peers (same emulator, server-side counts)", ""]
     lines += [
         "| extraction | rows | records/s | API calls | response MiB | Bulk jobs |",

@@ -142,14 +142,9 @@ class ServerProcess:
 
     def peak_rss_bytes(self) -> int | None:
         """The server's high-water RSS so far (VmHWM)."""
-        try:
-            with open(f"/proc/{self.pid}/status", encoding="ascii") as handle:
-                for line in handle:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            return None
-        return None
+        from salesprep.bench.child import vm_hwm_bytes
+
+        return vm_hwm_bytes(self.pid)
 
 
 def _get_json(url: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from salesprep.bench.child import PEAK_KEY, vm_hwm_bytes
 from salesprep.weeks import Week
 
 Args = dict[str, Any]
@@ -188,6 +189,7 @@ def main(argv: list[str]) -> int:
     name, args_path, result_path = argv
     args = json.loads(Path(args_path).read_text(encoding="utf-8"))
     result = STEPS[name](args)
+    result[PEAK_KEY] = vm_hwm_bytes()
     Path(result_path).write_text(json.dumps(result, default=str), encoding="utf-8")
     return 0
 

@@ -227,15 +227,26 @@ class Bench:
         base = {"week": self.week.label, "settings": self.settings(data)}
         # End to end: the weekly run's steps back to back, each in its own process.
         e2e_started = time.perf_counter()
+        e2e: list[ChildRun | None] = []
         for name in E2E_STEPS:
             if name == "render_packets":
-                self.step("render_packets", "render", base)
+                e2e.append(self.step("render_packets", "render", base))
             else:
                 args = {**base, "step": name}
                 with _extended(self.env, conn_env if name == "extract" else {}):
-                    self.step(name, "pipeline", args, server if name == "extract" else None)
+                    e2e.append(
+                        self.step(name, "pipeline", args, server if name == "extract" else None)
+                    )
+        wall = time.perf_counter() - e2e_started
+        steps = [run for run in e2e if run is not None]
         self._sample("end_to_end").add(
-            ChildRun("end_to_end", time.perf_counter() - e2e_started, 0.0, 0)
+            ChildRun(
+                "end_to_end",
+                wall,
+                sum(run.cpu_seconds for run in steps),
+                max(run.peak_rss_bytes for run in steps),
+                {"seconds": sum(run.inner_seconds for run in steps)},
+            )
         )
         # Extraction, forcing each API path.
         for method in ("rest", "bulk"):

@@ -76,7 +76,7 @@ class SalesforceSettings(BaseModel):
     bulk_poll_max_seconds: float = Field(30.0, gt=0)
     bulk_timeout_seconds: float = Field(3600.0, gt=0)
     max_query_url_chars: int = Field(
-        16_000, ge=500, description="Longer SOQL is split into field groups joined on Id."
+        16_000, ge=200, description="Longer SOQL is split into field groups joined on Id."
     )
     max_api_share: float = Field(
         0.5, gt=0, le=1, description="Stop before the org's daily API usage reaches this share."

@@ -19,7 +19,18 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-setup: $(VENV)/.synced
+# The dbt manifest the Cosmos task group (SALESPREP_DBT_TASKS=cosmos) is rendered from at DAG
+# parse time; rebuilt when the dbt project changes.
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds \
+	dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+$(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	$(VENV)/bin/python -m salesprep.orchestration.dbt_tasks
+
+dbt-manifest: $(DBT_MANIFEST)
+
+setup: $(VENV)/.synced $(DBT_MANIFEST)
 
 demo: setup
 	$(VENV)/bin/salesprep demo

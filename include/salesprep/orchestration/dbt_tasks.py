@@ -104,7 +104,13 @@ def dbt_task_group(config: DagConfig, *, group_id: str = "dbt", default_args: di
         ProjectConfig,
         RenderConfig,
     )
-    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+    from cosmos.constants import (
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        TestBehavior,
+        TestIndirectSelection,
+    )
 
     manifest = manifest_path()
     if not manifest.is_file():
@@ -129,9 +135,14 @@ def dbt_task_group(config: DagConfig, *, group_id: str = "dbt", default_args: di
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
             dbt_executable_path=str(Path(sys.executable).with_name("dbt")),
+            # A model's test task runs only the tests of that model; a relationships test
+            # between two models gets its own task once both are built.
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            should_detach_multiple_parents_tests=True,
         ),
         operator_args={
             "interceptors": [apply_week],

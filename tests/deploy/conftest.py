@@ -1,0 +1,197 @@
+"""The multi-process Airflow deployment the tests in this folder share (started once)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from deployment import (
+    POOL,
+    POSTGRES,
+    REDIS,
+    Deployment,
+    Mailbox,
+    clear_queue,
+    create_database,
+    deployment_env,
+    drop_database,
+    free_port,
+    reachable,
+    wait_until,
+)
+
+from salesprep.weeks import Week
+
+DAGS = ("salesprep_weekly", "salesprep_notify")
+
+
+@pytest.fixture(scope="module")
+def week() -> Week:
+    """The last week whose Monday-morning run is in the past (so a backfill may create it)."""
+    return Week.last_complete(datetime.now(UTC) - timedelta(hours=7))
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, week: Week
+) -> Iterator[Deployment]:
+    from aiosmtpd.controller import Controller
+
+    from salesprep.demo_org import generate_org
+    from salesprep.emulator import Credentials, run_emulator
+    from salesprep.salesforce.connection import salesforce_conn_env
+
+    for (host, port), what in (
+        ((POSTGRES["host"], POSTGRES["port"]), "PostgreSQL"),
+        (REDIS, "Redis"),
+    ):
+        if not reachable(host, port):
+            pytest.skip(f"{what} is not reachable on {host}:{port}; the deployment test needs it")
+
+    started = time.perf_counter()
+    root = tmp_path_factory.mktemp("airflow-deploy")
+    (root / "logs").mkdir()
+    generate_org(root / "org", reps=4, managers=2, weeks=8, seed=11, end_week=week)
+    # Planted secrets: the test searches every file the deployment wrote for them.
+    credentials = Credentials(
+        username="integration@salesprep-deploy.example",
+        password="Pw-" + secrets.token_urlsafe(18),
+        security_token="Tk" + secrets.token_hex(12),
+    )
+    with ExitStack() as stack:
+        emulator = stack.enter_context(run_emulator(root / "org", credentials=credentials))
+        mailbox = Mailbox()
+        smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        stack.callback(smtp.stop)
+        database = f"salesprep_deploy_{secrets.token_hex(4)}"
+        create_database(database)
+        stack.callback(drop_database, database)
+        queue = f"salesprep-{secrets.token_hex(4)}"
+        stack.callback(clear_queue, queue)
+        smtp_conn = {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "extra": {
+                "from_email": "salesprep@example.com",
+                "disable_tls": True,
+                "disable_ssl": True,
+                "retry_limit": 1,
+                "timeout": 10,
+            },
+        }
+        api_port = free_port()
+        env = deployment_env(
+            root,
+            database=database,
+            queue=queue,
+            api_port=api_port,
+            connections={
+                **salesforce_conn_env(emulator.base_url, credentials),
+                "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp_conn),
+            },
+        )
+        deployment = Deployment(
+            root=root,
+            env=env,
+            api=f"http://127.0.0.1:{api_port}",
+            data_dir=root / "data",
+            shared=root / "shared",
+            airflow_home=root / "airflow",
+            mailbox=mailbox,
+            secrets=(credentials.password, credentials.security_token),
+        )
+        stack.callback(deployment.stop)  # before anything starts: runs even if start-up fails
+        deployment.airflow("db", "migrate")
+        # As airflow-init does in docker-compose.yml.
+        deployment.airflow("pools", "set", POOL, "1", "DuckDB files: one writer at a time")
+        deployment.start("api-server", "api-server", "--port", str(api_port), "--host", "127.0.0.1")
+        deployment.start("scheduler", "scheduler")
+        deployment.start("dag-processor", "dag-processor")
+        deployment.start(
+            "celery-worker",
+            "celery",
+            "worker",
+            "--queues",
+            queue,
+            "--concurrency",
+            "2",
+            "--celery-hostname",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        )
+
+        def api_up() -> bool:
+            return requests.get(f"{deployment.api}/api/v2/version", timeout=5).ok
+
+        wait_until(api_up, 120, "the api-server answering", deployment)
+
+        def dags_parsed() -> bool:
+            return all(
+                requests.get(f"{deployment.api}/api/v2/dags/{dag}", timeout=5).ok for dag in DAGS
+            )
+
+        wait_until(dags_parsed, 180, "the dag-processor registering the DAGs", deployment)
+        for dag in DAGS:
+            deployment.rest("PATCH", f"/dags/{dag}", json={"is_paused": False})
+        record_timing(
+            request.config,
+            "start-up (db migrate, 4 processes, DAGs parsed)",
+            time.perf_counter() - started,
+        )
+        yield deployment
+
+
+@pytest.fixture(scope="module")
+def scheduled_week(request: pytest.FixtureRequest, deployment: Deployment, week: Week) -> dict:
+    """The run the scheduler makes when the DAG is unpaused: with catchup off, the latest
+    Monday 06:00, which prepares the week that just ended. It goes through the scheduler, the
+    Celery worker and the api-server like every weekly run."""
+    started = time.perf_counter()
+    run_after = datetime.combine(week.shift(1).start_date, datetime.min.time(), UTC)
+    run_id = None
+    deadline = time.monotonic() + 120
+    while run_id is None:
+        for run in deployment.runs("salesprep_weekly"):
+            if run["run_type"] == "scheduled":
+                assert datetime.fromisoformat(run["logical_date"]) == run_after.replace(hour=6)
+                run_id = run["dag_run_id"]
+        assert time.monotonic() < deadline, "the scheduler created no run on unpausing the DAG"
+        time.sleep(2)
+    state = deployment.wait_for_run("salesprep_weekly", run_id)
+    assert state == "success", deployment.diagnose("salesprep_weekly", run_id)
+    seconds = time.perf_counter() - started
+    record_timing(request.config, "one-week run (scheduled, queued to success)", seconds)
+    folder = deployment.shared / week.label
+    return {
+        "run_id": run_id,
+        "manifest": json.loads((folder / "manifest.json").read_text()),
+        "files": {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*")
+            if p.is_file()
+        },
+    }
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    timings = getattr(config, "salesprep_deploy_timings", None)
+    if timings:
+        terminalreporter.write_sep("-", "airflow deployment timings")
+        for name, seconds in timings.items():
+            terminalreporter.write_line(f"{name}: {seconds:.0f}s")
+
+
+def record_timing(config: pytest.Config, name: str, seconds: float) -> None:
+    """Shown in the terminal summary (the report quotes these numbers)."""
+    timings = getattr(config, "salesprep_deploy_timings", {})
+    timings[name] = seconds
+    config.salesprep_deploy_timings = timings  # type: ignore[attr-defined]

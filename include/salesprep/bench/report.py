@@ -241,7 +241,8 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
         "## Steps",
         "",
         "Each step runs in its own process; wall time includes starting Python and imports, "
-        "the step time is measured inside it. Peak RSS is that process's own (`wait4`).",
+        "the step time is measured inside it. Peak RSS is that process's own high-water "
+        "mark (VmHWM).",
         "",
         "| step | wall s | step s | CPU s | peak RSS MiB | detail |",
         "| --- | ---: | ---: | ---: | ---: | --- |",

@@ -114,12 +114,13 @@ def run_learnings_loop(data_dir: Path) -> LearningsRun:
     with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
         open_deals = con.execute(
             "select rep_id, stage_end, industry from fct_deal_movement_weekly "
-            "where week = ? and is_open_end",
+            "where week = ? and is_open_end order by rep_id, opportunity_id",
             [WEEK.label],
         ).fetchall()
         losses = con.execute(
             "select rep_id, loss_reason from fct_deal_movement_weekly "
-            "where movement = 'lost' and loss_reason is not null and week between ? and ?",
+            "where movement = 'lost' and loss_reason is not null and week between ? and ? "
+            "order by rep_id, opportunity_id",
             [WEEK.shift(-3).label, WEEK.label],
         ).fetchall()
     by_rep = {pair.rep_id: pair for pair in pairs}
@@ -127,14 +128,26 @@ def run_learnings_loop(data_dir: Path) -> LearningsRun:
     # Pair A has open deals: B shares a lesson on one of their stages, C on an industry.
     a = next(p for p in pairs if any(r == p.rep_id and i for r, _, i in open_deals))
     b, c, d = [p for p in pairs if p is not a][:3]
-    stage = next(s for r, s, _ in open_deals if r == a.rep_id)
-    industry = next(i for r, _, i in open_deals if r == a.rep_id and i)
 
     def reps_with(predicate) -> set[tuple[str, str]]:
         return {by_rep[r].key for r in {row[0] for row in predicate} if r in by_rep}
 
-    at_stage = reps_with(row for row in open_deals if row[1].lower() == stage.lower())
-    in_industry = reps_with(row for row in open_deals if (row[2] or "").lower() == industry.lower())
+    def at_stage_of(stage: str) -> set[tuple[str, str]]:
+        return reps_with(row for row in open_deals if row[1].lower() == stage.lower())
+
+    def in_industry_of(industry: str) -> set[tuple[str, str]]:
+        return reps_with(row for row in open_deals if (row[2] or "").lower() == industry.lower())
+
+    # The stage and industry of A's deals that the fewest other reps share, so the learning
+    # reaches some pairs and misses others.
+    stage = min(
+        {s for r, s, _ in open_deals if r == a.rep_id}, key=lambda s: (len(at_stage_of(s)), s)
+    )
+    industry = min(
+        {i for r, _, i in open_deals if r == a.rep_id and i},
+        key=lambda i: (len(in_industry_of(i)), i),
+    )
+    at_stage, in_industry = at_stage_of(stage), in_industry_of(industry)
     competitor_losses = reps_with(row for row in losses if "competitor" in theme_keys(row[1]))
     price_losses = reps_with(row for row in losses if "price" in theme_keys(row[1]))
     # The themes below are chosen to match no keyword theme by accident.

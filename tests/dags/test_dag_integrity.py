@@ -47,6 +47,6 @@ def test_weekly_dag_wires_the_steps_in_order(dagbag):
     dag = dagbag.dags["salesprep_weekly"]
     assert dag.max_active_runs == 1  # DuckDB has a single writer
     assert "week" in dag.params
-    chain = ["resolve_week", *[step.name for step in STEPS]]
+    chain = ["claim_data_dir", "resolve_week", *[step.name for step in STEPS], "release_data_dir"]
     for upstream, downstream in itertools.pairwise(chain):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)

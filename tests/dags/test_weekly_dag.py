@@ -1,0 +1,169 @@
+"""The weekly and notify DAGs as Airflow parses them: schedule and timezone from the
+environment, the run lease, the DuckDB pool, retries and failure alerts, asset outlets, and the
+Cosmos task group rendered from the dbt manifest when SALESPREP_DBT_TASKS=cosmos."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
+WEEKLY = DAGS_DIR / "salesprep_weekly.py"
+NOTIFY = DAGS_DIR / "salesprep_notify.py"
+
+
+def parse(path: Path):
+    """Parse one DAG file the way the dag-processor does; (DagBag, seconds)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=str(path))
+    return bag, time.perf_counter() - started
+
+
+def import_error(bag) -> str:
+    return "\n".join(str(e) for e in bag.import_errors.values())
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in (
+        "SALESPREP_SCHEDULE",
+        "SALESPREP_ORG_TIMEZONE",
+        "SALESPREP_DBT_TASKS",
+        "SALESPREP_DUCKDB_POOL",
+        "SALESPREP_TASK_RETRIES",
+        "SALESPREP_RETRY_DELAY_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_default_schedule_is_monday_six_in_utc(clean_env):
+    from airflow.sdk import CronTriggerTimetable
+
+    bag, _ = parse(WEEKLY)
+    dag = bag.dags["salesprep_weekly"]
+    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert dag.timetable.expression == "0 6 * * 1"
+    assert str(dag.timetable.timezone) == "UTC"
+    assert dag.catchup is False
+
+
+def test_schedule_and_timezone_come_from_the_environment(clean_env):
+    clean_env.setenv("SALESPREP_SCHEDULE", "30 7 * * 2")
+    clean_env.setenv("SALESPREP_ORG_TIMEZONE", "America/New_York")
+    clean_env.setenv("SALESPREP_TASK_RETRIES", "4")
+    clean_env.setenv("SALESPREP_RETRY_DELAY_SECONDS", "90")
+    bag, _ = parse(WEEKLY)
+    dag = bag.dags["salesprep_weekly"]
+    assert dag.timetable.expression == "30 7 * * 2"
+    assert str(dag.timetable.timezone) == "America/New_York"
+    assert str(dag.timezone) == "America/New_York"
+    step = dag.get_task("extract")
+    assert step.retries == 4 and step.retry_delay.total_seconds() == 90
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SALESPREP_ORG_TIMEZONE", "Mars/Olympus"),
+        ("SALESPREP_SCHEDULE", "every monday"),
+        ("SALESPREP_DBT_TASKS", "per-model-please"),
+        ("SALESPREP_TASK_RETRIES", "a few"),
+    ],
+)
+def test_a_bad_setting_fails_the_import_naming_the_variable(clean_env, name, value):
+    clean_env.setenv(name, value)
+    bag, _ = parse(WEEKLY)
+    assert "salesprep_weekly" not in bag.dags
+    assert name in import_error(bag)
+
+
+def test_every_step_has_retries_a_failure_alert_and_the_duckdb_pool(clean_env):
+    from salesprep.orchestration.alerts import report_task_failure
+    from salesprep.pipeline import STEPS
+
+    dag = parse(WEEKLY)[0].dags["salesprep_weekly"]
+    for task in dag.tasks:
+        assert task.retries >= 1 and task.retry_delay.total_seconds() > 0, task.task_id
+        assert report_task_failure in _callbacks(task), task.task_id
+    for step in STEPS:
+        assert dag.get_task(step.name).pool == "salesprep_duckdb", step.name
+    # The lease is a setup and its release a teardown: released even when a step fails.
+    assert dag.get_task("claim_data_dir").is_setup
+    release = dag.get_task("release_data_dir")
+    assert release.is_teardown and "claim_data_dir" in release.upstream_task_ids
+
+
+def test_publish_steps_update_the_assets_the_notify_dag_waits_for(clean_env):
+    from salesprep.orchestration.assets import PACKETS_ASSET, WAREHOUSE_ASSET
+
+    weekly = parse(WEEKLY)[0].dags["salesprep_weekly"]
+    assert weekly.get_task("publish_marts").outlets == [WAREHOUSE_ASSET]
+    assert weekly.get_task("publish_packets").outlets == [PACKETS_ASSET]
+    notify = parse(NOTIFY)[0].dags["salesprep_notify"]
+    assert list(notify.timetable.asset_condition.objects) == [PACKETS_ASSET]
+    assert notify.get_task("notify_managers").pool == "salesprep_duckdb"
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> Path:
+    """A fresh dbt manifest (what `make dbt-manifest` writes), built here so the test does
+    not depend on the build having been run."""
+    from salesprep.orchestration.dbt_tasks import build_manifest
+
+    return build_manifest(tmp_path_factory.mktemp("dbt-target"))
+
+
+def test_cosmos_mode_shows_each_model_and_its_tests_as_tasks(clean_env, manifest):
+    import json
+
+    from salesprep.pipeline import STEPS
+
+    clean_env.setenv("SALESPREP_DBT_TASKS", "cosmos")
+    clean_env.setenv("SALESPREP_DBT_MANIFEST", str(manifest))
+    bag, seconds = parse(WEEKLY)
+    assert not bag.import_errors, import_error(bag)
+    dag = bag.dags["salesprep_weekly"]
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    models = [n for n in nodes if n["resource_type"] == "model"]
+    tested = {
+        parent
+        for n in nodes
+        if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) == 1
+        for parent in n["depends_on"]["nodes"]
+    }
+    assert len(models) > 20
+    for model in models:
+        assert dag.has_task(f"dbt.{model['name']}.run"), model["name"]
+        if model["unique_id"] in tested:
+            assert dag.has_task(f"dbt.{model['name']}.test"), model["name"]
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    assert all(t.pool == "salesprep_duckdb" for t in dbt_tasks)
+    assert not dag.has_task("build_marts")
+    # The group sits where build_marts was.
+    names = [step.name for step in STEPS]
+    before, after = names[names.index("build_marts") - 1], names[names.index("build_marts") + 1]
+    roots = [t for t in dbt_tasks if not {u for u in t.upstream_task_ids if u.startswith("dbt.")}]
+    assert roots and all(before in t.upstream_task_ids for t in roots)
+    assert any(u.startswith("dbt.") for u in dag.get_task(after).upstream_task_ids)
+    # Rendered from the manifest: no dbt process at parse time.
+    assert seconds < 15, f"parsing the Cosmos DAG took {seconds:.1f}s"
+
+
+def test_cosmos_mode_without_a_manifest_says_how_to_build_it(clean_env, tmp_path):
+    clean_env.setenv("SALESPREP_DBT_TASKS", "cosmos")
+    clean_env.setenv("SALESPREP_DBT_MANIFEST", str(tmp_path / "absent" / "manifest.json"))
+    bag, _ = parse(WEEKLY)
+    assert "salesprep_weekly" not in bag.dags
+    assert "make dbt-manifest" in import_error(bag)
+
+
+def _callbacks(task) -> list:
+    callbacks = task.on_failure_callback
+    if callbacks is None:
+        return []
+    return list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]

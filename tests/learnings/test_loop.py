@@ -8,6 +8,9 @@ import json
 import re
 from html import unescape
 
+import pytest
+
+from salesprep.packets.browser import DESKTOP_WIDTH, PHONE_WIDTH, Browser, chromium_path
 from salesprep.packets.digest import build_digest
 from salesprep.packets.marts import read_week_marts
 
@@ -159,3 +162,25 @@ def test_dbt_theme_keywords_equal_the_packets_keywords(learnings_run):
     )
     in_python = {(k, label, to, word) for k, label, to, words in THEME_KEYWORDS for word in words}
     assert in_dbt == in_python
+
+
+@pytest.mark.skipif(
+    chromium_path() is None,
+    reason="Chromium is not installed (/usr/bin/chromium): apt-get install -y chromium",
+)
+def test_generated_week_in_a_real_browser(learnings_run):
+    """The week index, the digest and the packets of the pairs that wrote learnings load in
+    Chromium without console errors or sideways scrolling, on a phone and a desktop."""
+    pages = [learnings_run.week_dir / "index.html", learnings_run.week_dir / "learnings.html"]
+    manifest = {(p["manager_id"], p["rep_id"]): p for p in learnings_run.manifest()["packets"]}
+    for name in ("a", "b", "c"):
+        pair = learnings_run.extras[name]
+        pages.append(learnings_run.week_dir / manifest[pair.key]["paths"]["html"])
+    problems = []
+    with Browser() as browser:
+        for page in pages:
+            for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+                check = browser.check(page.as_uri(), width)
+                if not check.ok:
+                    problems.append(check.describe())
+    assert not problems, "\n".join(problems)

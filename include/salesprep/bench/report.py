@@ -43,6 +43,14 @@ def records_per_second(measurement: dict[str, Any]) -> float | None:
     return rows / seconds if rows and seconds else None
 
 
+def _median(results: dict[str, Any], name: str, key: str) -> float | None:
+    return (_m(results, name).get("result_medians") or {}).get(key)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
 def derive(results: dict[str, Any]) -> dict[str, Any]:
     """Ratios (each from measurements of this same run) and the tracked targets."""
     size = results["size"]["name"]
@@ -105,6 +113,12 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         "dbt_activity_lineage_vs_hand_duckdb": lineage / hand if lineage and hand else None,
         "weekly_vs_full_build": weekly / previous_full if weekly and previous_full else None,
         "postgres_vs_duckdb_full_build": postgres / full if postgres and full else None,
+        # dbt's own time only, both from full builds of the `build` step (the Postgres step
+        # also copies the raw landing zone into Postgres first).
+        "postgres_vs_duckdb_dbt_only": _ratio(
+            _median(results, "dbt_build_postgres", "dbt_seconds"),
+            _median(results, "dbt_build_full_previous_week", "dbt_seconds"),
+        ),
     }
     targets = [
         {

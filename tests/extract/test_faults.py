@@ -48,8 +48,14 @@ def _run(org_dir: Path, settings, faults: FaultConfig | None = None, **config):
         store = served.handle.emulator.store
         for name in store.object_names():
             store.loaded_schema(name)
+        urls: list[str] = []
+        served.sf.session.hooks["response"].append(lambda r, *a, **k: urls.append(r.url))
         report = extract_org(served.sf, settings.raw_root, settings=settings, page_size=PAGE)
         injected = dict(served.handle.emulator.faults.injected) if faults else {}
+    # Retries and re-logins (SOAP login included) go to the connection's plain-http host too.
+    assert urls and all(url.startswith(served.base_url + "/services/") for url in urls)
+    if report.relogins:
+        assert any("/services/Soap/u/" in url for url in urls)
     return report, injected
 
 

@@ -55,7 +55,9 @@ def check_raw(week: Week, settings: Settings) -> Summary:
     """Great Expectations raw checkpoint: fails the run before anything is built or published."""
     from salesprep.quality.raw_checkpoint import validate_raw
 
-    result = validate_raw(settings.raw_root, quality_dir(settings, week, "raw"), settings=settings)
+    result = validate_raw(
+        settings.raw_root, quality_dir(settings, week, "raw"), settings=settings, week=week
+    )
     return result.summary()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +169,15 @@ def import_gx() -> Any:
     return great_expectations
 
 
-def run_checkpoints(stage: str, datasets: list[Dataset], report_dir: Path) -> QualityResult:
+def run_checkpoints(
+    stage: str, datasets: list[Dataset], report_dir: Path, *, week: Week | None = None
+) -> QualityResult:
     """Validate every dataset with GX, build Data Docs in `report_dir/data_docs`, write
     `report_dir/<stage>_checkpoint.json`, and return the result (it raises nothing on failed
-    checks: call `raise_for_failures` for the gate)."""
+    checks: call `raise_for_failures` for the gate).
+
+    With `week`, the GX run is named after the week and timed at its end, so the Data Docs of a
+    re-run of the same week have the same paths and bytes (GX otherwise stamps the wall clock)."""
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     docs_dir = report_dir / "data_docs"
@@ -202,10 +210,15 @@ def run_checkpoints(stage: str, datasets: list[Dataset], report_dir: Path) -> Qu
     setup_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
+    run_id = None
+    if week is not None:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run_id = RunIdentifier(run_name=f"{stage}-{week.label}", run_time=week.end())
     outcomes: list[CheckOutcome] = []
     for dataset, checkpoint in zip(datasets, checkpoints, strict=True):
         try:
-            result = checkpoint.run(batch_parameters={"dataframe": dataset.frame})
+            result = checkpoint.run(batch_parameters={"dataframe": dataset.frame}, run_id=run_id)
         except Exception as exc:  # GX raises many unrelated types; name the dataset
             raise QualityError(
                 f"{stage} checkpoint: Great Expectations could not validate {dataset.name}: {exc}"
@@ -216,6 +229,8 @@ def run_checkpoints(stage: str, datasets: list[Dataset], report_dir: Path) -> Qu
 
     started = time.perf_counter()
     context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    if week is not None:
+        _make_data_docs_reproducible(docs_dir, week)
     docs_seconds = time.perf_counter() - started
 
     quality = QualityResult(
@@ -249,6 +264,27 @@ def run_checkpoints(stage: str, datasets: list[Dataset], report_dir: Path) -> Qu
     for outcome in quality.warnings:
         log.warning("%s checkpoint warning: %s", stage, outcome.describe())
     return quality
+
+
+_GX_STAMP = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _make_data_docs_reproducible(docs_dir: Path, week: Week) -> None:
+    """GX stamps the wall clock (validation time, a cache-busting `?d=` on its logo) and random
+    element ids into every page. Replace them with the week's end and ids numbered per page, so
+    a re-run of the week publishes the same bytes and the manifest hashes stay stable."""
+    stamp = week.end().strftime("%Y%m%dT%H%M%S.%fZ")
+    for path in sorted(docs_dir.rglob("*.html")):
+        text = _GX_STAMP.sub(stamp, path.read_text(encoding="utf-8"))
+        path.write_text(_number_uuids(text), encoding="utf-8")
+
+
+def _number_uuids(text: str) -> str:
+    ids: dict[str, str] = {}
+    return _UUID.sub(
+        lambda m: ids.setdefault(m[0], f"00000000-0000-4000-8000-{len(ids):012d}"), text
+    )
 
 
 def raise_for_failures(result: QualityResult) -> QualityResult:

@@ -115,7 +115,7 @@ def validate_marts(
             _row_count_checks(blocking=False, marts=PER_DEAL_MARTS),
         ),
     ]
-    result = run_checkpoints(STAGE, datasets, report_dir)
+    result = run_checkpoints(STAGE, datasets, report_dir, week=week)
     return raise_for_failures(result)
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from salesprep.config import Settings
+    from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 REQUIRED_FIELDS_DATASET = "required_fields"
 
 
-def validate_raw(raw_root: Path, report_dir: Path, *, settings: Settings) -> QualityResult:
+def validate_raw(
+    raw_root: Path, report_dir: Path, *, settings: Settings, week: Week | None = None
+) -> QualityResult:
     """Run the raw checkpoint over `raw_root`; write `report_dir/raw_checkpoint.json` and Data
     Docs (`report_dir/data_docs/index.html`). Raises `QualityGateError` listing each failed
     blocking expectation, or `QualityError` when the landing zone cannot be read."""
@@ -74,7 +77,7 @@ def validate_raw(raw_root: Path, report_dir: Path, *, settings: Settings) -> Qua
         Dataset(sobject.name, frames[sobject.name], _object_checks(sobject, stages, stage_source))
         for sobject in OBJECTS
     ]
-    result = run_checkpoints("raw", datasets, report_dir)
+    result = run_checkpoints("raw", datasets, report_dir, week=week)
     return raise_for_failures(result)
 
 

@@ -136,6 +136,7 @@ def build_warehouse(
     week: Week,
     *,
     select: str | None = None,
+    exclude: str | None = None,
     full_refresh: bool = False,
 ) -> BuildResult:
     """`dbt source freshness`, then `dbt build` (seeds, models, data and unit tests) for `week`
@@ -143,7 +144,9 @@ def build_warehouse(
     one. Writes the node results (freshness included) as JSON next to it and raises
     WarehouseBuildError naming every failing node; a stale source stops the run before
     anything is built. `select` is a dbt selection (e.g. "+path:models/marts/reps"); its tests
-    are those whose parents are all selected.
+    are those whose parents are all selected. `exclude` leaves nodes out (e.g.
+    "resource_type:unit_test": unit tests do not depend on the data, so a backfill of many
+    weeks may run them once).
 
     The build file persists between runs: weekly models rebuild only the run's window of weeks
     (incremental). `full_refresh` rebuilds every model from scratch except the weekly
@@ -195,6 +198,8 @@ def build_warehouse(
         # Only tests whose every parent is selected: a partial build must not run the tests
         # of marts it did not build.
         build_args += ["--select", select, "--indirect-selection", "cautious"]
+    if exclude:
+        build_args += ["--exclude", exclude]
     if full_refresh:
         build_args.append("--full-refresh")
 

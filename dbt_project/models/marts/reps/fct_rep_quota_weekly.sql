@@ -8,7 +8,7 @@ pairs as (
 
 ),
 
-weeks as (
+calendar as (
 
     select
         week,
@@ -17,7 +17,66 @@ weeks as (
         quarter_start,
         quarter_end
     from {{ ref('int_weeks') }}
-    -- The weeks before the window count towards the rebuilt weeks' weeks_below_pacing.
+
+),
+
+first_week as (
+
+    select min(week_start) as first_week_start from calendar
+
+),
+
+-- "3 of the last 4 weeks" counts calendar weeks, also those before the first week with any
+-- data (nothing was won then): the weeks just before int_weeks feed the window, never a row.
+lead_in_starts as (
+
+    select {{ add_days('first_week.first_week_start', '-7 * offsets.weeks_back') }} as week_start
+    from first_week
+    cross join generate_series(1, {{ window_weeks - 1 }}) as offsets (weeks_back)
+    where first_week.first_week_start is not null
+
+),
+
+lead_in as (
+
+    select
+        {{ iso_week_label('week_start') }} as week,  -- noqa: RF04
+        week_start,
+        {{ add_days('week_start', 7) }} as week_end,
+        {{ fiscal_quarter_start(add_days('week_start', 6)) }} as quarter_start,
+        true as is_lead_in
+    from lead_in_starts
+
+),
+
+weeks as (
+
+    select
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        quarter_end,
+        false as is_lead_in
+    from calendar
+
+    union all
+
+    select
+        week,
+        week_start,
+        week_end,
+        quarter_start,
+        {{ add_months('quarter_start', 3) }} as quarter_end,
+        is_lead_in
+    from lead_in
+
+),
+
+-- The weeks before the window count towards the rebuilt weeks' weeks_below_pacing.
+window_weeks as (
+
+    select * from weeks
     where {{ on_or_after_window_start('week_start', window_weeks - 1) }}
 
 ),
@@ -113,9 +172,10 @@ rep_weeks as (
         case
             when weeks.week_end < weeks.quarter_end then weeks.week_end
             else weeks.quarter_end
-        end as measured_to
+        end as measured_to,
+        weeks.is_lead_in
     from pairs
-    cross join weeks
+    cross join window_weeks as weeks
 
 ),
 
@@ -161,6 +221,7 @@ measured as (
         rep_weeks.week_end,
         rep_weeks.quarter_start,
         rep_weeks.quarter_end,
+        rep_weeks.is_lead_in,
         -- A zero quota is no quota: attainment against 0 has no meaning.
         case when quarter_quotas.quota_amount > 0 then quarter_quotas.quota_amount end
             as quota_amount,
@@ -240,7 +301,9 @@ final as (
         weeks_below_pacing >= {{ var('underperformance_weeks') }}
             as performance_conversation_recommended
     from windowed
-    where {{ in_build_window('week') }}
+    where
+        not is_lead_in
+        and {{ in_build_window('week') }}
 
 )
 

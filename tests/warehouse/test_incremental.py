@@ -1,0 +1,263 @@
+"""Incremental weekly marts: weeks built one after another equal a full refresh row by row, a
+weekly run rebuilds only its window, a reader in another process never sees a half-built week,
+and the weekly snapshots keep past weeks when Salesforce's history has expired."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from salesprep.config import Settings
+from salesprep.warehouse import BuildResult, build_warehouse, publish_warehouse
+from salesprep.weeks import Week
+
+from .demo_builds import (
+    DEMO_WEEK,
+    MART_KEYS,
+    WEEKLY_MARTS,
+    DemoBuild,
+    demo_full_build,
+    land_demo,
+    mart_rows,
+)
+
+pytestmark = pytest.mark.slow
+
+OUTSIDE_WINDOW = DEMO_WEEK.shift(-6)  # the last run rebuilds DEMO_WEEK - 4 .. DEMO_WEEK
+INSIDE_WINDOW = DEMO_WEEK.shift(-2)
+MARKER = 1000
+NO_UNIT_TESTS = "resource_type:unit_test"
+
+# Polls the published warehouse read-only until told to stop: every read must succeed and see
+# whole weeks (each week of rpt_pair_prep_weekly has one row per pair of dim_sales_pairs).
+_READER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import duckdb
+
+    published, stop, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    reads, errors, incomplete, last_weeks = 0, [], [], []
+    started = Path(str(out) + ".started")
+    while not stop.exists():
+        try:
+            with duckdb.connect(str(published), read_only=True) as conn:
+                pairs = conn.execute("select count(*) from dim_sales_pairs").fetchone()[0]
+                weeks = conn.execute(
+                    "select week, count(*) from rpt_pair_prep_weekly group by week order by week"
+                ).fetchall()
+            reads += 1
+            started.touch()
+            bad = [(w, n) for w, n in weeks if n != pairs]
+            if bad or not weeks:
+                incomplete.append({"pairs": pairs, "bad": bad})
+            if not last_weeks or last_weeks[-1] != weeks[-1][0]:
+                last_weeks.append(weeks[-1][0])
+        except Exception as exc:  # the test fails on any error, so keep them all
+            errors.append(f"{type(exc).__name__}: {exc}")
+            started.touch()
+        time.sleep(0.02)
+    out.write_text(json.dumps({
+        "reads": reads, "errors": errors, "incomplete": incomplete, "last_weeks": last_weeks,
+    }))
+    """
+)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Weeks DEMO_WEEK-3 .. DEMO_WEEK built one after another in one data dir, the build file
+    as the last incremental run left it, then the same data dir after a full refresh."""
+
+    settings: Settings
+    results: list[BuildResult]
+    incremental: Path
+    full_refresh: Path
+    reader: dict
+    marker_after_run: dict[str, int]
+
+
+def _add_marker(build: Path, week: Week) -> None:
+    with duckdb.connect(str(build)) as conn:
+        conn.execute(
+            "update fct_rep_activity_weekly set pipeline_created_null_amounts ="
+            " pipeline_created_null_amounts + ? where week = ?",
+            [MARKER, week.label],
+        )
+
+
+def _marked_rows(build: Path, week: Week) -> int:
+    return mart_rows(
+        build,
+        "select count(*) from fct_rep_activity_weekly where week = ?"
+        " and pipeline_created_null_amounts >= ?",
+        [week.label, MARKER],
+    )[0][0]
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
+    settings = land_demo(tmp_path_factory.mktemp("demo-incremental"), tmp_path_factory)
+    build, published = settings.build_warehouse_path, settings.published_warehouse_path
+    results = []
+    for back in (3, 2, 1):
+        # Unit tests do not depend on the data: the last run and the full builds run them.
+        results.append(build_warehouse(settings, DEMO_WEEK.shift(-back), exclude=NO_UNIT_TESTS))
+        publish_warehouse(build, published)
+
+    # A reader in another process polls the published file through the last weekly run, its
+    # publication, a full refresh and its publication.
+    work = tmp_path_factory.mktemp("reader")
+    stop, out = work / "stop", work / "reader.json"
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(published), str(stop), str(out)])
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(str(out) + ".started").exists():
+            assert reader.poll() is None, "the reader process died before its first read"
+            assert time.monotonic() < deadline, "the reader never read the published file"
+            time.sleep(0.05)
+
+        # Marks rows the last run must not rebuild (outside its window) and rows it must.
+        _add_marker(build, OUTSIDE_WINDOW)
+        _add_marker(build, INSIDE_WINDOW)
+        results.append(build_warehouse(settings, DEMO_WEEK))
+        publish_warehouse(build, published)
+        marker_after_run = {
+            "outside": _marked_rows(build, OUTSIDE_WINDOW),
+            "inside": _marked_rows(build, INSIDE_WINDOW),
+        }
+        incremental = work / "incremental.duckdb"
+        shutil.copyfile(build, incremental)
+        with duckdb.connect(str(incremental)) as conn:
+            conn.execute(
+                "update fct_rep_activity_weekly set pipeline_created_null_amounts ="
+                " pipeline_created_null_amounts - ? where week = ?",
+                [MARKER, OUTSIDE_WINDOW.label],
+            )
+
+        results.append(
+            build_warehouse(settings, DEMO_WEEK, exclude=NO_UNIT_TESTS, full_refresh=True)
+        )
+        publish_warehouse(build, published)
+        time.sleep(0.3)  # a few reads of the final file
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+    return Sequence(
+        settings=settings,
+        results=results,
+        incremental=incremental,
+        full_refresh=build,
+        reader=json.loads(out.read_text(encoding="utf-8")),
+        marker_after_run=marker_after_run,
+    )
+
+
+def _same(left: list[tuple], right: list[tuple]) -> bool:
+    def equal(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return a == b
+
+    return len(left) == len(right) and all(
+        len(x) == len(y) and all(equal(a, b) for a, b in zip(x, y, strict=True))
+        for x, y in zip(left, right, strict=True)
+    )
+
+
+def _mart(path: Path, mart: str) -> list[tuple]:
+    return mart_rows(path, f"select * from main.{mart} order by {MART_KEYS[mart]}")
+
+
+def test_each_weekly_run_rebuilds_only_its_window(sequence: Sequence) -> None:
+    assert all(result.success for result in sequence.results)
+    # Rows of a week before the window are left as they were; the window's weeks are rebuilt.
+    assert sequence.marker_after_run["outside"] > 0
+    assert sequence.marker_after_run["inside"] == 0
+
+
+@pytest.mark.parametrize("mart", list(MART_KEYS))
+def test_incremental_weeks_equal_a_full_refresh_and_a_fresh_build(
+    sequence: Sequence, mart: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    incremental = _mart(sequence.incremental, mart)
+    assert incremental, mart
+    assert _same(incremental, _mart(sequence.full_refresh, mart)), mart
+    # A build in another data dir, without any earlier run's snapshots.
+    fresh: DemoBuild = demo_full_build(tmp_path_factory)
+    assert _same(incremental, _mart(fresh.published, mart)), mart
+
+
+def test_weekly_marts_cover_every_week_after_the_sequence(sequence: Sequence) -> None:
+    weeks = [
+        w for (w,) in mart_rows(sequence.full_refresh, "select week from intermediate.int_weeks")
+    ]
+    for mart in ("fct_rep_activity_weekly", "rpt_pair_prep_weekly", "fct_rep_quota_weekly"):
+        got = {w for (w,) in mart_rows(sequence.incremental, f"select distinct week from {mart}")}
+        assert got == set(weeks), mart
+
+
+def test_a_reader_in_another_process_never_sees_a_half_built_week(sequence: Sequence) -> None:
+    reader = sequence.reader
+    assert reader["errors"] == []
+    assert reader["incomplete"] == []
+    assert reader["reads"] >= 3
+    # It read last week's publication, then this week's, and nothing in between.
+    assert reader["last_weeks"] == [DEMO_WEEK.shift(-1).label, DEMO_WEEK.label]
+
+
+def test_snapshots_keep_past_weeks_after_history_expires(
+    sequence: Sequence, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Salesforce drops old history rows; a backfill of an old week after that gives the same
+    states from the snapshots earlier runs kept, and keeps the weeks after it."""
+    data_dir = tmp_path_factory.mktemp("expired-history")
+    shutil.copytree(sequence.settings.data_dir, data_dir, dirs_exist_ok=True)
+    settings = Settings(data_dir=data_dir)
+    cutoff = datetime.combine(DEMO_WEEK.shift(-5).start_date, datetime.min.time(), UTC)
+    dropped = 0
+    for name in ("OpportunityHistory", "OpportunityFieldHistory"):
+        path = settings.raw_root / name / f"{name}.parquet"
+        table = pq.read_table(path)
+        kept = table.filter(pc.greater_equal(table["CreatedDate"], cutoff))
+        dropped += table.num_rows - kept.num_rows
+        pq.write_table(kept, path)
+    assert dropped > 100
+
+    backfill = DEMO_WEEK.shift(-6)
+    build_warehouse(settings, backfill, exclude=NO_UNIT_TESTS)
+    build = settings.build_warehouse_path
+
+    (from_snapshots,) = mart_rows(
+        build,
+        "select count(*) from intermediate.int_opportunity_state_segments"
+        " where state_source = 'snapshot'",
+    )[0]
+    assert from_snapshots > 0  # the expired history is really replaced by snapshots
+    states = (
+        "select opportunity_id, week, rep_id, amount, close_date, stage_start, stage_end,"
+        " movement, is_open_end, days_in_stage from fct_deal_movement_weekly"
+        " order by opportunity_id, week"
+    )
+    assert _same(mart_rows(build, states), mart_rows(sequence.full_refresh, states))
+    for mart in ("fct_pipeline_waterfall_weekly", "fct_opportunity_snapshots_weekly"):
+        assert _same(_mart(build, mart), _mart(sequence.full_refresh, mart)), mart
+    # The weeks after the backfilled one are still there, untouched.
+    for mart in WEEKLY_MARTS:
+        later = f"select * from {mart} where week > ? order by {MART_KEYS[mart]}"
+        expected = mart_rows(sequence.full_refresh, later, [backfill.label])
+        assert expected, mart
+        assert _same(mart_rows(build, later, [backfill.label]), expected), mart

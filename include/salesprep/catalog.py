@@ -317,6 +317,34 @@ def get_object(name: str) -> SObject:
         raise UnknownObjectError(f"unknown Salesforce object {name!r}; known: {known}") from exc
 
 
+@dataclass(frozen=True)
+class StandardStage:
+    """A stage of the picklist every new Salesforce org starts with."""
+
+    name: str
+    sort_order: int
+    probability: int
+    forecast_category: str
+    is_closed: bool = False
+    is_won: bool = False
+
+
+# The standard stage list: stage order and closed/won flags when an org has no readable
+# OpportunityStage (METRICS.md); config extends it with `extra_stages`. The dbt seed
+# `standard_opportunity_stages.csv` holds the same rows (a test keeps them equal).
+STANDARD_OPPORTUNITY_STAGES: tuple[StandardStage, ...] = (
+    StandardStage("Prospecting", 1, 10, "Pipeline"),
+    StandardStage("Qualification", 2, 10, "Pipeline"),
+    StandardStage("Needs Analysis", 3, 20, "Pipeline"),
+    StandardStage("Value Proposition", 4, 50, "Pipeline"),
+    StandardStage("Id. Decision Makers", 5, 60, "Pipeline"),
+    StandardStage("Perception Analysis", 6, 70, "Pipeline"),
+    StandardStage("Proposal/Price Quote", 7, 75, "Pipeline"),
+    StandardStage("Negotiation/Review", 8, 90, "Pipeline"),
+    StandardStage("Closed Won", 9, 100, "Closed", is_closed=True, is_won=True),
+    StandardStage("Closed Lost", 10, 0, "Omitted", is_closed=True),
+)
+
 # Key prefixes of the standard objects (the first 3 characters of every record Id).
 KEY_PREFIXES: dict[str, str] = {
     "Account": "001",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from salesprep.catalog import STANDARD_OPPORTUNITY_STAGES
+
 # (first name, last name, email local part). The first few are put on real people on purpose:
 # an apostrophe, accents and a non-Latin script exercise escaping, slugs and CSV quoting.
 HARD_REP_NAMES: tuple[tuple[str, str, str], ...] = (
@@ -96,17 +98,9 @@ CONTACT_ROLES: tuple[str, ...] = (
 )  # fmt: skip
 
 # The standard Salesforce stage list: (label = ApiName, probability, forecast category).
-STAGES: tuple[tuple[str, int, str], ...] = (
-    ("Prospecting", 10, "Pipeline"),
-    ("Qualification", 10, "Pipeline"),
-    ("Needs Analysis", 20, "Pipeline"),
-    ("Value Proposition", 50, "Pipeline"),
-    ("Id. Decision Makers", 60, "Pipeline"),
-    ("Perception Analysis", 70, "Pipeline"),
-    ("Proposal/Price Quote", 75, "Pipeline"),
-    ("Negotiation/Review", 90, "Pipeline"),
-    ("Closed Won", 100, "Closed"),
-    ("Closed Lost", 0, "Omitted"),
+STAGES: tuple[tuple[str, int, str], ...] = tuple(
+    (stage.name, stage.probability, stage.forecast_category)
+    for stage in STANDARD_OPPORTUNITY_STAGES
 )
 # OpportunityHistory.ForecastCategory holds the API value, not the label the Opportunity shows.
 FORECAST_CATEGORY_API: dict[str, str] = {

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 
 from salesprep.catalog import OBJECTS, SObject
+from salesprep.catalog import STANDARD_OPPORTUNITY_STAGES as STANDARD_STAGES
 from salesprep.quality.gx import (
     Check,
     Dataset,
@@ -33,18 +34,7 @@ log = logging.getLogger(__name__)
 
 # The stage picklist of a new Salesforce org, used when the org's OpportunityStage is not
 # readable; config adds an org's own stages with `extra_stages`.
-STANDARD_OPPORTUNITY_STAGES: tuple[str, ...] = (
-    "Prospecting",
-    "Qualification",
-    "Needs Analysis",
-    "Value Proposition",
-    "Id. Decision Makers",
-    "Perception Analysis",
-    "Proposal/Price Quote",
-    "Negotiation/Review",
-    "Closed Won",
-    "Closed Lost",
-)
+STANDARD_OPPORTUNITY_STAGES: tuple[str, ...] = tuple(s.name for s in STANDARD_STAGES)
 
 # (object, column) pairs that hold money and must not be negative.
 AMOUNT_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -1,0 +1,174 @@
+"""The marts checkpoint on a built demo warehouse: it passes on good marts, blocks on the breakages
+it names, and a blocked run publishes nothing but its quality report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from warehouse.demo_builds import DEMO_WEEK, DemoBuild, demo_full_build
+
+from salesprep import pipeline
+from salesprep.config import Settings
+from salesprep.quality.gx import QualityError, QualityGateError
+from salesprep.quality.marts_checkpoint import validate_marts
+from salesprep.quality.report import publish_failed_quality_report, write_quality_report
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    return demo_full_build(tmp_path_factory)
+
+
+def _copy(demo: DemoBuild, tmp_path: Path, *statements: str) -> Path:
+    """A copy of the demo warehouse with `statements` applied (the breakage under test)."""
+    path = tmp_path / "broken.duckdb"
+    shutil.copyfile(demo.published, path)
+    with duckdb.connect(str(path)) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    return path
+
+
+def _blocking(caught: pytest.ExceptionInfo[QualityGateError]) -> set[tuple[str, str | None]]:
+    return {(o.dataset, o.column) for o in caught.value.result.blocking_failures}
+
+
+def test_good_marts_pass_with_a_report_and_data_docs(demo: DemoBuild, tmp_path: Path) -> None:
+    result = validate_marts(demo.published, tmp_path, settings=demo.settings, week=DEMO_WEEK)
+    assert result.success, result.failure_message()
+    assert result.failures == []
+    assert result.rows["pair_coverage"] >= 4
+    assert result.data_docs_index.is_file()
+    report = json.loads((tmp_path / "marts_checkpoint.json").read_text(encoding="utf-8"))
+    assert report["stage"] == "marts"
+    assert report["checks"] == len(result.outcomes) > 25
+
+
+def test_a_pair_without_its_metric_rows_blocks(demo: DemoBuild, tmp_path: Path) -> None:
+    (pair,) = demo.rows("select min(pair_id) from dim_sales_pairs")[0]
+    broken = _copy(
+        demo,
+        tmp_path,
+        f"delete from rpt_pair_metrics_weekly where pair_id = '{pair}'"
+        f" and week = '{DEMO_WEEK.label}' and metric in ('calls', 'emails')",
+    )
+    with pytest.raises(QualityGateError) as caught:
+        validate_marts(broken, tmp_path / "report", settings=demo.settings, week=DEMO_WEEK)
+    assert ("pair_coverage", "metric_rows") in _blocking(caught)
+    assert "every pair has its 8 metric rows this week" in str(caught.value)
+    assert (tmp_path / "report" / "marts_checkpoint.json").is_file()
+
+
+def test_negative_attainment_and_pairs_without_an_eligible_rep_block(
+    demo: DemoBuild, tmp_path: Path
+) -> None:
+    first, last = demo.rows("select min(rep_id), max(rep_id) from dim_sales_pairs")[0]
+    broken = _copy(
+        demo,
+        tmp_path,
+        f"update fct_rep_quota_weekly set attainment = -0.25 where week = '{DEMO_WEEK.label}'"
+        " and quota_amount is not null",
+        f"delete from dim_reps where user_id = '{first}'",
+        f"update dim_reps set is_pair_eligible = false where user_id = '{last}'",
+    )
+    with pytest.raises(QualityGateError) as caught:
+        validate_marts(broken, tmp_path / "report", settings=demo.settings, week=DEMO_WEEK)
+    failed = _blocking(caught)
+    assert ("fct_rep_quota_weekly", "attainment") in failed
+    assert ("pair_coverage", "rep_user_id") in failed
+    assert ("pair_coverage", "rep_is_pair_eligible") in failed
+
+
+def test_row_counts_against_earlier_weeks(demo: DemoBuild, tmp_path: Path) -> None:
+    """Half the week's deal rows gone only warns; a per-pair mart losing rows blocks."""
+    week = DEMO_WEEK.label
+    deals_halved = _copy(
+        demo,
+        tmp_path,
+        f"delete from fct_deal_movement_weekly where week = '{week}'"
+        " and hash(opportunity_id) % 4 <> 0",
+    )
+    result = validate_marts(
+        deals_halved, tmp_path / "warned", settings=demo.settings, week=DEMO_WEEK
+    )
+    assert result.success
+    assert [(w.dataset, w.column) for w in result.warnings] == [("weekly_deal_row_counts", "ratio")]
+
+    (tmp_path / "second").mkdir()
+    prep_dropped = _copy(
+        demo, tmp_path / "second", f"delete from rpt_pair_prep_weekly where week = '{week}'"
+    )
+    with pytest.raises(QualityGateError) as caught:
+        validate_marts(prep_dropped, tmp_path / "blocked", settings=demo.settings, week=DEMO_WEEK)
+    failed = _blocking(caught)
+    assert ("weekly_row_counts", "ratio") in failed
+    assert ("pair_coverage", "prep_rows") in failed
+
+
+def test_a_warehouse_without_the_marts_is_named(demo: DemoBuild, tmp_path: Path) -> None:
+    broken = _copy(demo, tmp_path, "drop table rpt_pair_prep_weekly")
+    with pytest.raises(QualityError, match=r"lacks the mart\(s\) rpt_pair_prep_weekly"):
+        validate_marts(broken, tmp_path / "report", settings=demo.settings, week=DEMO_WEEK)
+    with pytest.raises(QualityError, match="no built warehouse"):
+        validate_marts(tmp_path / "absent.duckdb", tmp_path, settings=demo.settings, week=DEMO_WEEK)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_blocked_run_publishes_nothing_but_its_quality_report(
+    demo: DemoBuild, tmp_path: Path
+) -> None:
+    """The pipeline's steps from the marts check on: the check fails, so neither the warehouse
+    nor the packets move, and the report of why lands in <shared>/_quality/<week>/."""
+    shutil.copytree(demo.settings.data_dir, tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", shared_folder=str(tmp_path / "shared"))
+    published_before = _digest(settings.published_warehouse_path)
+    with duckdb.connect(str(settings.build_warehouse_path)) as conn:
+        conn.execute(f"delete from rpt_pair_prep_weekly where week = '{DEMO_WEEK.label}'")
+
+    names = [step.name for step in pipeline.STEPS]
+    assert names.index("build_marts") < names.index("check_marts") < names.index("publish_marts")
+    with pytest.raises(QualityGateError) as caught:
+        for step in pipeline.STEPS[names.index("check_marts") :]:
+            step.run(DEMO_WEEK, settings)
+
+    assert _digest(settings.published_warehouse_path) == published_before
+    assert not (tmp_path / "shared" / DEMO_WEEK.label).exists()
+    url = publish_failed_quality_report(
+        DEMO_WEEK, settings, caught.value, failed_step="check_marts"
+    )
+    index = tmp_path / "shared" / "_quality" / DEMO_WEEK.label / "index.html"
+    assert url == str(index)
+    page = index.read_text(encoding="utf-8")
+    assert "nothing was published" in page
+    assert "every pair has its rpt_pair_prep_weekly row this week" in page
+    assert "Failed step: check_marts." in page
+    assert (index.parent / "marts" / "data_docs" / "index.html").is_file()
+    assert (index.parent / "dbt_build.json").is_file()
+
+
+def test_the_report_of_a_passing_week_links_every_part(demo: DemoBuild, tmp_path: Path) -> None:
+    shutil.copytree(demo.settings.data_dir, tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data")
+    summary = pipeline.check_marts(DEMO_WEEK, settings)
+    assert summary["success"] is True
+    out = pipeline.rendered_dir(settings, DEMO_WEEK) / "extra" / "quality"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Every blocking check passed" in page
+    for link in ("marts/data_docs/index.html", "dbt_docs/index.html", "dbt_build.json"):
+        assert f'href="{link}"' in page
+        assert (out / link).is_file()
+    assert "source.salesprep.salesforce.Opportunity" in page  # freshness against the week
+    docs = (out / "dbt_docs" / "index.html").read_text(encoding="utf-8")
+    assert "rpt_pair_prep_weekly" in docs
+    # Rewriting it (a re-run) replaces the folder's content instead of failing on it.
+    assert write_quality_report(DEMO_WEEK, settings, out) == out / "index.html"

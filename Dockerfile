@@ -14,7 +14,12 @@ COPY --chown=airflow:root include ./include
 COPY --chown=airflow:root dags ./dags
 COPY --chown=airflow:root dbt_project ./dbt_project
 RUN pip install --no-cache-dir --no-deps .
+# The dbt manifest the Cosmos task group is rendered from (SALESPREP_DBT_TASKS=cosmos): parsing
+# needs no warehouse, so the image carries one that matches its dbt project.
+RUN SALESPREP_DBT_PROJECT_DIR=/opt/salesprep/dbt_project \
+    python -m salesprep.orchestration.dbt_tasks
 
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/salesprep/dags \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
-    SALESPREP_DBT_PROJECT_DIR=/opt/salesprep/dbt_project
+    SALESPREP_DBT_PROJECT_DIR=/opt/salesprep/dbt_project \
+    SALESPREP_DBT_MANIFEST=/opt/salesprep/dbt_project/target/manifest.json

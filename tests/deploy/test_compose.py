@@ -1,4 +1,5 @@
-"""docker-compose.yml follows the Compose specification and the official Airflow 3 topology.
+"""docker-compose.yml follows the Compose specification and the official Airflow 3 topology, and
+wires what the DAGs need (the DuckDB pool, shared settings, no credentials in the file).
 
 There is no Docker engine on the build machines, so the file is validated against the Compose
 specification's JSON schema (`compose_spec.json`, as bundled with docker-compose 1.29.2) and
@@ -85,3 +86,33 @@ def test_dockerfile_installs_the_locked_dependencies():
     for copied in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", dockerfile, re.MULTILINE):
         for path in copied.split():
             assert (ROOT / path).exists(), f"Dockerfile copies missing {path}"
+
+
+def test_airflow_init_creates_the_duckdb_pool_the_dags_use(compose):
+    from salesprep.orchestration.dag_config import DEFAULT_POOL
+
+    init = compose["services"]["airflow-init"]
+    script = "\n".join(init["command"]) if isinstance(init["command"], list) else init["command"]
+    assert re.search(rf"airflow pools set {DEFAULT_POOL} 1\b", script), script
+    assert script.index("airflow db migrate") < script.index("airflow pools set")
+    env = compose["services"]["airflow-worker"]["environment"]
+    assert env["SALESPREP_DUCKDB_POOL"] == DEFAULT_POOL
+
+
+def test_every_airflow_component_shares_the_jwt_secret_and_settings(compose):
+    services = compose["services"]
+    airflow = [name for name in services if name.startswith("airflow-")]
+    secrets = {services[name]["environment"]["AIRFLOW__API_AUTH__JWT_SECRET"] for name in airflow}
+    assert len(secrets) == 1, secrets
+    for name in airflow:
+        env = services[name]["environment"]
+        for variable in ("SALESPREP_ORG_TIMEZONE", "SALESPREP_SCHEDULE", "SALESPREP_DBT_TASKS"):
+            assert variable in env, f"{name} lacks {variable}"
+        # Credentials come from .env or a secrets backend, never from this file.
+        assert env["AIRFLOW_CONN_SALESFORCE_DEFAULT"].startswith("${")
+
+
+def test_the_image_carries_the_dbt_manifest_for_cosmos():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "salesprep.orchestration.dbt_tasks" in dockerfile
+    assert "SALESPREP_DBT_MANIFEST=" in dockerfile

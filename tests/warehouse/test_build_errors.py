@@ -66,3 +66,39 @@ def test_data_dir_with_a_quote_is_refused_before_dbt_runs(tmp_path: Path) -> Non
     with pytest.raises(WarehouseBuildError, match="single quote"):
         build_warehouse(tiny_settings(data_dir), WEEK)
     assert not (data_dir / "warehouse").exists()
+
+
+def test_a_landing_zone_older_than_the_run_week_stops_before_the_build(tmp_path: Path) -> None:
+    """Freshness is measured against the end of the run week, not the wall clock: the tiny
+    org's data ends in 2026-W10, so a run for 2026-W13 finds it 3 weeks stale."""
+    settings = tiny_settings(tmp_path)
+    org_to_raw(write_tiny_org(tmp_path / "org"), settings.raw_root)
+    stale_week = WEEK.shift(3)
+
+    with pytest.raises(WarehouseBuildError) as caught:
+        build_warehouse(settings, stale_week)
+
+    assert [f.unique_id for f in caught.value.failures] == [
+        "source.salesprep.salesforce.Opportunity"
+    ]
+    message = str(caught.value)
+    assert "days before the run week ends" in message
+    assert "error after 14 days" in message
+    payload = json.loads(
+        (tmp_path / "warehouse" / f"dbt_build_{stale_week.label}.json").read_text(encoding="utf-8")
+    )
+    assert payload["success"] is False
+    assert {r["resource_type"] for r in payload["results"]} == {"source"}  # nothing was built
+    assert not settings.build_warehouse_path.exists() or not _tables(settings.build_warehouse_path)
+
+
+def _tables(path: Path) -> list[str]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return [
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        ]

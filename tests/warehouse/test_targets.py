@@ -3,6 +3,7 @@ project, deal marts included) and the Postgres target (the same numbers as DuckD
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from pathlib import Path
@@ -128,3 +129,31 @@ def test_postgres_target_gives_the_same_rows_for_every_mart(
     finally:
         with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
             conn.execute(f'drop database if exists "{database}" with (force)')
+
+
+def test_bi_marts_have_contracts_grain_column_docs_and_exposures(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from salesprep.packets.marts import MART_COLUMNS
+
+    demo = demo_full_build(tmp_path_factory)
+    manifest_path = demo.settings.data_dir / "warehouse" / "dbt" / "target" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for name in MART_KEYS:
+        node = models[name]
+        assert node["config"]["contract"]["enforced"], name
+        assert node["description"].startswith("One row per"), name  # the grain comes first
+        undocumented = [c for c, v in node["columns"].items() if not v["description"].strip()]
+        assert undocumented == [], name
+        columns = demo.rows(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'main' and table_name = ?",
+            [name],
+        )
+        assert {c for (c,) in columns} == set(node["columns"]), name
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    packets = exposures["prep_packets"]["depends_on"]["nodes"]
+    assert {f"model.salesprep.{name}" for name in MART_COLUMNS} == set(packets)
+    dashboard = exposures["sales_team_weekly_dashboard"]["depends_on"]["nodes"]
+    assert "model.salesprep.rpt_pair_prep_weekly" in dashboard

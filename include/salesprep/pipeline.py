@@ -79,11 +79,10 @@ def build_marts(week: Week, settings: Settings) -> Summary:
 
 def check_marts(week: Week, settings: Settings) -> Summary:
     """Great Expectations marts checkpoint on the built warehouse, then the dbt docs and the
-    week's quality report (published with the packets); a failure stops the run before
-    anything is published."""
-    from salesprep.packets.batch import EXTRA_DIR
+    dbt stage of the week's quality report (staged with the packets by render_packets); a
+    failure stops the run before anything is published."""
     from salesprep.quality.marts_checkpoint import validate_marts
-    from salesprep.quality.report import REPORT_DIR, write_quality_report
+    from salesprep.quality.report import dbt_docs_dir, write_build_report
     from salesprep.warehouse import generate_docs
 
     result = validate_marts(
@@ -92,8 +91,8 @@ def check_marts(week: Week, settings: Settings) -> Summary:
         settings=settings,
         week=week,
     )
-    generate_docs(settings, week, quality_dir(settings, week, "dbt_docs"))
-    write_quality_report(week, settings, rendered_dir(settings, week) / EXTRA_DIR / REPORT_DIR)
+    generate_docs(settings, week, dbt_docs_dir(settings, week))
+    write_build_report(week, settings)
     return result.summary()
 
 

@@ -16,7 +16,11 @@ from salesprep import pipeline
 from salesprep.config import Settings
 from salesprep.quality.gx import QualityError, QualityGateError
 from salesprep.quality.marts_checkpoint import validate_marts
-from salesprep.quality.report import publish_failed_quality_report, write_quality_report
+from salesprep.quality.report import (
+    publish_failed_quality_report,
+    quality_root,
+    write_quality_report,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -156,19 +160,40 @@ def test_a_blocked_run_publishes_nothing_but_its_quality_report(
     assert (index.parent / "dbt_build.json").is_file()
 
 
-def test_the_report_of_a_passing_week_links_every_part(demo: DemoBuild, tmp_path: Path) -> None:
+def test_a_passing_week_stages_its_checks_and_dbt_docs_with_the_packets(
+    demo: DemoBuild, tmp_path: Path
+) -> None:
+    """check_marts writes the marts Data Docs and the dbt stage (results, freshness, dbt docs);
+    the render step's staging puts them in the rendered week's extra/quality/."""
+    from salesprep.orchestration.quality_docs import stage_quality_docs
+
     shutil.copytree(demo.settings.data_dir, tmp_path / "data")
     settings = Settings(data_dir=tmp_path / "data")
     summary = pipeline.check_marts(DEMO_WEEK, settings)
     assert summary["success"] is True
-    out = pipeline.rendered_dir(settings, DEMO_WEEK) / "extra" / "quality"
-    page = (out / "index.html").read_text(encoding="utf-8")
+
+    extra = pipeline.rendered_dir(settings, DEMO_WEEK) / "extra"
+    staged = stage_quality_docs(quality_root(settings, DEMO_WEEK), extra, DEMO_WEEK.label)
+    for path in ("quality/index.html", "quality/marts/index.html", "quality/dbt/index.html"):
+        assert path in staged
+    assert "quality/dbt/docs/index.html" in staged
+    build_page = (extra / "quality" / "dbt" / "index.html").read_text(encoding="utf-8")
+    assert 'href="docs/index.html"' in build_page
+    assert "source.salesprep.salesforce.Opportunity" in build_page  # freshness, against the week
+    assert "days before the run week ends" in build_page
+    docs = (extra / "quality" / "dbt" / "docs" / "index.html").read_text(encoding="utf-8")
+    assert "rpt_pair_prep_weekly" in docs
+    index = (extra / "quality" / "index.html").read_text(encoding="utf-8")
+    assert "dbt checkpoint" in index
+    # The whole report (what a failed run publishes) links every part, and can be rewritten.
+    out = tmp_path / "report"
+    for _ in range(2):
+        page = write_quality_report(DEMO_WEEK, settings, out).read_text(encoding="utf-8")
     assert "Every blocking check passed" in page
-    for link in ("marts/data_docs/index.html", "dbt_docs/index.html", "dbt_build.json"):
+    for link in (
+        "marts/data_docs/index.html",
+        "dbt/data_docs/docs/index.html",
+        "dbt_build.json",
+    ):
         assert f'href="{link}"' in page
         assert (out / link).is_file()
-    assert "source.salesprep.salesforce.Opportunity" in page  # freshness against the week
-    docs = (out / "dbt_docs" / "index.html").read_text(encoding="utf-8")
-    assert "rpt_pair_prep_weekly" in docs
-    # Rewriting it (a re-run) replaces the folder's content instead of failing on it.
-    assert write_quality_report(DEMO_WEEK, settings, out) == out / "index.html"

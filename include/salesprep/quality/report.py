@@ -1,9 +1,12 @@
-"""The week's readable quality report: one index page over the raw and marts checkpoints (with
-their Data Docs), the dbt build results and source freshness, and the dbt docs.
+"""The week's readable quality report: the dbt build (node results, source freshness, dbt docs)
+as a quality stage beside the raw and marts checkpoints, and, for a run that stopped, one index
+page over all of them published on its own.
 
-A run that passes publishes it with the packets (`<rendered week>/extra/quality/`, swapped in
-with the week); a run that fails publishes it alone to `<shared>/_quality/<week>/`, so ops can
-read why nothing else was published.
+A run that passes publishes every stage's pages with the packets: `write_build_report` puts the
+dbt stage in `<data_dir>/quality/<week>/dbt/data_docs/` like a checkpoint's Data Docs, and the
+render step stages every stage into the rendered week's `extra/quality/` (see
+`salesprep.orchestration.quality_docs`). A run that fails publishes `publish_failed_quality_report`
+to `<shared>/_quality/<week>/`, so ops can read why nothing else was published.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
-REPORT_DIR = "quality"
 FAILED_RUNS_DIR = "_quality"
 STAGES = (("raw", "Raw checkpoint (landing zone)"), ("marts", "Marts checkpoint (built warehouse)"))
-DBT_DOCS_DIR = "dbt_docs"
+DBT_STAGE = "dbt"
+# Inside a stage folder, where the pages live (the layout the checkpoints' Data Docs use).
+PAGES_DIR = "data_docs"
+DBT_DOCS_DIR = "docs"
+_FAILED = ("error", "fail", "runtime error")
 
 
 class QualityReportError(RuntimeError):
@@ -36,14 +42,59 @@ class QualityReportError(RuntimeError):
 
 
 def quality_root(settings: Settings, week: Week) -> Path:
-    """Where the steps of a run keep the week's checkpoint outputs: `<data_dir>/quality/<week>`
-    with one folder per stage (`raw`, `marts`) and the dbt docs (`dbt_docs`)."""
+    """Where the steps of a run keep the week's quality outputs: `<data_dir>/quality/<week>`,
+    one folder per stage (`raw`, `marts`, `dbt`)."""
     return Path(settings.data_dir) / "quality" / week.label
 
 
 def build_results_path(settings: Settings, week: Week) -> Path:
     """The dbt node results build_warehouse writes for the week."""
     return Path(settings.data_dir) / "warehouse" / f"dbt_build_{week.label}.json"
+
+
+def dbt_docs_dir(settings: Settings, week: Week) -> Path:
+    """Where the week's dbt docs page goes, inside the dbt stage's pages."""
+    return quality_root(settings, week) / DBT_STAGE / PAGES_DIR / DBT_DOCS_DIR
+
+
+def write_build_report(week: Week, settings: Settings) -> Path:
+    """The dbt stage of the week's quality report: `dbt/data_docs/index.html` (node results,
+    failures, source freshness against the run week, a link to the dbt docs when
+    `dbt_docs_dir` has them) and `dbt/dbt_checkpoint.json` (the summary the quality index
+    lists). Returns the page; raises QualityReportError without build results."""
+    stage_dir = quality_root(settings, week) / DBT_STAGE
+    pages = stage_dir / PAGES_DIR
+    pages.mkdir(parents=True, exist_ok=True)
+    results_path = build_results_path(settings, week)
+    build = _build_summary(results_path)
+    if build is None:
+        raise QualityReportError(
+            f"no dbt build results for {week} at {results_path}: run the build_marts step first"
+        )
+    docs = dbt_docs_dir(settings, week) / "index.html"
+    page = (
+        _environment()
+        .get_template("dbt_build.html.j2")
+        .render(
+            week=week.label,
+            failure=None,
+            build=build,
+            build_json=None,
+            dbt_docs=f"{DBT_DOCS_DIR}/index.html" if docs.is_file() else None,
+        )
+    )
+    _write_atomic(pages / "index.html", page)
+    failed = len(build["failed_nodes"])
+    summary = {
+        "stage": DBT_STAGE,
+        "success": build["success"],
+        "checks": build["nodes"],
+        "failed": failed,
+        "blocking_failed": failed,
+        "failures": [f"{n['unique_id']} [{n['status']}]" for n in build["failed_nodes"]],
+    }
+    _write_atomic(stage_dir / f"{DBT_STAGE}_checkpoint.json", json.dumps(summary, indent=2))
+    return pages / "index.html"
 
 
 def write_quality_report(
@@ -54,9 +105,9 @@ def write_quality_report(
     failure: str | None = None,
     failed_step: str | None = None,
 ) -> Path:
-    """Assemble the week's report in `out_dir`: `index.html`, the stages' Data Docs and JSON
-    (`raw/`, `marts/`), `dbt_build.json` and the dbt docs (`dbt_docs/index.html`), from
-    whatever the run produced so far. Returns the index page."""
+    """Assemble the week's whole report in `out_dir`: `index.html` over the raw and marts
+    checkpoints (their Data Docs under `raw/`, `marts/`) and the dbt build (`dbt/`,
+    `dbt_build.json`), from whatever the run produced so far. Returns the index page."""
     out_dir = Path(out_dir)
     source = quality_root(settings, week)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,14 +118,18 @@ def write_quality_report(
         docs = None
         if stage_dir.is_dir():
             _replace_tree(stage_dir, out_dir / stage)
-            if (stage_dir / "data_docs" / "index.html").is_file():
-                docs = f"{stage}/data_docs/index.html"
+            if (stage_dir / PAGES_DIR / "index.html").is_file():
+                docs = f"{stage}/{PAGES_DIR}/index.html"
         stages.append({"title": title, "summary": summary, "docs": docs})
-    build = _build_summary(build_results_path(settings, week), out_dir)
+    results_path = build_results_path(settings, week)
+    build = _build_summary(results_path)
+    if build is not None:
+        shutil.copyfile(results_path, out_dir / "dbt_build.json")
     dbt_docs = None
-    if (source / DBT_DOCS_DIR / "index.html").is_file():
-        _replace_tree(source / DBT_DOCS_DIR, out_dir / DBT_DOCS_DIR)
-        dbt_docs = f"{DBT_DOCS_DIR}/index.html"
+    if (source / DBT_STAGE).is_dir():
+        _replace_tree(source / DBT_STAGE, out_dir / DBT_STAGE)
+        if (dbt_docs_dir(settings, week) / "index.html").is_file():
+            dbt_docs = f"{DBT_STAGE}/{PAGES_DIR}/{DBT_DOCS_DIR}/index.html"
     page = (
         _environment()
         .get_template("quality_index.html.j2")
@@ -84,14 +139,12 @@ def write_quality_report(
             failed_step=f"Failed step: {failed_step}." if failed_step else "",
             stages=stages,
             build=build,
+            build_json="dbt_build.json" if build is not None else None,
             dbt_docs=dbt_docs,
         )
     )
-    index = out_dir / "index.html"
-    partial = out_dir / ".index.html.partial"
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, index)
-    return index
+    _write_atomic(out_dir / "index.html", page)
+    return out_dir / "index.html"
 
 
 def publish_failed_quality_report(
@@ -121,22 +174,26 @@ def publish_failed_quality_report(
     return url
 
 
-def _build_summary(results_path: Path, out_dir: Path) -> dict[str, Any] | None:
+def _build_summary(results_path: Path) -> dict[str, Any] | None:
     payload = _read_json(results_path)
     if payload is None:
         return None
-    shutil.copyfile(results_path, out_dir / "dbt_build.json")
     results = payload.get("results", [])
-    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
     return {
         "success": bool(payload.get("success")),
         "target": payload.get("target"),
         "seconds": payload.get("seconds"),
         "nodes": payload.get("nodes", len(results)),
         "statuses": payload.get("statuses", {}),
-        "failed_nodes": failed,
+        "failed_nodes": [r for r in results if r.get("status") in _FAILED],
         "sources": [r for r in results if r.get("resource_type") == "source"],
     }
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -33,8 +33,9 @@ DAGS = ("salesprep_weekly", "salesprep_notify")
 
 @pytest.fixture(scope="module")
 def week() -> Week:
-    """The last week whose Monday-morning run is in the past (so a backfill may create it)."""
-    return Week.last_complete(datetime.now(UTC) - timedelta(hours=7))
+    """The week the latest Monday 06:00 UTC slot prepares (the DAG's default schedule): the
+    scheduler runs that slot when the DAG is unpaused, and a backfill may create it."""
+    return Week.last_complete(datetime.now(UTC) - timedelta(hours=6))
 
 
 @pytest.fixture(scope="module")

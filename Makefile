@@ -47,6 +47,7 @@ browser:
 test: setup browser
 	$(VENV)/bin/ruff check include dags tests
 	$(VENV)/bin/ruff format --check include dags tests
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --processes 2
 	$(VENV)/bin/pytest
 
 lint: setup

@@ -1,6 +1,6 @@
 {%- set extra_stages = var('extra_stages') -%}
 {%- if extra_stages is string -%}
-    {%- set extra_stages = extra_stages.split(',') | map('trim') | reject('equalto', '') | list -%}
+{%- set extra_stages = extra_stages.split(',') | map('trim') | reject('equalto', '') | list -%}
 {%- endif -%}
 
 with
@@ -71,7 +71,7 @@ org_list as (
         sort_order,
         coalesce(is_closed, false) as is_closed,
         coalesce(is_won, false) as is_won,
-        'org' as source
+        'org' as source  -- noqa: RF04
     from org_stages
     where coalesce(stage_name, stage_label) is not null
 
@@ -123,7 +123,7 @@ standard_list as (
         sort_order,
         is_closed,
         is_won,
-        'standard' as source
+        'standard' as source  -- noqa: RF04
     from standard_stages
     where not is_closed
 
@@ -132,11 +132,12 @@ standard_list as (
     select
         numbered_extra_stages.stage_name,
         numbered_extra_stages.stage_name as stage_label,
-        cast(standard_open_bounds.last_open_sort_order + numbered_extra_stages.extra_rank as integer)
-            as sort_order,
+        cast(
+            standard_open_bounds.last_open_sort_order + numbered_extra_stages.extra_rank as integer
+        ) as sort_order,
         false as is_closed,
         false as is_won,
-        'standard' as source
+        'standard' as source  -- noqa: RF04
     from numbered_extra_stages
     cross join standard_open_bounds
 
@@ -148,7 +149,7 @@ standard_list as (
         cast(standard_stages.sort_order + extra_stage_count.extra_stages as integer) as sort_order,
         standard_stages.is_closed,
         standard_stages.is_won,
-        'standard' as source
+        'standard' as source  -- noqa: RF04
     from standard_stages
     cross join extra_stage_count
     where standard_stages.is_closed
@@ -230,7 +231,7 @@ unknown_list as (
         ) as sort_order,
         unknown_flags.is_closed,
         unknown_flags.is_won,
-        'observed' as source
+        'observed' as source  -- noqa: RF04
     from unknown_flags
     cross join declared_bounds
 

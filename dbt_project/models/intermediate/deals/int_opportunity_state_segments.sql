@@ -1,14 +1,6 @@
-{#- The weekly snapshots earlier runs appended (fct_opportunity_snapshots_weekly), looked up
-    instead of ref()'d: the snapshot model is built from this one, so a ref would be a cycle.
-    Absent on a first build; a build never reads the snapshots it writes itself. -#}
-{%- set snapshot_relation = none -%}
-{%- if execute -%}
-    {%- set snapshot_relation = adapter.get_relation(
-        database=this.database,
-        schema=target.schema,
-        identifier='fct_opportunity_snapshots_weekly',
-    ) -%}
-{%- endif -%}
+{#- The weekly snapshots earlier runs appended; none on a first build. A build never reads the
+    snapshots it writes itself (the snapshot model runs after this one). -#}
+{%- set snapshot_relation = weekly_snapshots_relation() -%}
 
 with
 
@@ -291,19 +283,23 @@ with_boundaries as (
         case
             when with_stage.valid_from < week_bounds.first_boundary_at then 0
             else cast(floor(
-                ({{ deals_epoch('with_stage.valid_from') }}
-                - {{ deals_epoch('week_bounds.first_boundary_at') }}) / 604800
-            ) as integer) + 1
+                    (
+                        {{ deals_epoch('with_stage.valid_from') }}
+                        - {{ deals_epoch('week_bounds.first_boundary_at') }}
+                    ) / 604800
+                ) as integer) + 1
         end as boundary_first,
         case
             when with_stage.valid_to is null then week_bounds.week_count
             else least(
-                week_bounds.week_count,
-                cast(floor(
-                    ({{ deals_epoch('with_stage.valid_to') }}
-                    - {{ deals_epoch('week_bounds.first_boundary_at') }}) / 604800
-                ) as integer)
-            )
+                    week_bounds.week_count,
+                    cast(floor(
+                        (
+                            {{ deals_epoch('with_stage.valid_to') }}
+                            - {{ deals_epoch('week_bounds.first_boundary_at') }}
+                        ) / 604800
+                    ) as integer)
+                )
         end as boundary_last
     from with_stage
     cross join week_bounds

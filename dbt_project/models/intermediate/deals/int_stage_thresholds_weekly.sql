@@ -91,9 +91,9 @@ final as (
                 when coalesce(exit_stats.exits, 0) < {{ deals_rule('stuck_min_exits') }}
                     then {{ deals_rule('stuck_fallback_days') }}
                 else greatest(
-                    {{ deals_rule('stuck_min_days') }},
-                    {{ deals_rule('stuck_median_factor') }} * exit_stats.median_days
-                )
+                        {{ deals_rule('stuck_min_days') }},
+                        {{ deals_rule('stuck_median_factor') }} * exit_stats.median_days
+                    )
             end as double precision
         ) as stage_threshold_days
     from grid

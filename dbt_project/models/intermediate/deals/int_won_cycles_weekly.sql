@@ -63,7 +63,8 @@ won_as_of_week_end as (
             segments.close_date
             >= {{ add_days('indexed_weeks.week_end', -1 * deals_rule('fast_mover_lookback_days')) }}
             and segments.close_date < indexed_weeks.week_end
-            and indexed_weeks.end_boundary between segments.boundary_first and segments.boundary_last
+            and indexed_weeks.end_boundary
+            between segments.boundary_first and segments.boundary_last
 
 ),
 

@@ -93,10 +93,10 @@ classified as (
             when is_closed_start and is_open_end then 'reopened'
             when is_open_start and is_open_end
                 then case
-                    when sort_order_end > sort_order_start then 'advanced'
-                    when sort_order_end < sort_order_start then 'regressed'
-                    else 'unchanged'
-                end
+                        when sort_order_end > sort_order_start then 'advanced'
+                        when sort_order_end < sort_order_start then 'regressed'
+                        else 'unchanged'
+                    end
         end as movement
     from states
 
@@ -115,7 +115,9 @@ pushes_by_source as (
         on
             classified.opportunity_id = close_date_pushes.opportunity_id
             and close_date_pushes.pushed_at
-            >= {{ deals_days_before('classified.week_end_at', deals_rule('close_push_window_days')) }}
+            >= {{ deals_days_before(
+                'classified.week_end_at', deals_rule('close_push_window_days')
+            ) }}
             and close_date_pushes.pushed_at < classified.week_end_at
     group by classified.opportunity_week_key, close_date_pushes.push_source
 
@@ -234,10 +236,12 @@ final as (
             ''
         ) as stuck_reasons,
         case when movement = 'lost' then loss_reason end as loss_reason,
-        case
-            when movement = 'won'
-                then cast({{ days_between('cast(created_at as date)', 'close_date_end') }} as integer)
-        end as cycle_days
+        cast(
+            case
+                when movement = 'won'
+                    then {{ days_between('cast(created_at as date)', 'close_date_end') }}
+            end as integer
+        ) as cycle_days
     from flagged
 
 )

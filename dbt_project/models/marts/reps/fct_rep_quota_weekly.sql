@@ -30,9 +30,11 @@ first_week as (
 -- data (nothing was won then): the weeks just before int_weeks feed the window, never a row.
 lead_in_starts as (
 
-    select {{ add_days('first_week.first_week_start', '-7 * offsets.weeks_back') }} as week_start
+    select
+        {{ add_days('first_week.first_week_start', '-7 * lead_in_weeks.weeks_back') }}
+            as week_start
     from first_week
-    cross join generate_series(1, {{ window_weeks - 1 }}) as offsets (weeks_back)
+    cross join generate_series(1, {{ window_weeks - 1 }}) as lead_in_weeks (weeks_back)
     where first_week.first_week_start is not null
 
 ),

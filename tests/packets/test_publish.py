@@ -189,3 +189,12 @@ def test_week_index_links_the_digest_only_when_published_with_it(tmp_path: Path,
     publish_week(rendered, str(root), WEEK, extra_files={"learnings.html": "<p>digest</p>"})
     index = (root / WEEK.label / "index.html").read_text(encoding="utf-8")
     assert 'href="learnings.html"' in index
+
+
+def test_week_index_links_the_quality_report_only_when_published_with_it(tmp_path: Path, rendered):
+    root = tmp_path / "shared"
+    publish_week(rendered, str(root), WEEK)
+    assert "quality/index.html" not in (root / WEEK.label / "index.html").read_text("utf-8")
+    publish_week(rendered, str(root), WEEK, extra_files={"quality/index.html": "<p>checks</p>"})
+    index = (root / WEEK.label / "index.html").read_text(encoding="utf-8")
+    assert 'href="quality/index.html"' in index

@@ -89,9 +89,9 @@ def apply_week(context: Any, operator: Any) -> None:
 def release_duckdb(project_dir: str, **_: Any) -> None:
     """Cosmos callback: close the DuckDB file dbt-duckdb keeps open in this process, so a
     later task of the same process (`airflow dags test`) copies a complete file."""
-    from salesprep.warehouse.runner import _release_duckdb
+    from salesprep.warehouse.runner import release_duckdb as release
 
-    _release_duckdb()
+    release()
 
 
 def dbt_task_group(config: DagConfig, *, group_id: str = "dbt", default_args: dict | None = None):

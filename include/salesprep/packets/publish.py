@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 INDEX = "index.html"
+# The week's quality report (Great Expectations Data Docs, dbt results), staged with the packets.
+QUALITY_INDEX = "quality/index.html"
 DIGEST = "learnings.html"
 SLUG_ID_CHARS = 8
 _SLUG_NAME_CHARS = 48
@@ -254,7 +256,10 @@ def _week_files(
         index_managers.append(manager)
         files[f"{m_slug}/{INDEX}"] = render_manager_index(week.label, manager).encode("utf-8")
     digest = DIGEST if DIGEST in extra else None
-    files[INDEX] = render_week_index(week.label, index_managers, digest=digest).encode("utf-8")
+    quality = QUALITY_INDEX if QUALITY_INDEX in extra else None
+    files[INDEX] = render_week_index(
+        week.label, index_managers, digest=digest, quality=quality
+    ).encode("utf-8")
 
     for path, content in sorted(extra.items()):
         if not _EXTRA_PATH.match(path) or path in files or path == MANIFEST:

@@ -117,12 +117,23 @@ def render_packets(contexts: Iterable[PacketContext]) -> list[RenderedPacket]:
     return [render_packet(ctx) for ctx in contexts]
 
 
-def render_week_index(week: str, managers: list[IndexManager], digest: str | None = None) -> str:
-    """`<week>/index.html`: every pair of the week, grouped by manager, with a link to the
-    cross-team learnings digest (`digest`, relative to the week folder) when there is one."""
+def render_week_index(
+    week: str,
+    managers: list[IndexManager],
+    digest: str | None = None,
+    quality: str | None = None,
+) -> str:
+    """`<week>/index.html`: every pair of the week, grouped by manager, with links to the
+    cross-team learnings digest and the quality report (paths relative to the week folder)
+    when the week has them."""
     total = sum(len(m.packets) for m in managers)
     return _render_page(
-        "week_index.html.j2", week=week, managers=managers, total=total, digest=digest
+        "week_index.html.j2",
+        week=week,
+        managers=managers,
+        total=total,
+        digest=digest,
+        quality=quality,
     )
 
 

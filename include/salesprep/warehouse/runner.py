@@ -216,7 +216,7 @@ def build_warehouse(
                 outcome = dbtRunner().invoke(build_args)
                 nodes += _node_results(outcome.result)
         finally:
-            _release_duckdb()
+            release_duckdb()
     seconds = time.monotonic() - started
 
     result = BuildResult(
@@ -278,7 +278,7 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         try:
             outcome = dbtRunner().invoke(["docs", "generate", "--static", *common])
         finally:
-            _release_duckdb()
+            release_duckdb()
     static_page = docs_target / "static_index.html"
     if not outcome.success or not static_page.is_file():
         raise WarehouseBuildError(
@@ -354,7 +354,7 @@ def _freshness_results(run_result: Any) -> list[NodeResult]:
     return nodes
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a run: otherwise
     the build file stays locked (publish and readers fail with a configuration conflict) and
     the next build for another path would reuse a stale handle."""

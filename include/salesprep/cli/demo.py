@@ -54,6 +54,8 @@ def demo_environment(root: Path, base_url: str) -> dict[str, str]:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DO_NOT_TRACK": "1",
             "GX_ANALYTICS_ENABLED": "False",
+            # A demo failure should show at once, not after the production retry delays.
+            "SALESPREP_TASK_RETRIES": env.get("SALESPREP_TASK_RETRIES", "0"),
         }
     )
     return env
@@ -142,6 +144,6 @@ def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> 
     print(f"  packets ({len(manifest['packets'])}): {shared / last_week.label / 'index.html'}")
     print(f"  learnings digest: {shared / last_week.label / 'learnings.html'}")
     print(f"  warehouse for BI: {root / 'data' / 'warehouse' / 'salesprep.duckdb'}")
-    print(f"  quality reports:  {root / 'data' / 'quality' / last_week.label}")
+    print(f"  quality report:   {shared / last_week.label / 'quality' / 'index.html'}")
     print(f"  Airflow logs:     {root / 'airflow'}")
     return 0

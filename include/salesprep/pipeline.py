@@ -11,10 +11,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from salesprep.config import Settings
 from salesprep.weeks import Week
+
+if TYPE_CHECKING:
+    # The DAG file imports STEPS at parse time: pydantic-settings and YAML load inside tasks.
+    from salesprep.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +37,15 @@ def resolve_week(
     return Week.last_complete(scheduled_at, org_timezone)
 
 
-def quality_dir(settings: Settings, week: Week, stage: str):
-    return settings.data_dir / "quality" / week.label / stage
+def quality_dir(settings: Settings, week: Week, stage: str) -> Path:
+    """Where one checkpoint stage (`raw`, `marts`) of the week writes its results."""
+    from salesprep.quality.report import quality_root
+
+    return quality_root(settings, week) / stage
 
 
-def rendered_dir(settings: Settings, week: Week):
+def rendered_dir(settings: Settings, week: Week) -> Path:
+    """Where render_packets writes the week before publish_packets copies it out."""
     return settings.data_dir / "rendered" / week.label
 
 
@@ -110,12 +118,11 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets import render_week
     from salesprep.packets.batch import EXTRA_DIR
+    from salesprep.quality.report import quality_root
 
     out_dir = rendered_dir(settings, week)
     result = render_week(week, settings, out_dir=out_dir)
-    staged = stage_quality_docs(
-        settings.data_dir / "quality" / week.label, out_dir / EXTRA_DIR, week.label
-    )
+    staged = stage_quality_docs(quality_root(settings, week), out_dir / EXTRA_DIR, week.label)
     return {**result.summary(), "quality_docs": len(staged)}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,37 @@ def test_weekly_dag_wires_the_steps_in_order(dagbag):
     chain = ["claim_data_dir", "resolve_week", *[step.name for step in STEPS], "release_data_dir"]
     for upstream, downstream in itertools.pairwise(chain):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+
+
+# Modules that tasks import when they run: a scheduler parsing the DAG files must not pay for
+# them (parsing is frequent and must stay fast).
+RUNTIME_ONLY_MODULES = (
+    "salesprep.config",
+    "pydantic_settings",
+    "duckdb",
+    "pyarrow",
+    "pandas",
+    "dbt",
+    "great_expectations",
+    "simple_salesforce",
+    "matplotlib",
+)
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_parses_without_runtime_imports(path):
+    code = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(path)!r})\n"
+        f"print('LOADED:', *(m for m in {RUNTIME_ONLY_MODULES!r} if m in sys.modules))\n"
+    )
+    env = dict(os.environ, AIRFLOW__CORE__LOAD_EXAMPLES="False")
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"{path.name} failed to import:\n{done.stderr[-2000:]}"
+    # Airflow logs to stdout too: read only the marked line.
+    marked = [line for line in done.stdout.splitlines() if line.startswith("LOADED:")]
+    assert marked, f"{path.name}: the import check printed nothing:\n{done.stdout[-2000:]}"
+    loaded = marked[-1].split()[1:]
+    assert not loaded, f"parsing {path.name} imports {loaded}: import them inside the tasks"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -258,12 +259,13 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
         "the step time is measured inside it. Peak RSS is that process's own high-water "
         "mark (VmHWM).",
         "",
-        "| step | wall s | step s | CPU s | peak RSS MiB | detail |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| step | runs | wall s | step s | CPU s | peak RSS MiB | detail |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, m in results["measurements"].items():
         lines.append(
-            f"| {name} | {_s(m.get('wall_seconds'))} | {_s(m.get('inner_seconds'))} | "
+            f"| {name} | {m.get('runs')} | {_s(m.get('wall_seconds'))} | "
+            f"{_s(m.get('inner_seconds'))} | "
             f"{_s(m.get('cpu_seconds'))} | {_mib(m.get('peak_rss_bytes'))} | {_detail(m)} |"
         )
     gen = derived["generation"]
@@ -322,9 +324,19 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
         shown = f"{value / GIB:.2f} GiB" if "memory" in t["target"] and value else _s(value)
         lines.append(f"| {t['target']} | {shown} | {_yes(t['met'])} | {t['note']} |")
     if results["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
+        lines += ["", "## Notes", ""] + [
+            f"- {note}" for note in dict.fromkeys(_one_line(n) for n in results["notes"])
+        ]
     lines.append("")
     return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    """A note on one line for Markdown (the JSON keeps it whole); the work dir is gone, so
+    its log paths are dropped."""
+    text = re.sub(r";? ?log /\S+:", ":", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _rows_text(m: dict[str, Any]) -> str:

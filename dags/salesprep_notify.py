@@ -14,11 +14,10 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 
-from salesprep.orchestration.alerts import report_task_failure
 from salesprep.orchestration.assets import PACKETS_ASSET
-from salesprep.orchestration.dag_config import dag_config
+from salesprep.orchestration.dag_config import dag_config, week_param
 
 CONFIG = dag_config()
 SMTP_CONN_ID = os.environ.get("SALESPREP_SMTP_CONN_ID") or "smtp_default"
@@ -30,19 +29,11 @@ SMTP_CONN_ID = os.environ.get("SALESPREP_SMTP_CONN_ID") or "smtp_default"
     start_date=pendulum.datetime(2026, 1, 5, tz=CONFIG.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "sales-ops",
-        "retries": CONFIG.retries,
-        "retry_delay": CONFIG.retry_delay,
-        "on_failure_callback": report_task_failure,
-    },
+    default_args=CONFIG.default_args(),
     tags=["salesprep", "notifications"],
     params={
-        "week": Param(
-            None,
-            type=["null", "string"],
-            pattern=r"^\d{4}-W\d{2}$",
-            description="Week to notify again (YYYY-Www). Empty: the weeks that triggered the run.",
+        "week": week_param(
+            "Week to notify again (YYYY-Www). Empty: the weeks that triggered the run."
         )
     },
     doc_md=__doc__,

@@ -25,20 +25,14 @@ publish the warehouse → render the packets with the week's Data Docs → publi
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, task
+from airflow.sdk import CronTriggerTimetable, PokeReturnValue, dag, task
 
-from salesprep.orchestration.alerts import report_task_failure
 from salesprep.orchestration.assets import OUTLETS
-from salesprep.orchestration.dag_config import dag_config
+from salesprep.orchestration.dag_config import dag_config, week_param
 from salesprep.pipeline import STEPS
 
 CONFIG = dag_config()
-DEFAULT_ARGS = {
-    "owner": "sales-ops",
-    "retries": CONFIG.retries,
-    "retry_delay": CONFIG.retry_delay,
-    "on_failure_callback": report_task_failure,
-}
+DEFAULT_ARGS = CONFIG.default_args()
 
 
 def _step_task(name: str):
@@ -61,14 +55,7 @@ def _step_task(name: str):
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["salesprep", "salesforce", "dbt"],
-    params={
-        "week": Param(
-            None,
-            type=["null", "string"],
-            pattern=r"^\d{4}-W\d{2}$",
-            description="ISO week to prepare (YYYY-Www). Empty: the week before the run.",
-        )
-    },
+    params={"week": week_param("ISO week to prepare (YYYY-Www). Empty: the week before the run.")},
     doc_md=__doc__,
 )
 def salesprep_weekly():

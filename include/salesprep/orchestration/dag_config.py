@@ -7,8 +7,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from salesprep.orchestration.alerts import report_task_failure
+
+if TYPE_CHECKING:
+    from airflow.sdk import Param
 
 DEFAULT_SCHEDULE = "0 6 * * 1"
 DEFAULT_POOL = "salesprep_duckdb"
@@ -33,6 +38,23 @@ class DagConfig:
     retry_delay: timedelta = timedelta(minutes=5)
     lease_poke_seconds: float = 30.0
     lease_timeout: timedelta = timedelta(hours=12)
+
+    def default_args(self) -> dict[str, Any]:
+        """The task defaults of every salesprep DAG: owner, retries, and the failure alert
+        after the last retry."""
+        return {
+            "owner": "sales-ops",
+            "retries": self.retries,
+            "retry_delay": self.retry_delay,
+            "on_failure_callback": report_task_failure,
+        }
+
+
+def week_param(description: str) -> Param:
+    """The optional `week` param (YYYY-Www) of a manually triggered run."""
+    from airflow.sdk import Param
+
+    return Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description=description)
 
 
 def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:

@@ -10,7 +10,6 @@ gets through. Only REST API requests (`/services/data/vXX.X/...`) are affected: 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import random
 import re
@@ -254,9 +253,3 @@ def emulator_config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         api_usage=args.api_usage,
         faults=faults if faults != FaultConfig(seed=args.fault_seed) else None,
     )
-
-
-def describe_faults(config: FaultConfig) -> str:
-    """One line saying which faults are on (for the CLI banner)."""
-    on = {k: v for k, v in vars(config).items() if v and k not in ("seed", "max_consecutive")}
-    return "no faults" if not on else "faults " + json.dumps(on, default=str)

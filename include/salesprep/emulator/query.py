@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from salesprep.emulator import soql
 from salesprep.emulator.errors import ApiError
-from salesprep.emulator.schema import FieldInfo, quote_identifier
+from salesprep.emulator.schema import FieldInfo, quote_identifier, quote_literal
 from salesprep.emulator.store import NoSuchObjectError, OrgStore
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ def batch_size_from_header(value: str | None, default: int = DEFAULT_BATCH_SIZE)
         if name.strip().lower() == "batchsize" and number.strip().isdigit():
             return max(MIN_BATCH_SIZE, min(MAX_BATCH_SIZE, int(number.strip())))
     return default
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _json_value(info: FieldInfo, column: str) -> str:
@@ -219,11 +215,11 @@ class QueryEngine:
         url_prefix = f"/services/data/v{version}/sobjects/{schema.name}/"
         pairs = [
             "'attributes'",
-            f"json_object('type', {_sql_string(schema.name)}, 'url', "
-            f"{_sql_string(url_prefix)} || _id)",
+            f"json_object('type', {quote_literal(schema.name)}, 'url', "
+            f"{quote_literal(url_prefix)} || _id)",
         ]
         for i, info in enumerate(compiled.fields):
-            pairs += [_sql_string(info.name), _json_value(info, result_column(i))]
+            pairs += [quote_literal(info.name), _json_value(info, result_column(i))]
         result = _Result(
             locator=locator,
             table=table.name,

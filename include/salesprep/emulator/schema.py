@@ -40,6 +40,11 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text: str) -> str:
+    """`text` as a single-quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 @dataclass(frozen=True)
 class FieldInfo:
     """One field an object serves: a catalog field present in the CSV, or an extra column."""

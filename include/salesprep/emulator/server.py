@@ -180,10 +180,6 @@ class Emulator:
         with self._usage_lock:
             return self._api_calls
 
-    def reset_api_usage(self, used: int = 0) -> None:
-        with self._usage_lock:
-            self._api_calls = used
-
     def close(self) -> None:
         self.bulk_jobs.close()
         self.queries.close()

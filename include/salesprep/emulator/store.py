@@ -27,7 +27,13 @@ from pathlib import Path
 import duckdb
 
 from salesprep.catalog import KEY_PREFIXES, OBJECTS, SObject, UnknownObjectError, get_object
-from salesprep.emulator.schema import SQL_TYPES, FieldInfo, ObjectSchema, quote_identifier
+from salesprep.emulator.schema import (
+    SQL_TYPES,
+    FieldInfo,
+    ObjectSchema,
+    quote_identifier,
+    quote_literal,
+)
 from salesprep.org_folder import object_path
 
 log = logging.getLogger(__name__)
@@ -44,17 +50,13 @@ class NoSuchObjectError(LookupError):
     """An object that is not in the catalog or has no CSV in the org folder."""
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _conversion(raw: str, info: FieldInfo, file_name: str) -> str:
     """SQL turning the raw text column `raw` into the field's type, failing on bad values."""
     type_ = info.type
     blank = f"({raw} IS NULL OR {raw} = '')"
 
     def failing(kind: str) -> str:
-        message = _sql_string(f"{file_name}: field {info.name} ({type_}): not a {kind}: ")
+        message = quote_literal(f"{file_name}: field {info.name} ({type_}): not a {kind}: ")
         return f"error({message} || {raw})"
 
     if type_ == "boolean":
@@ -220,7 +222,7 @@ class OrgStore:
                 if info is not None
             ]
             base = (
-                f"read_csv({_sql_string(str(path))}, header = true, delim = ',', quote = '\"', "
+                f"read_csv({quote_literal(str(path))}, header = true, delim = ',', quote = '\"', "
                 f"escape = '\"', auto_detect = false, columns = {struct}"
             )
             sql = f"CREATE OR REPLACE TABLE {schema.table} AS SELECT {', '.join(selects)} FROM "
@@ -280,7 +282,7 @@ class OrgStore:
             con.execute(
                 f"CREATE OR REPLACE TABLE {table} AS SELECT "
                 f"trim({id_column}) AS Id, {deleted_at} AS "
-                f"DeletedDate FROM read_csv({_sql_string(str(path))}, header = true, "
+                f"DeletedDate FROM read_csv({quote_literal(str(path))}, header = true, "
                 f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
                 f"columns = {struct}, null_padding = true, parallel = false)"
             )

@@ -49,6 +49,7 @@ def run(tmp_path_factory):
     args = ["run", "--week", WEEK.label, "--org", str(org), "--data-dir", str(root / "data")]
     first = _salesprep(*args, "--shared-folder", str(root / "shared"), env=env)
     assert first.returncode == 0, first.stderr[-3000:]
+    assert f"packets for {WEEK.label}: {root / 'shared' / WEEK.label}\n" in first.stdout
     again = _salesprep(*args, "--shared-folder", str(root / "shared-again"), env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     week_dir = root / "shared" / WEEK.label

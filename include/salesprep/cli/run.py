@@ -42,7 +42,9 @@ def run_week_cli(
     warehouse: Path | None,
     data_dir: Path | None,
 ) -> int:
+    """Run every step of `week` in this process, print where the outputs went; 0 on success."""
     from salesprep.pipeline import run_week
+    from salesprep.quality.report import quality_root
 
     overrides: dict[str, object] = {}
     if shared_folder:
@@ -58,7 +60,7 @@ def run_week_cli(
             print(f"serving {org_dir} through the Salesforce emulator at {base_url}", flush=True)
         summaries = run_week(week, settings, progress=lambda line: print(line, flush=True))
     published = summaries.get("publish_packets", {})
-    print(f"packets for {week.label}: {published.get('week_url', settings.shared_folder_url)}")
+    print(f"packets for {week.label}: {published.get('url', settings.shared_folder_url)}")
     print(f"warehouse for BI: {settings.published_warehouse_path}")
-    print(f"quality reports: {settings.data_dir / 'quality' / week.label}")
+    print(f"quality reports: {quality_root(settings, week)}")
     return 0

@@ -67,7 +67,7 @@ spine as (
 weeks as (
 
     select
-        {{ iso_week_label('week_start') }} as week,  -- noqa: RF04
+        cast({{ iso_week_label('week_start') }} as varchar) as week,  -- noqa: RF04
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
         -- The quarter a week belongs to is the one containing its last day (Sunday).

@@ -214,7 +214,7 @@ final as (
         stage_end,
         sort_order_start,
         sort_order_end,
-        movement,
+        cast(movement as varchar) as movement,
         is_open_end,
         days_in_stage,
         stage_threshold_days,
@@ -226,14 +226,16 @@ final as (
         close_date_pushes_90d,
         is_close_date_pushed,
         is_stage_aging or coalesce(is_no_activity, false) or is_close_date_pushed as is_stuck,
-        coalesce(
-            concat_ws(
-                ',',
-                case when is_stage_aging then 'stage_aging' end,
-                case when is_no_activity then 'no_activity' end,
-                case when is_close_date_pushed then 'close_date_pushed' end
-            ),
-            ''
+        cast(
+            coalesce(
+                concat_ws(
+                    ',',
+                    case when is_stage_aging then 'stage_aging' end,
+                    case when is_no_activity then 'no_activity' end,
+                    case when is_close_date_pushed then 'close_date_pushed' end
+                ),
+                ''
+            ) as varchar
         ) as stuck_reasons,
         case when movement = 'lost' then loss_reason end as loss_reason,
         cast(

@@ -95,7 +95,7 @@ final as (
         opportunity_id,
         week,
         rep_id,
-        reason,
+        cast(reason as varchar) as reason,
         cycle_days,
         cycle_p25_days,
         stages_advanced

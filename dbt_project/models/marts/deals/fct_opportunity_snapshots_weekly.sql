@@ -29,7 +29,7 @@ states as (
 final as (
 
     select
-        opportunity_id || '-' || week as opportunity_week_key,
+        cast(opportunity_id || '-' || week as varchar) as opportunity_week_key,
         opportunity_id,
         owner_id,
         week,

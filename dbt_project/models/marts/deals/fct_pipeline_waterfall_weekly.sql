@@ -107,7 +107,7 @@ rep_weeks as (
 final as (
 
     select
-        rep_id || '-' || week as rep_week_key,
+        cast(rep_id || '-' || week as varchar) as rep_week_key,
         rep_id,
         week,
         week_start,

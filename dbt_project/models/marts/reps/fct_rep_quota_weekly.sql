@@ -42,7 +42,7 @@ lead_in_starts as (
 lead_in as (
 
     select
-        {{ iso_week_label('week_start') }} as week,  -- noqa: RF04
+        cast({{ iso_week_label('week_start') }} as varchar) as week,  -- noqa: RF04
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
         {{ fiscal_quarter_start(add_days('week_start', 6)) }} as quarter_start,

@@ -21,7 +21,7 @@ unpivoted as (
         week,
         week_start,
         week_end,
-        '{{ metric }}' as metric,
+        cast('{{ metric }}' as varchar) as metric,
         {{ metric }} as this_week,
         {{ metric }}_prior_week as prior_week,
         {{ metric }}_avg_4w as avg_4w,

@@ -11,8 +11,6 @@ storage URL. A manual run with the `week` param sends that week's emails again.
 
 from __future__ import annotations
 
-import os
-
 import pendulum
 from airflow.sdk import dag, task
 
@@ -20,7 +18,6 @@ from salesprep.orchestration.assets import PACKETS_ASSET
 from salesprep.orchestration.dag_config import dag_config, week_param
 
 CONFIG = dag_config()
-SMTP_CONN_ID = os.environ.get("SALESPREP_SMTP_CONN_ID") or "smtp_default"
 
 
 @dag(
@@ -44,7 +41,7 @@ def salesprep_notify():
     def notify_managers(triggering_asset_events=None, params=None) -> list[dict]:
         from salesprep.orchestration.tasks import notify_published_weeks
 
-        return notify_published_weeks(triggering_asset_events, params.get("week"), SMTP_CONN_ID)
+        return notify_published_weeks(triggering_asset_events, params.get("week"))
 
     notify_managers()
 

@@ -171,6 +171,27 @@ class Settings(BaseSettings):
         return self.shared_folder or str(self.data_dir / "shared")
 
 
+class NotificationSettings(BaseSettings):
+    """Where failure alerts and "packets are ready" notices go. Read apart from `Settings` and
+    tolerant of other SALESPREP_* variables, so a bad pipeline setting, often the very failure
+    being reported, never silences the alert about it."""
+
+    model_config = SettingsConfigDict(env_prefix="SALESPREP_", extra="ignore")
+
+    alert_email: str = Field("", description="Failure alert recipients, comma or ; separated.")
+    smtp_conn_id: str = "smtp_default"
+    slack_conn_id: str = ""
+    packets_base_url: str = Field(
+        "", description="Where links in notices start (an intranet URL of the shared folder)."
+    )
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return [
+            part.strip() for part in self.alert_email.replace(";", ",").split(",") if part.strip()
+        ]
+
+
 class _YamlFileSource(PydanticBaseSettingsSource):
     """Settings from the YAML file named by SALESPREP_CONFIG (lowest precedence)."""
 

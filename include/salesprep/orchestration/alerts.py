@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,17 +83,20 @@ def failure_alert(context: Any) -> FailureAlert:
 
 def report_task_failure(context: Any) -> FailureAlert:
     """Log the failure alert and deliver it to the configured channels."""
+    from salesprep.config import NotificationSettings
+
     alert = failure_alert(context)
     log.error("%s", alert.text)
-    recipients = _split(os.environ.get("SALESPREP_ALERT_EMAIL", ""))
+    notifications = NotificationSettings()
+    recipients = notifications.alert_recipients
     if recipients:
-        conn_id = os.environ.get("SALESPREP_SMTP_CONN_ID") or "smtp_default"
+        conn_id = notifications.smtp_conn_id
         try:
             send_email(conn_id, recipients, alert.subject, alert.html)
             log.info("failure alert for %s mailed to %s", alert.week, ", ".join(recipients))
         except Exception as exc:  # delivery must never hide the failure being reported
             log.error("mailing the failure alert through %s failed: %s", conn_id, exc)
-    slack_conn = os.environ.get("SALESPREP_SLACK_CONN_ID")
+    slack_conn = notifications.slack_conn_id
     if slack_conn:
         try:
             post_to_slack(slack_conn, alert.text)
@@ -163,7 +165,3 @@ def _reason(exception: Any) -> str:
     else:
         text = str(exception)
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]

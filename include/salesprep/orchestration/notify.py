@@ -11,14 +11,11 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-BASE_URL_ENV = "SALESPREP_PACKETS_BASE_URL"
 
 
 class NotifyError(RuntimeError):
@@ -116,7 +113,9 @@ def manager_emails(warehouse_path: Path) -> dict[str, tuple[str, str | None]]:
 
 def link_base(shared_folder_url: str) -> str:
     """Where links start: $SALESPREP_PACKETS_BASE_URL, else the shared folder as a URL."""
-    configured = os.environ.get(BASE_URL_ENV)
+    from salesprep.config import NotificationSettings
+
+    configured = NotificationSettings().packets_base_url
     if configured:
         return configured.rstrip("/")
     if "://" in shared_folder_url:

@@ -76,11 +76,11 @@ def run_pipeline_step(
 
 
 def notify_published_weeks(
-    events: Mapping[Any, Any] | None, requested_week: str | None, smtp_conn_id: str
+    events: Mapping[Any, Any] | None, requested_week: str | None
 ) -> list[dict[str, Any]]:
     """Notify the managers of every week in the triggering packets events (or of the
     requested week on a manual run)."""
-    from salesprep.config import load_settings
+    from salesprep.config import NotificationSettings, load_settings
     from salesprep.orchestration.assets import weeks_from_events
     from salesprep.orchestration.notify import notify_managers
 
@@ -95,4 +95,5 @@ def notify_published_weeks(
             "param was given"
         )
     settings = load_settings()
+    smtp_conn_id = NotificationSettings().smtp_conn_id
     return [notify_managers(week, settings, smtp_conn_id).as_dict() for week in weeks]

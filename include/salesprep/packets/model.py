@@ -337,11 +337,11 @@ class PacketContext:
         return data
 
     def to_json(self) -> str:
-        """Deterministic JSON: sorted keys, no wall-clock values, a trailing newline."""
+        """Deterministic JSON: sorted keys, no wall-clock values, a trailing newline. Compact, as
+        tools read it: without `indent` the json module uses its C encoder, about 5x faster,
+        which matters at a thousand packets a week (pretty-print with `jq` or `json.tool`)."""
         return (
-            json.dumps(
-                self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
-            )
+            json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, allow_nan=False)
             + "\n"
         )
 

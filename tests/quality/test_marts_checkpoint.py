@@ -183,6 +183,8 @@ def test_a_passing_week_stages_its_checks_and_dbt_docs_with_the_packets(
     assert "days before the run week ends" in build_page
     docs = (extra / "quality" / "dbt" / "docs" / "index.html").read_text(encoding="utf-8")
     assert "rpt_pair_prep_weekly" in docs
+    # Stamped with the week, not the wall clock: a re-run publishes the same bytes.
+    assert f'"generated_at": "{DEMO_WEEK.end_date.isoformat()}T00:00:00Z"' in docs
     index = (extra / "quality" / "index.html").read_text(encoding="utf-8")
     assert "dbt checkpoint" in index
     # The whole report (what a failed run publishes) links every part, and can be rewritten.

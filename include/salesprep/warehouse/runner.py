@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -288,10 +289,31 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / "index.html"
     partial = out_dir / ".index.html.partial"
-    partial.write_bytes(static_page.read_bytes())
+    partial.write_text(
+        _stable_docs(static_page.read_text(encoding="utf-8"), week), encoding="utf-8"
+    )
     os.replace(partial, page)
     log.info("dbt docs for %s written to %s", week, page)
     return page
+
+
+_DOCS_RUN_STAMPS = re.compile(
+    r'"(generated_at|invocation_id|invocation_started_at|run_started_at)":\s*"[^"]*"'
+)
+_DOCS_PARSE_TIMES = re.compile(r'"created_at":\s*[0-9.e+]+')
+
+
+def _stable_docs(page: str, week: Week) -> str:
+    """The docs page with dbt's run stamps (when and which invocation generated it, when each
+    node was parsed) set from the week: a re-run of a week publishes the same bytes."""
+    values = {"invocation_id": f"salesprep-{week.label}"}
+    stamp = f"{week.end_date.isoformat()}T00:00:00Z"
+
+    def _replace(match: re.Match[str]) -> str:
+        return f'"{match.group(1)}": "{values.get(match.group(1), stamp)}"'
+
+    page = _DOCS_RUN_STAMPS.sub(_replace, page)
+    return _DOCS_PARSE_TIMES.sub('"created_at": 0', page)
 
 
 def _common_args(

@@ -5,41 +5,41 @@ with
 source as (
 
     {% if var('learnings_path', '') | trim != '' -%}
-        select
-            learning_id,
-            week,
-            manager_slug,
-            rep_slug,
-            manager_id,
-            rep_id,
-            kind,
-            theme,
-            body,
-            shareable,
-            tags,
-            stage,
-            industry,
-            opportunity_id,
-            source_path
-        from {{ source('learnings', 'entries') }}
+    select
+        learning_id,
+        week,
+        manager_slug,
+        rep_slug,
+        manager_id,
+        rep_id,
+        kind,
+        theme,
+        body,
+        shareable,
+        tags,
+        stage,
+        industry,
+        opportunity_id,
+        source_path
+    from {{ source('learnings', 'entries') }}
     {%- else -%}
-        select
-            cast(null as varchar) as learning_id,
-            cast(null as varchar) as week,
-            cast(null as varchar) as manager_slug,
-            cast(null as varchar) as rep_slug,
-            cast(null as varchar) as manager_id,
-            cast(null as varchar) as rep_id,
-            cast(null as varchar) as kind,
-            cast(null as varchar) as theme,
-            cast(null as varchar) as body,
-            cast(null as boolean) as shareable,
-            cast(null as varchar) as tags,
-            cast(null as varchar) as stage,
-            cast(null as varchar) as industry,
-            cast(null as varchar) as opportunity_id,
-            cast(null as varchar) as source_path
-        where 1 = 0
+    select
+        cast(null as varchar) as learning_id,
+        cast(null as varchar) as week,  -- noqa: RF04
+        cast(null as varchar) as manager_slug,
+        cast(null as varchar) as rep_slug,
+        cast(null as varchar) as manager_id,
+        cast(null as varchar) as rep_id,
+        cast(null as varchar) as kind,
+        cast(null as varchar) as theme,
+        cast(null as varchar) as body,
+        cast(null as boolean) as shareable,
+        cast(null as varchar) as tags,
+        cast(null as varchar) as stage,  -- noqa: RF04
+        cast(null as varchar) as industry,
+        cast(null as varchar) as opportunity_id,
+        cast(null as varchar) as source_path
+    where 1 = 0
     {%- endif %}
 
 ),
@@ -48,7 +48,7 @@ renamed as (
 
     select
         cast(learning_id as varchar) as learning_id,
-        cast(week as varchar) as week,
+        cast(week as varchar) as week,  -- noqa: RF04
         cast(manager_slug as varchar) as manager_slug,
         cast(rep_slug as varchar) as rep_slug,
         cast(manager_id as varchar) as manager_id,

@@ -14,5 +14,7 @@ for name, value in {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "False",
+    # A test that forgets to name a data directory must not write into the checkout.
+    "SALESPREP_DATA_DIR": os.path.join(_STATE, "data"),
 }.items():
     os.environ.setdefault(name, value)

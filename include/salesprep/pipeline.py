@@ -161,9 +161,32 @@ def run_week(
     for step in STEPS:
         progress(f"{week.label}: {step.doc} ...")
         started = time.perf_counter()
-        summaries[step.name] = step.run(week, settings)
+        try:
+            summaries[step.name] = step.run(week, settings)
+        except Exception as exc:  # re-raised: only the quality report is added on the way out
+            url = report_failure(week, exc, step.name, settings)
+            if url:
+                progress(f"{week.label}: {step.name} failed; quality report: {url}")
+            raise
         progress(f"{week.label}: {step.name} done in {time.perf_counter() - started:.1f}s")
     return summaries
+
+
+def report_failure(
+    week: Week, error: BaseException | str, step: str, settings: Settings | None = None
+) -> str | None:
+    """Publish the quality report of a run that stopped at `step` (nothing else is published:
+    last week's packets and warehouse stay) and return its URL. Never raises: a report that
+    cannot be written is logged, so it does not hide the failure it describes."""
+    from salesprep.config import ConfigError, load_settings
+    from salesprep.quality.report import QualityReportError, publish_failed_quality_report
+
+    try:
+        settings = settings or load_settings()
+        return publish_failed_quality_report(week, settings, error, failed_step=step)
+    except (ConfigError, QualityReportError, OSError) as exc:
+        log.error("could not publish the failed-run quality report for %s: %s", week, exc)
+        return None
 
 
 def run_step(name: str, week: str) -> Summary:

@@ -249,11 +249,13 @@ def _context(exception, week="2026-W47", **ti):
 
 
 def test_the_failure_alert_says_which_week_failed_where_and_why_by_email_and_slack(
-    smtp, slack, monkeypatch
+    smtp, slack, monkeypatch, tmp_path
 ):
     from salesprep.orchestration.alerts import report_task_failure
     from salesprep.warehouse import WarehouseBuildError
 
+    monkeypatch.setenv("SALESPREP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SALESPREP_SHARED_FOLDER", str(tmp_path / "shared"))
     monkeypatch.setenv("SALESPREP_ALERT_EMAIL", "ops@example.com; lead@example.com")
     monkeypatch.setenv("SALESPREP_SMTP_CONN_ID", "smtp_test")
     monkeypatch.setenv("SALESPREP_SLACK_CONN_ID", "slack_test")
@@ -272,6 +274,11 @@ def test_the_failure_alert_says_which_week_failed_where_and_why_by_email_and_sla
     [(path, payload)] = slack
     assert path == "/services/T000/B000/secretpart"
     assert payload["text"].startswith("salesprep: week 2026-W47 failed in task build_marts")
+    # The failed step published the week's quality report (nothing else), and the alert links it.
+    report = tmp_path / "shared" / "_quality" / "2026-W47" / "index.html"
+    assert report.is_file() and "dbt build for 2026-W47" in report.read_text(encoding="utf-8")
+    assert f"Quality report: {report}" in alert.text
+    assert not (tmp_path / "shared" / "2026-W47").exists()
 
 
 def test_the_alert_falls_back_to_the_week_param_and_never_raises_on_delivery(monkeypatch):

@@ -173,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException, limit: int = 600) -> str:
+    """An error message on one line: multi-line messages (a quality gate lists each failed
+    check) are joined, and very long ones cut, so stderr stays one readable line."""
+    text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+    text = text or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -188,8 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one clear line, never a traceback, for any failure we can name
         if args.verbose:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"salesprep {args.command}: error: {message}", file=sys.stderr)
+        print(f"salesprep {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
 
 

@@ -10,6 +10,7 @@ must not hide the failure it reports.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class FailureAlert:
     max_tries: int
     reason: str
     log_url: str | None = None
+    quality_report_url: str | None = None
 
     @property
     def subject(self) -> str:
@@ -45,11 +47,18 @@ class FailureAlert:
             f"(DAG {self.dag_id}, run {self.run_id}, try {self.try_number} of {self.max_tries}): "
             f"{self.reason}"
         )
-        return text + (f"\nLog: {self.log_url}" if self.log_url else "")
+        text += f"\nLog: {self.log_url}" if self.log_url else ""
+        return text + (
+            f"\nQuality report: {self.quality_report_url}" if self.quality_report_url else ""
+        )
 
     @property
     def html(self) -> str:
         link = f'<p><a href="{html.escape(self.log_url)}">Task log</a></p>' if self.log_url else ""
+        if self.quality_report_url:
+            report = html.escape(self.quality_report_url)
+            link += f'<p><a href="{report}">Quality report of the failed run</a></p>'
+
         return (
             f"<p>The salesprep run for week <strong>{html.escape(self.week)}</strong> failed in "
             f"task <code>{html.escape(self.task_id)}</code> (DAG {html.escape(self.dag_id)}, run "
@@ -85,7 +94,7 @@ def report_task_failure(context: Any) -> FailureAlert:
     """Log the failure alert and deliver it to the configured channels."""
     from salesprep.config import NotificationSettings
 
-    alert = failure_alert(context)
+    alert = _with_quality_report(failure_alert(context))
     log.error("%s", alert.text)
     notifications = NotificationSettings()
     recipients = notifications.alert_recipients
@@ -104,6 +113,21 @@ def report_task_failure(context: Any) -> FailureAlert:
         except Exception as exc:  # same: log, never raise
             log.error("posting the failure alert to Slack (%s) failed: %s", slack_conn, exc)
     return alert
+
+
+def _with_quality_report(alert: FailureAlert) -> FailureAlert:
+    """A failed pipeline step also publishes the week's quality report (`_quality/<week>/`)."""
+    from salesprep.pipeline import STEPS, report_failure
+    from salesprep.weeks import InvalidWeekError, Week
+
+    if alert.task_id not in {step.name for step in STEPS}:
+        return alert
+    try:
+        week = Week.parse(alert.week)
+    except InvalidWeekError:
+        return alert
+    url = report_failure(week, alert.reason, alert.task_id)
+    return dataclasses.replace(alert, quality_report_url=url) if url else alert
 
 
 def send_email(conn_id: str, to: list[str], subject: str, html_content: str) -> None:

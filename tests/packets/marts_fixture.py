@@ -105,6 +105,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("is_stuck", "boolean"),
         ("stuck_reasons", "varchar"),
         ("loss_reason", "varchar"),
+        ("next_step", "varchar"),
         ("cycle_days", "integer"),
     ],
     "fct_fast_movers_weekly": [
@@ -378,6 +379,7 @@ DEALS = [
         is_stuck=True,
         stuck_reasons="stage_aging,close_date_pushed",
         close_date=date(2026, 3, 31),
+        next_step="Send the signed order form",  # matches no theme: counts nowhere
     ),
     _deal(
         "006000000000D02AAA",
@@ -432,6 +434,7 @@ DEALS = [
         stage_end="Closed Lost",
         loss_reason="Price too high",
         close_date=date(2026, 3, 3),
+        next_step="Pricing review",  # a closed deal's next step is no open concern
     ),
     _deal(
         "006000000000D06AAA",
@@ -443,6 +446,7 @@ DEALS = [
         stage_end="Prospecting",
         days_in_stage=3,
         close_date=date(2026, 6, 30),
+        next_step="Walk Dana through the implementation plan",
     ),
     _deal(
         "006000000000D07AAA",
@@ -456,6 +460,7 @@ DEALS = [
         sort_order_end=4,
         days_in_stage=2,
         close_date=date(2026, 5, 15),
+        next_step="Pricing concession request with finance",
     ),
     _deal(
         "006000000000D08AAA",
@@ -510,6 +515,7 @@ DEALS = [
         is_stage_aging=True,
         is_stuck=True,
         stuck_reasons="stage_aging",
+        next_step=f"Implementation plan {HOSTILE_MULTILINE}",
     ),
     _deal(
         "006000000000H02AAA",

@@ -160,10 +160,45 @@ def test_field_feedback_themes_from_recent_losses(by_rep):
     themes = {t.theme: t for t in by_rep[R1].feedback_themes}
     assert set(themes) == {"implementation", "competitor", "price"}  # W04's loss is too old
     impl = themes["implementation"]
-    assert (impl.count, impl.amount) == (2, 60000)
+    assert (len(impl.deals), impl.amount) == (2, 60000)
     assert impl.escalate and impl.escalate_to == "the head of services"
     assert not themes["price"].escalate
     assert by_rep[R1].feedback_themes[0].theme == "implementation"
+
+
+def test_open_deals_next_steps_count_toward_their_themes(by_rep):
+    themes = {t.theme: t for t in by_rep[R1].feedback_themes}
+    impl, price = themes["implementation"], themes["price"]
+    assert [(n.name, n.next_step) for n in impl.next_steps] == [
+        ("New opp", "Walk Dana through the implementation plan")
+    ]
+    assert impl.count == 3 and [d.opportunity_id for d in impl.deals] == [
+        "006000000000L01AAA",
+        "006000000000L02AAA",
+    ]
+    # The lost deal's own next step ("Pricing review") is no open concern: one mention only.
+    assert [n.opportunity_id for n in price.next_steps] == ["006000000000D07AAA"]
+    assert (price.count, len(price.deals), price.amount) == (2, 1, 15000)
+    # One lost deal plus one mention stays below the escalation rule (lost deals only).
+    assert not price.escalate
+    assert themes["competitor"].next_steps == []
+    # "Send the signed order form" matches no theme and makes no "other" entry.
+    assert all(n.opportunity_id != "006000000000D01AAA" for t in themes.values()
+               for n in t.next_steps)  # fmt: skip
+    communication = next(s for s in by_rep[R1].agenda.sections if s.key == "communication")
+    line = next(i for i in communication.items if "Implementation" in i)
+    assert line == (
+        "Field feedback: Implementation timeline × 2 lost (60,000), 1 open deal's next step "
+        "mentions it, take it to the head of services"
+    )
+
+
+def test_a_theme_with_only_next_step_mentions_is_listed(by_rep):
+    themes = {t.theme: t for t in by_rep[R2].feedback_themes}
+    impl = themes["implementation"]
+    assert impl.deals == [] and impl.amount == 0 and impl.count == 1
+    assert not impl.escalate
+    assert impl.next_steps[0].opportunity_id == "006000000000H01AAA"
 
 
 def test_fast_movers_are_the_reps_own(by_rep):

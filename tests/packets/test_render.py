@@ -192,3 +192,25 @@ def test_golden_packet(by_rep_rendered, name, form):
     assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 and review the diff"
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"{name} changed: review, then UPDATE_GOLDEN=1 if intended"
+
+
+def test_next_step_mentions_show_in_communication_escaped(by_rep_rendered):
+    """R2's open deal's next step names the implementation theme and carries hostile text."""
+    html = by_rep_rendered[R2].html
+    section = html.split('<section id="communication">')[1].split("</section>")[0]
+    row = next(r for r in section.split("<tr>") if "Implementation timeline" in r)
+    assert "<q><bdi>Implementation plan line one\nline | two &lt;b&gt;bold&lt;/b&gt;" in row
+    assert "<b>bold</b>" not in section
+    md = by_rep_rendered[R2].markdown
+    md_section = md.split("## 2. Communication")[1].split("### Key initiatives")[0]
+    md_row = next(r for r in md_section.splitlines() if r.startswith("| Implementation timeline"))
+    cells = re.split(r"(?<!\\)\|", md_row)
+    assert cells[2].strip() == "0" and cells[5].strip() == "1"  # lost, next steps
+    assert '"Implementation plan line one line \\| two \\<b\\>bold\\</b\\>' in cells[6]
+
+
+def test_next_step_mentions_in_the_steady_packet(by_rep_rendered):
+    md = by_rep_rendered[R1].markdown
+    assert "Implementation timeline × 2 lost (60,000), 1 open deal's next step mentions it" in md
+    assert '"Walk Dana through the implementation plan"' in md
+    assert "Send the signed order form" not in md.split("## 2. Communication")[1]

@@ -173,6 +173,11 @@ NEXT_STEPS: tuple[str, ...] = (
     "Align on pilot success criteria",
     "Waiting on procurement; chase Friday",
     'Send "mutual action plan" draft',
+    # Next steps that carry a field-feedback theme (packets count them for open deals).
+    "Walk {first} through the implementation plan",
+    "Pricing concession request with finance",
+    "Competitive bake-off vs. incumbent next week",
+    "Onboarding timeline call with {first}'s ops lead",
 )
 DESCRIPTIONS: tuple[str, ...] = (
     "",

@@ -177,7 +177,7 @@ def _build_one(
         _fast_mover(row, by_id.get(row["opportunity_id"]))
         for row in marts.fast_movers.get(rep_id, [])
     ]
-    themes, unrecorded = discussion.feedback_themes(marts.recent_lost.get(rep_id, []))
+    themes, unrecorded = discussion.feedback_themes(marts.recent_lost.get(rep_id, []), deals)
 
     open_deals = sum(1 for d in deals if d.is_open_end)
     cadence = discussion.cadence_for(metrics, open_deals)
@@ -352,6 +352,7 @@ def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
         evidence=discussion.stuck_evidence(row, rules),
         loss_reason=row["loss_reason"],
         cycle_days=plain_number(row["cycle_days"]),
+        next_step=row["next_step"],
     )
 
 
@@ -399,7 +400,7 @@ def _standard_agenda(
         else "Growth flywheel: no fast movers this week."
     )
     communication = [
-        f"Field feedback: {t.label} × {t.count} ({format_money(t.amount)})"
+        f"Field feedback: {discussion.theme_summary(t)}"
         + (f", take it to {t.escalate_to}" if t.escalate else "")
         for t in themes
     ]

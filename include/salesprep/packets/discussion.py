@@ -36,6 +36,7 @@ from salesprep.packets.model import (
     Quota,
     StuckReason,
     ThemeDeal,
+    ThemeNextStep,
 )
 
 # A metric "moved" when it differs from its 4-week average by at least 30% and at least 3
@@ -346,11 +347,23 @@ def fast_mover_prompt(row: dict[str, Any], deal: Deal | None) -> str:
     )
 
 
-def feedback_themes(lost_rows: list[dict[str, Any]]) -> tuple[list[FeedbackTheme], int]:
-    """Keyword themes of recent loss reasons (largest count first), and how many lost deals
-    gave no reason."""
+def feedback_themes(
+    lost_rows: list[dict[str, Any]], open_deals: Sequence[Deal] = ()
+) -> tuple[list[FeedbackTheme], int]:
+    """Keyword themes of recent loss reasons and of open deals' next steps (largest count
+    first), and how many lost deals gave no reason.
+
+    A lost deal counts toward every theme its loss reason matches, or "other"; an open deal
+    (`is_open_end`) counts toward every theme its next step matches, and toward none when it
+    matches no theme (a next step is usually just a plan). `count` is both together.
+
+    Escalation stays on lost deals alone (at least ESCALATE_MIN_DEALS of them): a loss reason is
+    the buyer's verdict, while a next step is the rep's plan and names a theme in the normal
+    course of a sale (walking a buyer through the implementation plan is no complaint yet), so
+    next-step mentions show what prospects are raising now without sending it up the line."""
     buckets: dict[str, list[ThemeDeal]] = {key: [] for key, *_ in _THEMES}
     buckets["other"] = []
+    mentions: dict[str, list[ThemeNextStep]] = {key: [] for key in buckets}
     unrecorded = 0
     for row in lost_rows:
         reason = (row.get("loss_reason") or "").strip()
@@ -364,29 +377,57 @@ def feedback_themes(lost_rows: list[dict[str, Any]]) -> tuple[list[FeedbackTheme
             week=row["week"],
             loss_reason=reason,
         )
-        matched = [key for key, _, _, pattern in _THEMES if pattern.search(reason.lower())]
-        for key in matched or ["other"]:
+        for key in theme_keys(reason) or ["other"]:
             buckets[key].append(theme_deal)
+    for deal in open_deals:
+        step = (deal.next_step or "").strip()
+        if not (deal.is_open_end and step):
+            continue
+        mention = ThemeNextStep(
+            opportunity_id=deal.opportunity_id,
+            name=deal.name,
+            amount=deal.amount,
+            stage=deal.stage_end,
+            next_step=step,
+        )
+        for key in theme_keys(step):
+            mentions[key].append(mention)
     themes = []
     labels = {key: (label, to) for key, label, to, _ in _THEMES}
     labels["other"] = ("Other reasons", None)
     for key, deals in buckets.items():
-        if not deals:
+        steps = mentions[key]
+        if not (deals or steps):
             continue
         label, escalate_to = labels[key]
         themes.append(
             FeedbackTheme(
                 theme=key,
                 label=label,
-                count=len(deals),
+                count=len(deals) + len(steps),
                 amount=sum(float(d.amount) for d in deals if d.amount is not None),
                 deals=deals,
                 escalate=escalate_to is not None and len(deals) >= ESCALATE_MIN_DEALS,
                 escalate_to=escalate_to,
+                next_steps=steps,
             )
         )
     themes.sort(key=lambda t: (-t.count, -t.amount, t.theme))
     return themes, unrecorded
+
+
+def theme_summary(theme: FeedbackTheme) -> str:
+    """One line for a theme, lost deals and next-step mentions kept apart, e.g.
+    "Implementation timeline × 4 lost (123,000), 2 open deals' next steps mention it"."""
+    parts = []
+    if theme.deals:
+        parts.append(f"{len(theme.deals)} lost ({format_money(theme.amount)})")
+    steps = len(theme.next_steps)
+    if steps == 1:
+        parts.append("1 open deal's next step mentions it")
+    elif steps:
+        parts.append(f"{steps} open deals' next steps mention it")
+    return f"{theme.label} × " + ", ".join(parts)
 
 
 def cadence_for(metrics: list[MetricLine], open_deals: int) -> Cadence:

@@ -90,6 +90,7 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "is_stuck",
         "stuck_reasons",
         "loss_reason",
+        "next_step",
         "cycle_days",
     ),
     "fct_fast_movers_weekly": (

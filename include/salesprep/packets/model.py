@@ -133,6 +133,7 @@ class Deal:
     cycle_days: float | int | None
     is_large: bool = False
     suggestion: str | None = None
+    next_step: str | None = None
 
 
 @dataclass
@@ -163,8 +164,21 @@ class ThemeDeal:
 
 
 @dataclass
+class ThemeNextStep:
+    """An open deal whose next step (as the rep wrote it) mentions a field-feedback theme."""
+
+    opportunity_id: str
+    name: str
+    amount: float | int | None
+    stage: str | None
+    next_step: str
+
+
+@dataclass
 class FeedbackTheme:
-    """A field-feedback theme from loss reasons, with who should hear about it."""
+    """A field-feedback theme with who should hear about it: the recently lost deals whose loss
+    reason matches (`deals`, their total `amount`) and the open deals whose next step mentions
+    it (`next_steps`); `count` is both together."""
 
     theme: str
     label: str
@@ -173,6 +187,7 @@ class FeedbackTheme:
     deals: list[ThemeDeal]
     escalate: bool
     escalate_to: str | None
+    next_steps: list[ThemeNextStep] = field(default_factory=list)
 
 
 @dataclass
@@ -341,8 +356,7 @@ class PacketContext:
         tools read it: without `indent` the json module uses its C encoder, about 5x faster,
         which matters at a thousand packets a week (pretty-print with `jq` or `json.tool`)."""
         return (
-            json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, allow_nan=False)
-            + "\n"
+            json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
         )
 
 

@@ -34,6 +34,7 @@ opportunities as (
         account_id,
         owner_id,
         loss_reason,
+        next_step,
         created_at
     from {{ ref('stg_salesforce__opportunities') }}
 
@@ -141,6 +142,7 @@ measured as (
         opportunities.account_id,
         opportunities.owner_id,
         opportunities.loss_reason,
+        opportunities.next_step,
         opportunities.created_at,
         accounts.account_name,
         accounts.industry,
@@ -238,6 +240,7 @@ final as (
             ) as varchar
         ) as stuck_reasons,
         case when movement = 'lost' then loss_reason end as loss_reason,
+        next_step,
         cast(
             case
                 when movement = 'won'

@@ -115,6 +115,9 @@ def _read_object(raw_root: Path, sobject: SObject) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=sobject.arrow_schema())
 
 
+COPY_BATCH_ROWS = 50_000
+
+
 def _replace_table(conn: psycopg.Connection, schema: str, name: str, table: pa.Table) -> None:
     """Truncate and refill the table, so dbt's staging views on it survive the reload; a table
     whose columns no longer match the catalog is dropped with its views (dbt recreates them)."""
@@ -139,8 +142,10 @@ def _replace_table(conn: psycopg.Connection, schema: str, name: str, table: pa.T
         )
         conn.execute(sql.SQL("create table {} ({})").format(ident, columns))
     with conn.cursor().copy(sql.SQL("copy {} from stdin").format(ident)) as copy:
-        for row in table.to_pylist():
-            copy.write_row(tuple(row.values()))
+        # Batch by batch: Python row objects for one batch at a time, never for the whole table.
+        for batch in table.to_batches(max_chunksize=COPY_BATCH_ROWS):
+            for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                copy.write_row(row)
 
 
 def load_raw_postgres(
@@ -154,16 +159,16 @@ def load_raw_postgres(
     so dbt never sees a half-loaded zone. Returns rows loaded per table."""
     target = target or PostgresTarget.from_env()
     ensure_database(target)
-    tables = {o.name: _read_object(Path(raw_root), o) for o in OBJECTS}
     counts: dict[str, int] = {}
     try:
         with psycopg.connect(target.conninfo()) as conn, conn.transaction():
             conn.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA))
             )
-            for name, table in tables.items():
-                _replace_table(conn, RAW_SCHEMA, name, table)
-                counts[name] = table.num_rows
+            for sobject in OBJECTS:  # one object in memory at a time
+                table = _read_object(Path(raw_root), sobject)
+                _replace_table(conn, RAW_SCHEMA, sobject.name, table)
+                counts[sobject.name] = table.num_rows
             if quota_csv is not None:
                 conn.execute(
                     sql.SQL("create schema if not exists {}").format(

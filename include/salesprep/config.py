@@ -4,6 +4,8 @@ and an optional YAML file named by SALESPREP_CONFIG, inside tasks, never at impo
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -213,6 +215,22 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         if not isinstance(data, dict):
             raise ConfigError(f"{CONFIG_FILE_ENV}={path}: the top level must be a mapping")
         return data
+
+
+@contextmanager
+def environment_overrides(values: Mapping[str, str]) -> Iterator[None]:
+    """Set process environment variables for the duration of a block, then restore them: for
+    settings that libraries read from the environment (dbt's profiles.yml, Airflow connections)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def load_settings(**overrides: Any) -> Settings:

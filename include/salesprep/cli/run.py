@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from salesprep.config import load_settings
+from salesprep.config import environment_overrides, load_settings
 from salesprep.weeks import Week
 
 
@@ -20,18 +19,11 @@ def serving_org(org_dir: Path) -> Iterator[str]:
 
     if not org_dir.is_dir():
         raise FileNotFoundError(f"org folder {org_dir} does not exist or is not a folder")
-    with run_emulator(org_dir) as emulator:
-        env = salesforce_conn_env(emulator.base_url, Credentials())
-        saved = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        try:
-            yield emulator.base_url
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    with (
+        run_emulator(org_dir) as emulator,
+        environment_overrides(salesforce_conn_env(emulator.base_url, Credentials())),
+    ):
+        yield emulator.base_url
 
 
 def run_week_cli(

@@ -11,13 +11,11 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesprep.config import Settings
+from salesprep.config import Settings, environment_overrides
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -205,7 +203,7 @@ def build_warehouse(
         build_args.append("--full-refresh")
 
     started = time.monotonic()
-    with _DBT_LOCK, _environment(env):
+    with _DBT_LOCK, environment_overrides(env):
         from dbt.cli.main import dbtRunner
 
         try:
@@ -273,7 +271,7 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         # The build's parse, with the same vars: saves dbt a full re-parse of the project.
         docs_target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(parsed, docs_target / parsed.name)
-    with _DBT_LOCK, _environment(env):
+    with _DBT_LOCK, environment_overrides(env):
         from dbt.cli.main import dbtRunner
 
         try:
@@ -432,18 +430,3 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str), encoding="utf-8")
     os.replace(tmp, path)
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set env vars for profiles.yml during one dbt invocation, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -94,7 +94,7 @@ def learnings_run(tmp_path_factory: pytest.TempPathFactory) -> LearningsRun:
 def run_learnings_loop(data_dir: Path) -> LearningsRun:
     """Two weekly runs around pairs writing learnings; everything lands under `data_dir`."""
     shared = data_dir / "shared"
-    settings = Settings(data_dir=data_dir, shared_folder=str(shared))
+    settings = Settings(data_dir=data_dir, shared_folder=str(shared), dbt_unit_tests=True)
     generate_org(data_dir / "org", reps=6, managers=2, weeks=12, seed=3, end_week=WEEK)
     _org_to_raw(data_dir / "org", settings.raw_root)
 

@@ -30,11 +30,12 @@ class TinyWarehouse:
 
 
 def tiny_settings(data_dir: Path, **overrides) -> Settings:
+    """The warehouse tests' settings: these builds also run dbt's unit tests (decision 15)."""
     return Settings(
         data_dir=data_dir,
         org_timezone=TIMEZONE,
         pairs=PairRules(exclude_profiles=["Integration"]),
-        **overrides,
+        **{"dbt_unit_tests": True, **overrides},
     )
 
 

@@ -36,7 +36,7 @@ def _build(data_dir: Path, *, with_activity: bool = True, **settings: Any) -> tu
     """The scenario org written, landed and built by `dbt build` (models, data and unit tests)
     through salesprep.warehouse, which passes Settings.metrics as dbt vars."""
     org = write_deals_org(data_dir / "org", with_activity=with_activity)
-    config = Settings(data_dir=data_dir, **settings)
+    config = Settings(data_dir=data_dir, **{"dbt_unit_tests": True, **settings})
     org_to_raw(org, config.raw_root)
     build_warehouse(config, Week.parse(WEEK), select=DEAL_MARTS)
     if config.dbt_target != "duckdb":

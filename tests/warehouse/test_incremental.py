@@ -39,7 +39,6 @@ pytestmark = pytest.mark.slow
 OUTSIDE_WINDOW = DEMO_WEEK.shift(-6)  # the last run rebuilds DEMO_WEEK - 4 .. DEMO_WEEK
 INSIDE_WINDOW = DEMO_WEEK.shift(-2)
 MARKER = 1000
-NO_UNIT_TESTS = "resource_type:unit_test"
 
 # Polls the published warehouse read-only until told to stop: every read must succeed and see
 # whole weeks (each week of rpt_pair_prep_weekly has one row per pair of dim_sales_pairs).
@@ -115,7 +114,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
     results = []
     for back in (3, 2, 1):
         # Unit tests do not depend on the data: the last run and the full builds run them.
-        results.append(build_warehouse(settings, DEMO_WEEK.shift(-back), exclude=NO_UNIT_TESTS))
+        results.append(build_warehouse(settings, DEMO_WEEK.shift(-back)))
         publish_warehouse(build, published)
 
     # A reader in another process polls the published file through the last weekly run, its
@@ -148,9 +147,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
                 [MARKER, OUTSIDE_WINDOW.label],
             )
 
-        results.append(
-            build_warehouse(settings, DEMO_WEEK, exclude=NO_UNIT_TESTS, full_refresh=True)
-        )
+        results.append(build_warehouse(settings, DEMO_WEEK, full_refresh=True))
         publish_warehouse(build, published)
         time.sleep(0.3)  # a few reads of the final file
     finally:
@@ -238,7 +235,7 @@ def test_snapshots_keep_past_weeks_after_history_expires(
     assert dropped > 100
 
     backfill = DEMO_WEEK.shift(-6)
-    build_warehouse(settings, backfill, exclude=NO_UNIT_TESTS)
+    build_warehouse(settings, backfill)
     build = settings.build_warehouse_path
 
     (from_snapshots,) = mart_rows(

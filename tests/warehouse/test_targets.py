@@ -29,6 +29,10 @@ def test_demo_org_builds_the_whole_project(tmp_path_factory: pytest.TempPathFact
     ids = {n.unique_id for n in demo.result.nodes}
     assert "model.salesprep.fct_deal_movement_weekly" in ids
     assert "source.salesprep.salesforce.Opportunity" in ids  # freshness ran first
+    # Production settings: data tests run, dbt's unit tests are CI's (decision 15).
+    kinds = {n.resource_type for n in demo.result.nodes}
+    assert "test" in kinds
+    assert "unit_test" not in kinds
     (pairs,) = demo.rows("select count(*) from dim_sales_pairs")[0]
     per_pair = demo.rows(
         "select count(distinct metric), count(*) from rpt_pair_metrics_weekly"
@@ -118,7 +122,7 @@ def test_postgres_target_gives_the_same_rows_for_every_mart(
     settings = land_demo(tmp_path_factory.mktemp("demo-postgres"), tmp_path_factory)
     settings = Settings(data_dir=settings.data_dir, dbt_target="postgres")
     try:
-        build_warehouse(settings, DEMO_WEEK.shift(-1), exclude="resource_type:unit_test")
+        build_warehouse(settings, DEMO_WEEK.shift(-1))
         result = build_warehouse(settings, DEMO_WEEK)
         assert result.success
         with psycopg.connect(target.conninfo()) as conn:

@@ -143,9 +143,8 @@ def build_warehouse(
     one. Writes the node results (freshness included) as JSON next to it and raises
     WarehouseBuildError naming every failing node; a stale source stops the run before
     anything is built. `select` is a dbt selection (e.g. "+path:models/marts/reps"); its tests
-    are those whose parents are all selected. `exclude` leaves nodes out (e.g.
-    "resource_type:unit_test": unit tests do not depend on the data, so a backfill of many
-    weeks may run them once).
+    are those whose parents are all selected. `exclude` leaves nodes out. dbt's unit tests run
+    only with `settings.dbt_unit_tests`: they test the SQL, not the week's data (decision 15).
 
     The build file persists between runs: weekly models rebuild only the run's window of weeks
     (incremental). `full_refresh` rebuilds every model from scratch except the weekly
@@ -197,8 +196,11 @@ def build_warehouse(
         # Only tests whose every parent is selected: a partial build must not run the tests
         # of marts it did not build.
         build_args += ["--select", select, "--indirect-selection", "cautious"]
-    if exclude:
-        build_args += ["--exclude", exclude]
+    excluded = [exclude] if exclude else []
+    if not settings.dbt_unit_tests:
+        excluded.append("resource_type:unit_test")
+    if excluded:
+        build_args += ["--exclude", *excluded]
     if full_refresh:
         build_args.append("--full-refresh")
 

@@ -30,7 +30,8 @@ _WARM_IMPORTS: dict[str, tuple[str, ...]] = {
     "load_learnings": ("salesprep.learnings",),
     "build_marts": ("dbt.cli.main", "salesprep.warehouse"),
     "publish_marts": ("salesprep.warehouse",),
-    "render_packets": ("salesprep.packets",),
+    # The charts import matplotlib on first use; a warm worker has it loaded.
+    "render_packets": ("salesprep.packets", "matplotlib.figure", "matplotlib.backends.backend_svg"),
     "publish_packets": ("salesprep.packets.publish",),
 }
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from salesprep.bench.__main__ import main
-from salesprep.bench.child import BenchStepError, run_step
+from salesprep.bench.child import BenchStepError, ChildRun, run_step
 from salesprep.bench.report import write_results
 from salesprep.bench.server import serving
 from salesprep.bench.sizes import END_WEEK, UnknownSizeError, get_size
-from salesprep.bench.suite import Samples, _child_env, _conn_env
+from salesprep.bench.suite import Bench, Options, Samples, _child_env, _conn_env
 from salesprep.emulator import Credentials
 
 SIZE = get_size("XS")
@@ -195,3 +195,16 @@ def test_unknown_size_is_refused() -> None:
     with pytest.raises(UnknownSizeError, match=r"XXL.*S, M, L"):
         get_size("XXL")
     assert main(["--size", "XXL"]) == 2
+
+
+def test_in_memory_peers_are_skipped_with_a_reason_when_they_cannot_fit(tmp_path: Path) -> None:
+    bench = Bench(SIZE, tmp_path, Options(runs=1))
+    generated = bench._sample("generate")
+    generated.add(ChildRun("generate", 1.0, 1.0, 0, {"total_rows": 60_000}))
+    assert bench._in_memory_peers_fit()
+    assert not bench.notes
+    # About 2 KiB per record: a billion records never fit a development machine.
+    generated.add(ChildRun("generate", 1.0, 1.0, 0, {"total_rows": 1_000_000_000}))
+    assert not bench._in_memory_peers_fit()
+    (note,) = bench.notes
+    assert "query_all" in note and "1,000,000,000 records" in note and "GiB" in note

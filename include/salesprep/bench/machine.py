@@ -26,8 +26,8 @@ def describe_machine() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)),
-        "memory_bytes": _meminfo("MemTotal"),
-        "memory_available_bytes": _meminfo("MemAvailable"),
+        "memory_bytes": meminfo("MemTotal"),
+        "memory_available_bytes": meminfo("MemAvailable"),
         "cpu_model": _cpu_model(),
         "load_average_at_start": list(os.getloadavg()),
         "platform": platform.platform(),
@@ -36,7 +36,8 @@ def describe_machine() -> dict[str, Any]:
     }
 
 
-def _meminfo(key: str) -> int | None:
+def meminfo(key: str) -> int | None:
+    """A `/proc/meminfo` value (e.g. MemAvailable) in bytes, or None where there is none."""
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:

@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from salesprep.bench.child import BenchStepError, ChildRun, run_process, run_step
-from salesprep.bench.machine import describe_machine
+from salesprep.bench.machine import describe_machine, meminfo
 from salesprep.bench.server import REFRESH_TOKEN, ServerProcess, serving
 from salesprep.bench.sizes import END_WEEK, Size
 
 log = logging.getLogger(__name__)
 
 CONN_ID = "salesforce_default"
+# The in-memory peers' peak per extracted record: 5.5 GiB for M's 2.76M records (2026-11-27),
+# and at most this share of the available memory is risked on them.
+IN_MEMORY_PEER_BYTES_PER_ROW = 2_100
+IN_MEMORY_PEER_MEMORY_SHARE = 0.6
 # The e2e run: the pipeline's steps in order, each in its own process (as Airflow runs tasks).
 E2E_STEPS = (
     "extract",
@@ -314,7 +318,32 @@ class Bench:
 
     # -------------------------------------------------------------------- peers
 
+    def _in_memory_peers_fit(self) -> bool:
+        """Whether simple-salesforce's `query_all` and the hook's `make_query` (every record
+        of an object held as Python dicts) fit in this machine's memory for this org; when
+        they do not, the report says so instead of the machine swapping or killing a process."""
+        generated = self.samples.get("generate")
+        rows = generated.runs[-1].result.get("total_rows", 0) if generated else 0
+        available = meminfo("MemAvailable") or 0
+        needed = rows * IN_MEMORY_PEER_BYTES_PER_ROW
+        if needed <= IN_MEMORY_PEER_MEMORY_SHARE * available:
+            return True
+        self.note(
+            "simple-salesforce query_all and SalesforceHook.write_object_to_file not run: they "
+            f"hold every record of an object in memory, about {IN_MEMORY_PEER_BYTES_PER_ROW:,} "
+            f"bytes per record (measured at M), so {rows:,} records need about "
+            f"{needed / 2**30:.0f} GiB, and this machine has {available / 2**30:.0f} GiB "
+            "available"
+        )
+        return False
+
     def _peers(self, server: ServerProcess, tap: dict[str, Any] | None) -> None:
+        if self._in_memory_peers_fit():
+            self._in_memory_peers(server)
+        if tap is not None:
+            self._run_tap(server, tap)
+
+    def _in_memory_peers(self, server: ServerProcess) -> None:
         from salesprep.emulator import Credentials
 
         creds = Credentials()
@@ -343,8 +372,6 @@ class Bench:
                 optional=True,
             )
         shutil.rmtree(out, ignore_errors=True)
-        if tap is not None:
-            self._run_tap(server, tap)
 
     def _prepare_tap(self, server: ServerProcess) -> dict[str, Any] | None:
         from salesprep.bench import peers

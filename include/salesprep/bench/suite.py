@@ -27,6 +27,13 @@ CONN_ID = "salesforce_default"
 # and at most this share of the available memory is risked on them.
 IN_MEMORY_PEER_BYTES_PER_ROW = 2_100
 IN_MEMORY_PEER_MEMORY_SHARE = 0.6
+# What an option leaves out of a run, as the report says so.
+_LEFT_OUT = (
+    ("peers", "--no-peers", "the extraction peers"),
+    ("singer_tap", "--no-tap", "the Singer tap-salesforce peer"),
+    ("postgres", "--no-postgres", "the Postgres target build"),
+    ("growth", "--no-growth", "the weekly-cost-against-history series"),
+)
 # The e2e run: the pipeline's steps in order, each in its own process (as Airflow runs tasks).
 E2E_STEPS = (
     "extract",
@@ -185,6 +192,9 @@ class Bench:
 
     def _run(self) -> dict[str, Any]:
         started = time.perf_counter()
+        for option, flag, what in _LEFT_OUT:
+            if not getattr(self.options, option):
+                self.note(f"{what} not run ({flag})")
         machine = describe_machine()
         org_dir = self.work / "org"
         for _ in range(self.options.runs):

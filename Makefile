@@ -6,7 +6,8 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
-SIZE ?= M
+# Benchmark sizes, run one after the other (`make bench SIZE=M` runs one; L takes over an hour).
+SIZE ?= S M L
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 .PHONY: demo test lint bench setup browser clean dbt-manifest
@@ -55,7 +56,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check include dags tests
 
 bench: setup
-	$(VENV)/bin/python -m salesprep.bench --size $(SIZE)
+	@for size in $(SIZE); do $(VENV)/bin/python -m salesprep.bench --size $$size || exit 1; done
 
 clean:
 	rm -rf demo $(VENV) $(TOOLS) dbt_project/target dbt_project/logs

@@ -104,6 +104,16 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         "dbt_full_build_vs_hand_duckdb": full / hand if full and hand else None,
         "dbt_activity_lineage_vs_hand_duckdb": lineage / hand if lineage and hand else None,
         "weekly_vs_full_build": weekly / previous_full if weekly and previous_full else None,
+        # The same two builds split by dbt node kind (node seconds, summed over dbt's threads):
+        # how much of the weekly build is the transform and how much the data tests.
+        "weekly_vs_full_model_node_seconds": _ratio(
+            _median(results, "dbt_build_weekly", "model_seconds"),
+            _median(results, "dbt_build_full_previous_week", "model_seconds"),
+        ),
+        "weekly_vs_full_test_node_seconds": _ratio(
+            _median(results, "dbt_build_weekly", "test_seconds"),
+            _median(results, "dbt_build_full_previous_week", "test_seconds"),
+        ),
         "postgres_vs_duckdb_full_build": postgres / full if postgres and full else None,
         # dbt's own time only, both from full builds of the `build` step (the Postgres step
         # also copies the raw landing zone into Postgres first).

@@ -135,7 +135,6 @@ def build_warehouse(
     week: Week,
     *,
     select: str | None = None,
-    exclude: str | None = None,
     full_refresh: bool = False,
 ) -> BuildResult:
     """`dbt source freshness`, then `dbt build` (seeds, models, data and unit tests) for `week`
@@ -143,8 +142,8 @@ def build_warehouse(
     one. Writes the node results (freshness included) as JSON next to it and raises
     WarehouseBuildError naming every failing node; a stale source stops the run before
     anything is built. `select` is a dbt selection (e.g. "+path:models/marts/reps"); its tests
-    are those whose parents are all selected. `exclude` leaves nodes out. dbt's unit tests run
-    only with `settings.dbt_unit_tests`: they test the SQL, not the week's data (decision 15).
+    are those whose parents are all selected. dbt's unit tests run only with
+    `settings.dbt_unit_tests`: they test the SQL, not the week's data (decision 15).
 
     The build file persists between runs: weekly models rebuild only the run's window of weeks
     (incremental). `full_refresh` rebuilds every model from scratch except the weekly
@@ -196,11 +195,8 @@ def build_warehouse(
         # Only tests whose every parent is selected: a partial build must not run the tests
         # of marts it did not build.
         build_args += ["--select", select, "--indirect-selection", "cautious"]
-    excluded = [exclude] if exclude else []
     if not settings.dbt_unit_tests:
-        excluded.append("resource_type:unit_test")
-    if excluded:
-        build_args += ["--exclude", *excluded]
+        build_args += ["--exclude", "resource_type:unit_test"]
     if full_refresh:
         build_args.append("--full-refresh")
 

@@ -104,12 +104,22 @@ class Digest:
         return json.dumps(to_plain(self), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+def _learning_theme_keys(theme: str, tags: str | None) -> list[str]:
+    """The feedback themes a learning's theme and comma-separated tags name."""
+    return discussion.theme_keys(f"{theme} {(tags or '').replace(',', ' ')}")
+
+
+def _theme_as_label(theme: str) -> str:
+    """A learning's own theme (no feedback theme matched) as a label: first letter upper."""
+    return theme[:1].upper() + theme[1:]
+
+
 def _group_key(theme: str, tags: str | None) -> tuple[str, str]:
     """A learning's digest group: its first feedback theme, else its theme as written."""
-    keys = discussion.theme_keys(f"{theme} {(tags or '').replace(',', ' ')}")
+    keys = _learning_theme_keys(theme, tags)
     if keys:
         return keys[0], discussion.THEME_LABELS[keys[0]]
-    return theme, theme[:1].upper() + theme[1:]
+    return theme, _theme_as_label(theme)
 
 
 def _check_shareable(row: dict[str, Any]) -> None:
@@ -221,10 +231,9 @@ def _escalations(
                 b["reasons"].append(reason)
     for row in feedback_rows:
         _check_shareable(row)
-        keys = discussion.theme_keys(f"{row['theme']} {(row['tags'] or '').replace(',', ' ')}")
-        for key in keys or [row["theme"]]:
+        for key in _learning_theme_keys(row["theme"], row["tags"]) or [row["theme"]]:
             if key not in labels:
-                labels[key] = (row["theme"][:1].upper() + row["theme"][1:], None)
+                labels[key] = (_theme_as_label(row["theme"]), None)
             bucket(key)["feedback"].append(row["body"])
 
     escalations = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from salesprep.catalog import OBJECTS
+from salesprep.catalog import objects_for
 from salesprep.demo_org import DemoOrgError, generate_org
 from salesprep.weeks import Week
 
@@ -38,7 +38,7 @@ def test_a_rerun_replaces_every_file_and_leaves_nothing_half_written(tmp_path: P
     (out / "Task.csv").write_text("stale", encoding="utf-8")
     second = generate_org(out, reps=3, managers=1, weeks=2, seed=1, end_week=END)
     assert first.rows == second.rows
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{o.name}.csv" for o in OBJECTS)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{o.name}.csv" for o in objects_for())
     assert (out / "Task.csv").read_text(encoding="utf-8").startswith("Id,OwnerId,")
 
 
@@ -48,4 +48,4 @@ def test_summary_names_the_window(tmp_path: Path) -> None:
     assert summary.first_week == Week.parse("2026-W06")
     assert summary.pairs == 2
     assert "2026-W06..2026-W10" in summary.describe()
-    assert set(summary.rows) == {o.name for o in OBJECTS}
+    assert set(summary.rows) == {o.name for o in objects_for()}

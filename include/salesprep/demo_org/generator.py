@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from salesprep.catalog import KEY_PREFIXES, OBJECTS
+from salesprep.catalog import KEY_PREFIXES, objects_for
 from salesprep.demo_org import vocabulary as vocab
 from salesprep.demo_org.accounts import (
     ACCOUNT_COLUMNS,
@@ -38,6 +38,10 @@ from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
+ORGANIZATION_COLUMNS = (
+    "Id", "Name", "FiscalYearStartMonth", "UsesStartDateAsFiscalYearName", "DefaultLocaleSidKey",
+    "LanguageLocaleKey", "TimeZoneSidKey", "CreatedDate", "LastModifiedDate", "SystemModstamp",
+)  # fmt: skip
 PROFILE_COLUMNS = ("Id", "Name", "CreatedDate", "LastModifiedDate", "SystemModstamp")
 ROLE_COLUMNS = (
     "Id", "Name", "DeveloperName", "ParentRoleId", "CreatedDate", "LastModifiedDate",
@@ -99,7 +103,7 @@ def generate_org(
     seed: int = 7,
     end_week: Week,
 ) -> OrgSummary:
-    """Write a demo org folder: one `<Object>.csv` per object of `salesprep.catalog.OBJECTS`.
+    """Write a demo org folder: one `<Object>.csv` per object the org has (`catalog.objects_for`).
 
     The data covers the `weeks` ISO weeks ending with `end_week`: every record, history row and
     activity is dated inside them (only the planned CloseDate of open deals looks ahead). The same
@@ -111,6 +115,7 @@ def generate_org(
     team = build_team(rng, timeline, reps=reps, managers=managers)
     log.info("generating a demo org: %d users, %d weeks to %s", len(team.users), weeks, end_week)
     with OrgWriter(Path(out_dir)) as writer:
+        _write_organization(writer, timeline, seed)
         _write_setup(writer, timeline, team)
         outputs = _write_sellers(writer, timeline, team, seed)
         _write_quotas(writer, timeline, team, outputs)
@@ -122,7 +127,7 @@ def generate_org(
         out_dir=Path(out_dir),
         first_week=timeline.first_week,
         end_week=end_week,
-        rows={o.name: rows[o.name] for o in OBJECTS},
+        rows={o.name: rows[o.name] for o in objects_for(writer.features)},
         pairs=pairs,
         personas={s.id: s.persona.name for s in team.sellers if s.persona is not None},
         edge_cases=_edge_cases(team),
@@ -157,6 +162,25 @@ def _check(*, reps: int, managers: int, weeks: int, end_week: Week) -> None:
         )
     if not 1 <= weeks <= MAX_WEEKS:
         raise DemoOrgError(f"weeks must be between 1 and {MAX_WEEKS}, got {weeks}")
+
+
+def _write_organization(writer: OrgWriter, timeline: Timeline, seed: int) -> None:
+    """The org's one Organization row: a calendar fiscal year named by its end."""
+    at = timeline.stamp(0)
+    writer.open("Organization", ORGANIZATION_COLUMNS).write(
+        (
+            salesforce_id(KEY_PREFIXES["Organization"], seed),
+            "salesprep demo org",
+            1,
+            "false",
+            "en_US",
+            "en_US",
+            "America/New_York",
+            at,
+            at,
+            at,
+        )
+    )
 
 
 def _write_setup(writer: OrgWriter, timeline: Timeline, team: Team) -> None:

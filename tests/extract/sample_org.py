@@ -30,7 +30,7 @@ STAGES = (
 )
 HOSTILE_TEXT = 'Renewal, "big" deal\nline two <script>alert(1)</script> | ../ 🚀 مرحبا'
 T0 = datetime(2026, 1, 5, 9, 30, 0, 123000, tzinfo=UTC)
-ORG_ID = "00D000000000042AAA"
+ORG_ID = "00D000000000042EAA"  # a valid 18-character Id
 CURRENCIES = ("USD", "EUR", "GBP", "JPY")  # USD is the corporate currency
 # An activity older than a year, archived by Salesforce: only queryAll returns it.
 ARCHIVED_AT = datetime(2024, 6, 3, 15, 0, 0, tzinfo=UTC)

@@ -89,6 +89,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shared_folder=args.shared_folder,
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
+        reset_history=args.reset_history,
     )
 
 
@@ -154,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shared-folder", metavar="URL", help="local path or fsspec URL")
     run.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
     run.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
+    run.add_argument(
+        "--reset-history",
+        action="store_true",
+        help=(
+            "when the data dir holds another Salesforce org's history, drop it (warehouse, "
+            "weekly snapshots, landing zone, watermarks) and start afresh with this org"
+        ),
+    )
     run.set_defaults(handler=_cmd_run)
 
     demo = commands.add_parser(
@@ -184,9 +193,11 @@ def _one_line(exc: BaseException, limit: int = 600) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Logs go to stdout with the progress lines: stderr carries only the one-line error.
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
     )
     try:
         return args.handler(args)

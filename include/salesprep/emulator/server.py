@@ -489,9 +489,12 @@ def _json_body(request: Request) -> Any:
 
 
 def derive_org_id(org_dir: Path) -> str:
-    """A stable 18-character org Id for an org folder: one folder, one org."""
+    """A stable 18-character org Id for an org folder without an Organization row: one
+    folder, one org. The suffix is the real case-safe checksum, as Salesforce's."""
+    from salesprep.demo_org.ids import checksum
+
     digest = hashlib.sha1(str(Path(org_dir).resolve()).encode()).hexdigest()[:12].upper()
-    return f"00D{digest}AAA"
+    return f"00D{digest}" + checksum(f"00D{digest}")
 
 
 def _sf_datetime(value: datetime) -> str:

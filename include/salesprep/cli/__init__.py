@@ -122,10 +122,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from salesprep.cli.demo import run_demo
+    from salesprep.cli.demo import default_dir, run_demo
 
     return run_demo(
-        Path(args.dir), reps=args.reps, managers=args.managers, weeks=args.weeks, runs=args.runs
+        Path(args.dir) if args.dir else default_dir(args.international),
+        reps=args.reps,
+        managers=args.managers,
+        weeks=args.weeks,
+        runs=args.runs,
+        international=args.international,
     )
 
 
@@ -272,7 +277,20 @@ def build_parser() -> argparse.ArgumentParser:
             "latest complete week(s), and print where the packets are. Writes only under DIR."
         ),
     )
-    demo.add_argument("--dir", default="demo", help="folder for everything (default ./demo)")
+    demo.add_argument(
+        "--dir",
+        default=None,
+        help="folder for everything (default ./demo, ./demo-international with --international)",
+    )
+    demo.add_argument(
+        "--international",
+        action="store_true",
+        help=(
+            "an international org (generate-org --international): EUR corporate currency with "
+            "USD, GBP, JPY and dated rates, fiscal year from February, monthly quotas, no email "
+            "Tasks, record types, forecast categories"
+        ),
+    )
     demo.add_argument("--reps", type=_positive, default=24)
     demo.add_argument("--managers", type=_positive, default=4)
     demo.add_argument("--weeks", type=_positive, default=26)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,22 +33,24 @@ class Org:
         return self._cache[name]
 
 
+def _generate(factory: pytest.TempPathFactory, name: str, args: dict[str, Any]) -> Org:
+    path = factory.mktemp(name) / "org"
+    return Org(path, generate_org(path, **args))
+
+
 @pytest.fixture(scope="session")
 def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    path = tmp_path_factory.mktemp("demo-org") / "org"
-    return Org(path, generate_org(path, **ARGS))
+    return _generate(tmp_path_factory, "demo-org", ARGS)
 
 
 @pytest.fixture(scope="session")
 def org_again(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    path = tmp_path_factory.mktemp("demo-org-again") / "org"
-    return Org(path, generate_org(path, **ARGS))
+    return _generate(tmp_path_factory, "demo-org-again", ARGS)
 
 
 @pytest.fixture(scope="session")
 def org_other_seed(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    path = tmp_path_factory.mktemp("demo-org-seed-8") / "org"
-    return Org(path, generate_org(path, **{**ARGS, "seed": 8}))
+    return _generate(tmp_path_factory, "demo-org-seed-8", {**ARGS, "seed": 8})
 
 
 # A realistic international org, plus the edge case of a currency without any rate.
@@ -79,11 +82,9 @@ CUSTOM_ARGS = {
 
 @pytest.fixture(scope="session")
 def international(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    path = tmp_path_factory.mktemp("demo-org-international") / "org"
-    return Org(path, generate_org(path, **INTERNATIONAL_ARGS))
+    return _generate(tmp_path_factory, "demo-org-international", INTERNATIONAL_ARGS)
 
 
 @pytest.fixture(scope="session")
 def custom_calendar(tmp_path_factory: pytest.TempPathFactory) -> Org:
-    path = tmp_path_factory.mktemp("demo-org-custom-calendar") / "org"
-    return Org(path, generate_org(path, **CUSTOM_ARGS))
+    return _generate(tmp_path_factory, "demo-org-custom-calendar", CUSTOM_ARGS)

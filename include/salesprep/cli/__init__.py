@@ -177,21 +177,15 @@ def _add_shape_arguments(gen: argparse.ArgumentParser) -> None:
     shape.add_argument(
         "--monthly-quotas", **flag, help="one quota row per fiscal month, summing to the quarter"
     )
+    off = {"action": "store_const", "const": False, "default": None}
     shape.add_argument(
         "--no-email-tasks",
         dest="email_tasks",
-        action="store_const",
-        const=False,
-        default=None,
+        **off,
         help="emails are not logged as Tasks (e.g. Einstein Activity Capture keeps them)",
     )
     shape.add_argument(
-        "--no-meetings",
-        dest="meetings",
-        action="store_const",
-        const=False,
-        default=None,
-        help="meetings are not logged as Events",
+        "--no-meetings", dest="meetings", **off, help="meetings are not logged as Events"
     )
     shape.add_argument(
         "--record-types", **flag, help="New Business, Renewal, Expansion record types"

@@ -151,13 +151,16 @@ def check_org(settings: Settings, org_id: str, *, reset: bool = False) -> list[P
             raise OrgMismatchError(mismatch_message(settings, recorded, org_id))
         return []
     removed = reset_history(settings)
-    log.warning(
-        "--reset-history: dropped the warehouse history of org %s in %s for org %s (%d paths)",
-        recorded.label if recorded else "unknown",
-        settings.data_dir,
-        full_org_id(org_id),
-        len(removed),
-    )
+    if removed:
+        log.warning(
+            "--reset-history: dropped the warehouse history of org %s in %s for org %s (%d paths)",
+            recorded.label if recorded else "unknown",
+            settings.data_dir,
+            full_org_id(org_id),
+            len(removed),
+        )
+    else:
+        log.info("--reset-history: %s holds no history; nothing was reset", settings.data_dir)
     return removed
 
 

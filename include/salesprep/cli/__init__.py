@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -71,9 +72,14 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     org_dir = Path(args.org_dir)
     if not org_dir.is_dir():
         raise UsageError(f"org folder {org_dir} does not exist")
+    from salesprep.emulator.permissions import Permissions, PermissionsError, load_permissions
+
     try:
-        config = emulator_config_from_args(args)
-    except FaultConfigError as exc:
+        config = dataclasses.replace(emulator_config_from_args(args), hidden=frozenset(args.hide))
+        # Checked before serving, so a typo is one line, not a server that hides nothing.
+        Permissions.parse(config.hidden, source="--hide")
+        load_permissions(org_dir)
+    except (FaultConfigError, PermissionsError) as exc:
         raise UsageError(str(exc)) from exc
     print(f"serving {org_dir} as a Salesforce org on http://{args.host}:{args.port}", flush=True)
     serve(org_dir, host=args.host, port=args.port, config=config)
@@ -137,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     from salesprep.emulator.faults import add_fault_arguments
 
     add_fault_arguments(emu)
+    from salesprep.emulator.permissions import add_permission_arguments
+
+    add_permission_arguments(emu)
     emu.set_defaults(handler=_cmd_emulator)
 
     run = commands.add_parser(

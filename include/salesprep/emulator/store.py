@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from salesprep.catalog import KEY_PREFIXES, OBJECTS, SObject, UnknownObjectError, get_object
+from salesprep.emulator.permissions import Permissions
 from salesprep.emulator.schema import (
     SQL_TYPES,
     FieldInfo,
@@ -91,7 +92,13 @@ def _conversion(raw: str, info: FieldInfo, file_name: str) -> str:
 class OrgStore:
     """The objects of one org folder, served from a DuckDB database in a private work folder."""
 
-    def __init__(self, org_dir: Path, *, work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        org_dir: Path,
+        *,
+        work_dir: Path | None = None,
+        permissions: Permissions | None = None,
+    ) -> None:
         self.org_dir = Path(org_dir)
         if not self.org_dir.is_dir():
             raise StoreError(f"org folder {self.org_dir} does not exist or is not a folder")
@@ -107,12 +114,19 @@ class OrgStore:
         self._paths: dict[str, Path] = {}
         self._columns: dict[str, list[FieldInfo | None]] = {}
         self._loaded: set[str] = set()
+        # What the user cannot see: served as absent objects and fields.
+        self.permissions = permissions or Permissions()
 
     # ------------------------------------------------------------------------ objects
 
     def object_names(self) -> list[str]:
         """Catalog objects that have a CSV in the org folder, in catalog order."""
-        return [o.name for o in OBJECTS if object_path(self.org_dir, o.name) is not None]
+        return [
+            o.name
+            for o in OBJECTS
+            if object_path(self.org_dir, o.name) is not None
+            and not self.permissions.hides_object(o.name)
+        ]
 
     def schema(self, name: str) -> ObjectSchema:
         """The served shape of object `name` (case-insensitive), read from its CSV header."""
@@ -120,10 +134,12 @@ class OrgStore:
             sobject = get_object(name)
         except UnknownObjectError as exc:
             raise NoSuchObjectError(name) from exc
+        if self.permissions.hides_object(sobject.name):
+            raise NoSuchObjectError(name)
         with self._lock:
             cached = self._schemas.get(sobject.name)
         if cached is not None:
-            return cached
+            return self.permissions.visible(cached)
         path = object_path(self.org_dir, sobject.name)
         if path is None:
             raise NoSuchObjectError(name)
@@ -133,7 +149,7 @@ class OrgStore:
             self._paths.setdefault(sobject.name, path)
             self._columns.setdefault(sobject.name, columns)
             self._load_locks.setdefault(sobject.name, threading.Lock())
-            return self._schemas[sobject.name]
+            return self.permissions.visible(self._schemas[sobject.name])
 
     def loaded_schema(self, name: str) -> ObjectSchema:
         """Like `schema`, after making sure the object's rows are in the database."""

@@ -98,6 +98,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from salesprep.cli.doctor import doctor_cli
+
+    return doctor_cli(
+        week=args.week or _last_complete_week(),
+        org_dir=Path(args.org) if args.org else None,
+        json_path=Path(args.json) if args.json else None,
+        shared_folder=args.shared_folder,
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        quiet=not args.verbose,
+    )
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from salesprep.cli.demo import run_demo
 
@@ -164,6 +178,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
     run.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
     run.set_defaults(handler=_cmd_run)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the org, the connection, the settings and the folders before a first run",
+        description=(
+            "A read-only preflight: the login, the API version, today's API usage, access to "
+            "every object and field the pipeline reads, the org's shape, rows and a backfill "
+            "estimate, and whether the folders are writable. One line per check (OK, INFO, "
+            "WARN, FAIL, SKIP), the fix under each FAIL; exit code 1 on any FAIL. Writes "
+            "nothing, except the --json file."
+        ),
+    )
+    doctor.add_argument("--org", metavar="ORG_DIR", help="org folder to serve through the emulator")
+    doctor.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    doctor.add_argument(
+        "--week",
+        type=_week,
+        default=None,
+        help="the week a run would prepare, YYYY-Www (default: the last complete week); "
+        "it dates the 91-day activity window",
+    )
+    doctor.add_argument("--shared-folder", metavar="URL", help="local path or fsspec URL")
+    doctor.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
+    doctor.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
+    doctor.set_defaults(handler=_cmd_doctor)
 
     demo = commands.add_parser(
         "demo",

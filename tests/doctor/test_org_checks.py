@@ -14,10 +14,13 @@ import pytest
 
 from salesprep.catalog import OBJECTS
 from salesprep.config import Settings
+from salesprep.doctor.shape import shape_checks
+from salesprep.doctor.survey import Survey
 from salesprep.emulator import DEFAULT_DAILY_API_LIMIT, EmulatorConfig
 from salesprep.org_folder import write_object
+from salesprep.salesforce.client import SubResult
 from salesprep.salesforce.connection import connect
-from salesprep.salesforce.extract import extract_org
+from salesprep.salesforce.extract import ObjectPlan, extract_org
 
 from .conftest import WEEK, DoctorRun, configured_connection
 
@@ -421,10 +424,10 @@ def test_a_multi_currency_org_reports_its_currencies_quarters_and_record_types(
     assert run.status("access Opportunity") == "OK"
     fiscal = run.check("fiscal year")
     assert fiscal["status"] == "OK"
-    assert (
+    assert fiscal["detail"].startswith(
         "custom fiscal year: 4 quarters (Period Type = 'Quarter') from 2026-02-01 to 2027-01-30"
-        in (fiscal["detail"])
     )
+    assert fiscal["data"]["custom_quarters"] == 4
     record_types = run.check("record types")
     assert (
         "2 Opportunity record types (1 active): New Business (New_Business), Renewal"
@@ -441,3 +444,35 @@ def test_a_multi_currency_org_reports_its_currencies_quarters_and_record_types(
     assert activity["data"]["not_logged"] == ["emails", "meetings"]
     assert "not logged: emails, meetings" in activity["detail"]
     assert "does not log it in Salesforce" in activity["detail"]
+
+
+def test_period_rows_of_standard_fiscal_years_are_not_called_custom() -> None:
+    """Salesforce keeps Period rows for standard fiscal years too."""
+
+    def answer(records: list[dict[str, object]]) -> SubResult:
+        return SubResult(200, {"totalSize": len(records), "done": True, "records": records})
+
+    survey = Survey(
+        results={
+            "fiscal_years": answer([{"Id": "022A", "Name": "2026", "IsStandardYear": True}]),
+            "quarters": answer(
+                [
+                    {
+                        "StartDate": f"2026-{m:02d}-01",
+                        "EndDate": "x",
+                        "FiscalYearSettingsId": "022A",
+                    }
+                    for m in (1, 4, 7, 10)
+                ]
+            ),
+        }
+    )
+    [fiscal] = [
+        c for c in shape_checks(survey, _plans(), Settings(), WEEK) if c.name == "fiscal year"
+    ]
+    assert fiscal.detail.startswith("standard fiscal year, defined in Salesforce: 4 quarters")
+    assert fiscal.data["custom_quarters"] == 0
+
+
+def _plans() -> dict[str, ObjectPlan]:
+    return {o.name: ObjectPlan(o, present=False) for o in OBJECTS}

@@ -138,13 +138,27 @@ def _fiscal_year(survey: Survey, settings: Settings) -> Check:
     configured = settings.fiscal_year_start_month
     org_rows = survey.records("org") or [{}]
     org_month = org_rows[0].get("FiscalYearStartMonth")
-    data = {"custom_quarters": len(quarters), "configured": configured, "org_month": org_month}
+    data = {
+        "quarters": len(quarters),
+        "custom_quarters": 0,
+        "configured": configured,
+        "org_month": org_month,
+    }
     if quarters:
+        # Salesforce keeps Period rows for standard fiscal years too (FiscalYearSettings
+        # IsStandardYear = true): those quarters are the standard ones, named as the org names
+        # them.
+        standard_years = {
+            r.get("Id") for r in survey.records("fiscal_years") or [] if r.get("IsStandardYear")
+        }
+        custom = [q for q in quarters if q.get("FiscalYearSettingsId") not in standard_years]
         first, last = quarters[0].get("StartDate"), quarters[-1].get("EndDate")
+        kind = "custom fiscal year" if custom else "standard fiscal year, defined in Salesforce"
+        data["custom_quarters"] = len(custom)
         return ok(
             "fiscal year",
-            f"custom fiscal year: {len(quarters)} quarters (Period Type = 'Quarter') from "
-            f"{first} to {last}; days outside them follow the standard rule",
+            f"{kind}: {len(quarters)} quarters (Period Type = 'Quarter') from {first} to "
+            f"{last} set the quarters; days outside them follow the fiscal year start month",
             **data,
         )
     if configured is not None and org_month is not None and int(org_month) != configured:

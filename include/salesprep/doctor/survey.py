@@ -40,9 +40,10 @@ _SHAPE_QUERIES: dict[str, tuple[str, tuple[str, ...], str, str]] = {
         "",
     ),
     "dated_rates": ("DatedConversionRate", ("IsoCode",), "", ""),
+    "fiscal_years": ("FiscalYearSettings", ("Id", "Name", "IsStandardYear"), "", ""),
     "quarters": (
         "Period",
-        ("StartDate", "EndDate", "Number"),
+        ("StartDate", "EndDate", "Number", "FiscalYearSettingsId"),
         "Type",
         " WHERE {filter} = 'Quarter'",
     ),

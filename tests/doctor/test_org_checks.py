@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from salesprep.catalog import OBJECTS
+from salesprep.catalog import OBJECTS, get_object
 from salesprep.config import Settings
+from salesprep.doctor.access import access_checks
+from salesprep.doctor.model import Status
 from salesprep.doctor.shape import shape_checks
 from salesprep.doctor.survey import Survey
 from salesprep.emulator import DEFAULT_DAILY_API_LIMIT, EmulatorConfig
@@ -476,3 +478,32 @@ def test_period_rows_of_standard_fiscal_years_are_not_called_custom() -> None:
 
 def _plans() -> dict[str, ObjectPlan]:
     return {o.name: ObjectPlan(o, present=False) for o in OBJECTS}
+
+
+def _plan(name: str, *, without: tuple[str, ...] = ()) -> ObjectPlan:
+    sobject = get_object(name)
+    plan = ObjectPlan(sobject, present=True)
+    for f in sobject.fields:
+        if f.name in without:
+            plan.missing_fields.append(f.name)
+        else:
+            plan.selected[f.name] = f.name
+    return plan
+
+
+def test_opportunity_record_types_without_a_readable_record_type_id() -> None:
+    """Every org has a RecordType object; only an object with record types has RecordTypeId."""
+    plans = _plans()
+    plans["RecordType"] = _plan("RecordType")
+    plans["Opportunity"] = _plan("Opportunity", without=("RecordTypeId", "CurrencyIsoCode"))
+    access = {c.name: c for c in access_checks(list(plans.values()), loss_reason_field="X__c")}
+    assert access["access Opportunity"].status is Status.OK
+    assert access["access Opportunity"].detail.startswith("20 of 20 fields readable")
+    rows = [{"Name": "New Business", "DeveloperName": "New_Business", "IsActive": True}]
+    survey = Survey(results={"record_types": SubResult(200, {"totalSize": 1, "records": rows})})
+    [check] = [c for c in shape_checks(survey, plans, Settings(), WEEK) if c.name == "record types"]
+    assert check.status is Status.WARN
+    assert "Opportunity.RecordTypeId cannot be read" in check.detail
+    survey.results["record_types"] = SubResult(200, {"totalSize": 0, "records": []})
+    [check] = [c for c in shape_checks(survey, plans, Settings(), WEEK) if c.name == "record types"]
+    assert check.status is Status.INFO

@@ -1,6 +1,6 @@
 """Can this user read every object and field the pipeline reads? One check per catalog object,
-from the same describe extraction plans with (field-level security hides a field from
-describe), naming what is missing and the metrics it costs."""
+from the describe that extraction plans its queries with (field-level security hides a field
+from describe), naming what is missing and the metrics it costs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ _PERMISSION_FIX = (
     "give the integration user read access to {what} (its profile or a permission set: "
     "object permissions and field-level security), or check the names"
 )
+# Every Salesforce org has a RecordType object, but an object has RecordTypeId only once it has
+# record types of its own: its absence says nothing (the "record types" check compares).
+_PER_OBJECT_FEATURES = frozenset({"record_types"})
 _FEATURE_NOTES = {
     "multi_currency": "single-currency org",
     "advanced_currency_management": "no dated exchange rates",
@@ -53,7 +56,7 @@ def _object_check(plan: ObjectPlan, features: set[str], loss_reason_field: str) 
     unused: list[str] = []
     for field_name in plan.missing_fields:
         f = sobject.field(field_name)
-        if f.feature and f.feature not in features:
+        if f.feature and (f.feature not in features or f.feature in _PER_OBJECT_FEATURES):
             continue  # a field of a feature the org does not have is not missing
         label = _field_label(sobject, field_name, loss_reason_field)
         need = field_need(sobject.name, field_name)
@@ -70,7 +73,11 @@ def _object_check(plan: ObjectPlan, features: set[str], loss_reason_field: str) 
         "missing_unused": unused,
         "affects": {label: need.feeds for label, need in [*required, *used] if need},
     }
-    in_org = sobject.fields_for(frozenset(features))
+    in_org = [
+        f
+        for f in sobject.fields_for(frozenset(features))
+        if f.feature not in _PER_OBJECT_FEATURES or f.name in plan.selected
+    ]
     readable = f"{sum(f.name in plan.selected for f in in_org)} of {len(in_org)} fields readable"
     if required:
         feeds = "; ".join(

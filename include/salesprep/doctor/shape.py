@@ -199,6 +199,14 @@ def _record_types(survey: Survey, plans: dict[str, ObjectPlan]) -> Check:
         return info("record types", "no record types: every opportunity counts", count=0)
     if not rows:
         return info("record types", "no Opportunity record types: every opportunity counts")
+    if not has_field:
+        return warn(
+            "record types",
+            f"{len(rows)} Opportunity record types, but Opportunity.RecordTypeId cannot be "
+            "read: record type rules match nothing and deals show no record type",
+            "give the integration user read access to Opportunity.RecordTypeId",
+            record_types=[r.get("DeveloperName") or r.get("Name") for r in rows],
+        )
     active = [r for r in rows if r.get("IsActive") is not False]
     names = ", ".join(
         f"{r.get('Name')} ({r.get('DeveloperName')})" if r.get("DeveloperName") else str(r["Name"])

@@ -116,7 +116,9 @@ def _sample_page(
     plan = plans[name]
     if rows == 0 or not plan.selected:
         return None
-    soql = f"SELECT {', '.join(plan.selected.values())} FROM {name}"
+    # LIMIT: one page is all doctor reads, and neither Salesforce nor the emulator need to
+    # prepare more.
+    soql = f"SELECT {', '.join(plan.selected.values())} FROM {name} LIMIT {settings.page_size}"
     started = time.monotonic()
     pages = client.query_pages(soql, page_size=settings.page_size, what=f"sample page of {name}")
     try:

@@ -3,7 +3,6 @@ failed (no login, no API calls left), and the API calls doctor itself spent."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +20,6 @@ from salesprep.salesforce.client import ApiClient
 from salesprep.salesforce.errors import ExtractError
 from salesprep.salesforce.extract import plan_extraction
 from salesprep.weeks import Week
-
-log = logging.getLogger(__name__)
 
 _ORG_STAGES = ("API version", "API calls today", "access", "org shape", "rows and backfill")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -99,9 +100,14 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     org_dir = Path(args.org_dir)
     if not org_dir.is_dir():
         raise UsageError(f"org folder {org_dir} does not exist")
+    from salesprep.emulator.permissions import Permissions, PermissionsError, load_permissions
+
     try:
-        config = emulator_config_from_args(args)
-    except FaultConfigError as exc:
+        config = dataclasses.replace(emulator_config_from_args(args), hidden=frozenset(args.hide))
+        # Checked before serving, so a typo is one line, not a server that hides nothing.
+        Permissions.parse(config.hidden, source="--hide")
+        load_permissions(org_dir)
+    except (FaultConfigError, PermissionsError) as exc:
         raise UsageError(str(exc)) from exc
     print(f"serving {org_dir} as a Salesforce org on http://{args.host}:{args.port}", flush=True)
     serve(org_dir, host=args.host, port=args.port, config=config)
@@ -118,6 +124,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
         reset_history=args.reset_history,
+    )
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from salesprep.cli.doctor import doctor_cli
+
+    return doctor_cli(
+        week=args.week or _last_complete_week(),
+        org_dir=Path(args.org) if args.org else None,
+        json_path=Path(args.json) if args.json else None,
+        shared_folder=args.shared_folder,
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        quiet=not args.verbose,
     )
 
 
@@ -236,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from salesprep.emulator.faults import add_fault_arguments
 
     add_fault_arguments(emu)
+    from salesprep.emulator.permissions import add_permission_arguments
+
+    add_permission_arguments(emu)
     emu.set_defaults(handler=_cmd_emulator)
 
     run = commands.add_parser(
@@ -262,6 +285,31 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     run.set_defaults(handler=_cmd_run)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the org, the connection, the settings and the folders before a first run",
+        description=(
+            "A read-only preflight: the login, the API version, today's API usage, access to "
+            "every object and field the pipeline reads, the org's shape, rows and a backfill "
+            "estimate, and whether the folders are writable. One line per check (OK, INFO, "
+            "WARN, FAIL, SKIP), the fix under each FAIL; exit code 1 on any FAIL. Writes "
+            "nothing, except the --json file."
+        ),
+    )
+    doctor.add_argument("--org", metavar="ORG_DIR", help="org folder to serve through the emulator")
+    doctor.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    doctor.add_argument(
+        "--week",
+        type=_week,
+        default=None,
+        help="the week a run would prepare, YYYY-Www (default: the last complete week); "
+        "it dates the 91-day activity window",
+    )
+    doctor.add_argument("--shared-folder", metavar="URL", help="local path or fsspec URL")
+    doctor.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
+    doctor.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
+    doctor.set_defaults(handler=_cmd_doctor)
 
     demo = commands.add_parser(
         "demo",

@@ -28,6 +28,7 @@ from salesprep.emulator.auth import Credentials, Session, SessionRegistry
 from salesprep.emulator.bulk import BulkQueryJobs
 from salesprep.emulator.errors import ApiError, malformed_query, not_found
 from salesprep.emulator.faults import FaultConfig, FaultInjector
+from salesprep.emulator.permissions import Permissions, load_permissions
 from salesprep.emulator.query import QueryEngine, batch_size_from_header
 from salesprep.emulator.store import NoSuchObjectError, OrgStore, StoreError
 
@@ -70,6 +71,9 @@ class EmulatorConfig:
     # Objects Bulk API 2.0 refuses (as Salesforce does for some system objects).
     bulk_unsupported_objects: frozenset[str] = frozenset()
     faults: FaultConfig | None = None
+    # Objects and `Object.Field`s the user cannot see, on top of the org folder's
+    # `_permissions.yaml` (see emulator/permissions.py).
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -133,7 +137,10 @@ class Emulator:
     ) -> None:
         self.config = config or EmulatorConfig()
         self.credentials = credentials or Credentials()
-        self.store = OrgStore(Path(org_dir), work_dir=self.config.work_dir)
+        permissions = load_permissions(Path(org_dir)).merged(
+            Permissions.parse(self.config.hidden, source="emulator setting hidden")
+        )
+        self.store = OrgStore(Path(org_dir), work_dir=self.config.work_dir, permissions=permissions)
         # The org's identity: the configured Id, else the org folder's Organization row (as a
         # real org's login reports it), else one derived from the folder's path.
         organization = self.store.organization()

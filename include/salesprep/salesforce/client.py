@@ -374,3 +374,9 @@ def _error_of_body(body: Any) -> tuple[str, str]:
             body.get("error_description", body.get("message", ""))
         )
     return "", str(body)[:200]
+
+
+def composite_calls(paths: list[str]) -> int:
+    """How many `POST composite` calls `ApiClient.composite` sends for GET subrequests to
+    `paths` (for estimates: 25 subrequests per call, at most 5 of them queries)."""
+    return sum(1 for _ in _composite_batches([(str(i), path) for i, path in enumerate(paths)]))

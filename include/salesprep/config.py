@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from salesprep.dbt_project import CHECKOUT_PROJECT_DIR
+
 CONFIG_FILE_ENV = "SALESPREP_CONFIG"
 # The checkout: dags/ and dbt_project/ sit beside include/salesprep/.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +106,7 @@ class Settings(BaseSettings):
     shared_folder: str = ""
     warehouse_path: Path | None = None
     dbt_target: str = "duckdb"
-    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    dbt_project_dir: Path = CHECKOUT_PROJECT_DIR
     # dbt unit tests check the SQL against fixed inputs, not the week's data: CI runs them
     # (`make test`), the weekly build leaves them out unless this is set (decision 15).
     dbt_unit_tests: bool = False

@@ -134,7 +134,7 @@ def load_postgres(args: Args) -> dict[str, Any]:
     from salesprep.warehouse.postgres import load_raw_postgres
 
     started = time.perf_counter()
-    counts = load_raw_postgres(Path(args["raw_root"]))
+    counts = load_raw_postgres(Path(args["raw_root"]), _settings(args).postgres)
     return {"seconds": time.perf_counter() - started, "rows": sum(counts.values())}
 
 

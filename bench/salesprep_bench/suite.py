@@ -608,14 +608,15 @@ class _extended:
 
 
 def _drop_database(name: str) -> None:
-    from salesprep.warehouse.postgres import PostgresTarget
-
     try:
         import psycopg
         from psycopg import sql
 
-        target = PostgresTarget.from_env()
-        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
+        from salesprep.config import load_settings
+        from salesprep.warehouse.postgres import conninfo
+
+        target = load_settings().postgres
+        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
             conn.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
             )

@@ -77,6 +77,14 @@ def apply_week(context: Any, operator: Any) -> None:
         path = Path(settings.build_warehouse_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         env["SALESPREP_DBT_DUCKDB_PATH"] = str(path)
+    else:
+        from airflow.sdk.log import mask_secret
+
+        # profiles.yml reads the target from the environment; the task log must not show it.
+        password = settings.postgres.password.get_secret_value()
+        if password:
+            mask_secret(password)
+        env.update(settings.postgres.dbt_env())
     operator.env = env
     operator.vars = dbt_vars(settings, Week.parse(str(week)))
 

@@ -178,9 +178,11 @@ def build_warehouse(
         from salesprep.warehouse.postgres import RawLoadError, load_raw_postgres
 
         try:
-            load_raw_postgres(raw_root, quota_csv=settings.quota_csv)
+            load_raw_postgres(raw_root, settings.postgres, quota_csv=settings.quota_csv)
         except RawLoadError as exc:
             raise WarehouseBuildError(f"dbt build for {week} on postgres: {exc}") from exc
+        # profiles.yml reads the target from the environment: give dbt the settings' values.
+        env.update(settings.postgres.dbt_env())
 
     common = _common_args(project_dir, target, work_dir, dbt_vars(settings, week))
     build_args = ["build", *common]

@@ -142,7 +142,9 @@ class _Tab:
 
 
 class Browser:
-    """One headless Chromium (the system's), driven by Playwright."""
+    """One headless Chromium (the system's), driven by Playwright. While one is open, its thread
+    has Playwright's event loop running, so `asyncio.run()` fails there: keep a Browser to the
+    tests that use it (a module at most), never the whole session."""
 
     def __init__(self, executable: str | None = None, timeout: float = 30.0) -> None:
         self.executable = executable or chromium_path()

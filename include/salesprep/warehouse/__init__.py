@@ -6,7 +6,6 @@ from salesprep.warehouse.runner import (
     NodeResult,
     WarehouseBuildError,
     build_warehouse,
-    dbt_project_dir,
     dbt_vars,
     generate_docs,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "WarehouseBuildError",
     "WarehousePublishError",
     "build_warehouse",
-    "dbt_project_dir",
     "dbt_vars",
     "generate_docs",
     "publish_warehouse",

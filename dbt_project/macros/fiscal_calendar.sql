@@ -42,10 +42,13 @@
 {#- Every row of CTE `days` with the fiscal quarter containing its date column `day_column`:
     quarter_start, quarter_end (exclusive), fiscal_year_name, quarter_number, quarter_label
     (`FY<name> Q<n>`) and quarter_source (`period` or `standard`). `settings` is a CTE over
-    int_org_settings and `quarters` one over int_fiscal_quarters (non-overlapping). -#}
+    int_org_settings and `quarters` one over int_fiscal_quarters (with period_id); the day is
+    unique in `days`. Were custom quarters to overlap (Salesforce prevents it), the one that
+    starts last, then the lowest Id, holds the day. -#}
 {% macro select_fiscal_quarter(days, day_column, settings, quarters) -%}
     {%- set day = days ~ '.' ~ day_column -%}
     {%- set month = settings ~ '.fiscal_year_start_month' -%}
+    select * from (
     select
         {{ days }}.*,
         coalesce({{ quarters }}.quarter_start, {{ standard_quarter_start(day, month) }})
@@ -63,13 +66,19 @@
         coalesce({{ quarters }}.quarter_number, {{ standard_quarter_number(day, month) }})
             as quarter_number,
         case when {{ quarters }}.quarter_start is null then 'standard' else 'period' end
-            as quarter_source
+            as quarter_source,
+        row_number() over (
+            partition by {{ day }}
+            order by {{ quarters }}.quarter_start desc, {{ quarters }}.period_id
+        ) as quarter_match_rank
     from {{ days }}
     cross join {{ settings }}
     left join {{ quarters }}
         on
             {{ day }} >= {{ quarters }}.quarter_start
             and {{ day }} < {{ quarters }}.quarter_end
+    ) as matched
+    where quarter_match_rank = 1
 {%- endmacro %}
 
 {#- The label of a quarter from its fiscal year name and number: `FY2027 Q4`. -#}

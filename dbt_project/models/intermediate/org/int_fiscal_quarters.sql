@@ -43,48 +43,33 @@ quarter_periods as (
 
 ),
 
--- Salesforce never overlaps the quarters of custom fiscal years; were they to, the row that
--- starts first (then the lower Id) keeps the days, so a day is in at most one quarter.
-overlapped as (
+-- Period.Number, else (never empty in Salesforce) the quarter's position in its fiscal year.
+numbered as (
 
-    select distinct later.period_id
-    from quarter_periods as later
-    inner join quarter_periods as earlier
-        on
-            earlier.period_id <> later.period_id
-            and earlier.start_date <= later.start_date
-            and earlier.end_date >= later.start_date
-            and (
-                earlier.start_date < later.start_date
-                or earlier.period_id < later.period_id
-            )
-
-),
-
-non_overlapping as (
-
-    select quarter_periods.*
+    select
+        *,
+        row_number() over (
+            partition by fiscal_year_settings_id
+            order by start_date, period_id
+        ) as position_in_year
     from quarter_periods
-    left join overlapped
-        on quarter_periods.period_id = overlapped.period_id
-    where overlapped.period_id is null
 
 ),
 
 with_settings as (
 
     select
-        non_overlapping.period_id,
-        non_overlapping.start_date,
-        non_overlapping.end_date,
-        non_overlapping.period_number,
+        numbered.period_id,
+        numbered.start_date,
+        numbered.end_date,
+        coalesce(numbered.period_number, numbered.position_in_year) as quarter_number,
         fiscal_years.fiscal_year_name as settings_year_name,
         org_settings.fiscal_year_start_month as start_month,
         org_settings.uses_start_date_as_fiscal_year_name as uses_start_date
-    from non_overlapping
+    from numbered
     cross join org_settings
     left join fiscal_years
-        on non_overlapping.fiscal_year_settings_id = fiscal_years.fiscal_year_settings_id
+        on numbered.fiscal_year_settings_id = fiscal_years.fiscal_year_settings_id
 
 ),
 
@@ -95,12 +80,11 @@ named as (
         period_id,
         start_date,
         {{ add_days('end_date', 1) }} as end_date_exclusive,
-        period_number,
+        quarter_number,
         coalesce(
             settings_year_name,
             {{ standard_fiscal_year_name('end_date', 'start_month', 'uses_start_date') }}
-        ) as fiscal_year_name,
-        {{ standard_quarter_number('start_date', 'start_month') }} as standard_quarter_number
+        ) as fiscal_year_name
     from with_settings
 
 ),
@@ -112,10 +96,8 @@ final as (
         start_date as quarter_start,
         end_date_exclusive as quarter_end,
         cast(fiscal_year_name as varchar) as fiscal_year_name,
-        cast(coalesce(period_number, standard_quarter_number) as integer) as quarter_number,
-        {{ fiscal_quarter_label(
-            'fiscal_year_name', 'coalesce(period_number, standard_quarter_number)'
-        ) }} as quarter_label
+        cast(quarter_number as integer) as quarter_number,
+        {{ fiscal_quarter_label('fiscal_year_name', 'quarter_number') }} as quarter_label
     from named
 
 )

@@ -30,6 +30,7 @@ organization as (
 currency_types as (
 
     select
+        currency_type_id,
         iso_code,
         is_corporate
     from {{ ref('stg_salesforce__currency_types') }}
@@ -67,12 +68,25 @@ org_row as (
 
 -- The corporate currency is the CurrencyType flagged IsCorporate; an org without CurrencyType
 -- rows is single-currency and config names its currency.
-currencies as (
+-- Salesforce has one corporate currency; were two flagged, the lowest Id wins. The aggregate
+-- keeps one row when there is none.
+corporate as (
 
-    select
-        count(*) as currency_types,
-        min(case when is_corporate then iso_code end) as corporate_iso_code
-    from currency_types
+    select min(iso_code) as corporate_iso_code
+    from (
+        select
+            iso_code,
+            row_number() over (order by currency_type_id) as corporate_rank
+        from currency_types
+        where is_corporate
+    ) as ranked
+    where corporate_rank = 1
+
+),
+
+currency_counts as (
+
+    select count(*) as currency_types from currency_types
 
 ),
 
@@ -95,10 +109,10 @@ final as (
         org_row.organization_id,
         org_row.organization_name,
         cast(
-            coalesce(currencies.corporate_iso_code, '{{ currency_code | replace("'", "''") }}')
+            coalesce(corporate.corporate_iso_code, '{{ currency_code | replace("'", "''") }}')
             as varchar
         ) as corporate_currency,
-        currencies.currency_types > 0 as is_multi_currency,
+        currency_counts.currency_types > 0 as is_multi_currency,
         dated_counts.dated_rates > 0 as has_dated_rates,
         {% if configured_month is not none -%}
         cast({{ configured_month }} as integer) as fiscal_year_start_month,
@@ -117,7 +131,8 @@ final as (
         period_counts.quarter_periods > 0 as has_custom_fiscal_quarters,
         org_row.default_locale
     from org_row
-    cross join currencies
+    cross join corporate
+    cross join currency_counts
     cross join dated_counts
     cross join period_counts
 

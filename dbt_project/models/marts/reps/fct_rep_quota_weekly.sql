@@ -37,6 +37,7 @@ org_settings as (
 fiscal_quarters as (
 
     select
+        period_id,
         quarter_start,
         quarter_end,
         fiscal_year_name,

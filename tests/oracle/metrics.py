@@ -4,8 +4,7 @@ Written only from METRICS.md, the product's metric dictionary (the project keeps
 docs/metrics.md), and the org-folder format (Data Export CSVs), never from the dbt models, so
 that the two implementations can catch each other's mistakes.
 
-Interpretations (where METRICS.md is silent, this is what the oracle chose; the project's
-docs/metrics.md records the same choices):
+Interpretations (where METRICS.md is silent, this is what the oracle chose):
 
 Reading the org folder
  I1. File names and headers match case-insensitively; a missing object is an empty table, a

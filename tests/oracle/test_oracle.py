@@ -1077,6 +1077,7 @@ def _multi_currency_org(tmp_path: Path) -> Path:
             ),
         ),
         _in("EUR", _deal("EURAPR", R1, [(feb1, p, d(2026, 4, 15), 1000.0)])),
+        _in("EUR", _deal("EURAPR1", R1, [(feb1, p, d(2026, 4, 1), 700.0)])),
         hist,
         nocur,
     ]
@@ -1104,6 +1105,7 @@ def test_multi_currency_amounts_convert_by_dated_and_static_rates(tmp_path: Path
     #   EURWON closes 03-05: 1.25 -> 800;  JPYWON 30000 / 100 (inactive JPY) -> 300
     #   SEKWON: SEK has no CurrencyType row -> null
     #   EURAPR closes 04-15: EUR has dated rows but none covers it -> null (not static 0.5)
+    #   EURAPR1 closes 04-01, the last row's NextStartDate (exclusive) -> null too
     #   HIST: the row before week_end is 5000 in GBP (its own code; the opportunity's EUR
     #     would give 5000 / 1.25 = 4000): 5000 / 0.5 = 10000
     #   HISTNOCUR: the row has no code -> EUR; its CloseDate then was 02-25 -> 0.8 -> 1250
@@ -1117,6 +1119,7 @@ def test_multi_currency_amounts_convert_by_dated_and_static_rates(tmp_path: Path
         "JPYWON": (300.0, 30000.0, "JPY"),
         "SEKWON": (None, 1000.0, "SEK"),
         "EURAPR": (None, 1000.0, "EUR"),
+        "EURAPR1": (None, 700.0, "EUR"),
         "HIST": (10000.0, 5000.0, "GBP"),
         "HISTNOCUR": (1250.0, 1000.0, "EUR"),
     }
@@ -1147,7 +1150,7 @@ def test_multi_currency_amounts_convert_by_dated_and_static_rates(tmp_path: Path
     #   + JPYWON 300 = 2400; SEKWON adds nothing.
     assert q["won_to_date"] == pytest.approx(2400.0, **cents)
     # Open, closing 03-09 .. 03-31: EURNEW 800 + GBPNEW 600 + USDNEW 100 + HIST 10000 = 11500;
-    #   CHFNEW adds nothing, HISTNOCUR was overdue (02-25), EURAPR is next quarter.
+    #   CHFNEW adds nothing, HISTNOCUR was overdue (02-25), EURAPR(1) are next quarter.
     assert q["open_pipeline"] == pytest.approx(11500.0, **cents)
     assert q["coverage"] == pytest.approx(11500 / (20000 - 2400))
     assert q["quarter_label"] == "FY2026 Q1"
@@ -1174,6 +1177,7 @@ def test_multi_currency_amounts_convert_by_dated_and_static_rates(tmp_path: Path
         (R1, "CHFNEW", "CHF", 500.0, "open_pipeline"),
         (R1, "CHFNEW", "CHF", 500.0, "deal_amount"),
         (R1, "EURAPR", "EUR", 1000.0, "deal_amount"),
+        (R1, "EURAPR1", "EUR", 700.0, "deal_amount"),
         (R1, "SEKWON", "SEK", 1000.0, "deal_amount"),
     ]
 

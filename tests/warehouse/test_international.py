@@ -7,6 +7,7 @@ included or excluded everywhere."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -275,3 +276,68 @@ def test_custom_period_quarters_win_over_the_start_month(
         "select quarter_start, quarter_label from intermediate.int_weeks where week = '2026-W05'"
     )
     assert early == {"quarter_start": date(2026, 1, 1), "quarter_label": "FY2026 Q1"}
+
+
+def test_every_number_agrees_with_the_oracle(intl: IntlWarehouse) -> None:
+    """The independent recomputation (tests/oracle) of every week of the org, to the cent."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/oracle
+    from oracle.metrics import load_org, recompute_week
+
+    org = load_org(intl.settings.data_dir / "org", rules={"record_types": {"exclude": ["Renewal"]}})
+    weeks = [r["week"] for r in intl.rows("select week from intermediate.int_weeks")]
+    assert len(weeks) >= 7
+    for label in weeks:
+        oracle = recompute_week(org, label)
+        metrics = {
+            (r["rep_id"], r["metric"]): r
+            for r in intl.rows("select * from rpt_pair_metrics_weekly where week = ?", [label])
+        }
+        for rep, values in oracle.metrics.items():
+            for name, stats in values.items():
+                row = metrics[(rep, name)]
+                for stat, want in stats.items():
+                    got = row[stat]
+                    assert (got is None) == (want is None), (label, rep, name, stat)
+                    if want is not None:
+                        assert got == pytest.approx(want, abs=0.005), (label, rep, name, stat)
+        quotas = {
+            r["rep_id"]: r
+            for r in intl.rows("select * from fct_rep_quota_weekly where week = ?", [label])
+        }
+        for rep, want in oracle.quota.items():
+            row = quotas[rep]
+            if want is None:
+                assert row["quota_amount"] is None, (label, rep)
+                continue
+            assert row["quarter_label"] == want["quarter_label"], (label, rep)
+            for key, column in (
+                ("amount", "quota_amount"),
+                ("won_to_date", "won_to_date"),
+                ("open_pipeline", "open_pipeline"),
+                ("pacing", "pacing"),
+            ):
+                assert row[column] == pytest.approx(want[key], abs=0.005), (label, rep, key)
+        deals = {
+            d["opportunity_id"]: d
+            for d in intl.rows("select * from fct_deal_movement_weekly where week = ?", [label])
+        }
+        assert set(deals) == set(oracle.deals), label
+        for oid, want in oracle.deals.items():
+            got = deals[oid]
+            for key in ("movement", "amount_original", "currency_original", "forecast_category"):
+                assert got[key] == want[key], (label, oid, key)
+            assert (got["amount"] is None) == (want["amount"] is None), (label, oid)
+            if want["amount"] is not None:
+                assert got["amount"] == pytest.approx(want["amount"], abs=0.005), (label, oid)
+            assert got["is_no_activity"] == want["no_activity"], (label, oid)
+        listed = {
+            (r["rep_id"], r["record_id"], r["amount_kind"])
+            for r in intl.rows(
+                "select * from fct_unconverted_amounts_weekly where week = ? "
+                "and source_object = 'Opportunity'",
+                [label],
+            )
+        }
+        assert listed == {
+            (u["rep_id"], u["opportunity_id"], u["number"]) for u in oracle.unconverted_amounts
+        }, label

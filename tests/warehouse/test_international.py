@@ -8,6 +8,7 @@ included or excluded everywhere."""
 from __future__ import annotations
 
 import sys
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -341,3 +342,55 @@ def test_every_number_agrees_with_the_oracle(intl: IntlWarehouse) -> None:
         assert listed == {
             (u["rep_id"], u["opportunity_id"], u["number"]) for u in oracle.unconverted_amounts
         }, label
+
+
+_POSTGRES_COMPARED = {
+    "dim_organization": "corporate_currency",
+    "fct_rep_activity_weekly": "rep_id, week",
+    "rpt_pair_metrics_weekly": "pair_id, week, metric",
+    "fct_rep_quota_weekly": "rep_id, week",
+    "fct_deal_movement_weekly": "opportunity_id, week",
+    "fct_pipeline_waterfall_weekly": "rep_week_key",
+    "fct_unconverted_amounts_weekly": "unconverted_amount_key",
+}
+
+
+def test_postgres_gives_the_same_international_marts(
+    intl: IntlWarehouse,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The currency, calendar and activity rules on Postgres: the same rows as DuckDB."""
+    psycopg = pytest.importorskip("psycopg")
+    from salesprep.warehouse.postgres import PostgresTarget, RawLoadError, ensure_database
+
+    database = f"salesprep_test_intl_{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("SALESPREP_DBT_POSTGRES_DATABASE", database)
+    target = PostgresTarget.from_env()
+    try:
+        ensure_database(target)
+    except RawLoadError as exc:
+        pytest.skip(f"Postgres at {target.host}:{target.port} is not usable: {exc}")
+    try:
+        _build(
+            tmp_path_factory.mktemp("intl-postgres"),
+            select=" ".join(f"+{mart}" for mart in _POSTGRES_COMPARED),
+            dbt_target="postgres",
+            dbt_unit_tests=False,
+            record_types=RecordTypeRules(exclude=["Renewal"]),
+        )
+        with psycopg.connect(target.conninfo()) as pg:
+            for mart, key in _POSTGRES_COMPARED.items():
+                expected = intl.rows(f"select * from main.{mart} order by {key}")
+                got = pg.execute(f"select * from public.{mart} order by {key}").fetchall()
+                assert expected, mart
+                assert len(got) == len(expected), mart
+                for want, row in zip(expected, got, strict=True):
+                    for value, other in zip(want.values(), row, strict=True):
+                        if isinstance(value, float) and other is not None:
+                            assert float(other) == pytest.approx(value, **APPROX), mart
+                        else:
+                            assert other == value, (mart, want)
+    finally:
+        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as pg:
+            pg.execute(f'drop database if exists "{database}" with (force)')

@@ -59,4 +59,4 @@ bench: setup
 	@for size in $(SIZE); do $(VENV)/bin/python -m salesprep.bench --size $$size || exit 1; done
 
 clean:
-	rm -rf demo $(VENV) $(TOOLS) dbt_project/target dbt_project/logs
+	rm -rf demo demo-international $(VENV) $(TOOLS) dbt_project/target dbt_project/logs

@@ -49,14 +49,27 @@ def rendered_dir(settings: Settings, week: Week) -> Path:
     return settings.data_dir / "rendered" / week.label
 
 
-def extract_raw(week: Week, settings: Settings) -> Summary:
-    """Pull every object from Salesforce into the raw landing zone."""
+def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) -> Summary:
+    """Pull every object from Salesforce into the raw landing zone.
+
+    The data directory keeps one org's history: a run connected to another org stops here,
+    before anything is extracted, unless `reset_history` drops the old org's history first
+    (`salesprep.warehouse.history`)."""
+    from salesprep.salesforce.client import session_org_id
     from salesprep.salesforce.connection import connect
     from salesprep.salesforce.extract import extract_org
+    from salesprep.warehouse.history import check_org, landed_organization, record_org, same_org
 
     sf = connect(settings)
+    org_id = session_org_id(sf)
+    removed = check_org(settings, org_id, reset=reset_history)
     report = extract_org(sf, settings.raw_root, settings=settings)
-    return report.summary()
+    landed_id, name = landed_organization(settings.raw_root)
+    record_org(settings, landed_id if landed_id and same_org(landed_id, org_id) else org_id, name)
+    summary = report.summary()
+    if reset_history:
+        summary["reset_history"] = [str(p) for p in removed]
+    return summary
 
 
 def check_raw(week: Week, settings: Settings) -> Summary:
@@ -154,15 +167,23 @@ STEPS: tuple[Step, ...] = (
 
 
 def run_week(
-    week: Week, settings: Settings, *, progress: Callable[[str], None] = log.info
+    week: Week,
+    settings: Settings,
+    *,
+    progress: Callable[[str], None] = log.info,
+    reset_history: bool = False,
 ) -> dict[str, Summary]:
-    """Run every step for `week` in order; the first failure stops the run."""
+    """Run every step for `week` in order; the first failure stops the run. `reset_history`
+    lets a data directory change orgs (`extract_raw`)."""
     summaries: dict[str, Summary] = {}
     for step in STEPS:
         progress(f"{week.label}: {step.doc} ...")
         started = time.perf_counter()
         try:
-            summaries[step.name] = step.run(week, settings)
+            if step.run is extract_raw:
+                summaries[step.name] = extract_raw(week, settings, reset_history=reset_history)
+            else:
+                summaries[step.name] = step.run(week, settings)
         except Exception as exc:  # re-raised: only the quality report is added on the way out
             url = report_failure(week, exc, step.name, settings)
             if url:

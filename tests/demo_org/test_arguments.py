@@ -49,3 +49,30 @@ def test_summary_names_the_window(tmp_path: Path) -> None:
     assert summary.pairs == 2
     assert "2026-W06..2026-W10" in summary.describe()
     assert set(summary.rows) == {o.name for o in objects_for()}
+
+
+def test_generate_org_command_line_builds_the_shape(tmp_path: Path, capsys) -> None:
+    from salesprep.cli import main
+
+    out = tmp_path / "org"
+    common = ["--reps", "3", "--managers", "1", "--weeks", "4", "--end-week", "2026-W10"]
+    shape = ["--international", "--currency-without-rate", "chf", "--custom-fiscal-year"]
+    code = main(["generate-org", str(out), *common, *shape, "--no-meetings"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "EUR (corporate), USD, GBP, JPY with dated rates" in printed
+    assert "CHF without a rate" in printed and "custom 4-4-5 fiscal year from month 2" in printed
+    names = {p.name for p in out.iterdir()}
+    assert {"CurrencyType.csv", "DatedConversionRate.csv", "Period.csv", "RecordType.csv"} <= names
+    assert (out / "Event.csv").read_text(encoding="utf-8").count("\n") == 1  # the header only
+    organization = (out / "Organization.csv").read_text(encoding="utf-8").splitlines()[1]
+    assert ",2,false,de_DE," in organization
+
+    code = main(["generate-org", str(tmp_path / "bad"), *common, "--dated-rates"])
+    assert code == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == [
+        "salesprep generate-org: error: dated rates need a multi-currency org: give "
+        "--currencies A,B,..."
+    ]
+    assert not (tmp_path / "bad").exists()

@@ -31,7 +31,7 @@ def test_every_object_file_has_the_catalog_header(org: Org) -> None:
 def test_read_object_reads_every_file_completely(org: Org, name: str) -> None:
     result = read_object(org.path, name)
     assert result.present
-    # The default demo org has no org features, so none of their fields of org features (CurrencyIsoCode, ...).
+    # The default demo org has no org features, so none of their fields (CurrencyIsoCode...).
     assert result.missing_fields == [f.name for f in get_object(name).fields if f.feature]
     assert result.extra_columns == []
     assert result.table.num_rows == org.summary.rows[name] > 0

@@ -146,6 +146,27 @@ class OrgStore:
                 self._loaded.add(schema.name)
         return schema
 
+    def organization(self) -> tuple[str, str | None] | None:
+        """(Id, Name) of the org folder's Organization row, None without `Organization.csv`
+        or without a row with an Id."""
+        try:
+            schema = self.loaded_schema("Organization")
+        except NoSuchObjectError:
+            return None
+        id_field, name_field = schema.field("Id"), schema.field("Name")
+        if id_field is None:
+            return None
+        name_sql = name_field.column if name_field is not None else "NULL"
+        con = self.connect()
+        try:
+            row = con.execute(
+                f"SELECT {id_field.column}, {name_sql} FROM {schema.table} "
+                f"WHERE {id_field.column} IS NOT NULL ORDER BY rowid LIMIT 1"
+            ).fetchone()
+        finally:
+            con.close()
+        return (row[0], row[1]) if row else None
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A connection for one thread; close it when done."""
         with self._lock:

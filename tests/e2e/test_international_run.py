@@ -69,7 +69,7 @@ def run(tmp_path_factory):
     packets = {
         p["rep_id"]: (
             json.loads((week_dir / p["paths"]["json"]).read_text()),
-            (week_dir / p["paths"]["markdown"]).read_text(),
+            (week_dir / p["paths"]["md"]).read_text(),
         )
         for p in manifest["packets"]
     }
@@ -166,7 +166,9 @@ def test_deals_match_with_both_amounts(run):
         shown = [
             d
             for d in data["deals"]
-            if d["movement"] != "unchanged" and d["currency_original"] != "EUR"
+            if d["movement"] != "unchanged"
+            and d["currency_original"] != "EUR"
+            and d["amount_original"] is not None
         ]
         table = markdown.split("### Deal movement")[1].split("###")[0]
         both = [row for row in table.splitlines() if "\xa0€ (" in row or "— (" in row]

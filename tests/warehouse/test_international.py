@@ -394,3 +394,39 @@ def test_postgres_gives_the_same_international_marts(
     finally:
         with psycopg.connect(target.conninfo("postgres"), autocommit=True) as pg:
             pg.execute(f'drop database if exists "{database}" with (force)')
+
+
+def test_snapshots_written_before_the_currency_columns_still_build(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A build file from before issue 11: its snapshots lack amount_original, currency_iso_code
+    and forecast_category. The next run appends the columns (null in the old rows, read as the
+    record's own amount) instead of failing, and never rebuilds what earlier runs kept."""
+    root = tmp_path_factory.mktemp("intl-old-snapshots")
+    select = "+fct_opportunity_snapshots_weekly"
+    earlier = _build(root, select=select, dbt_unit_tests=False)
+    path = str(earlier.settings.build_warehouse_path)
+    with duckdb.connect(path) as con:
+        for column in ("amount_original", "currency_iso_code", "forecast_category"):
+            con.execute(f"alter table main.fct_opportunity_snapshots_weekly drop column {column}")
+        kept = con.execute(
+            "select count(*) from main.fct_opportunity_snapshots_weekly where week < '2026-W06'"
+        ).fetchone()[0]
+    assert kept > 0
+    result = build_warehouse(earlier.settings, WEEK, select=select)
+    assert result.success
+    old = earlier.rows(
+        "select amount_original, currency_iso_code from fct_opportunity_snapshots_weekly "
+        "where week < '2026-W06'"
+    )
+    assert len(old) == kept
+    assert all(r == {"amount_original": None, "currency_iso_code": None} for r in old)
+    new = earlier.rows(
+        "select week, amount_original, currency_iso_code, forecast_category "
+        "from fct_opportunity_snapshots_weekly where opportunity_id = ? and week = ?",
+        [opp(6), WEEK.label],
+    )
+    assert new == [
+        {"week": WEEK.label, "amount_original": 2000.0, "currency_iso_code": "GBP",
+         "forecast_category": "Commit"}
+    ]  # fmt: skip

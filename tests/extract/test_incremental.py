@@ -18,7 +18,7 @@ from extract.org_changes import (
     files,
     landed,
 )
-from extract.sample_org import write_sample_org
+from extract.sample_org import sample_rows, write_sample_org
 from salesprep.catalog import OBJECTS
 from salesprep.salesforce.extract import extract_org, state_path
 from salesprep.salesforce.report import load_report
@@ -158,8 +158,11 @@ def test_state_of_another_landing_zone_or_org_means_a_backfill(tmp_path: Path):
     settings = make_settings(tmp_path / "data")
     _extract(org_dir, settings)
 
-    # Another org (the emulator derives the org id from the folder) with the same data dir.
-    other = write_sample_org(tmp_path / "other-org", opportunities=30)
+    # Another org (the emulator logs in as the folder's Organization) with the same data dir.
+    organization = {**sample_rows()["Organization"][0], "Id": "00D000000000043EAA"}
+    other = write_sample_org(
+        tmp_path / "other-org", opportunities=30, overrides={"Organization": [organization]}
+    )
     report = _extract(other, settings)
     assert report.mode == "full"
     assert_landed_equals_org(settings.raw_root, other)

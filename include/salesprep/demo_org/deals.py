@@ -40,7 +40,6 @@ PROPOSAL, NEGOTIATION, WON, LOST = 6, 7, 8, 9
 STAGE_NAMES = [s[0] for s in vocab.STAGES]
 PROBABILITIES = [s[1] for s in vocab.STAGES]
 FORECAST = [s[2] for s in vocab.STAGES]
-FORECAST_API = [vocab.FORECAST_CATEGORY_API[s[2]] for s in vocab.STAGES]
 # Median days a deal spends in each open stage before it moves (for a steady rep).
 STAGE_DAYS = (6, 8, 10, 12, 9, 9, 11, 13)
 P_STALL = 0.12  # the deal sits in one stage for months

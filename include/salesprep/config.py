@@ -86,6 +86,15 @@ class PostgresSettings(BaseModel):
         return {env: str(values[name]) for name, env in self.env_names().items()}
 
 
+class RecordTypeRules(BaseModel):
+    """Which Opportunity record types every opportunity-based number sees, by
+    RecordType.DeveloperName: a non-empty include list keeps only those (a deal without a
+    record type is then left out); the exclude list drops its own (e.g. renewals)."""
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
 class SalesforceSettings(BaseModel):
     """How to reach the org. Credentials live in the Airflow connection, not here."""
 
@@ -130,7 +139,16 @@ class Settings(BaseSettings):
     )
 
     org_timezone: str = "UTC"
-    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    # None follows the org: Period quarters, else Organization.FiscalYearStartMonth, else
+    # January. A month overrides the org's start month (custom Period quarters still win).
+    fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
+    # The currency of a single-currency org (no CurrencyType rows); a multi-currency org's
+    # corporate currency comes from the org itself.
+    currency_code: str = "USD"
+    # Babel locale for money in packets (e.g. "de_DE"); None uses the org's
+    # DefaultLocaleSidKey, else en_US. Formatting only: numbers never change.
+    money_locale: str | None = None
+    record_types: RecordTypeRules = Field(default_factory=RecordTypeRules)
     data_dir: Path = Path("salesprep-data")
     shared_folder: str = ""
     warehouse_path: Path | None = None
@@ -155,6 +173,27 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/Berlin'") from exc
         return value
+
+    @field_validator("currency_code")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code such as 'EUR'")
+        return code
+
+    @field_validator("money_locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value.strip().replace("-", "_"))
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a locale Babel knows, such as 'de_DE'") from exc
+        return value.strip().replace("-", "_")
 
     @field_validator(
         "data_dir", "warehouse_path", "quota_csv", "initiatives_file", "dbt_project_dir"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from salesprep.config import Settings
+from salesprep.packets.context import week_money
 from salesprep.packets.digest import build_digest, render_digest
 from salesprep.packets.marts import read_week_marts
 from salesprep.packets.publish import publish_week
@@ -41,7 +43,8 @@ def browser():
 @pytest.fixture(scope="module")
 def week_dir(tmp_path_factory, rendered, con) -> Path:
     """The fixture week published as the pipeline publishes it, digest included."""
-    html, markdown = render_digest(build_digest(read_week_marts(con, WEEK, 4)))
+    marts = read_week_marts(con, WEEK, 4)
+    html, markdown = render_digest(build_digest(marts), week_money(marts, Settings()))
     root = tmp_path_factory.mktemp("browser") / "shared"
     publish_week(rendered, str(root), WEEK, {"learnings.html": html, "learnings.md": markdown})
     return root / WEEK.label

@@ -16,7 +16,7 @@ from salesprep.warehouse import build_warehouse
 from salesprep.warehouse.postgres import conninfo
 
 from .conftest import REP_MARTS, TinyWarehouse, tiny_settings
-from .demo_builds import DEMO_WEEK, MART_KEYS, demo_full_build, land_demo
+from .demo_builds import DEMO_WEEK, EMPTY_IN_DEMO, MART_KEYS, demo_full_build, land_demo
 from .tiny_org import WEEK, org_to_raw, write_tiny_org
 
 pytestmark = pytest.mark.slow
@@ -134,7 +134,7 @@ def test_postgres_target_gives_the_same_rows_for_every_mart(
                 sql = "select * from {} order by " + key
                 on_postgres = [tuple(r) for r in conn.execute(sql.format(f"marts.{mart}"))]
                 on_duckdb = duck.rows(sql.format(mart))
-                assert on_duckdb, mart
+                assert on_duckdb or mart in EMPTY_IN_DEMO, mart
                 assert _rows_close(on_postgres, on_duckdb), mart
     finally:
         with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from salesprep.config import Settings
-from salesprep.packets.context import connect_warehouse, contexts_from_marts
+from salesprep.config import PROJECT_ROOT, Settings
+from salesprep.packets.context import connect_warehouse, contexts_from_marts, week_money
 from salesprep.packets.digest import build_digest, render_digest
 from salesprep.packets.marts import read_week_marts
 from salesprep.packets.model import Lesson
@@ -25,6 +25,9 @@ PACKETS_DIR = "packets"
 EXTRA_DIR = "extra"
 DIGEST_HTML = "learnings.html"
 DIGEST_MD = "learnings.md"
+# The metric dictionary travels with every week's packets, which link to it.
+METRICS_MD = "metrics.md"
+METRICS_SOURCE = PROJECT_ROOT / "docs" / "metrics.md"
 _KINDS = (("html", "html"), ("markdown", "md"), ("json", "json"))
 
 
@@ -68,9 +71,12 @@ def render_week(
     contexts = contexts_from_marts(marts, settings, lessons)
     digest = build_digest(marts)
     rendered = [render_packet(ctx) for ctx in contexts]
-    digest_html, digest_md = render_digest(digest)
+    digest_html, digest_md = render_digest(digest, week_money(marts, settings))
     write_rendered(rendered, out_dir)
-    write_extra(out_dir, {DIGEST_HTML: digest_html, DIGEST_MD: digest_md})
+    write_extra(
+        out_dir,
+        {DIGEST_HTML: digest_html, DIGEST_MD: digest_md, METRICS_MD: _metric_dictionary()},
+    )
     log.info(
         "rendered %d packets and the learnings digest (%d shared lessons) for %s into %s",
         len(rendered),
@@ -88,6 +94,17 @@ def render_week(
         digest_lessons=digest.lessons,
         escalations=sum(1 for e in digest.escalations if e.escalate),
     )
+
+
+def _metric_dictionary() -> str:
+    """docs/metrics.md, which every packet's appendix links to as `../metrics.md`."""
+    try:
+        return METRICS_SOURCE.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileNotFoundError(
+            f"the metric dictionary {METRICS_SOURCE} that packets link to cannot be read: "
+            f"{exc}; install salesprep with its docs/ folder"
+        ) from exc
 
 
 def write_extra(out_dir: Path, files: dict[str, str]) -> None:

@@ -362,11 +362,12 @@ def test_postgres_gives_the_same_international_marts(
 ) -> None:
     """The currency, calendar and activity rules on Postgres: the same rows as DuckDB."""
     psycopg = pytest.importorskip("psycopg")
-    from salesprep.warehouse.postgres import PostgresTarget, RawLoadError, ensure_database
+    from salesprep.config import load_settings
+    from salesprep.warehouse.postgres import RawLoadError, conninfo, ensure_database
 
     database = f"salesprep_test_intl_{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("SALESPREP_DBT_POSTGRES_DATABASE", database)
-    target = PostgresTarget.from_env()
+    target = load_settings().postgres
     try:
         ensure_database(target)
     except RawLoadError as exc:
@@ -379,7 +380,7 @@ def test_postgres_gives_the_same_international_marts(
             dbt_unit_tests=False,
             record_types=RecordTypeRules(exclude=["Renewal"]),
         )
-        with psycopg.connect(target.conninfo()) as pg:
+        with psycopg.connect(conninfo(target)) as pg:
             for mart, key in _POSTGRES_COMPARED.items():
                 expected = intl.rows(f"select * from main.{mart} order by {key}")
                 got = pg.execute(f"select * from public.{mart} order by {key}").fetchall()
@@ -392,7 +393,7 @@ def test_postgres_gives_the_same_international_marts(
                         else:
                             assert other == value, (mart, want)
     finally:
-        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as pg:
+        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as pg:
             pg.execute(f'drop database if exists "{database}" with (force)')
 
 

@@ -89,6 +89,35 @@ class SalesforceSettings(BaseModel):
     request_timeout_seconds: float = Field(120.0, gt=0)
 
 
+class RunGuards(BaseModel):
+    """What a run refuses to publish, and the explicit exceptions (docs/operations.md)."""
+
+    allow_partial_week: bool = Field(
+        False,
+        description="Prepare a week that has not ended or that the source data does not reach "
+        "yet; the packets then say 'partial week, data to <time>'.",
+    )
+    data_grace_hours: float = Field(
+        72,
+        ge=0,
+        description="A week counts as complete when the org's freshest data is at most this "
+        "long before the week's end (quiet weekends).",
+    )
+    max_vanished_pair_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="The quality gate fails when more than this share of last week's published "
+        "pairs has no packet this week.",
+    )
+    accept_vanished_pairs: bool = Field(
+        False, description="Publish anyway when more pairs vanished (a reorganisation)."
+    )
+    lease_ttl_seconds: float = Field(
+        600, gt=0, description="A CLI run's lease expires this long after its last heartbeat."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a weekly run needs to know. Environment: SALESPREP_<NAME>, nested with `__`."""
 
@@ -114,6 +143,7 @@ class Settings(BaseSettings):
     metrics: MetricRules = Field(default_factory=MetricRules)
     pairs: PairRules = Field(default_factory=PairRules)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
+    guards: RunGuards = Field(default_factory=RunGuards)
 
     @field_validator("org_timezone")
     @classmethod

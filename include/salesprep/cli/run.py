@@ -1,10 +1,16 @@
-"""`salesprep run`: one weekly run without a scheduler, optionally against a local org folder."""
+"""`salesprep run`: one weekly run without a scheduler, optionally against a local org folder.
+
+The run checks its settings before any work (one line naming the setting and the fix), holds
+the same data dir lease as the Airflow DAG, and ends with a summary: where the packets, the
+warehouse and the quality report are, whether the week is partial, and who got no packet.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from salesprep.config import environment_overrides, load_settings
 from salesprep.weeks import Week
@@ -33,12 +39,16 @@ def run_week_cli(
     shared_folder: str | None,
     warehouse: Path | None,
     data_dir: Path | None,
+    allow_partial_week: bool = False,
+    wait_seconds: float = 0.0,
 ) -> int:
     """Run every step of `week` in this process, print where the outputs went; 0 on success."""
+    from salesprep.orchestration.lease import cli_lease
     from salesprep.pipeline import run_week
+    from salesprep.preflight import check_settings
     from salesprep.quality.report import quality_root
 
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if shared_folder:
         overrides["shared_folder"] = shared_folder
     if warehouse:
@@ -46,13 +56,35 @@ def run_week_cli(
     if data_dir:
         overrides["data_dir"] = data_dir
     settings = load_settings(**overrides)
+    if allow_partial_week:
+        guards = settings.guards.model_copy(update={"allow_partial_week": True})
+        settings = settings.model_copy(update={"guards": guards})
+    if org_dir is not None and not org_dir.is_dir():
+        raise FileNotFoundError(f"org folder {org_dir} (--org) does not exist or is not a folder")
+    # Before any work: a bad setting is one line now, not an errno half-way through.
+    check_settings(settings, check_connection=org_dir is None)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            cli_lease(
+                settings.data_dir,
+                wait_seconds=wait_seconds,
+                ttl_seconds=settings.guards.lease_ttl_seconds,
+            )
+        )
         if org_dir is not None:
             base_url = stack.enter_context(serving_org(org_dir))
             print(f"serving {org_dir} through the Salesforce emulator at {base_url}", flush=True)
         summaries = run_week(week, settings, progress=lambda line: print(line, flush=True))
-    published = summaries.get("publish_packets", {})
+    published = summaries.get("publish", {})
+    rendered = summaries.get("render_packets", {})
     print(f"packets for {week.label}: {published.get('url', settings.shared_folder_url)}")
+    if rendered.get("partial_week_data_to"):
+        print(f"partial week: data to {rendered['partial_week_data_to']}")
     print(f"warehouse for BI: {settings.published_warehouse_path}")
     print(f"quality reports: {quality_root(settings, week)}")
+    unpaired = rendered.get("unpaired_users") or []
+    if unpaired:
+        print(f"{len(unpaired)} user(s) got no packet:")
+        for user in unpaired:
+            print(f"  {user['name']} ({user['user_id']}) {user['why']}")
     return 0

@@ -115,6 +115,43 @@ def report_task_failure(context: Any) -> FailureAlert:
     return alert
 
 
+async def report_missed_deadline(context: Any = None, **kwargs: Any) -> str:
+    """The deadline alert's callback (run by the triggerer): a weekly run has not published
+    its packets `minutes` after it was queued. Logs the alert and delivers it like a failure
+    alert; returns the text."""
+    import asyncio
+
+    dag_run = (context or {}).get("dag_run") if isinstance(context, dict) else None
+    run_id = getattr(dag_run, "run_id", None) or (context or {}).get("run_id", "unknown run")
+    minutes = kwargs.get("minutes")
+    text = (
+        f"salesprep: the weekly run {run_id} has not published the packets "
+        f"{minutes} minutes after it was queued: managers do not have this week's packets. "
+        "Check the run in Airflow; the lease and the last published week are untouched."
+    )
+    log.error("%s", text)
+    await asyncio.to_thread(_deliver, "salesprep: packets not published by the deadline", text)
+    return text
+
+
+def _deliver(subject: str, text: str) -> None:
+    """Mail and post an alert text to the configured channels; never raises."""
+    from salesprep.config import NotificationSettings
+
+    notifications = NotificationSettings()
+    if notifications.alert_recipients:
+        try:
+            body = f"<p>{html.escape(text)}</p>"
+            send_email(notifications.smtp_conn_id, notifications.alert_recipients, subject, body)
+        except Exception as exc:  # delivery must never hide the alert
+            log.error("mailing the alert failed: %s", exc)
+    if notifications.slack_conn_id:
+        try:
+            post_to_slack(notifications.slack_conn_id, text)
+        except Exception as exc:  # same: log, never raise
+            log.error("posting the alert to Slack failed: %s", exc)
+
+
 def _with_quality_report(alert: FailureAlert) -> FailureAlert:
     """A failed pipeline step also publishes the week's quality report (`_quality/<week>/`)."""
     from salesprep.pipeline import STEPS, report_failure

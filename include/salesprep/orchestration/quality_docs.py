@@ -13,10 +13,11 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
 import shutil
 from pathlib import Path
+
+from salesprep.atomic_swap import replacing
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +37,23 @@ def stage_quality_docs(quality_week_dir: Path, extra_dir: Path, week: str) -> li
     `extra_dir`. A week without checkpoint results stages nothing."""
     quality_week_dir = Path(quality_week_dir)
     target = Path(extra_dir) / QUALITY_DIR
-    fresh = Path(extra_dir) / f".{QUALITY_DIR}.partial"
     stages = sorted(
         p.name
         for p in quality_week_dir.glob("*")
         if (p / "data_docs" / INDEX).is_file() and _SAFE_PART.match(p.name)
     )
+    staged: list[str] = []
     try:
-        if fresh.exists():
-            shutil.rmtree(fresh)
-        staged: list[str] = []
-        for stage in stages:
-            staged += _copy_stage(quality_week_dir / stage, fresh / stage, stage)
-        if stages:
-            (fresh / INDEX).write_text(
-                _index_page(week, quality_week_dir, stages), encoding="utf-8"
-            )
-            staged.append(INDEX)
-        if target.exists():
-            shutil.rmtree(target)
-        if stages:
-            os.replace(fresh, target)
+        if not stages:
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            with replacing(target) as fresh:
+                for stage in stages:
+                    staged += _copy_stage(quality_week_dir / stage, fresh / stage, stage)
+                (fresh / INDEX).write_text(
+                    _index_page(week, quality_week_dir, stages), encoding="utf-8"
+                )
+                staged.append(INDEX)
     except OSError as exc:
         raise QualityDocsError(
             f"staging the Data Docs of {week} from {quality_week_dir} into {target} failed: {exc}"

@@ -103,6 +103,8 @@ class QualityResult:
     docs_seconds: float
     report_path: Path
     data_docs_index: Path
+    # Users who got no packet (marts stage), as `pair_coverage.UnpairedUser.as_dict()`.
+    unpaired: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -135,6 +137,7 @@ class QualityResult:
             "seconds": round(self.seconds, 2),
             "report": str(self.report_path),
             "data_docs": str(self.data_docs_index),
+            **({"unpaired_users": self.unpaired} if self.unpaired else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:

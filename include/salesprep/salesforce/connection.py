@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from salesprep.salesforce.session import InstanceRewritingSession
 if TYPE_CHECKING:
     from simple_salesforce import Salesforce
 
-    from salesprep.config import Settings
+    from salesprep.config import SalesforceSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,26 @@ def _plain_http_host(host: str | None, *, required: bool = False) -> str | None:
     return None
 
 
+def check_connection_env(conn_id: str) -> None:
+    """If the connection comes from its `AIRFLOW_CONN_*` environment variable, check that the
+    JSON there is well-formed: Airflow would report it as "not found"."""
+    from salesprep.preflight import PreflightError, connection_json_error
+
+    name = conn_env_var(conn_id)
+    problem = connection_json_error(os.environ.get(name, ""))
+    if problem:
+        raise PreflightError(
+            f"the Salesforce connection {conn_id!r} in environment variable {name} {problem}: "
+            'fix it, e.g. {"conn_type": "salesforce", "login": "...", "password": "...", '
+            '"extra": {"security_token": "..."}}'
+        )
+
+
 def describe_connection(conn_id: str) -> ConnectionInfo:
     """Read the Airflow connection `conn_id` and say (without secrets) where it points."""
     from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 
+    check_connection_env(conn_id)
     try:
         conn = SalesforceHook.get_connection(conn_id)
     except Exception as exc:  # Airflow raises AirflowNotFoundException and friends
@@ -113,21 +130,37 @@ def describe_connection(conn_id: str) -> ConnectionInfo:
 
 
 def connect(settings: Settings) -> Salesforce:
-    """A logged-in Salesforce client for the connection named by `settings.salesforce.conn_id`."""
-    return connect_conn_id(settings.salesforce.conn_id)
+    """A logged-in Salesforce client for the connection named by `settings.salesforce.conn_id`;
+    a login server in trouble (5xx, 429, a dropped connection) is retried with the backoff of
+    data calls (settings.salesforce.retry_*)."""
+    return connect_conn_id(settings.salesforce.conn_id, settings.salesforce)
 
 
-def connect_conn_id(conn_id: str) -> Salesforce:
-    """A logged-in `simple_salesforce.Salesforce` for the Airflow connection `conn_id`."""
+def connect_conn_id(conn_id: str, retry: SalesforceSettings | None = None) -> Salesforce:
+    """A logged-in `simple_salesforce.Salesforce` for the Airflow connection `conn_id`,
+    retrying transient login failures as `retry` says (default settings)."""
+    import requests
     from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
     from simple_salesforce.exceptions import SalesforceError
 
+    from salesprep.config import SalesforceSettings
+    from salesprep.salesforce.client import Backoff, login_with_retries, watch_logins
+    from salesprep.salesforce.errors import ApiRequestError
+
     info = describe_connection(conn_id)
-    session = InstanceRewritingSession(info.instance_host) if info.instance_host else None
+    session = (
+        InstanceRewritingSession(info.instance_host) if info.instance_host else requests.Session()
+    )
+    last_status = watch_logins(session)
     hook = SalesforceHook(salesforce_conn_id=conn_id, session=session)
     where = info.instance_host or "Salesforce login servers"
+    backoff = Backoff(retry or SalesforceSettings())
     try:
-        sf = hook.get_conn()
+        sf = login_with_retries(hook.get_conn, backoff, last_status, f"login at {where}")
+    except ApiRequestError as exc:  # a transient failure that outlasted the retries
+        raise SalesforceConnectionError(
+            f"Salesforce login for connection {conn_id!r} (user {info.username!r}): {exc}"
+        ) from exc
     except SalesforceError as exc:
         # simple-salesforce's messages carry the response body, never the password.
         raise SalesforceConnectionError(

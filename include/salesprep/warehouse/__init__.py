@@ -1,6 +1,11 @@
 """The warehouse room: dbt builds the marts into a build copy, which is then published for BI."""
 
-from salesprep.warehouse.publish import WarehousePublishError, publish_warehouse
+from salesprep.warehouse.publish import (
+    WarehousePublishError,
+    finish_warehouse,
+    publish_warehouse,
+    stage_warehouse,
+)
 from salesprep.warehouse.runner import (
     BuildResult,
     NodeResult,
@@ -19,6 +24,8 @@ __all__ = [
     "build_warehouse",
     "dbt_project_dir",
     "dbt_vars",
+    "finish_warehouse",
     "generate_docs",
     "publish_warehouse",
+    "stage_warehouse",
 ]

@@ -18,6 +18,8 @@ import shutil
 from pathlib import Path
 
 from salesprep.atomic_swap import replacing
+from salesprep.quality.page_policy import NO_SCRIPT, meta_tag
+from salesprep.quality.pair_coverage import UNPAIRED_FILE
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +115,37 @@ def _index_page(week: str, quality_week_dir: Path, stages: list[str]) -> str:
         )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"{meta_tag(NO_SCRIPT)}"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Data quality · {html.escape(week)}</title></head><body><main>"
         f"<h1>Data quality · {html.escape(week)}</h1>"
         "<p>Great Expectations Data Docs of the checkpoints that guarded this week's run.</p>"
         f"<ul>{''.join(rows)}</ul>"
+        f"{_unpaired_section(quality_week_dir)}"
         '<p><a href="../index.html">Back to the packets</a></p>'
         "</main></body></html>\n"
+    )
+
+
+def _unpaired_section(quality_week_dir: Path) -> str:
+    """Who got no packet and why (the marts checkpoint's list), escaped: names are CRM text."""
+    path = quality_week_dir / "marts" / UNPAIRED_FILE
+    try:
+        users = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s for the quality index: %s", path, exc)
+        users = []
+    if not users:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(str(u.get('name')))} ({html.escape(str(u.get('user_id')))}) "
+        f"{html.escape(str(u.get('why')))}</li>"
+        for u in users
+    )
+    return (
+        f'<h2 id="no-packet">{len(users)} user(s) got no packet</h2>'
+        "<p>Their reporting line in Salesforce is broken; fix it there and the next run "
+        f"includes them.</p><ul>{items}</ul>"
     )
 
 

@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from salesprep.atomic_swap import replacing, write_text_atomic
 from salesprep.config import Settings
+from salesprep.quality.page_policy import NO_SCRIPT, with_policy
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,10 @@ def _build_summary(results_path: Path) -> dict[str, Any] | None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Write one of salesprep's own quality pages (or their JSON) atomically; a page gets the
+    no-script Content-Security-Policy."""
+    if path.suffix == ".html":
+        text = with_policy(text, NO_SCRIPT)
     write_text_atomic(path, text)
 
 

@@ -19,16 +19,28 @@ from salesprep.weeks import Week
 @contextlib.contextmanager
 def serving_org(org_dir: Path) -> Iterator[str]:
     """Serve `org_dir` through the in-process emulator and point the Salesforce connection at it,
-    so the data still travels over HTTP through simple-salesforce."""
+    so the data still travels over HTTP through simple-salesforce. The folder is checked first
+    (`org_folder_check`), and every object is loaded before the run starts, so that a value of
+    the wrong type is one line naming it, not an HTTP 500 the extraction retries."""
     from salesprep.emulator import Credentials, run_emulator
+    from salesprep.emulator.store import StoreError
+    from salesprep.org_folder_check import OrgFolderError, check_org_folder
     from salesprep.salesforce.connection import salesforce_conn_env
 
-    if not org_dir.is_dir():
-        raise FileNotFoundError(f"org folder {org_dir} does not exist or is not a folder")
+    check_org_folder(org_dir)
     with (
         run_emulator(org_dir) as emulator,
         environment_overrides(salesforce_conn_env(emulator.base_url, Credentials())),
     ):
+        store = emulator.emulator.store
+        try:
+            for name in store.object_names():
+                store.loaded_schema(name)
+        except StoreError as exc:
+            detail = str(exc).replace("Invalid Input Error: ", "")
+            raise OrgFolderError(
+                f"org folder {org_dir}: {detail}; fix the value or export the org again"
+            ) from exc
         yield emulator.base_url
 
 
@@ -44,6 +56,7 @@ def run_week_cli(
 ) -> int:
     """Run every step of `week` in this process, print where the outputs went; 0 on success."""
     from salesprep.orchestration.lease import cli_lease
+    from salesprep.org_folder_check import OrgFolderError
     from salesprep.pipeline import run_week
     from salesprep.preflight import check_settings
     from salesprep.quality.report import quality_root
@@ -60,7 +73,7 @@ def run_week_cli(
         guards = settings.guards.model_copy(update={"allow_partial_week": True})
         settings = settings.model_copy(update={"guards": guards})
     if org_dir is not None and not org_dir.is_dir():
-        raise FileNotFoundError(f"org folder {org_dir} (--org) does not exist or is not a folder")
+        raise OrgFolderError(f"org folder {org_dir} (--org) does not exist or is not a folder")
     # Before any work: a bad setting is one line now, not an errno half-way through.
     check_settings(settings, check_connection=org_dir is None)
     with contextlib.ExitStack() as stack:

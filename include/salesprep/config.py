@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_FILE_ENV = "SALESPREP_CONFIG"
@@ -25,6 +25,8 @@ class ConfigError(ValueError):
 
 class MetricRules(BaseModel):
     """Thresholds of the metric dictionary (METRICS.md); each is a default config can change."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
 
     stuck_min_days: int = Field(14, ge=1, description="Floor of the stage-aging threshold, days.")
     stuck_median_factor: float = Field(
@@ -49,6 +51,8 @@ class MetricRules(BaseModel):
 class PairRules(BaseModel):
     """Who gets a packet, beyond the manager/rep structure of the User object."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
     include_roles: list[str] = Field(default_factory=list)
     exclude_roles: list[str] = Field(default_factory=list)
     include_profiles: list[str] = Field(default_factory=list)
@@ -57,6 +61,8 @@ class PairRules(BaseModel):
 
 class SalesforceSettings(BaseModel):
     """How to reach the org. Credentials live in the Airflow connection, not here."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
 
     conn_id: str = "salesforce_default"
     api_version: str = "62.0"
@@ -91,6 +97,8 @@ class SalesforceSettings(BaseModel):
 
 class RunGuards(BaseModel):
     """What a run refuses to publish, and the explicit exceptions (docs/operations.md)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
 
     allow_partial_week: bool = Field(
         False,

@@ -219,10 +219,18 @@ def refusal_types() -> tuple[type[Exception], ...]:
     """The errors that refuse a run for a reason a retry cannot change: a bad setting, a week
     that must not be prepared, the data dir held by another run."""
     from salesprep.config import ConfigError
+    from salesprep.orchestration.lease import LeaseBusyError
     from salesprep.preflight import PreflightError
+    from salesprep.salesforce.connection import SalesforceConnectionError
     from salesprep.week_guard import WeekRefusedError
 
-    return (ConfigError, PreflightError, WeekRefusedError)
+    return (
+        ConfigError,
+        PreflightError,
+        WeekRefusedError,
+        SalesforceConnectionError,
+        LeaseBusyError,
+    )
 
 
 @dataclass(frozen=True)
@@ -267,11 +275,19 @@ def report_failure(
     week: Week, error: BaseException | str, step: str, settings: Settings | None = None
 ) -> str | None:
     """Publish the quality report of a run that stopped at `step` (nothing else is published:
-    last week's packets and warehouse stay) and return its URL. Never raises: a report that
-    cannot be written is logged, so it does not hide the failure it describes."""
+    last week's packets and warehouse stay) and return its URL. A refusal (a bad setting, a
+    week that must not be prepared) publishes nothing: it stopped the run before any work, and
+    its one line says all. Never raises: a report that cannot be written is logged, so it does
+    not hide the failure it describes."""
     from salesprep.config import ConfigError, load_settings
     from salesprep.quality.report import QualityReportError, publish_failed_quality_report
 
+    cause = error
+    while isinstance(cause, BaseException) and not isinstance(cause, refusal_types()):
+        cause = cause.__cause__
+    if isinstance(cause, BaseException):
+        log.info("%s was refused at %s: no quality report is published", week, step)
+        return None
     try:
         settings = settings or load_settings()
         return publish_failed_quality_report(week, settings, error, failed_step=step)

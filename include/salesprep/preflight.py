@@ -118,10 +118,16 @@ def _probe_local(folder: Path, setting: str) -> None:
 
 
 def connection_json_error(value: str) -> str | None:
-    """Why an `AIRFLOW_CONN_*` value in JSON form is malformed, None when it is fine (a value
-    not starting with `{` is a connection URI, which Airflow checks itself)."""
-    if not value.lstrip().startswith("{"):
+    """Why an `AIRFLOW_CONN_*` value is malformed, None when it is fine or unset. Airflow reads
+    a value starting with `{` as JSON and anything else as a URI (`salesforce://...`), which it
+    checks itself."""
+    text = value.strip()
+    if not text:
         return None
+    if not text.startswith("{"):
+        if "://" in text:
+            return None
+        return "is neither a JSON object nor a connection URI"
     try:
         data = json.loads(value)
     except ValueError as exc:

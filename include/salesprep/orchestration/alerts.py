@@ -94,7 +94,7 @@ def report_task_failure(context: Any) -> FailureAlert:
     """Log the failure alert and deliver it to the configured channels."""
     from salesprep.config import NotificationSettings
 
-    alert = _with_quality_report(failure_alert(context))
+    alert = _with_quality_report(failure_alert(context), context.get("exception"))
     log.error("%s", alert.text)
     notifications = NotificationSettings()
     recipients = notifications.alert_recipients
@@ -152,8 +152,9 @@ def _deliver(subject: str, text: str) -> None:
             log.error("posting the alert to Slack failed: %s", exc)
 
 
-def _with_quality_report(alert: FailureAlert) -> FailureAlert:
-    """A failed pipeline step also publishes the week's quality report (`_quality/<week>/`)."""
+def _with_quality_report(alert: FailureAlert, exception: Any = None) -> FailureAlert:
+    """A failed pipeline step also publishes the week's quality report (`_quality/<week>/`),
+    unless it was a refusal (see `pipeline.report_failure`)."""
     from salesprep.pipeline import STEPS, report_failure
     from salesprep.weeks import InvalidWeekError, Week
 
@@ -163,7 +164,8 @@ def _with_quality_report(alert: FailureAlert) -> FailureAlert:
         week = Week.parse(alert.week)
     except InvalidWeekError:
         return alert
-    url = report_failure(week, alert.reason, alert.task_id)
+    error = exception if isinstance(exception, BaseException) else alert.reason
+    url = report_failure(week, error, alert.task_id)
     return dataclasses.replace(alert, quality_report_url=url) if url else alert
 
 

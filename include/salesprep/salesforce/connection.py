@@ -116,6 +116,16 @@ def describe_connection(conn_id: str) -> ConnectionInfo:
             f"Salesforce connection {conn_id!r} not found: define it in Airflow or set "
             f"{conn_env_var(conn_id)} (JSON with conn_type, login, password, extra.security_token)"
         ) from exc
+    given: dict[str, Any] = conn.extra_dejson or {}
+    # Every flow simple-salesforce offers needs a user name or a connected app's key.
+    if not conn.login and not (
+        given.get("consumer_key") or given.get("extra__salesforce__consumer_key")
+    ):
+        raise SalesforceConnectionError(
+            f"Salesforce connection {conn_id!r} has no login (nor a connected app): set "
+            "login, password and extra.security_token, or a connected app, in Airflow or "
+            f"in {conn_env_var(conn_id)}"
+        )
     host = conn.host
     if host and conn.port and "://" in host and not urlsplit(host).port:
         host = f"{host.rstrip('/')}:{conn.port}"
@@ -160,6 +170,11 @@ def connect_conn_id(conn_id: str, retry: SalesforceSettings | None = None) -> Sa
     except ApiRequestError as exc:  # a transient failure that outlasted the retries
         raise SalesforceConnectionError(
             f"Salesforce login for connection {conn_id!r} (user {info.username!r}): {exc}"
+        ) from exc
+    except TypeError as exc:  # simple-salesforce: no combination of fields it can log in with
+        raise SalesforceConnectionError(
+            f"Salesforce connection {conn_id!r} is incomplete ({exc}): give it login, password "
+            "and extra.security_token, or a connected app (extra.consumer_key ...)"
         ) from exc
     except SalesforceError as exc:
         # simple-salesforce's messages carry the response body, never the password.

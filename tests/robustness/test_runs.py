@@ -22,7 +22,6 @@ import pytest
 
 from robustness.conftest import FAST, WEEK, Place, spawn
 from robustness.exports import edit_rows, users
-from salesprep.process_owner import this_host
 
 pytestmark = pytest.mark.slow
 
@@ -256,7 +255,7 @@ def test_a_kill_during_render_leaves_bi_and_the_shared_folder_on_last_week(repub
 
 
 def test_what_dead_runs_left_is_swept_by_the_next_run(place, run, dead_pid, org_template):
-    host = this_host()
+    host = _host()
     tag = f"{host}-{dead_pid}-0badc0de"
     data, shared = place.data, place.shared
     (data / "warehouse").mkdir(parents=True)
@@ -316,8 +315,14 @@ def _wait_for(process: subprocess.Popen, ready, timeout: float = 300) -> None:
     raise AssertionError(f"never ready (exit {process.returncode}): {err[-2000:]}")
 
 
+def _host() -> str:
+    from salesprep.process_owner import this_host
+
+    return this_host()
+
+
 def _emulator_copies(pid: int) -> list[Path]:
-    return list(Path(tempfile_dir()).glob(f"salesprep-emulator-{this_host()}-{pid}-*"))
+    return list(Path(tempfile_dir()).glob(f"salesprep-emulator-{_host()}-{pid}-*"))
 
 
 def test_a_kill_during_extract_leaves_leftovers_the_next_run_sweeps(place, run):

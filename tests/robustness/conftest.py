@@ -153,17 +153,31 @@ def republish(tmp_path: Path, published_run: Place) -> Place:
     return copy
 
 
-def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`salesprep ARGS` in a subprocess (for the cases that kill it)."""
+class Spawned(subprocess.Popen):
+    """A `salesprep` subprocess whose output goes to files (a pipe nobody reads would fill
+    and block the run); `output()` reads them once it has ended."""
+
+    def output(self) -> tuple[str, str]:
+        self.wait()
+        return tuple(path.read_text(encoding="utf-8") for path in self.logs)  # type: ignore[return-value]
+
+
+def spawn(args: list[str], logs: Path, env: dict[str, str] | None = None) -> Spawned:
+    """`salesprep ARGS` in a subprocess (for the cases that kill it), output under `logs`."""
     environment = {**os.environ, **FAST, **(env or {})}
     environment.pop("AIRFLOW_CONN_SALESFORCE_DEFAULT", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "salesprep.cli", *args],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    logs.mkdir(parents=True, exist_ok=True)
+    paths = (logs / "stdout.txt", logs / "stderr.txt")
+    with paths[0].open("w") as out, paths[1].open("w") as err:
+        process = Spawned(
+            [sys.executable, "-m", "salesprep.cli", *args],
+            env=environment,
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+    process.logs = paths
+    return process
 
 
 @pytest.fixture

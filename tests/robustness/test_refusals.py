@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -209,29 +210,22 @@ def _latin1(org: Path) -> None:
     edit_bytes(org, "Account", lambda data: data.decode("utf-8").encode("latin-1"))
 
 
-def _ragged_row(org: Path) -> None:
-    lines = (org / "Task.csv").read_bytes().split(b"\n")
-    lines[3] += b",one too many"
-    (org / "Task.csv").write_bytes(b"\n".join(lines))
+def _edit_line(name: str, number: int, change) -> Callable[[Path], None]:
+    """Damage line `number` (0: the header) of `<name>.csv` with `change(bytes) -> bytes`."""
+
+    def damage(org: Path) -> None:
+        lines = (org / f"{name}.csv").read_bytes().split(b"\n")
+        lines[number] = change(lines[number])
+        (org / f"{name}.csv").write_bytes(b"\n".join(lines))
+
+    return damage
 
 
-def _short_row(org: Path) -> None:
-    lines = (org / "Opportunity.csv").read_bytes().split(b"\n")
-    lines[2] = lines[2].rsplit(b",", 3)[0]
-    (org / "Opportunity.csv").write_bytes(b"\n".join(lines))
-
-
-def _unquoted_newline(org: Path) -> None:
-    # A hand-edited file: a line break inside a value, without the quotes a CSV needs.
-    lines = (org / "Account.csv").read_bytes().split(b"\n")
-    lines[1] = lines[1].replace(b",", b"\n,", 1)
-    (org / "Account.csv").write_bytes(b"\n".join(lines))
-
-
-def _unterminated_quote(org: Path) -> None:
-    lines = (org / "Account.csv").read_bytes().split(b"\n")
-    lines[2] = b'"' + lines[2]
-    (org / "Account.csv").write_bytes(b"\n".join(lines))
+_ragged_row = _edit_line("Task", 3, lambda line: line + b",one too many")
+_short_row = _edit_line("Opportunity", 2, lambda line: line.rsplit(b",", 3)[0])
+# A hand-edited file: a line break inside a value, without the quotes a CSV needs.
+_unquoted_newline = _edit_line("Account", 1, lambda line: line.replace(b",", b"\n,", 1))
+_unterminated_quote = _edit_line("Account", 2, lambda line: b'"' + line)
 
 
 def _semicolons(org: Path) -> None:

@@ -34,6 +34,18 @@ def _managers_and_reps(org: Path) -> tuple[str, list[str]]:
     return manager, reports[manager]
 
 
+def _make_a_manager_cycle(org: Path) -> list[str]:
+    """The biggest team's manager now reports to one of their own reps: the whole team is in a
+    cycle. Returns the team's reps."""
+    manager, reps = _managers_and_reps(org)
+    edit_rows(
+        org,
+        "User",
+        lambda rows: [r.update(ManagerId=reps[0]) for r in rows if r["Id"] == manager] and None,
+    )
+    return reps
+
+
 def _last_week_published_as(place: Place, pairs_from: Place) -> None:
     """The shared folder's previous week lists the pairs `pairs_from` published for WEEK."""
     manifest = pairs_from.shared / WEEK.label / "manifest.json"
@@ -53,13 +65,7 @@ def test_a_clean_run_lists_who_got_no_packet_on_the_week_index(published_run):
 
 
 def test_a_manager_cycle_that_drops_a_team_fails_the_quality_gate(place, run, published_run):
-    manager, reps = _managers_and_reps(place.org)
-    # The manager now reports to one of their own reps: the whole team is in a cycle.
-    edit_rows(
-        place.org,
-        "User",
-        lambda rows: [r.update(ManagerId=reps[0]) for r in rows if r["Id"] == manager] and None,
-    )
+    _make_a_manager_cycle(place.org)
     _last_week_published_as(place, published_run)
     result = run(place.args())
     assert result.code == 1
@@ -74,12 +80,7 @@ def test_a_manager_cycle_that_drops_a_team_fails_the_quality_gate(place, run, pu
 def test_an_accepted_reorganisation_publishes_and_names_everyone_left_out(
     place, run, published_run
 ):
-    manager, reps = _managers_and_reps(place.org)
-    edit_rows(
-        place.org,
-        "User",
-        lambda rows: [r.update(ManagerId=reps[0]) for r in rows if r["Id"] == manager] and None,
-    )
+    reps = _make_a_manager_cycle(place.org)
     _last_week_published_as(place, published_run)
     result = run(place.args(), env={"SALESPREP_GUARDS__ACCEPT_VANISHED_PAIRS": "true"})
     assert result.code == 0, result.err[-2000:]
@@ -238,16 +239,14 @@ def test_when_the_packets_swap_fails_the_warehouse_swap_is_rolled_back(republish
 def test_a_kill_during_render_leaves_bi_and_the_shared_folder_on_last_week(republish):
     before = republish.published()
     edit_rows(republish.org, "Opportunity", lambda rows: rows[0].update(Name="Renamed deal"))
-    process = spawn(republish.args())
-    rendered = republish.data / "rendered" / WEEK.label
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and process.poll() is None:
-        if rendered.is_dir() and any(p.name.startswith(".packets.") for p in rendered.iterdir()):
-            break
-        time.sleep(0.05)
+    process = spawn(republish.args(), republish.root / "logs")
+    started = f"{WEEK.label}: render the prep packets ..."
+    _wait_for(process, lambda: started in process.logs[0].read_text(encoding="utf-8"), 600)
+    time.sleep(0.3)  # into the render: packets are being written
     process.kill()
-    process.communicate()
+    out, _ = process.output()
     assert process.returncode == -signal.SIGKILL, "the run ended before render"
+    assert "render_packets done" not in out and "publish the warehouse" not in out
     assert republish.published() == before
 
 
@@ -305,13 +304,14 @@ def tempfile_dir() -> str:
     return tempfile.gettempdir()
 
 
-def _wait_for(process: subprocess.Popen, ready, timeout: float = 300) -> None:
+def _wait_for(process, ready, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         if ready():
             return
         time.sleep(0.02)
-    _out, err = process.communicate(timeout=5) if process.poll() is not None else ("", "")
+    process.kill()
+    err = process.output()[1] if hasattr(process, "output") else ""
     raise AssertionError(f"never ready (exit {process.returncode}): {err[-2000:]}")
 
 
@@ -326,10 +326,10 @@ def _emulator_copies(pid: int) -> list[Path]:
 
 
 def test_a_kill_during_extract_leaves_leftovers_the_next_run_sweeps(place, run):
-    process = spawn(place.args())
+    process = spawn(place.args(), place.root / "logs")
     _wait_for(process, lambda: any(place.data.glob(".raw.staging-*")))
     process.kill()
-    process.communicate()
+    process.wait()
     # A dead run's leftovers: its staging and work folders, its lease, its copy of the org.
     assert list(place.data.glob(".raw.*")) and _emulator_copies(process.pid)
     assert (place.data / "state" / "run.lease").is_file()
@@ -341,10 +341,10 @@ def test_a_kill_during_extract_leaves_leftovers_the_next_run_sweeps(place, run):
 
 
 def test_sigterm_stops_the_run_like_a_failure_report_then_cleanup(place):
-    process = spawn(place.args())
+    process = spawn(place.args(), place.root / "logs")
     _wait_for(process, lambda: any(place.data.glob(".raw.staging-*")))
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
+    out, err = process.output()
     assert process.returncode == 128 + signal.SIGTERM, err[-2000:]
     lines = [line for line in err.splitlines() if line.startswith("salesprep run")]
     assert lines == ["salesprep run: stopped by signal SIGTERM; nothing was published"], err[-2000:]
@@ -377,7 +377,7 @@ def test_a_503_on_relogin_after_session_expiry_does_not_end_the_run(place, run):
             str(port), "--fault-session-expiry", "4", "--fault-relogin-errors", "2",
             "--fault-relogin-status", "503",
         ],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         _wait_for(emulator, lambda: _listening(port), timeout=60)
@@ -393,7 +393,7 @@ def test_a_503_on_relogin_after_session_expiry_does_not_end_the_run(place, run):
         result = run(place.args(org=False), env={"AIRFLOW_CONN_SALESFORCE_DEFAULT": conn, **FAST})
     finally:
         emulator.terminate()
-        emulator.communicate(timeout=30)
+        emulator.wait(timeout=30)
     assert result.code == 1
     assert "Opportunity.Amount" in result.line and "login again" not in result.line
     report = json.loads((place.data / "raw" / "_extract_report.json").read_text("utf-8"))

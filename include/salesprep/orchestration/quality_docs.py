@@ -2,7 +2,7 @@
 
 Each checkpoint stage (`raw`, `marts`, ...) writes `<quality dir>/<stage>/data_docs/`; this
 copies its pages into the rendered week's `extra/quality/<stage>/` with a `quality/index.html`
-listing the stages, so `publish_packets` puts them in the shared folder in the week's atomic
+listing the stages, so the `publish` step puts them in the shared folder in the week's atomic
 swap. Fonts and animated help images are left out (5 MB a week; the pages do not need them),
 and folder names the shared-folder layout does not allow (GX's `__none__` batch folder) are
 renamed, links included.

@@ -225,6 +225,14 @@ class StagedWeek:
 
     manifest: WeekManifest
 
+    def log_published(self) -> None:
+        log.info(
+            "published %d packets for %s to %s",
+            len(self.manifest.packets),
+            self.manifest.week,
+            self.manifest.url,
+        )
+
     def commit(self) -> None:
         raise NotImplementedError
 
@@ -247,12 +255,7 @@ class _LocalWeek(StagedWeek):
 
     def commit(self) -> None:
         self.swap.commit()
-        log.info(
-            "published %d packets for %s to %s",
-            len(self.manifest.packets),
-            self.manifest.week,
-            self.manifest.url,
-        )
+        self.log_published()
 
     def rollback(self) -> None:
         self.swap.rollback()
@@ -302,12 +305,7 @@ class _RemoteWeek(StagedWeek):
                 _copy_file(fs, _join(self.target, path), _join(self.aside, path))
         self.committed = True
         _swap_by_copy(fs, self.staging, self.target, self.files)
-        log.info(
-            "published %d packets for %s to %s",
-            len(self.manifest.packets),
-            self.manifest.week,
-            self.manifest.url,
-        )
+        self.log_published()
 
     def rollback(self) -> None:
         if not self.committed:

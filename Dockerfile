@@ -13,6 +13,8 @@ RUN uv export --frozen --no-dev --no-hashes --no-emit-project -o /tmp/requiremen
 COPY --chown=airflow:root include ./include
 COPY --chown=airflow:root dags ./dags
 COPY --chown=airflow:root dbt_project ./dbt_project
+# The metric dictionary every week's packets link to (published next to them).
+COPY --chown=airflow:root docs/metrics.md ./docs/metrics.md
 RUN pip install --no-cache-dir --no-deps .
 # The dbt manifest the Cosmos task group is rendered from (SALESPREP_DBT_TASKS=cosmos): parsing
 # needs no warehouse, so the image carries one that matches its dbt project.

@@ -11,3 +11,11 @@
         identifier='fct_opportunity_snapshots_weekly',
     )) }}
 {%- endmacro %}
+
+{#- The lowercase column names of a relation, or [] for none (compile time only). -#}
+{% macro relation_column_names(relation) -%}
+    {%- if relation is none or not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}
+{%- endmacro %}

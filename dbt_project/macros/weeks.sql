@@ -49,16 +49,3 @@
 {% macro duckdb__days_between(start_date, end_date) -%}
     date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
 {%- endmacro %}
-
-{#- The first day of the fiscal quarter containing a date, honouring var fiscal_year_start_month.
-    Fiscal quarters start in months fsm, fsm+3, fsm+6, fsm+9 (mod 12). -#}
-{% macro fiscal_quarter_start(date_expr) -%}
-    {%- set fsm = var('fiscal_year_start_month') | int -%}
-    {%- if fsm < 1 or fsm > 12 -%}
-        {{ exceptions.raise_compiler_error("var fiscal_year_start_month=" ~ fsm ~ " must be 1..12") }}
-    {%- endif -%}
-    {{ add_months(
-        "cast(date_trunc('month', " ~ date_expr ~ ") as date)",
-        "-1 * mod(cast(extract(month from " ~ date_expr ~ ") as integer) + " ~ (12 - fsm) ~ ", 3)"
-    ) }}
-{%- endmacro %}

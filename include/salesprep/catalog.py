@@ -41,6 +41,9 @@ class Field:
     type: str
     required: bool = False
     reference_to: str | None = None
+    # The org feature the field comes with ("" for fields every org has), e.g. CurrencyIsoCode
+    # exists only in multi-currency orgs.
+    feature: str = ""
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -57,6 +60,9 @@ class SObject:
     # Incremental cursor: SystemModstamp where the object has one, else CreatedDate.
     cursor: str = "SystemModstamp"
     label: str = ""
+    # The org feature an object belongs to ("" for objects every org has): an org without the
+    # feature has no such object, and METRICS.md says what that means (e.g. one currency).
+    feature: str = ""
     _by_name: dict[str, Field] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,9 +90,15 @@ class SObject:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(f.name, f.arrow_type) for f in self.fields])
 
+    def fields_for(self, features: frozenset[str] = frozenset()) -> tuple[Field, ...]:
+        """The fields an org with `features` has: every field, less those of other features."""
+        return tuple(f for f in self.fields if not f.feature or f.feature in features)
 
-def _f(name: str, type_: str, *, required: bool = False, to: str | None = None) -> Field:
-    return Field(name=name, type=type_, required=required, reference_to=to)
+
+def _f(
+    name: str, type_: str, *, required: bool = False, to: str | None = None, feature: str = ""
+) -> Field:
+    return Field(name=name, type=type_, required=required, reference_to=to, feature=feature)
 
 
 _AUDIT = (
@@ -97,6 +109,96 @@ _AUDIT = (
 _DELETABLE_AUDIT = (_f("IsDeleted", "boolean"), *_AUDIT)
 
 OBJECTS: tuple[SObject, ...] = (
+    SObject(
+        "Organization",
+        (
+            _f("Id", "id", required=True),
+            _f("Name", "string"),
+            # Standard fiscal years: quarters start in this month (METRICS.md, Quarter).
+            _f("FiscalYearStartMonth", "int"),
+            _f("UsesStartDateAsFiscalYearName", "boolean"),
+            _f("DefaultLocaleSidKey", "picklist"),
+            _f("LanguageLocaleKey", "picklist"),
+            _f("TimeZoneSidKey", "picklist"),
+            *_AUDIT,
+        ),
+        label="Organization",
+    ),
+    SObject(
+        "FiscalYearSettings",
+        (
+            _f("Id", "id", required=True),
+            _f("Name", "string"),
+            _f("StartDate", "date"),
+            _f("EndDate", "date"),
+            _f("IsStandardYear", "boolean"),
+            _f("YearType", "picklist"),
+            _f("QuarterLabelScheme", "picklist"),
+            _f("QuarterPrefix", "picklist"),
+            _f("SystemModstamp", "datetime"),
+        ),
+        label="Fiscal Year Settings",
+        feature="custom_fiscal_year",
+    ),
+    SObject(
+        "Period",
+        (
+            _f("Id", "id", required=True),
+            _f("FiscalYearSettingsId", "reference", to="FiscalYearSettings"),
+            _f("Type", "picklist"),
+            _f("StartDate", "date"),
+            _f("EndDate", "date"),
+            _f("Number", "int"),
+            _f("QuarterLabel", "picklist"),
+            _f("PeriodLabel", "picklist"),
+            _f("FullyQualifiedLabel", "string"),
+            _f("IsForecastPeriod", "boolean"),
+            _f("SystemModstamp", "datetime"),
+        ),
+        label="Period",
+        feature="custom_fiscal_year",
+    ),
+    SObject(
+        "CurrencyType",
+        (
+            _f("Id", "id", required=True),
+            _f("IsoCode", "picklist"),
+            # Units of this currency per unit of the corporate currency (amount / rate).
+            _f("ConversionRate", "double"),
+            _f("DecimalPlaces", "int"),
+            _f("IsActive", "boolean"),
+            _f("IsCorporate", "boolean"),
+            *_AUDIT,
+        ),
+        label="Currency Type",
+        feature="multi_currency",
+    ),
+    SObject(
+        "DatedConversionRate",
+        (
+            _f("Id", "id", required=True),
+            _f("IsoCode", "picklist"),
+            _f("ConversionRate", "double"),
+            _f("StartDate", "date"),
+            _f("NextStartDate", "date"),
+            *_AUDIT,
+        ),
+        label="Dated Conversion Rate",
+        feature="advanced_currency_management",
+    ),
+    SObject(
+        "RecordType",
+        (
+            _f("Id", "id", required=True),
+            _f("Name", "string"),
+            _f("DeveloperName", "string"),
+            _f("SobjectType", "picklist"),
+            _f("IsActive", "boolean"),
+            *_AUDIT,
+        ),
+        label="Record Type",
+        feature="record_types",
+    ),
     SObject(
         "Profile",
         (_f("Id", "id", required=True), _f("Name", "string"), *_AUDIT),
@@ -199,6 +301,9 @@ OBJECTS: tuple[SObject, ...] = (
             _f("IsWon", "boolean", required=True),
             # Custom field: free-text loss reason. Optional; the name is configurable.
             _f("Loss_Reason__c", "textarea"),
+            # The currency of Amount (multi-currency orgs only).
+            _f("CurrencyIsoCode", "picklist", feature="multi_currency"),
+            _f("RecordTypeId", "reference", to="RecordType", feature="record_types"),
             _f("IsDeleted", "boolean"),
             _f("CreatedDate", "datetime", required=True),
             _f("LastModifiedDate", "datetime"),
@@ -217,6 +322,7 @@ OBJECTS: tuple[SObject, ...] = (
             _f("CloseDate", "date"),
             _f("Probability", "percent"),
             _f("ForecastCategory", "picklist"),
+            _f("CurrencyIsoCode", "picklist", feature="multi_currency"),
             _f("CreatedById", "reference", to="User"),
             _f("IsDeleted", "boolean"),
             _f("CreatedDate", "datetime", required=True),
@@ -265,6 +371,8 @@ OBJECTS: tuple[SObject, ...] = (
             _f("Type", "picklist"),
             _f("TaskSubtype", "picklist"),
             _f("CallDurationInSeconds", "int"),
+            # Activities older than a year are archived: only queryAll returns them.
+            _f("IsArchived", "boolean"),
             *_DELETABLE_AUDIT,
         ),
         label="Task",
@@ -283,6 +391,7 @@ OBJECTS: tuple[SObject, ...] = (
             _f("ActivityDate", "date"),
             _f("Type", "picklist"),
             _f("EventSubtype", "picklist"),
+            _f("IsArchived", "boolean"),
             *_DELETABLE_AUDIT,
         ),
         label="Event",
@@ -294,6 +403,7 @@ OBJECTS: tuple[SObject, ...] = (
             _f("QuotaOwnerId", "reference", required=True, to="User"),
             _f("StartDate", "date", required=True),
             _f("QuotaAmount", "currency", required=True),
+            _f("CurrencyIsoCode", "picklist", feature="multi_currency"),
             _f("ForecastingTypeId", "reference"),
             *_AUDIT,
         ),
@@ -301,7 +411,20 @@ OBJECTS: tuple[SObject, ...] = (
     ),
 )
 
+# Org features that bring objects or fields of their own (SObject.feature, Field.feature).
+FEATURES: tuple[str, ...] = (
+    "multi_currency",
+    "advanced_currency_management",
+    "custom_fiscal_year",
+    "record_types",
+)
+
 _BY_NAME = {o.name.lower(): o for o in OBJECTS}
+
+
+def objects_for(features: frozenset[str] = frozenset()) -> tuple[SObject, ...]:
+    """The objects an org with `features` has: those every org has, plus the features' own."""
+    return tuple(o for o in OBJECTS if not o.feature or o.feature in features)
 
 
 class UnknownObjectError(KeyError):
@@ -347,6 +470,12 @@ STANDARD_OPPORTUNITY_STAGES: tuple[StandardStage, ...] = (
 
 # Key prefixes of the standard objects (the first 3 characters of every record Id).
 KEY_PREFIXES: dict[str, str] = {
+    "Organization": "00D",
+    "FiscalYearSettings": "022",
+    "Period": "026",
+    "CurrencyType": "02c",
+    "DatedConversionRate": "04w",
+    "RecordType": "012",
     "Account": "001",
     "Contact": "003",
     "Opportunity": "006",

@@ -11,10 +11,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from salesprep.dbt_project import CHECKOUT_PROJECT_DIR
+
 CONFIG_FILE_ENV = "SALESPREP_CONFIG"
+POSTGRES_ENV_PREFIX = "SALESPREP_DBT_POSTGRES_"
 # The checkout: dags/ and dbt_project/ sit beside include/salesprep/.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,6 +60,47 @@ class PairRules(BaseModel):
     exclude_roles: list[str] = Field(default_factory=list)
     include_profiles: list[str] = Field(default_factory=list)
     exclude_profiles: list[str] = Field(default_factory=list)
+
+
+class PostgresSettings(BaseModel):
+    """Where the dbt `postgres` target lives. Environment: the variables dbt_project/profiles.yml
+    reads, SALESPREP_DBT_POSTGRES_HOST, _PORT, _USER, _PASSWORD, _DATABASE and _SCHEMA (for
+    `schema_name`). The password is a SecretStr: it never shows in a repr, a log or an error."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    host: str = "127.0.0.1"
+    port: int = Field(5432, ge=1, le=65535)
+    user: str = "postgres"
+    # Empty: local trust auth. A deployment sets it in the environment, not in the YAML file.
+    password: SecretStr = SecretStr("")
+    database: str = "salesprep"
+    schema_name: str = Field("public", description="Where dbt builds the models (profiles.yml).")
+
+    @staticmethod
+    def env_names() -> dict[str, str]:
+        """Each field's environment variable (the names profiles.yml reads)."""
+        suffixes = {"schema_name": "SCHEMA"}
+        return {
+            name: f"{POSTGRES_ENV_PREFIX}{suffixes.get(name, name.upper())}"
+            for name in PostgresSettings.model_fields
+        }
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables profiles.yml reads, from these settings: for the dbt process only."""
+        values = {**self.model_dump(), "password": self.password.get_secret_value()}
+        return {env: str(values[name]) for name, env in self.env_names().items()}
+
+
+class RecordTypeRules(BaseModel):
+    """Which Opportunity record types every opportunity-based number sees, by
+    RecordType.DeveloperName: a non-empty include list keeps only those (a deal without a
+    record type is then left out); the exclude list drops its own (e.g. renewals)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
 
 
 class SalesforceSettings(BaseModel):
@@ -136,15 +180,25 @@ class Settings(BaseSettings):
     )
 
     org_timezone: str = "UTC"
-    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    # None follows the org: Period quarters, else Organization.FiscalYearStartMonth, else
+    # January. A month overrides the org's start month (custom Period quarters still win).
+    fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
+    # The currency of a single-currency org (no CurrencyType rows); a multi-currency org's
+    # corporate currency comes from the org itself.
+    currency_code: str = "USD"
+    # Babel locale for money in packets (e.g. "de_DE"); None uses the org's
+    # DefaultLocaleSidKey, else en_US. Formatting only: numbers never change.
+    money_locale: str | None = None
+    record_types: RecordTypeRules = Field(default_factory=RecordTypeRules)
     data_dir: Path = Path("salesprep-data")
     shared_folder: str = ""
     warehouse_path: Path | None = None
     dbt_target: str = "duckdb"
-    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    dbt_project_dir: Path = CHECKOUT_PROJECT_DIR
     # dbt unit tests check the SQL against fixed inputs, not the week's data: CI runs them
     # (`make test`), the weekly build leaves them out unless this is set (decision 15).
     dbt_unit_tests: bool = False
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     quota_csv: Path | None = None
     initiatives_file: Path | None = None
     extra_stages: list[str] = Field(default_factory=list)
@@ -161,6 +215,27 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not an IANA timezone such as 'Europe/Berlin'") from exc
         return value
+
+    @field_validator("currency_code")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code such as 'EUR'")
+        return code
+
+    @field_validator("money_locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value.strip().replace("-", "_"))
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a locale Babel knows, such as 'de_DE'") from exc
+        return value.strip().replace("-", "_")
 
     @field_validator(
         "data_dir", "warehouse_path", "quota_csv", "initiatives_file", "dbt_project_dir"
@@ -186,7 +261,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+        return (
+            init_settings,
+            env_settings,
+            _DbtPostgresEnvSource(settings_cls),
+            _YamlFileSource(settings_cls),
+        )
 
     # Layout of the data directory: tasks hand each other these paths, never local state.
     @property
@@ -233,6 +313,22 @@ class NotificationSettings(BaseSettings):
         return [
             part.strip() for part in self.alert_email.replace(";", ",").split(",") if part.strip()
         ]
+
+
+class _DbtPostgresEnvSource(PydanticBaseSettingsSource):
+    """The `postgres` settings from SALESPREP_DBT_POSTGRES_*, the names profiles.yml has always
+    read (the nested-settings spelling would be SALESPREP_POSTGRES__*); above the YAML file."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {
+            name: os.environ[env]
+            for name, env in PostgresSettings.env_names().items()
+            if env in os.environ
+        }
+        return {"postgres": values} if values else {}
 
 
 class _YamlFileSource(PydanticBaseSettingsSource):
@@ -282,8 +378,15 @@ def load_settings(**overrides: Any) -> Settings:
         problems = []
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"])
-            env_name = "SALESPREP_" + "__".join(str(p).upper() for p in error["loc"])
+            env_name = _env_name(error["loc"])
             source = os.environ.get(CONFIG_FILE_ENV)
             where = f"environment {env_name}" + (f" or config file {source}" if source else "")
             problems.append(f"setting {name!r} ({where}): {error['msg']}")
         raise ConfigError("; ".join(problems)) from exc
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    """The environment variable of the setting at `loc` (a validation error's location)."""
+    if len(loc) > 1 and loc[0] == "postgres":
+        return PostgresSettings.env_names().get(str(loc[1]), POSTGRES_ENV_PREFIX + str(loc[1]))
+    return "SALESPREP_" + "__".join(str(part).upper() for part in loc)

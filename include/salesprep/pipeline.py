@@ -96,16 +96,23 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     return swept
 
 
-def extract_raw(week: Week, settings: Settings) -> Summary:
-    """Pull every object from Salesforce into the raw landing zone, once the org's data span
-    shows that it covers the week (week guard: nothing is read from an org that does not)."""
-    from salesprep.salesforce.client import ApiClient
+def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) -> Summary:
+    """Pull every object from Salesforce into the raw landing zone.
+
+    Before anything is read: the data directory keeps one org's history, so a run connected
+    to another org stops, unless `reset_history` drops the old org's history first
+    (`salesprep.warehouse.history`); and the org's data span must cover the week (week guard,
+    decision 18)."""
+    from salesprep.salesforce.client import ApiClient, session_org_id
     from salesprep.salesforce.connection import connect
     from salesprep.salesforce.data_span import org_data_span
     from salesprep.salesforce.extract import extract_org
+    from salesprep.warehouse.history import check_org, landed_organization, record_org, same_org
     from salesprep.week_guard import judge_coverage, save_coverage
 
     sf = connect(settings)
+    org_id = session_org_id(sf)
+    removed = check_org(settings, org_id, reset=reset_history)
     span = org_data_span(ApiClient(sf, settings.salesforce))
     guards = settings.guards
     coverage = judge_coverage(
@@ -118,7 +125,12 @@ def extract_raw(week: Week, settings: Settings) -> Summary:
     )
     save_coverage(settings.data_dir, coverage)
     report = extract_org(sf, settings.raw_root, settings=settings)
-    return {**report.summary(), "coverage": coverage.to_dict()}
+    landed_id, name = landed_organization(settings.raw_root)
+    record_org(settings, landed_id if landed_id and same_org(landed_id, org_id) else org_id, name)
+    summary = {**report.summary(), "coverage": coverage.to_dict()}
+    if reset_history:
+        summary["reset_history"] = [str(p) for p in removed]
+    return summary
 
 
 def check_raw(week: Week, settings: Settings) -> Summary:
@@ -253,15 +265,23 @@ STEPS: tuple[Step, ...] = (
 
 
 def run_week(
-    week: Week, settings: Settings, *, progress: Callable[[str], None] = log.info
+    week: Week,
+    settings: Settings,
+    *,
+    progress: Callable[[str], None] = log.info,
+    reset_history: bool = False,
 ) -> dict[str, Summary]:
-    """Run every step for `week` in order; the first failure stops the run."""
+    """Run every step for `week` in order; the first failure stops the run. `reset_history`
+    lets a data directory change orgs (`extract_raw`)."""
     summaries: dict[str, Summary] = {}
     for step in STEPS:
         progress(f"{week.label}: {step.doc} ...")
         started = time.perf_counter()
         try:
-            summaries[step.name] = step.run(week, settings)
+            if step.run is extract_raw:
+                summaries[step.name] = extract_raw(week, settings, reset_history=reset_history)
+            else:
+                summaries[step.name] = step.run(week, settings)
         except Exception as exc:  # re-raised: only the quality report is added on the way out
             url = report_failure(week, exc, step.name, settings)
             if url:

@@ -2,7 +2,7 @@
 reach, or one before the org's first data, because each of those publishes packets that look
 complete and are not (zero activity, "data as of" a day that has not come).
 
-Two checks, both before extraction (decision 16):
+Two checks, both before extraction (decision 18):
 
 - `check_week_ended`, against the wall clock at the run's start (no data needed);
 - `judge_coverage`, against the org's data span (`DataSpan`: its first `CreatedDate` and its

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from salesprep.bench.__main__ import main
-from salesprep.bench.child import BenchStepError, ChildRun, run_step
-from salesprep.bench.report import write_results
-from salesprep.bench.server import serving
-from salesprep.bench.sizes import END_WEEK, UnknownSizeError, get_size
-from salesprep.bench.suite import Bench, Options, Samples, _child_env, _conn_env
 from salesprep.emulator import Credentials
+from salesprep_bench.__main__ import main
+from salesprep_bench.child import BenchStepError, ChildRun, run_step
+from salesprep_bench.report import write_results
+from salesprep_bench.server import serving
+from salesprep_bench.sizes import END_WEEK, UnknownSizeError, get_size
+from salesprep_bench.suite import Bench, Options, Samples, _child_env, _conn_env
 
 SIZE = get_size("XS")
 

@@ -44,12 +44,14 @@ def test_every_dag_follows_policy(dagbag):
 
 
 def test_weekly_dag_wires_the_steps_in_order(dagbag):
+    from salesprep.orchestration.tasks import WEEK_TASK
     from salesprep.pipeline import STEPS
 
     dag = dagbag.dags["salesprep_weekly"]
     assert dag.max_active_runs == 1  # DuckDB has a single writer
     assert "week" in dag.params
-    chain = ["claim_data_dir", "resolve_week", *[step.name for step in STEPS], "release_data_dir"]
+    # WEEK_TASK is where the dbt tasks and the failure alert pull the week from.
+    chain = ["claim_data_dir", WEEK_TASK, *[step.name for step in STEPS], "release_data_dir"]
     for upstream, downstream in itertools.pairwise(chain):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
 

@@ -9,7 +9,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from salesprep.catalog import OBJECTS
+from salesprep.catalog import objects_for
 from salesprep.org_folder import parse_datetime
 
 from .conftest import ARGS, END_WEEK, Org
@@ -140,9 +140,9 @@ def test_names_include_hard_strings(org: Org) -> None:
 def test_nothing_is_dated_outside_the_window(org: Org) -> None:
     last_day = END_WEEK.last_day.isoformat()
     first_day = WINDOW_START.date().isoformat()
-    for sobject in OBJECTS:
+    for sobject in objects_for():
         rows = org.rows(sobject.name)
-        for f in sobject.fields:
+        for f in sobject.fields_for():
             if f.type == "datetime":
                 for row in rows:
                     if row[f.name]:

@@ -11,6 +11,7 @@ import pytest
 import requests
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
+from salesprep.demo_org import is_valid_id
 from salesprep.emulator import (
     EmulatorConfig,
     FaultConfig,
@@ -144,7 +145,7 @@ def test_composite_enforces_its_limits(org: OrgFixture):
 def test_org_id_is_stable_per_folder_and_starts_session_ids(org: OrgFixture, tmp_path: Path):
     assert derive_org_id(org.path) == derive_org_id(org.path)
     assert derive_org_id(org.path) != derive_org_id(tmp_path)
-    assert len(derive_org_id(org.path)) == 18
+    assert len(derive_org_id(org.path)) == 18 and is_valid_id(derive_org_id(org.path))
     with run_emulator(org.path) as handle:
         sf = connect(handle)
     assert sf.session_id.startswith(derive_org_id(org.path)[:15] + "!")

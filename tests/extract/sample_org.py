@@ -4,6 +4,10 @@ It covers every catalog object and the values that trip up conversion: soft-dele
 null amounts, dates, datetimes with milliseconds, CSV-hostile text (commas, quotes, newlines,
 emoji, right-to-left script, `<script>`), typed history values, and a top manager with no
 ManagerId. `opportunities` scales the Opportunity and OpportunityHistory row counts.
+
+It is an org with every org feature (`catalog.FEATURES`): multi-currency with dated rates, a
+custom fiscal year, record types; and it has archived activities (`IsArchived`, older than a
+year), which only `queryAll` returns. `FEATURE_OBJECTS` drops the features' objects and fields.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from salesprep.catalog import OBJECTS
 from salesprep.org_folder import write_object
 
 STAGES = (
@@ -25,6 +30,10 @@ STAGES = (
 )
 HOSTILE_TEXT = 'Renewal, "big" deal\nline two <script>alert(1)</script> | ../ 🚀 مرحبا'
 T0 = datetime(2026, 1, 5, 9, 30, 0, 123000, tzinfo=UTC)
+ORG_ID = "00D000000000042EAA"  # a valid 18-character Id
+CURRENCIES = ("USD", "EUR", "GBP", "JPY")  # USD is the corporate currency
+# An activity older than a year, archived by Salesforce: only queryAll returns it.
+ARCHIVED_AT = datetime(2024, 6, 3, 15, 0, 0, tzinfo=UTC)
 
 
 def _id(prefix: str, n: int) -> str:
@@ -34,7 +43,7 @@ def _id(prefix: str, n: int) -> str:
 def sample_rows(opportunities: int = 24) -> dict[str, list[dict[str, Any]]]:
     """Rows per object name (values as Python objects, as `write_object` takes them)."""
     audit = {"CreatedDate": T0, "LastModifiedDate": T0, "SystemModstamp": T0}
-    rows: dict[str, list[dict[str, Any]]] = {}
+    rows: dict[str, list[dict[str, Any]]] = _org_setup_rows(audit)
     rows["Profile"] = [
         {"Id": _id("00e", 1), "Name": "Sales User", **audit},
         {"Id": _id("00e", 2), "Name": "System Administrator", **audit},
@@ -135,6 +144,8 @@ def sample_rows(opportunities: int = 24) -> dict[str, list[dict[str, Any]]]:
                 "IsClosed": closed,
                 "IsWon": won,
                 "Loss_Reason__c": "Price" if closed and not won else None,
+                "CurrencyIsoCode": CURRENCIES[n % len(CURRENCIES)],
+                "RecordTypeId": _id("012", 1 + n % 2) if n % 7 else None,
                 "IsDeleted": n % 11 == 0,
                 "CreatedDate": created,
                 "LastModifiedDate": created + timedelta(days=1),
@@ -150,7 +161,8 @@ def sample_rows(opportunities: int = 24) -> dict[str, list[dict[str, Any]]]:
                     "Amount": None if n % 5 == 0 else 1000.0 * n,
                     "CloseDate": date(2026, 3, 1) + timedelta(days=n),
                     "Probability": 10.0,
-                    "ForecastCategory": "Pipeline",
+                    "ForecastCategory": "BestCase" if step else "Pipeline",
+                    "CurrencyIsoCode": CURRENCIES[n % len(CURRENCIES)] if step else "USD",
                     "CreatedById": _id("005", 2),
                     "IsDeleted": n % 11 == 0,
                     "CreatedDate": created + timedelta(days=step),
@@ -198,11 +210,31 @@ def sample_rows(opportunities: int = 24) -> dict[str, list[dict[str, Any]]]:
             "Type": "Call" if n % 2 else "Email",
             "TaskSubtype": "Call" if n % 2 else "Email",
             "CallDurationInSeconds": 300 if n % 2 else None,
+            "IsArchived": False,
             "IsDeleted": n == 6,
             **audit,
         }
         for n in range(1, 9)
     ]
+    archived = {"CreatedDate": ARCHIVED_AT, "LastModifiedDate": ARCHIVED_AT}
+    rows["Task"].append(
+        {
+            "Id": _id("00T", 9),
+            "OwnerId": _id("005", 2),
+            "WhatId": _id("001", 1),
+            "Subject": "Call",
+            "ActivityDate": ARCHIVED_AT.date(),
+            "Status": "Completed",
+            "IsClosed": True,
+            "Type": "Call",
+            "TaskSubtype": "Call",
+            "CallDurationInSeconds": 600,
+            "IsArchived": True,
+            "IsDeleted": False,
+            **archived,
+            "SystemModstamp": ARCHIVED_AT,
+        }
+    )
     rows["Event"] = [
         {
             "Id": _id("00U", n),
@@ -214,23 +246,130 @@ def sample_rows(opportunities: int = 24) -> dict[str, list[dict[str, Any]]]:
             "DurationInMinutes": 60,
             "ActivityDate": date(2026, 1, 5) + timedelta(days=n),
             "Type": "Meeting",
+            "IsArchived": n == 3,
             "IsDeleted": False,
             **audit,
         }
         for n in range(1, 4)
     ]
+    # The third meeting took place long ago: archived.
+    rows["Event"][2].update(
+        StartDateTime=ARCHIVED_AT,
+        EndDateTime=ARCHIVED_AT + timedelta(hours=1),
+        ActivityDate=ARCHIVED_AT.date(),
+        CreatedDate=ARCHIVED_AT,
+        LastModifiedDate=ARCHIVED_AT,
+        SystemModstamp=ARCHIVED_AT,
+    )
     rows["ForecastingQuota"] = [
         {
             "Id": _id("0J9", n),
             "QuotaOwnerId": _id("005", 1 + n),
             "StartDate": date(2026, 1, 1),
             "QuotaAmount": 250_000.0,
+            "CurrencyIsoCode": CURRENCIES[n % 2],
             "ForecastingTypeId": _id("0Db", 1),
             **audit,
         }
         for n in range(1, 4)
     ]
     return rows
+
+
+def _org_setup_rows(audit: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Organization, the fiscal year, currencies and record types of the sample org."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    rows["Organization"] = [
+        {
+            "Id": ORG_ID,
+            "Name": 'Sample Org, "GmbH"',
+            "FiscalYearStartMonth": 2,
+            "UsesStartDateAsFiscalYearName": True,
+            "DefaultLocaleSidKey": "de_DE",
+            "LanguageLocaleKey": "de",
+            "TimeZoneSidKey": "Europe/Berlin",
+            **audit,
+        }
+    ]
+    rows["FiscalYearSettings"] = [
+        {
+            "Id": _id("022", 1),
+            "Name": "2026",
+            "StartDate": date(2026, 2, 1),
+            "EndDate": date(2027, 1, 30),
+            "IsStandardYear": False,
+            "YearType": "Custom",
+            "QuarterLabelScheme": "NumberByYear",
+            "QuarterPrefix": "Quarter",
+            "SystemModstamp": T0,
+        }
+    ]
+    # A 4-4-5 year of 52 weeks from Sunday 2026-02-01: quarters of 13 weeks.
+    rows["Period"] = [
+        {
+            "Id": _id("026", number),
+            "FiscalYearSettingsId": _id("022", 1),
+            "Type": "Quarter",
+            "StartDate": date(2026, 2, 1) + timedelta(weeks=13 * (number - 1)),
+            "EndDate": date(2026, 2, 1) + timedelta(weeks=13 * number, days=-1),
+            "Number": number,
+            "QuarterLabel": None,
+            "PeriodLabel": None,
+            "FullyQualifiedLabel": f"Q{number} FY2026",
+            "IsForecastPeriod": True,
+            "SystemModstamp": T0,
+        }
+        for number in range(1, 5)
+    ]
+    rates = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "JPY": 151.5}
+    rows["CurrencyType"] = [
+        {
+            "Id": _id("02c", n),
+            "IsoCode": code,
+            "ConversionRate": rates[code],
+            "DecimalPlaces": 0 if code == "JPY" else 2,
+            "IsActive": code != "JPY",
+            "IsCorporate": code == "USD",
+            **audit,
+        }
+        for n, code in enumerate(CURRENCIES, start=1)
+    ]
+    rows["DatedConversionRate"] = [
+        {
+            "Id": _id("04w", n),
+            "IsoCode": code,
+            "ConversionRate": rate,
+            "StartDate": start,
+            "NextStartDate": next_start,
+            **audit,
+        }
+        for n, (code, rate, start, next_start) in enumerate(
+            (
+                ("USD", 1.0, date(1900, 1, 1), None),
+                ("EUR", 0.91, date(1900, 1, 1), date(2026, 3, 1)),
+                ("EUR", 0.935, date(2026, 3, 1), None),
+                ("GBP", 0.785, date(1900, 1, 1), None),
+            ),
+            start=1,
+        )
+    ]
+    rows["RecordType"] = [
+        {
+            "Id": _id("012", n),
+            "Name": name,
+            "DeveloperName": name.replace(" ", "_"),
+            "SobjectType": "Opportunity",
+            "IsActive": True,
+            **audit,
+        }
+        for n, name in enumerate(("New Business", "Renewal"), start=1)
+    ]
+    return rows
+
+
+# The objects and fields of org features (catalog.FEATURES): an org without any of them.
+FEATURE_OBJECTS = tuple(o.name for o in OBJECTS if o.feature)
+FEATURE_FIELDS = {o.name: tuple(f.name for f in o.fields if f.feature) for o in OBJECTS}
 
 
 def write_sample_org(
@@ -240,12 +379,19 @@ def write_sample_org(
     drop_objects: tuple[str, ...] = (),
     drop_fields: dict[str, tuple[str, ...]] | None = None,
     overrides: dict[str, list[dict[str, Any]]] | None = None,
+    features: bool = True,
 ) -> Path:
     """Write the sample org; `drop_objects` leaves CSVs out, `drop_fields` leaves columns out,
-    `overrides` replaces an object's rows."""
+    `overrides` replaces an object's rows; `features=False` writes an org without any org
+    feature (no currency, fiscal-year or record-type objects, no such fields)."""
     from salesprep.catalog import get_object
 
     drop_fields = drop_fields or {}
+    if not features:
+        drop_objects = (*drop_objects, *FEATURE_OBJECTS)
+        drop_fields = {
+            name: (*drop_fields.get(name, ()), *FEATURE_FIELDS[name]) for name in FEATURE_FIELDS
+        }
     rows = {**sample_rows(opportunities), **(overrides or {})}
     for name, object_rows in rows.items():
         if name in drop_objects:

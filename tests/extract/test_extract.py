@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from extract.conftest import make_settings, serve_org
-from extract.sample_org import write_sample_org
+from extract.sample_org import FEATURE_OBJECTS, write_sample_org
 from salesprep.catalog import OBJECTS, get_object
 from salesprep.org_folder import read_object
 from salesprep.salesforce.extract import (
@@ -145,6 +145,52 @@ def test_missing_optional_object_and_field_are_null_filled_and_reported(tmp_path
     # Missing objects cost no describe, count or query.
     assert report.api_calls == _calls(len(OBJECTS) - 2)
     _assert_same_records(settings.raw_root, org_dir, "Opportunity")
+
+
+def test_an_org_without_org_features_is_extracted_and_reported(tmp_path: Path, caplog):
+    # A single-currency org with a standard fiscal year and no record types: the features'
+    # objects are absent and their fields missing, which is normal, never an error.
+    org_dir = write_sample_org(tmp_path / "org", features=False)
+    settings = make_settings(tmp_path / "data")
+    with serve_org(org_dir, settings) as served, caplog.at_level("INFO"):
+        report = extract_org(served.sf, settings.raw_root, settings=settings)
+
+    assert (
+        report.missing_objects
+        == list(FEATURE_OBJECTS)
+        == [
+            "FiscalYearSettings",
+            "Period",
+            "CurrencyType",
+            "DatedConversionRate",
+            "RecordType",
+        ]
+    )
+    assert report.missing_fields == {
+        "Opportunity": ["CurrencyIsoCode", "RecordTypeId"],
+        "OpportunityHistory": ["CurrencyIsoCode"],
+        "ForecastingQuota": ["CurrencyIsoCode"],
+    }
+    for name in FEATURE_OBJECTS:
+        landed = _landed(settings.raw_root, name)
+        assert landed.num_rows == 0 and landed.schema.equals(get_object(name).arrow_schema())
+    assert _landed(settings.raw_root, "Opportunity").column("CurrencyIsoCode").null_count == 24
+    assert report.objects["Organization"].rows == 1
+    assert report.api_calls == _calls(len(OBJECTS) - len(FEATURE_OBJECTS))
+    # Reported, but not as a problem: no warning names the features' objects or fields.
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert not [w for w in warnings if "CurrencyType" in w or "CurrencyIsoCode" in w], warnings
+    assert any("org feature multi_currency not enabled" in r.getMessage() for r in caplog.records)
+
+
+def test_an_org_that_hides_organization_is_extracted(tmp_path: Path):
+    # The integration user may not read Organization: config and defaults decide then.
+    org_dir = write_sample_org(tmp_path / "org", drop_objects=("Organization",))
+    settings = make_settings(tmp_path / "data")
+    with serve_org(org_dir, settings) as served:
+        report = extract_org(served.sf, settings.raw_root, settings=settings)
+    assert report.missing_objects == ["Organization"]
+    assert _landed(settings.raw_root, "Organization").num_rows == 0
 
 
 def test_missing_required_field_fails_and_keeps_the_previous_landing_zone(

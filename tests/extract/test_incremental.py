@@ -18,7 +18,7 @@ from extract.org_changes import (
     files,
     landed,
 )
-from extract.sample_org import write_sample_org
+from extract.sample_org import sample_rows, write_sample_org
 from salesprep.catalog import OBJECTS
 from salesprep.salesforce.extract import extract_org, state_path
 from salesprep.salesforce.report import load_report
@@ -46,7 +46,7 @@ def test_second_run_over_an_unchanged_org_reads_nothing(tmp_path: Path):
 
     assert first.mode == "full" and second.mode == "incremental"
     assert first.api_calls == 1 + -(-PRESENT // 5) + PRESENT
-    assert second.api_calls == UNCHANGED_RUN_CALLS == 4
+    assert second.api_calls == UNCHANGED_RUN_CALLS == 5
     assert {o.mode for o in second.objects.values()} == {"unchanged"}
     assert second.fetched_rows == 0 and second.rows == first.rows
     # Unchanged objects are the same files (hard links), not rewritten copies.
@@ -158,8 +158,11 @@ def test_state_of_another_landing_zone_or_org_means_a_backfill(tmp_path: Path):
     settings = make_settings(tmp_path / "data")
     _extract(org_dir, settings)
 
-    # Another org (the emulator derives the org id from the folder) with the same data dir.
-    other = write_sample_org(tmp_path / "other-org", opportunities=30)
+    # Another org (the emulator logs in as the folder's Organization) with the same data dir.
+    organization = {**sample_rows()["Organization"][0], "Id": "00D000000000043EAA"}
+    other = write_sample_org(
+        tmp_path / "other-org", opportunities=30, overrides={"Organization": [organization]}
+    )
     report = _extract(other, settings)
     assert report.mode == "full"
     assert_landed_equals_org(settings.raw_root, other)

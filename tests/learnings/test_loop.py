@@ -10,11 +10,11 @@ from html import unescape
 
 import pytest
 
-from salesprep.packets.browser import DESKTOP_WIDTH, PHONE_WIDTH, Browser, chromium_path
 from salesprep.packets.digest import build_digest
 from salesprep.packets.marts import read_week_marts
 
 from .conftest import PREVIOUS, WEEK, LearningsRun
+from browser import DESKTOP_WIDTH, PHONE_WIDTH, Browser, chromium_path
 
 PRIVATE = ("MARK-PRIVATE-A", "MARK-PRIVATE-FEEDBACK-A", "MARK-PRIVATE-B")
 

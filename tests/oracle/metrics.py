@@ -1,7 +1,8 @@
 """METRICS.md recomputed from an org folder in plain Python: the oracle marts and packets face.
 
-Written only from `/work/shared/METRICS.md` and the org-folder format (Data Export CSVs), never
-from the dbt models, so that the two implementations can catch each other's mistakes.
+Written only from METRICS.md, the product's metric dictionary (the project keeps its copy in
+docs/metrics.md), and the org-folder format (Data Export CSVs), never from the dbt models, so
+that the two implementations can catch each other's mistakes.
 
 Interpretations (where METRICS.md is silent, this is what the oracle chose):
 
@@ -25,18 +26,21 @@ Activity metrics
  I5. "Owned" is the current `OwnerId` in every week (the export has no ownership history);
      `deals` and `fast_movers` hold the opportunities owned by paired reps only.
  I6. The activity metrics read the *current* Opportunity record (`IsWon`, `IsClosed`,
-     `CloseDate`, `Amount`, `OwnerId`), as the definitions name those fields; only deal
+     `CloseDate`, `Amount`, `CurrencyIsoCode`, `OwnerId`), as the definitions name those fields;
+     its amount is converted with the record's own currency and `CloseDate` (I23). Only deal
      movement, stuck deals, fast movers and open pipeline use the as-of-week_end state.
  I7. A Task's type is `TaskSubtype` when non-empty, else `Type`; values compare exactly
      ('Call', 'Email'). A Task without `ActivityDate` counts in no week.
  I8. `avg_4w` = (sum of the 4 previous weeks) / 4; weeks without activity count as 0, also
      before the rep or the org had any data. `team_median` is the median (mean of the middle
      two for an even count) over the paired reps of the rep's manager, the rep included.
- I9. `pipeline_created` and `closed_won_amount` are floats; counts are ints.
+ I9. `pipeline_created` and `closed_won_amount` are floats; counts are ints; a kind of activity
+     the org does not log (I28) is None in all four fields.
 
 Opportunity state and stages
  I10. History rows are ordered by (`CreatedDate`, `Id`). History rows without `StageName`, and
-     rows of opportunities not in `Opportunity.csv` (deleted or unknown), are ignored.
+     rows of opportunities not in `Opportunity.csv` (deleted, unknown or left out by the record
+     type rules, I29), are ignored.
  I11. A stage is looked up by `OpportunityStage.ApiName`, then `MasterLabel`. Without any
      OpportunityStage rows the standard list is used (Prospecting … Negotiation/Review, Closed
      Won, Closed Lost) with config `extra_stages` inserted as open stages after
@@ -57,9 +61,10 @@ Stuck deals
      opportunities in the org (any owner); a run of stage S "left" S when the next run starts,
      and counts when that start is in the lookback window. Days spent = whole days (I3).
  I16. Deal age = whole days from `CreatedDate` to week_end; "more than 14 days old" is age > 14.
-     Activity on the deal is from any owner: closed Tasks by `ActivityDate`, Events by
-     `StartDateTime` (or `ActivityDate` when that is empty). "No Task and no Event data at all"
-     means zero non-deleted rows in Task and Event together; then `no_activity` is None.
+     Activity on the deal is from any owner: closed Tasks (any type) by `ActivityDate`, Events
+     by `StartDateTime` (or `ActivityDate` when that is empty). The rule is evaluated only in a
+     week where the org logs at least one of calls, emails and meetings (I28); otherwise
+     `no_activity` is None (an org with no Task and no Event data at all logs none).
  I17. Close-date pushes: from OpportunityHistory, a row whose `CloseDate` is later than the
      previous non-null `CloseDate` of that opportunity (any time before), with the row's
      `CreatedDate` in the window; from OpportunityFieldHistory, a `Field = 'CloseDate'` row with
@@ -74,15 +79,83 @@ Fast movers
  I19. Stage jumps count only for movement `advanced` (open at both instants).
 
 Quota
- I20. Quarters are fiscal quarters from `fiscal_year_start_month` (default January). Quota rows
-     must have `StartDate` equal to the quarter start; a sum of 0 (or no rows) means no quota
-     (None), since the packet never shows 0%. The quota CSV fallback is not implemented.
+ I20. The quarter is the fiscal quarter (I26) containing the week's last day. `amount` sums the
+     rep's `ForecastingQuota` rows whose `StartDate` falls in `[quarter_start, quarter_end)`,
+     each divided by the static `CurrencyType` rate of its own `CurrencyIsoCode` (empty: the
+     corporate currency). A quota with any such row lacking a rate is None (reason `no_rate`),
+     never a partial sum; a sum <= 0 (reason `zero_amount`) or no rows (`no_rows`) is None too,
+     since the packet never shows 0%. The quota CSV fallback is not implemented.
  I21. `won_to_date` uses the current records (I6), `CloseDate` in `[quarter_start,
-     min(week_end, quarter_end))`. `open_pipeline` sums the as-of-week_end `Amount` (null = 0) of
-     the rep's deals open at week_end with as-of `CloseDate` in `[week_end, quarter_end)`;
-     overdue open deals are not counted. `coverage` is None when `won_to_date >= amount`.
+     min(week_end, quarter_end))`. `open_pipeline` sums the converted as-of-week_end amount of
+     the rep's deals open at week_end with as-of `CloseDate` in `[week_end, quarter_end)` and an
+     as-of forecast category other than `Omitted`; overdue open deals are not counted. A null
+     amount, or one without a rate, adds nothing. `coverage` is None when `won_to_date >=
+     amount`.
  I22. Underperformance counts the weeks among this one and the 3 before with a quota and
-     `pacing < 0.7`; a week without quota never counts as below.
+     `pacing < 0.7`; a week without quota never counts as below. Each week uses its own quarter.
+
+Currency
+ I23. The corporate currency is the `CurrencyType` row with `IsCorporate = true` (the smallest
+     Id if several); with CurrencyType rows but none corporate, config `currency_code`. An org
+     without any CurrencyType row is a single-currency org: every amount is taken as it is, in
+     config `currency_code`, whatever `CurrencyIsoCode` says, and `currency_original` is that
+     code. Otherwise an empty `CurrencyIsoCode` is the corporate currency, the corporate rate is
+     1 (dated rows for it are not read), codes compare exactly, and a rate that is null, 0 or
+     negative is no rate. Opportunity amounts: when any `DatedConversionRate` row has `IsoCode`
+     C, only those rows are used: the one with `StartDate <= CloseDate < NextStartDate` (empty
+     `NextStartDate` = open-ended; the latest `StartDate` if rows overlap); a null `CloseDate`
+     or no covering row is no rate. Else the `CurrencyType.ConversionRate` of C, active or not;
+     no CurrencyType row for C is no rate. Converted = amount / rate, never rounded.
+ I24. An as-of amount is that history row's `Amount`, in the row's own `CurrencyIsoCode` (else
+     the opportunity's current one), converted by that row's `CloseDate`; an as-of state taken
+     from the current record converts like I6. A deal's `amount` is the converted as-of-week_end
+     amount (None without a rate), `amount_original`/`currency_original` the raw ones.
+ I25. `unconverted_amounts` lists, for the paired reps and this week only, every non-null amount
+     that has no rate and so was left out of a number: `pipeline_created` (created this week),
+     `closed_won_amount` (won this week), `won_to_date` and `open_pipeline` (the rep's quarter;
+     listed whether or not the rep has a quota) and `deal_amount` (a deal of the packet). A null
+     `Amount` is not listed there (it is `pipeline_created_null_amounts`). Quota rows without a
+     rate are in `quota_rows_without_rate`.
+
+Fiscal quarter
+ I26. A day's quarter: a `Period` row with `Type = 'Quarter'` (exactly) whose `StartDate` <= day
+     <= `EndDate` (rows without both dates are ignored; the latest `StartDate`, then the
+     smallest Id, if rows overlap); it runs `[StartDate, EndDate + 1 day)`, its number is
+     `Period.Number` (when empty, its position by `StartDate` among the quarters of its fiscal
+     year) and its fiscal year name the `FiscalYearSettings.Name` of `FiscalYearSettingsId` (when
+     missing or empty, the name the standard rule gives the fiscal year containing `EndDate`).
+     Else the standard rule with start month M: config `fiscal_year_start_month`, else the
+     first Organization row's `FiscalYearStartMonth` (outside 1..12 is an input error), else 1.
+     Quarters start on the 1st of M, M+3, M+6, M+9; the number counts from the fiscal year's
+     start; the name is the calendar year in which the fiscal year starts when
+     `UsesStartDateAsFiscalYearName` is true, else the year in which it ends (empty = false;
+     the Organization's flag holds when config sets M too). Label: `FY<name> Q<number>`.
+
+Forecast category
+ I27. The as-of forecast category is the last history row's `ForecastCategory`, else (empty)
+     the record's current `ForecastCategoryName`; from the current record when no row is before
+     t. Both are normalised: `BestCase` -> `Best Case`, `Forecast` -> `Commit` (other values
+     are kept as they are; a record already holding the label is unchanged); none is None.
+     Only exactly `Omitted` is left out of `open_pipeline`.
+
+Activity the org does not log
+ I28. A kind is logged in a week when the whole org (any owner, paired, unpaired or not a User
+     in the folder) has at least one non-deleted record counted by that metric's rule in the 91
+     days before week_end: closed Tasks of that type (I7) with `ActivityDate` in
+     `[week_end_date - 91, week_end_date)`, Events with local `StartDateTime` in `[week_end -
+     91 days, week_end)` (an Event without `StartDateTime` counts for no kind). Whether a kind
+     is logged is decided per week: the week's `prior_week` and `avg_4w` read 0 for weeks with
+     no record, as in I8. `has_activity_data` (any non-deleted Task or Event row at all) is
+     kept for information; the no_activity rule follows I16.
+
+Record types
+ I29. Config `record_types.include` (non-empty) keeps only opportunities whose `RecordTypeId`
+     is a RecordType row with a listed `DeveloperName` (no or an unknown `RecordTypeId` is left
+     out); `record_types.exclude` leaves out the listed ones (an unknown id stays). Names
+     compare exactly. A left-out opportunity, its history and field history are dropped when
+     the org is read, before the stage list (I11) is built, so no opportunity-based number
+     sees it; Tasks and Events on it still count as rep activity. A deal's `record_type` is the
+     RecordType `Name` (None when it has none or the id is unknown).
 """
 
 from __future__ import annotations
@@ -111,6 +184,18 @@ METRIC_NAMES = (
     "closed_won_amount",
     "closed_lost_count",
 )
+# The kinds of activity an org may keep outside Salesforce (METRICS.md, Activity the org does
+# not log), and the window that decides whether the org logs one (I28).
+ACTIVITY_KINDS = ("calls", "emails", "meetings")
+ACTIVITY_LOGGED_LOOKBACK_DAYS = 91
+# The numbers an amount without a conversion rate is left out of (I25).
+UNCONVERTED_NUMBERS = (
+    "pipeline_created",
+    "closed_won_amount",
+    "won_to_date",
+    "open_pipeline",
+    "deal_amount",
+)
 
 # The defaults METRICS.md states, under the names of the `metrics` settings.
 DEFAULT_RULES: dict[str, Any] = {
@@ -128,14 +213,17 @@ DEFAULT_RULES: dict[str, Any] = {
     "underperformance_pacing": 0.7,
     "underperformance_weeks": 3,
     "underperformance_window_weeks": 4,
-    # Not thresholds, but config METRICS.md mentions.
-    "fiscal_year_start_month": 1,
+    # Not thresholds, but config METRICS.md mentions, under the names of the settings.
+    "fiscal_year_start_month": None,  # None: from the org (Period, Organization), else January
+    "currency_code": "USD",
+    "record_types": {"include": [], "exclude": []},
     "extra_stages": [],
     "include_roles": [],
     "exclude_roles": [],
     "include_profiles": [],
     "exclude_profiles": [],
 }
+_PAIR_RULES = ("include_roles", "exclude_roles", "include_profiles", "exclude_profiles")
 
 # Salesforce's default Opportunity stage picklist; the closed ones are (name, is_won).
 STANDARD_OPEN_STAGES = (
@@ -150,9 +238,19 @@ STANDARD_OPEN_STAGES = (
 )
 STANDARD_CLOSED_STAGES = (("Closed Won", True), ("Closed Lost", False))
 
+# OpportunityHistory.ForecastCategory holds API names; the Opportunity shows labels (I27).
+FORECAST_CATEGORY_LABELS = {"BestCase": "Best Case", "Forecast": "Commit"}
+OMITTED = "Omitted"
+
 STUCK_REASON_ORDER = ("stage_aging", "no_activity", "close_date_pushed")
 
 _OBJECTS = (
+    "Organization",
+    "FiscalYearSettings",
+    "Period",
+    "CurrencyType",
+    "DatedConversionRate",
+    "RecordType",
     "User",
     "UserRole",
     "Profile",
@@ -340,18 +438,210 @@ def _stage_of(stages: dict[str, Stage], name: str | None) -> Stage:
     return Stage(name or "", math.inf, len(stages), False, False, known=False)
 
 
+# ----------------------------------------------------------------------------- currency
+
+
+def _usable_rate(rate: float | None) -> float | None:
+    """A conversion rate, or None for one that is null, 0 or negative (no rate, I23)."""
+    return rate if rate is not None and rate > 0 else None
+
+
+@dataclass(frozen=True)
+class Money:
+    """The org's currencies: the corporate code and the rates that convert into it (I23)."""
+
+    corporate: str
+    # False: no CurrencyType rows, so every amount is taken as it is.
+    multi_currency: bool
+    static_rates: dict[str, float | None]
+    # IsoCode -> (StartDate, NextStartDate, ConversionRate), ordered by StartDate.
+    dated_rates: dict[str, list[tuple[date | None, date | None, float | None]]]
+
+    def code(self, iso_code: str | None) -> str:
+        """The currency of a record whose `CurrencyIsoCode` is iso_code."""
+        if not self.multi_currency:
+            return self.corporate
+        return iso_code or self.corporate
+
+    def rate(self, iso_code: str | None, close_date: date | None, *, dated: bool) -> float | None:
+        """Units of the currency per corporate unit; dated (by close_date) for opportunities."""
+        code = self.code(iso_code)
+        if code == self.corporate:
+            return 1.0
+        if dated and code in self.dated_rates:
+            found: float | None = None
+            if close_date is not None:
+                for start, next_start, rate in self.dated_rates[code]:
+                    if (
+                        start is not None
+                        and start <= close_date
+                        and (next_start is None or close_date < next_start)
+                    ):
+                        found = rate  # ordered by StartDate: the latest covering row wins
+            return _usable_rate(found)
+        return _usable_rate(self.static_rates.get(code))
+
+    def convert(
+        self, amount: float | None, iso_code: str | None, close_date: date | None, *, dated: bool
+    ) -> float | None:
+        """amount in the corporate currency; None for a null amount or one without a rate."""
+        if amount is None:
+            return None
+        rate = self.rate(iso_code, close_date, dated=dated)
+        return None if rate is None else amount / rate
+
+
+def _build_money(
+    currency_types: list[dict[str, Any]], dated_rows: list[dict[str, Any]], config_code: str
+) -> Money:
+    types = sorted((r for r in currency_types if r["IsoCode"]), key=lambda r: r["Id"] or "")
+    corporate = next((r["IsoCode"] for r in types if r["IsCorporate"] is True), config_code)
+    static: dict[str, float | None] = {}
+    for row in types:
+        static.setdefault(row["IsoCode"], row["ConversionRate"])
+    dated: dict[str, list[tuple[date | None, date | None, float | None]]] = defaultdict(list)
+    for row in sorted(
+        (r for r in dated_rows if r["IsoCode"]),
+        key=lambda r: (r["StartDate"] or date.min, r["Id"] or ""),
+    ):
+        dated[row["IsoCode"]].append(
+            (row["StartDate"], row["NextStartDate"], row["ConversionRate"])
+        )
+    return Money(corporate, bool(types), static, dict(dated))
+
+
+# ----------------------------------------------------------------------------- fiscal quarters
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """A fiscal quarter: `[start, end)`, its number in the fiscal year and the year's name."""
+
+    start: date
+    end: date
+    number: int
+    fiscal_year: str
+    source: str  # "period" (a custom fiscal year's Period row) or "standard"
+
+    @property
+    def label(self) -> str:
+        return f"FY{self.fiscal_year} Q{self.number}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "quarter_label": self.label,
+            "quarter_start": self.start,
+            "quarter_end": self.end,
+            "quarter_number": self.number,
+            "fiscal_year": self.fiscal_year,
+            "quarter_source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class FiscalCalendar:
+    """Which fiscal quarter holds a day (I26)."""
+
+    start_month: int
+    start_month_source: str  # "config", "organization" or "default"
+    uses_start_date_as_name: bool
+    periods: tuple[tuple[Quarter, str], ...]  # (quarter, Period Id), by (start, Id)
+
+    def standard(self, day: date) -> Quarter:
+        """The quarter of the standard fiscal year starting in `start_month`."""
+        first = self.start_month
+        month = day.month - (day.month - first) % 3
+        year = day.year
+        if month < 1:
+            month += 12
+            year -= 1
+        end_month, end_year = month + 3, year
+        if end_month > 12:
+            end_month -= 12
+            end_year += 1
+        fy_start_year = year if month >= first else year - 1
+        ends_in = fy_start_year if first == 1 else fy_start_year + 1
+        name = fy_start_year if self.uses_start_date_as_name else ends_in
+        number = (month - first) % 12 // 3 + 1
+        return Quarter(
+            date(year, month, 1), date(end_year, end_month, 1), number, str(name), "standard"
+        )
+
+    def quarter_of(self, day: date) -> Quarter:
+        covering = [q for q, _ in self.periods if q.start <= day < q.end]
+        if covering:
+            latest = max(q.start for q in covering)
+            return next(q for q in covering if q.start == latest)
+        return self.standard(day)
+
+
+def _build_calendar(
+    organization: list[dict[str, Any]],
+    fiscal_years: list[dict[str, Any]],
+    periods: list[dict[str, Any]],
+    config_month: int | None,
+) -> FiscalCalendar:
+    org_row = next((r for r in organization if r["Id"]), None)
+    org_month = org_row["FiscalYearStartMonth"] if org_row else None
+    if org_month is not None and not 1 <= org_month <= 12:
+        raise OracleInputError(
+            f"Organization.FiscalYearStartMonth {org_month} is not a month 1..12; fix the "
+            "Organization row or set the fiscal_year_start_month rule"
+        )
+    if config_month is not None:
+        month, source = config_month, "config"
+    elif org_month is not None:
+        month, source = int(org_month), "organization"
+    else:
+        month, source = 1, "default"
+    uses_start = bool(org_row and org_row["UsesStartDateAsFiscalYearName"] is True)
+    calendar = FiscalCalendar(month, source, uses_start, ())
+
+    names = {r["Id"]: r["Name"] for r in fiscal_years if r["Id"]}
+    rows = sorted(
+        (
+            r
+            for r in periods
+            if r["Type"] == "Quarter" and r["StartDate"] is not None and r["EndDate"] is not None
+        ),
+        key=lambda r: (r["StartDate"], r["Id"] or ""),
+    )
+    position: dict[str | None, int] = defaultdict(int)
+    quarters = []
+    for row in rows:
+        position[row["FiscalYearSettingsId"]] += 1
+        number = (
+            row["Number"] if row["Number"] is not None else position[row["FiscalYearSettingsId"]]
+        )
+        name = (
+            names.get(row["FiscalYearSettingsId"]) or calendar.standard(row["EndDate"]).fiscal_year
+        )
+        end = row["EndDate"] + timedelta(days=1)
+        quarters.append((Quarter(row["StartDate"], end, int(number), name, "period"), row["Id"]))
+    return FiscalCalendar(month, source, uses_start, tuple(quarters))
+
+
+def _forecast_label(value: str | None) -> str | None:
+    if not value:
+        return None
+    return FORECAST_CATEGORY_LABELS.get(value, value)
+
+
 # ----------------------------------------------------------------------------- opportunities
 
 
 @dataclass(frozen=True)
 class State:
-    """An opportunity's state at an instant."""
+    """An opportunity's state at an instant; `amount` is in the corporate currency."""
 
     stage: str
     amount: float | None
     close_date: date | None
     is_closed: bool
     is_won: bool
+    amount_original: float | None = None
+    currency_original: str | None = None
+    forecast_category: str | None = None
 
 
 @dataclass
@@ -370,25 +660,38 @@ class _Opportunity:
     def rows_before(self, t: datetime) -> list[dict[str, Any]]:
         return self.history[: bisect.bisect_left(self.history_times, t)]
 
-    def state_at(self, t: datetime, stages: dict[str, Stage]) -> State | None:
+    def current_amount(self, money: Money) -> float | None:
+        """The current record's Amount in the corporate currency (I6)."""
+        record = self.record
+        return money.convert(
+            record["Amount"], record["CurrencyIsoCode"], record["CloseDate"], dated=True
+        )
+
+    def state_at(self, t: datetime, stages: dict[str, Stage], money: Money) -> State | None:
         """The last history row before t; else the current record if created before t."""
         rows = self.rows_before(t)
+        record = self.record
         if rows:
             row = rows[-1]
-            stage = _stage_of(stages, row["StageName"])
-            return State(
-                row["StageName"], row["Amount"], row["CloseDate"], stage.is_closed, stage.is_won
-            )
-        if self.created is not None and self.created < t:
-            stage = _stage_of(stages, self.record["StageName"])
-            return State(
-                self.record["StageName"],
-                self.record["Amount"],
-                self.record["CloseDate"],
-                stage.is_closed,
-                stage.is_won,
-            )
-        return None
+            source, currency = row, row["CurrencyIsoCode"] or record["CurrencyIsoCode"]
+            category = row["ForecastCategory"] or record["ForecastCategoryName"]
+        elif self.created is not None and self.created < t:
+            source, currency = record, record["CurrencyIsoCode"]
+            category = record["ForecastCategoryName"]
+        else:
+            return None
+        stage = _stage_of(stages, source["StageName"])
+        amount, close = source["Amount"], source["CloseDate"]
+        return State(
+            source["StageName"],
+            money.convert(amount, currency, close, dated=True),
+            close,
+            stage.is_closed,
+            stage.is_won,
+            amount,
+            money.code(currency),
+            _forecast_label(category),
+        )
 
     def stage_run_start(self, t: datetime) -> datetime | None:
         """Start of the latest unbroken run of the stage held at t."""
@@ -458,6 +761,44 @@ class OracleOrg:
     # WhatId -> activity dates/datetimes, for no_activity.
     task_dates_by_what: dict[str, list[date]]
     event_times_by_what: dict[str, list[datetime]]
+    money: Money = field(default_factory=lambda: Money("USD", False, {}, {}))
+    calendar: FiscalCalendar = field(
+        default_factory=lambda: FiscalCalendar(1, "default", False, ())
+    )
+    # RecordType Id -> Name, for the deals' `record_type`.
+    record_type_names: dict[str, str | None] = field(default_factory=dict)
+    # Opportunity ids the record type rules left out (I29).
+    left_out_by_record_type: set[str] = field(default_factory=set)
+    # Per kind: the sorted dates (calls, emails) or local datetimes (meetings) of the whole org's
+    # records that metric counts, for whether the org logs the kind (I28).
+    logged_activity: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        """The corporate ISO code: every amount the oracle returns is in it."""
+        return self.money.corporate
+
+    def quarter_of(self, day: date) -> Quarter:
+        return self.calendar.quarter_of(day)
+
+
+def _record_type_rules(value: Any) -> dict[str, list[str]]:
+    """`record_types` as {"include": [...], "exclude": [...]}, from a mapping or the settings."""
+    if isinstance(value, dict):
+        unknown = set(value) - {"include", "exclude"}
+        if unknown:
+            raise OracleInputError(
+                f"rule record_types has unknown keys {sorted(unknown)}; use include and exclude"
+            )
+        include, exclude = value.get("include", []), value.get("exclude", [])
+    else:
+        include, exclude = getattr(value, "include", None), getattr(value, "exclude", None)
+    for name, names in (("include", include), ("exclude", exclude)):
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise OracleInputError(
+                f"rule record_types.{name}={names!r} must be a list of DeveloperNames"
+            )
+    return {"include": list(include), "exclude": list(exclude)}
 
 
 def _resolve_rules(rules: dict[str, Any] | None) -> dict[str, Any]:
@@ -468,9 +809,29 @@ def _resolve_rules(rules: dict[str, Any] | None) -> dict[str, Any]:
             raise OracleInputError(f"unknown rule {key!r}; known rules: {known}")
         resolved[key] = value
     month = resolved["fiscal_year_start_month"]
-    if not isinstance(month, int) or not 1 <= month <= 12:
-        raise OracleInputError(f"rule fiscal_year_start_month={month!r} must be 1..12")
+    if month is not None and (not isinstance(month, int) or not 1 <= month <= 12):
+        raise OracleInputError(f"rule fiscal_year_start_month={month!r} must be 1..12 or None")
+    code = resolved["currency_code"]
+    if not isinstance(code, str) or not code.strip():
+        raise OracleInputError(f"rule currency_code={code!r} must be an ISO code such as 'USD'")
+    resolved["record_types"] = _record_type_rules(resolved["record_types"])
     return resolved
+
+
+def rules_from_settings(settings: Any) -> dict[str, Any]:
+    """The oracle's rules from a `salesprep.config.Settings` (read by attribute name only).
+
+    Settings the object does not have keep their METRICS.md default, so this works across
+    versions of the settings; the oracle itself never imports them.
+    """
+    rules: dict[str, Any] = {}
+    owners = (getattr(settings, "metrics", None), getattr(settings, "pairs", None), settings)
+    for key in DEFAULT_RULES:
+        owner = next((o for o in owners if o is not None and hasattr(o, key)), None)
+        if owner is not None:
+            value = getattr(owner, key)
+            rules[key] = list(value) if isinstance(value, list | tuple) else value
+    return rules
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -480,6 +841,15 @@ def _zone(tz: str) -> ZoneInfo:
         raise OracleInputError(
             f"tz {tz!r} is not an IANA timezone such as 'Europe/Berlin'"
         ) from exc
+
+
+def _kept_by_record_type(
+    opp: dict[str, Any], developer_names: dict[str, str | None], rules: dict[str, list[str]]
+) -> bool:
+    name = developer_names.get(opp["RecordTypeId"] or "")
+    if rules["include"] and name not in rules["include"]:
+        return False
+    return not (name is not None and name in rules["exclude"])
 
 
 def load_org(org_dir: Path, *, tz: str = "UTC", rules: dict[str, Any] | None = None) -> OracleOrg:
@@ -494,12 +864,28 @@ def load_org(org_dir: Path, *, tz: str = "UTC", rules: dict[str, Any] | None = N
         if not tables[required].present:
             raise OracleInputError(f"org folder {org_dir} has no {required}.csv")
 
+    money = _build_money(
+        tables["CurrencyType"].rows, tables["DatedConversionRate"].rows, resolved["currency_code"]
+    )
+    calendar = _build_calendar(
+        tables["Organization"].rows,
+        tables["FiscalYearSettings"].rows,
+        tables["Period"].rows,
+        resolved["fiscal_year_start_month"],
+    )
+    record_types = [r for r in tables["RecordType"].rows if r["Id"]]
+    developer_names = {r["Id"]: r["DeveloperName"] for r in record_types}
+
     users = {u["Id"]: u for u in tables["User"].rows if u["Id"]}
-    opp_rows = [o for o in tables["Opportunity"].rows if o["Id"]]
+    all_opps = [o for o in tables["Opportunity"].rows if o["Id"]]
+    opp_rows = [
+        o for o in all_opps if _kept_by_record_type(o, developer_names, resolved["record_types"])
+    ]
+    kept = {o["Id"] for o in opp_rows}
     history_rows = [
         h
         for h in tables["OpportunityHistory"].rows
-        if h["StageName"] and h["CreatedDate"] is not None and h["OpportunityId"]
+        if h["StageName"] and h["CreatedDate"] is not None and h["OpportunityId"] in kept
     ]
     stages, stage_source = _build_stages(
         tables["OpportunityStage"].rows, opp_rows, history_rows, resolved["extra_stages"]
@@ -510,10 +896,9 @@ def load_org(org_dir: Path, *, tz: str = "UTC", rules: dict[str, Any] | None = N
         for o in opp_rows
     }
     for row in sorted(history_rows, key=lambda h: (h["CreatedDate"], h["Id"] or "")):
-        opp = opportunities.get(row["OpportunityId"])
-        if opp is not None:
-            opp.history.append(row)
-            opp.history_times.append(row["CreatedDate"])
+        opp = opportunities[row["OpportunityId"]]
+        opp.history.append(row)
+        opp.history_times.append(row["CreatedDate"])
     for row in tables["OpportunityFieldHistory"].rows:
         opp = opportunities.get(row["OpportunityId"])
         if opp is None or (row["Field"] or "") != "CloseDate" or row["CreatedDate"] is None:
@@ -528,13 +913,21 @@ def load_org(org_dir: Path, *, tz: str = "UTC", rules: dict[str, Any] | None = N
 
     tasks, events = tables["Task"].rows, tables["Event"].rows
     task_dates: dict[str, list[date]] = defaultdict(list)
+    logged: dict[str, list[Any]] = {kind: [] for kind in ACTIVITY_KINDS}
     for task in tasks:
-        if task["WhatId"] and task["IsClosed"] is True and task["ActivityDate"] is not None:
+        if task["IsClosed"] is not True or task["ActivityDate"] is None:
+            continue
+        if task["WhatId"]:
             task_dates[task["WhatId"]].append(task["ActivityDate"])
+        kind = _task_kind(task)
+        if kind is not None:
+            logged[kind].append(task["ActivityDate"])
     event_times: dict[str, list[datetime]] = defaultdict(list)
     for event in events:
         when = event["StartDateTime"]
-        if when is None and event["ActivityDate"] is not None:
+        if when is not None:
+            logged["meetings"].append(when)
+        elif event["ActivityDate"] is not None:
             when = datetime.combine(event["ActivityDate"], time())
         if event["WhatId"] and when is not None:
             event_times[event["WhatId"]].append(when)
@@ -558,7 +951,18 @@ def load_org(org_dir: Path, *, tz: str = "UTC", rules: dict[str, Any] | None = N
         absent_objects=[n for n, t in tables.items() if not t.present],
         task_dates_by_what=dict(task_dates),
         event_times_by_what=dict(event_times),
+        money=money,
+        calendar=calendar,
+        record_type_names={r["Id"]: r["Name"] for r in record_types},
+        left_out_by_record_type={o["Id"] for o in all_opps} - kept,
+        logged_activity={kind: sorted(values) for kind, values in logged.items()},
     )
+
+
+def _task_kind(task: dict[str, Any]) -> str | None:
+    """'calls' or 'emails' for a Task those metrics count by its type (I7); else None."""
+    kind = task["TaskSubtype"] or task["Type"]
+    return {"Call": "calls", "Email": "emails"}.get(kind or "")
 
 
 def _loose_date(value: str | None) -> date | None:
@@ -618,20 +1022,6 @@ class _Week:
 
 def _whole_days(later: datetime, earlier: datetime) -> int:
     return math.floor((later - earlier).total_seconds() / 86400)
-
-
-def _quarter(day: date, start_month: int) -> tuple[date, date]:
-    """(start, exclusive end) of the fiscal quarter containing day."""
-    month = day.month - (day.month - start_month) % 3
-    year = day.year
-    if month < 1:
-        month += 12
-        year -= 1
-    end_month, end_year = month + 3, year
-    if end_month > 12:
-        end_month -= 12
-        end_year += 1
-    return date(year, month, 1), date(end_year, end_month, 1)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -696,6 +1086,22 @@ def compute_pairs(org: OracleOrg) -> tuple[set[tuple[str, str]], dict[str, str]]
 # ----------------------------------------------------------------------------- activity
 
 
+def compute_activity_logged(org: OracleOrg, week: _Week) -> dict[str, bool]:
+    """Per kind (calls, emails, meetings): whether the org logs it in Salesforce (I28)."""
+    lookback = timedelta(days=ACTIVITY_LOGGED_LOOKBACK_DAYS)
+    windows = {
+        "calls": (week.end_date - lookback, week.end_date),
+        "emails": (week.end_date - lookback, week.end_date),
+        "meetings": (week.end - lookback, week.end),
+    }
+    logged = {}
+    for kind, (first, end) in windows.items():
+        values = org.logged_activity.get(kind, [])
+        at = bisect.bisect_left(values, first)
+        logged[kind] = at < len(values) and values[at] < end
+    return logged
+
+
 def _activity_by_week(org: OracleOrg, reps: set[str]) -> dict[tuple[str, str, str], float]:
     """(rep, week label, metric) -> value, for every week with any activity."""
     counts: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -705,25 +1111,23 @@ def _activity_by_week(org: OracleOrg, reps: set[str]) -> dict[tuple[str, str, st
             counts[(owner, _Week.containing(day).label, metric)] += value
 
     for task in org.tasks:
-        if task["IsClosed"] is not True:
-            continue
-        kind = task["TaskSubtype"] or task["Type"]
-        if kind == "Call":
-            add(task["OwnerId"], task["ActivityDate"], "calls")
-        elif kind == "Email":
-            add(task["OwnerId"], task["ActivityDate"], "emails")
+        kind = _task_kind(task)
+        if task["IsClosed"] is True and kind is not None:
+            add(task["OwnerId"], task["ActivityDate"], kind)
     for event in org.events:
         start = event["StartDateTime"]
         add(event["OwnerId"], start.date() if start else None, "meetings")
     for opp in org.opportunities.values():
         record = opp.record
+        # A null Amount, or one without a rate, adds nothing (METRICS.md, Currency).
+        amount = opp.current_amount(org.money) or 0.0
         if opp.created is not None:
             add(opp.owner_id, opp.created.date(), "opportunities_created")
-            add(opp.owner_id, opp.created.date(), "pipeline_created", record["Amount"] or 0.0)
+            add(opp.owner_id, opp.created.date(), "pipeline_created", amount)
         won, closed = _record_flags(org, record)
         if won:
             add(opp.owner_id, record["CloseDate"], "closed_won_count")
-            add(opp.owner_id, record["CloseDate"], "closed_won_amount", record["Amount"] or 0.0)
+            add(opp.owner_id, record["CloseDate"], "closed_won_amount", amount)
         elif closed:
             add(opp.owner_id, record["CloseDate"], "closed_lost_count")
     return counts
@@ -745,15 +1149,21 @@ def _metric_value(metric: str, value: float) -> float:
 
 def compute_metrics(
     org: OracleOrg, week: _Week, pairs: set[tuple[str, str]]
-) -> dict[str, dict[str, dict[str, float]]]:
+) -> dict[str, dict[str, dict[str, float | None]]]:
     reps = {rep for _, rep in pairs}
     counts = _activity_by_week(org, reps)
+    logged = compute_activity_logged(org, week)
     this, prior = week.label, week.shift(-1).label
     previous4 = [week.shift(-k).label for k in range(1, 5)]
-    metrics: dict[str, dict[str, dict[str, float]]] = {}
+    metrics: dict[str, dict[str, dict[str, float | None]]] = {}
     for rep in reps:
         metrics[rep] = {}
         for metric in METRIC_NAMES:
+            if not logged.get(metric, True):
+                metrics[rep][metric] = dict.fromkeys(
+                    ("this_week", "prior_week", "avg_4w", "team_median")
+                )
+                continue
             metrics[rep][metric] = {
                 "this_week": _metric_value(metric, counts.get((rep, this, metric), 0)),
                 "prior_week": _metric_value(metric, counts.get((rep, prior, metric), 0)),
@@ -764,6 +1174,8 @@ def compute_metrics(
         team[manager].append(rep)
     for members in team.values():
         for metric in METRIC_NAMES:
+            if not logged.get(metric, True):
+                continue
             median = statistics.median(metrics[r][metric]["this_week"] for r in members)
             for rep in members:
                 metrics[rep][metric]["team_median"] = median
@@ -831,17 +1243,19 @@ def compute_deals(
     org: OracleOrg, week: _Week, reps: set[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Deals with a movement this week (owned by the given reps), and the stage thresholds."""
-    rules, stages = org.rules, org.stages
+    rules, stages, money = org.rules, org.stages, org.money
     week_start, week_end = week.start, week.end
     thresholds = compute_stage_thresholds(org, week_end)
     push_window_start = week_end - timedelta(days=rules["close_push_window_days"])
+    # no_activity sees only what the org logs: with no kind logged it is not evaluated (I16).
+    no_activity_applies = any(compute_activity_logged(org, week).values())
     deals: dict[str, dict[str, Any]] = {}
     owned = [opp for rep in sorted(reps) for opp in org.opportunities_by_owner.get(rep, [])]
     for opp in owned:
-        end = opp.state_at(week_end, stages)
+        end = opp.state_at(week_end, stages, money)
         if end is None:
             continue
-        start = opp.state_at(week_start, stages)
+        start = opp.state_at(week_start, stages, money)
         movement = _movement(start, end, stages)
         if movement is None:
             continue
@@ -857,7 +1271,7 @@ def compute_deals(
         if not end.is_closed:
             if days_in_stage is not None and days_in_stage > threshold:
                 reasons.append("stage_aging")
-            if org.has_activity_data:
+            if no_activity_applies:
                 no_activity = (
                     age is not None
                     and age > rules["no_activity_days"]
@@ -875,6 +1289,10 @@ def compute_deals(
             "rep_id": opp.owner_id,
             "name": opp.name,
             "amount": end.amount,
+            "amount_original": end.amount_original,
+            "currency_original": end.currency_original,
+            "forecast_category": end.forecast_category,
+            "record_type": org.record_type_names.get(opp.record["RecordTypeId"] or "") or None,
             "close_date": end.close_date,
             "stage_start": start.stage if start else None,
             "stage_end": end.stage,
@@ -907,7 +1325,7 @@ def compute_fast_movers(
     first_day = week.end_date - timedelta(days=rules["fast_mover_lookback_days"])
     cycles = []
     for opp in org.opportunities.values():
-        state = opp.state_at(week_end, org.stages)
+        state = opp.state_at(week_end, org.stages, org.money)
         if (
             state is not None
             and state.is_won
@@ -936,34 +1354,109 @@ def compute_fast_movers(
 # ----------------------------------------------------------------------------- quota
 
 
-def _won_to_date(org: OracleOrg, rep: str, first: date, end: date) -> float:
-    total = 0.0
+def _unconverted(
+    opp: _Opportunity, currency: str, amount: float | None, number: str
+) -> dict[str, Any]:
+    """One entry of `unconverted_amounts` (I25)."""
+    return {
+        "rep_id": opp.owner_id,
+        "opportunity_id": opp.id,
+        "currency": currency,
+        "amount_original": amount,
+        "number": number,
+    }
+
+
+def _quarter_amounts(
+    org: OracleOrg, rep: str, week: _Week, quarter: Quarter, *, with_pipeline: bool = True
+) -> tuple[float, float, list[dict[str, Any]]]:
+    """(won_to_date, open_pipeline, the amounts left out of them for want of a rate)."""
+    money = org.money
+    capped_end = min(week.end_date, quarter.end)
+    won_to_date = open_pipeline = 0.0
+    unconverted = []
     for opp in org.opportunities_by_owner.get(rep, []):
         record = opp.record
-        if record["CloseDate"] is None:
+        close = record["CloseDate"]
+        if (
+            close is not None
+            and _record_flags(org, record)[0]
+            and quarter.start <= close < capped_end
+        ):
+            amount = opp.current_amount(money)
+            won_to_date += amount or 0.0
+            if amount is None and record["Amount"] is not None:
+                code = money.code(record["CurrencyIsoCode"])
+                unconverted.append(_unconverted(opp, code, record["Amount"], "won_to_date"))
+        if not with_pipeline:
             continue
-        won, _ = _record_flags(org, record)
-        if won and first <= record["CloseDate"] < end:
-            total += record["Amount"] or 0.0
-    return total
+        state = opp.state_at(week.end, org.stages, money)
+        if (
+            state is not None
+            and not state.is_closed
+            and state.close_date is not None
+            and week.end_date <= state.close_date < quarter.end
+            and state.forecast_category != OMITTED
+        ):
+            open_pipeline += state.amount or 0.0
+            if state.amount is None and state.amount_original is not None:
+                unconverted.append(
+                    _unconverted(
+                        opp, state.currency_original or "", state.amount_original, "open_pipeline"
+                    )
+                )
+    return won_to_date, open_pipeline, unconverted
+
+
+def _quota_amount(
+    org: OracleOrg, rep: str, quarter: Quarter
+) -> tuple[float | None, str | None, list[dict[str, Any]]]:
+    """(amount, why there is none, the rows without a rate) of the rep's quota rows (I20)."""
+    money = org.money
+    rows = [
+        q
+        for q in org.quotas
+        if q["QuotaOwnerId"] == rep
+        and q["StartDate"] is not None
+        and quarter.start <= q["StartDate"] < quarter.end
+    ]
+    if not rows:
+        return None, "no_rows", []
+    without_rate = [
+        {
+            "quota_id": q["Id"],
+            "currency": money.code(q["CurrencyIsoCode"]),
+            "amount_original": q["QuotaAmount"],
+            "start_date": q["StartDate"],
+        }
+        for q in rows
+        if money.rate(q["CurrencyIsoCode"], None, dated=False) is None
+    ]
+    if without_rate:
+        return None, "no_rate", without_rate
+    amount = sum(
+        money.convert(q["QuotaAmount"], q["CurrencyIsoCode"], None, dated=False) or 0.0
+        for q in rows
+    )
+    if amount <= 0:
+        return None, "zero_amount", []
+    return amount, None, []
 
 
 def compute_quota(
     org: OracleOrg, rep: str, week: _Week, *, with_pipeline: bool = True
 ) -> dict[str, Any] | None:
     """The rep's quota block for the quarter containing the week's last day, or None."""
-    quarter_start, quarter_end = _quarter(week.last_day, org.rules["fiscal_year_start_month"])
-    rows = [q for q in org.quotas if q["QuotaOwnerId"] == rep and q["StartDate"] == quarter_start]
-    amount = sum(q["QuotaAmount"] or 0.0 for q in rows)
-    if not rows or amount <= 0:
+    quarter = org.quarter_of(week.last_day)
+    amount, _, _ = _quota_amount(org, rep, quarter)
+    if amount is None:
         return None
-    capped_end = min(week.end_date, quarter_end)
-    won = _won_to_date(org, rep, quarter_start, capped_end)
+    won, pipeline, _ = _quarter_amounts(org, rep, week, quarter, with_pipeline=with_pipeline)
+    capped_end = min(week.end_date, quarter.end)
     attainment = won / amount
-    elapsed = (capped_end - quarter_start).days / (quarter_end - quarter_start).days
+    elapsed = (capped_end - quarter.start).days / (quarter.end - quarter.start).days
     block: dict[str, Any] = {
-        "quarter_start": quarter_start,
-        "quarter_end": quarter_end,
+        **quarter.as_dict(),
         "won_to_date": won,
         "amount": amount,
         "attainment": attainment,
@@ -971,16 +1464,6 @@ def compute_quota(
         "pacing": attainment / elapsed,
     }
     if with_pipeline:
-        pipeline = 0.0
-        for opp in org.opportunities_by_owner.get(rep, []):
-            state = opp.state_at(week.end, org.stages)
-            if (
-                state is not None
-                and not state.is_closed
-                and state.close_date is not None
-                and week.end_date <= state.close_date < quarter_end
-            ):
-                pipeline += state.amount or 0.0
         block["open_pipeline"] = pipeline
         block["coverage"] = pipeline / (amount - won) if won < amount else None
     return block
@@ -999,7 +1482,7 @@ class OracleWeek:
     tz: str
     pairs: set[tuple[str, str]]
     no_packet: dict[str, str]
-    metrics: dict[str, dict[str, dict[str, float]]]
+    metrics: dict[str, dict[str, dict[str, float | None]]]
     deals: dict[str, dict[str, Any]]
     fast_movers: set[str]
     fast_mover_reasons: dict[str, list[str]]
@@ -1011,6 +1494,42 @@ class OracleWeek:
     has_activity_data: bool
     stage_source: str
     pipeline_created_null_amounts: dict[str, int]
+    # The corporate ISO code (packet `.json` `currency`): every amount above is in it.
+    currency: str
+    # The fiscal quarter of the week's last day: quarter_label, quarter_start, quarter_end
+    # (exclusive), quarter_number, fiscal_year, quarter_source.
+    quarter: dict[str, Any]
+    # Per kind: whether the org logs it (I28); the kinds it does not, in ACTIVITY_KINDS order
+    # (packet `.json` `activity_not_logged`).
+    activity_logged: dict[str, bool]
+    activity_not_logged: list[str]
+    # Amounts without a conversion rate, left out of a number this week (I25), sorted.
+    unconverted_amounts: list[dict[str, Any]]
+    # Per rep: None with a quota, else "no_rows", "zero_amount" or "no_rate" (I20).
+    quota_missing_reason: dict[str, str | None]
+    # Per rep: the quota rows of the quarter without a rate (why the quota is "no_rate").
+    quota_rows_without_rate: dict[str, list[dict[str, Any]]]
+    # Opportunity ids the record type rules left out of every number (I29).
+    left_out_by_record_type: set[str]
+
+
+def _unconverted_activity(org: OracleOrg, week: _Week, reps: set[str]) -> list[dict[str, Any]]:
+    """This week's pipeline_created and closed_won_amount entries of `unconverted_amounts`."""
+    found = []
+    for opp in org.opportunities.values():
+        record = opp.record
+        if opp.owner_id not in reps or record["Amount"] is None:
+            continue
+        if opp.current_amount(org.money) is not None:
+            continue
+        code = org.money.code(record["CurrencyIsoCode"])
+        if opp.created is not None and week.start <= opp.created < week.end:
+            found.append(_unconverted(opp, code, record["Amount"], "pipeline_created"))
+        close = record["CloseDate"]
+        won, _ = _record_flags(org, record)
+        if won and close is not None and week.start_date <= close < week.end_date:
+            found.append(_unconverted(opp, code, record["Amount"], "closed_won_amount"))
+    return found
 
 
 def recompute_week(
@@ -1023,7 +1542,8 @@ def recompute_week(
     """Recompute every METRICS.md number of `week` (`YYYY-Www`) for the org folder `org_dir`.
 
     `rules` overrides the METRICS.md defaults under the names of the `metrics` settings (plus
-    `fiscal_year_start_month`, `extra_stages` and the role/profile lists). Pass an `OracleOrg`
+    `fiscal_year_start_month`, `currency_code`, `record_types`, `extra_stages` and the
+    role/profile lists; `rules_from_settings` builds them from a Settings). Pass an `OracleOrg`
     from `load_org` instead of a path to recompute many weeks without re-reading the CSVs.
     """
     if isinstance(org_dir, OracleOrg):
@@ -1040,13 +1560,20 @@ def recompute_week(
     metrics = compute_metrics(org, the_week, pairs)
     deals, thresholds = compute_deals(org, the_week, reps)
     movers, p25 = compute_fast_movers(org, the_week, deals)
+    logged = compute_activity_logged(org, the_week)
+    quarter = org.quarter_of(the_week.last_day)
 
     quota: dict[str, dict[str, Any] | None] = {}
+    missing_reason: dict[str, str | None] = {}
+    without_rate: dict[str, list[dict[str, Any]]] = {}
     pacing_history: dict[str, list[float | None]] = {}
     recommended: dict[str, bool] = {}
+    unconverted = _unconverted_activity(org, the_week, reps)
     window = org.rules["underperformance_window_weeks"]
     for rep in sorted(reps):
         quota[rep] = compute_quota(org, rep, the_week)
+        _, missing_reason[rep], without_rate[rep] = _quota_amount(org, rep, quarter)
+        unconverted += _quarter_amounts(org, rep, the_week, quarter)[2]
         history: list[float | None] = []
         for back in range(window - 1, -1, -1):
             block = compute_quota(org, rep, the_week.shift(-back), with_pipeline=False)
@@ -1056,6 +1583,19 @@ def recompute_week(
             1 for p in history if p is not None and p < org.rules["underperformance_pacing"]
         )
         recommended[rep] = below >= org.rules["underperformance_weeks"]
+    unconverted += [
+        {
+            "rep_id": deal["rep_id"],
+            "opportunity_id": oid,
+            "currency": deal["currency_original"],
+            "amount_original": deal["amount_original"],
+            "number": "deal_amount",
+        }
+        for oid, deal in deals.items()
+        if deal["amount"] is None and deal["amount_original"] is not None
+    ]
+    order = {number: i for i, number in enumerate(UNCONVERTED_NUMBERS)}
+    unconverted.sort(key=lambda u: (u["rep_id"], order[u["number"]], u["opportunity_id"]))
 
     null_amounts: dict[str, int] = {rep: 0 for rep in reps}
     for opp in org.opportunities.values():
@@ -1086,4 +1626,12 @@ def recompute_week(
         has_activity_data=org.has_activity_data,
         stage_source=org.stage_source,
         pipeline_created_null_amounts=null_amounts,
+        currency=org.currency,
+        quarter=quarter.as_dict(),
+        activity_logged=logged,
+        activity_not_logged=[kind for kind in ACTIVITY_KINDS if not logged[kind]],
+        unconverted_amounts=unconverted,
+        quota_missing_reason=missing_reason,
+        quota_rows_without_rate=without_rate,
+        left_out_by_record_type=set(org.left_out_by_record_type),
     )

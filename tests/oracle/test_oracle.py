@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from .metrics import STUCK_REASON_ORDER, OracleInputError, load_org, recompute_week
+from .metrics import (
+    STUCK_REASON_ORDER,
+    OracleInputError,
+    load_org,
+    recompute_week,
+    rules_from_settings,
+)
 
 WEEK = "2026-W10"  # Monday 2026-03-02 to Monday 2026-03-09 (exclusive)
 WEEK_START = datetime(2026, 3, 2)
@@ -917,8 +923,18 @@ def test_quota_quarter_is_the_one_containing_the_weeks_last_day(tmp_path: Path) 
     assert q14["elapsed"] == pytest.approx(5 / 91)
     q13 = recompute_week(org, "2026-W13").quota[R1]  # Mon 03-23 .. Sun 03-29: Q1
     assert q13["quarter_start"] == date(2026, 1, 1)
+    # Config month 2: W10's quarter is 2026-02-01 .. 2026-05-01 (FY2027 Q1, named by its end);
+    # of R1's rows only the one starting 2026-04-01 (80000) falls in it, and only W2 (10000,
+    # 03-05) is won from 02-01 to week_end; elapsed = 36 / 89 days.
     fiscal = recompute_week(_quota_org(tmp_path), WEEK, rules={"fiscal_year_start_month": 2})
-    assert fiscal.quota[R1] is None  # the quarter starts 2026-02-01; no rows start then
+    q = fiscal.quota[R1]
+    assert (q["quarter_label"], q["quarter_start"], q["quarter_end"]) == (
+        "FY2027 Q1",
+        date(2026, 2, 1),
+        date(2026, 5, 1),
+    )
+    assert (q["amount"], q["won_to_date"]) == (80000.0, 10000.0)
+    assert q["elapsed"] == pytest.approx(36 / 89)
 
 
 def test_quota_missing_object_means_no_quota(tmp_path: Path) -> None:
@@ -942,6 +958,723 @@ def test_performance_conversation_needs_3_of_the_last_4_weeks_below_pacing(tmp_p
     assert result.performance_conversation_recommended[R3] is False  # no quota at all
 
 
+# ----------------------------------------------------------------------------- currency
+
+
+def _currency(
+    iso: str, rate: float | None, *, corporate: bool = False, active: bool = True
+) -> dict:
+    return {
+        "Id": f"02c00000000000{iso}0",
+        "IsoCode": iso,
+        "ConversionRate": rate,
+        "IsActive": active,
+        "IsCorporate": corporate,
+    }
+
+
+def _dated(iso: str, rate: float, start: date, next_start: date | None) -> dict:
+    return {
+        "Id": f"04w0000{iso}{start:%Y%m%d}",
+        "IsoCode": iso,
+        "ConversionRate": rate,
+        "StartDate": start,
+        "NextStartDate": next_start,
+    }
+
+
+def _in(currency: str | None, deal: tuple[dict, list[dict]]) -> tuple[dict, list[dict]]:
+    """The deal with its record and every history row in `currency`, as Salesforce writes it."""
+    opp, history = deal
+    opp["CurrencyIsoCode"] = currency
+    for row in history:
+        row["CurrencyIsoCode"] = currency
+    return opp, history
+
+
+def _multi_currency_org(tmp_path: Path) -> Path:
+    d = date
+    feb1 = datetime(2026, 2, 1)
+    p, won = "Prospecting", "Closed Won"
+    currencies = [
+        _currency("USD", 1.0, corporate=True),
+        _currency("EUR", 0.5),  # EUR has dated rates: this static one is for its quotas only
+        _currency("GBP", 0.5),  # no dated rows: static for deals too
+        _currency("JPY", 100.0, active=False),  # an inactive currency still converts
+        _currency("CHF", 0.0),  # 0 is no rate
+    ]  # SEK has no CurrencyType row at all: no rate
+    dated = [
+        _dated("EUR", 0.8, d(2025, 1, 1), d(2026, 3, 1)),
+        _dated("EUR", 1.25, d(2026, 3, 1), d(2026, 4, 1)),  # nothing from 2026-04-01 on
+        _dated("USD", 3.0, d(2025, 1, 1), None),  # the corporate rate is 1 whatever this says
+    ]
+    # HIST is EUR now; its row before week_end was written in GBP (the row at week_end is not
+    # before it).
+    hist = _deal(
+        "HIST", R1, [(feb1, p, d(2026, 3, 25), 5000.0), (WEEK_END, p, d(2026, 3, 25), 5000.0)]
+    )
+    _in("EUR", hist)
+    hist[1][0]["CurrencyIsoCode"] = "GBP"
+    nocur = _deal(
+        "HISTNOCUR",
+        R1,
+        [(feb1, p, d(2026, 2, 25), 1000.0), (datetime(2026, 3, 10), p, d(2026, 3, 25), 1000.0)],
+    )
+    _in("EUR", nocur)
+    nocur[1][0]["CurrencyIsoCode"] = None  # no currency of its own: the opportunity's (EUR)
+    deals = [
+        _in("EUR", _deal("EURNEW", R1, [(datetime(2026, 3, 3, 10), p, d(2026, 3, 20), 1000.0)])),
+        _in("GBP", _deal("GBPNEW", R1, [(datetime(2026, 3, 4), p, d(2026, 3, 31), 300.0)])),
+        _in("CHF", _deal("CHFNEW", R1, [(datetime(2026, 3, 4), p, d(2026, 3, 31), 500.0)])),
+        _in(None, _deal("USDNEW", R1, [(datetime(2026, 3, 4), p, d(2026, 3, 31), 100.0)])),
+        _in(
+            "EUR",
+            _deal(
+                "EURWON",
+                R1,
+                [(feb1, p, d(2026, 3, 5), 1000.0), (datetime(2026, 3, 5, 12), won, d(2026, 3, 5))],
+            ),
+        ),
+        _in(
+            "EUR",
+            _deal(
+                "EURFEB",
+                R1,
+                [
+                    (datetime(2026, 1, 10), p, d(2026, 2, 10), 400.0),
+                    (datetime(2026, 2, 10, 12), won, d(2026, 2, 10), 400.0),
+                ],
+            ),
+        ),
+        _in(
+            "EUR",
+            _deal(
+                "EURMAR1",
+                R1,
+                [
+                    (feb1, p, d(2026, 3, 1), 1000.0),
+                    (datetime(2026, 3, 1, 12), won, d(2026, 3, 1), 1000.0),
+                ],
+            ),
+        ),
+        _in(
+            "JPY",
+            _deal(
+                "JPYWON",
+                R1,
+                [
+                    (feb1, p, d(2026, 3, 6), 30000.0),
+                    (datetime(2026, 3, 6, 12), won, d(2026, 3, 6), 30000.0),
+                ],
+            ),
+        ),
+        _in(
+            "SEK",
+            _deal(
+                "SEKWON",
+                R1,
+                [(feb1, p, d(2026, 3, 6), 1000.0), (datetime(2026, 3, 6, 12), won, d(2026, 3, 6))],
+            ),
+        ),
+        _in("EUR", _deal("EURAPR", R1, [(feb1, p, d(2026, 4, 15), 1000.0)])),
+        _in("EUR", _deal("EURAPR1", R1, [(feb1, p, d(2026, 4, 1), 700.0)])),
+        hist,
+        nocur,
+    ]
+    quotas = [
+        {**_quota(R1, d(2026, 1, 1), 10000), "CurrencyIsoCode": "EUR"},
+        {**_quota(R2, d(2026, 1, 1), 5000), "CurrencyIsoCode": "USD"},
+        {**_quota(R2, d(2026, 1, 1), 1000), "CurrencyIsoCode": "SEK"},
+    ]
+    return _org(
+        tmp_path,
+        deals,
+        CurrencyType=currencies,
+        DatedConversionRate=dated,
+        ForecastingQuota=quotas,
+    )
+
+
+def test_multi_currency_amounts_convert_by_dated_and_static_rates(tmp_path: Path) -> None:
+    result = recompute_week(_multi_currency_org(tmp_path), WEEK)
+    assert result.currency == "USD"
+    cents = {"abs": 0.005}
+    # Deals as of week_end (amount / rate, the rate of the as-of currency and CloseDate):
+    #   EURNEW 1000 EUR closing 03-20: dated 1.25 -> 800;  GBPNEW 300 GBP: static 0.5 -> 600
+    #   CHFNEW: CHF rate 0 -> null;  USDNEW: no code = corporate -> 100
+    #   EURWON closes 03-05: 1.25 -> 800;  JPYWON 30000 / 100 (inactive JPY) -> 300
+    #   SEKWON: SEK has no CurrencyType row -> null
+    #   EURAPR closes 04-15: EUR has dated rows but none covers it -> null (not static 0.5)
+    #   EURAPR1 closes 04-01, the last row's NextStartDate (exclusive) -> null too
+    #   HIST: the row before week_end is 5000 in GBP (its own code; the opportunity's EUR
+    #     would give 5000 / 1.25 = 4000): 5000 / 0.5 = 10000
+    #   HISTNOCUR: the row has no code -> EUR; its CloseDate then was 02-25 -> 0.8 -> 1250
+    #     (the current CloseDate 03-25 would give 800)
+    expected = {
+        "EURNEW": (800.0, 1000.0, "EUR"),
+        "GBPNEW": (600.0, 300.0, "GBP"),
+        "CHFNEW": (None, 500.0, "CHF"),
+        "USDNEW": (100.0, 100.0, "USD"),
+        "EURWON": (800.0, 1000.0, "EUR"),
+        "JPYWON": (300.0, 30000.0, "JPY"),
+        "SEKWON": (None, 1000.0, "SEK"),
+        "EURAPR": (None, 1000.0, "EUR"),
+        "EURAPR1": (None, 700.0, "EUR"),
+        "HIST": (10000.0, 5000.0, "GBP"),
+        "HISTNOCUR": (1250.0, 1000.0, "EUR"),
+    }
+    assert set(result.deals) == set(expected)  # EURFEB, EURMAR1 closed before week_start
+    for oid, (amount, original, code) in expected.items():
+        deal = result.deals[oid]
+        got = (deal["amount"], deal["amount_original"], deal["currency_original"])
+        if amount is None:
+            assert got == (None, original, code), oid
+        else:
+            assert got == (pytest.approx(amount, **cents), original, code), oid
+
+    m = result.metrics[R1]
+    # Created this week: EURNEW 800 + GBPNEW 600 + CHFNEW (no rate: nothing) + USDNEW 100.
+    assert m["pipeline_created"]["this_week"] == pytest.approx(1500.0, **cents)
+    assert m["opportunities_created"]["this_week"] == 4
+    # Won this week: EURWON 800 + JPYWON 300 + SEKWON (no rate: nothing); the count is 3.
+    assert m["closed_won_amount"]["this_week"] == pytest.approx(1100.0, **cents)
+    assert m["closed_won_count"]["this_week"] == 3
+    # Won on Sunday 03-01 (W09): NextStartDate is exclusive, so 1000 / 1.25 = 800, not 1250.
+    assert m["closed_won_amount"]["prior_week"] == pytest.approx(800.0, **cents)
+    assert result.pipeline_created_null_amounts[R1] == 0  # an amount without rate is not null
+
+    q = result.quota[R1]
+    # The quota row is 10000 EUR at the STATIC rate 0.5 -> 20000 (the dated 0.8 would be 12500).
+    assert q["amount"] == pytest.approx(20000.0, **cents)
+    # Won from 01-01 to week_end: EURFEB 400 / 0.8 = 500 (02-10) + EURMAR1 800 + EURWON 800
+    #   + JPYWON 300 = 2400; SEKWON adds nothing.
+    assert q["won_to_date"] == pytest.approx(2400.0, **cents)
+    # Open, closing 03-09 .. 03-31: EURNEW 800 + GBPNEW 600 + USDNEW 100 + HIST 10000 = 11500;
+    #   CHFNEW adds nothing, HISTNOCUR was overdue (02-25), EURAPR(1) are next quarter.
+    assert q["open_pipeline"] == pytest.approx(11500.0, **cents)
+    assert q["coverage"] == pytest.approx(11500 / (20000 - 2400))
+    assert q["quarter_label"] == "FY2026 Q1"
+    # R2: one of its two quota rows is in SEK, which has no rate: no quota, never 5000.
+    assert result.quota[R2] is None
+    assert result.quota_missing_reason == {R1: None, R2: "no_rate"}
+    assert result.quota_rows_without_rate[R2] == [
+        {
+            "quota_id": f"Q-{R2[-3:]}-2026-01-01-1000",
+            "currency": "SEK",
+            "amount_original": 1000.0,
+            "start_date": date(2026, 1, 1),
+        }
+    ]
+
+    listed = [
+        (u["rep_id"], u["opportunity_id"], u["currency"], u["amount_original"], u["number"])
+        for u in result.unconverted_amounts
+    ]
+    assert listed == [
+        (R1, "CHFNEW", "CHF", 500.0, "pipeline_created"),
+        (R1, "SEKWON", "SEK", 1000.0, "closed_won_amount"),
+        (R1, "SEKWON", "SEK", 1000.0, "won_to_date"),
+        (R1, "CHFNEW", "CHF", 500.0, "open_pipeline"),
+        (R1, "CHFNEW", "CHF", 500.0, "deal_amount"),
+        (R1, "EURAPR", "EUR", 1000.0, "deal_amount"),
+        (R1, "EURAPR1", "EUR", 700.0, "deal_amount"),
+        (R1, "SEKWON", "SEK", 1000.0, "deal_amount"),
+    ]
+
+
+def test_corporate_currency_from_currency_type_else_config(tmp_path: Path) -> None:
+    p = "Prospecting"
+    deals = [
+        _in("EUR", _deal("EURNEW", R1, [(datetime(2026, 3, 3), p, LATE, 1000.0)])),
+        _in(None, _deal("PLAIN", R1, [(datetime(2026, 3, 3), p, LATE, 300.0)])),
+    ]
+    # The corporate row says EUR: EUR amounts stay, the config code is not used.
+    eur = _org(tmp_path / "eur", deals, CurrencyType=[_currency("EUR", 1.0, corporate=True)])
+    corporate = recompute_week(eur, WEEK, rules={"currency_code": "GBP"})
+    assert corporate.currency == "EUR"
+    assert corporate.deals["PLAIN"]["currency_original"] == "EUR"  # no code: corporate
+    # CurrencyType rows but none corporate: the config code (GBP, rate 1); EUR at 0.5 -> 2000.
+    deals = [
+        _in("EUR", _deal("EURNEW", R1, [(datetime(2026, 3, 3), p, LATE, 1000.0)])),
+        _in("GBP", _deal("GBPNEW", R1, [(datetime(2026, 3, 3), p, LATE, 300.0)])),
+    ]
+    none = _org(tmp_path / "none", deals, CurrencyType=[_currency("EUR", 0.5)])
+    result = recompute_week(none, WEEK, rules={"currency_code": "GBP"})
+    assert result.currency == "GBP"
+    assert result.deals["EURNEW"]["amount"] == 2000.0
+    assert result.deals["GBPNEW"]["amount"] == 300.0
+    assert result.metrics[R1]["pipeline_created"]["this_week"] == 2300.0
+    # No CurrencyType rows: a single-currency org in the config code, amounts as they are.
+    single = _org(tmp_path / "single", [_deal("D", R1, [(datetime(2026, 3, 3), p, LATE, 70.0)])])
+    plain = recompute_week(single, WEEK, rules={"currency_code": "CAD"})
+    assert plain.currency == "CAD"
+    assert (plain.deals["D"]["amount"], plain.deals["D"]["amount_original"]) == (70.0, 70.0)
+    assert plain.deals["D"]["currency_original"] == "CAD"
+    assert recompute_week(single, WEEK).currency == "USD"  # the default
+    assert plain.unconverted_amounts == []
+
+
+# ----------------------------------------------------------------------------- fiscal quarters
+
+
+def _organization(start_month: int | None, *, start_name: bool = False) -> list[dict]:
+    return [
+        {
+            "Id": "00D000000000000ORG",
+            "Name": "Org",
+            "FiscalYearStartMonth": start_month,
+            "UsesStartDateAsFiscalYearName": start_name,
+        }
+    ]
+
+
+def _fiscal_org(tmp_path: Path, organization: list[dict], **objects: list[dict]) -> Path:
+    d = date
+    opps = [
+        _closed("JAN20", R1, d(2026, 1, 20), 2000),  # calendar Q1, not February-year Q1
+        _closed("FEB10", R1, d(2026, 2, 10), 3000),
+    ]
+    quotas = [
+        _quota(R1, d(2026, 1, 1), 5000),
+        _quota(R1, d(2026, 2, 1), 10000),  # monthly rows
+        _quota(R1, d(2026, 3, 1), 10000),
+        _quota(R1, d(2026, 4, 1), 10000),
+        _quota(R1, d(2026, 5, 1), 7000),
+    ]
+    return _org(
+        tmp_path,
+        [],
+        Opportunity=opps,
+        ForecastingQuota=quotas,
+        **({"Organization": organization} if organization else {}),
+        **objects,
+    )
+
+
+def test_february_fiscal_year_sums_monthly_quota_rows_and_names_the_year(tmp_path: Path) -> None:
+    ends = load_org(_fiscal_org(tmp_path / "ends", _organization(2)))
+    q = recompute_week(ends, WEEK).quota[R1]
+    # Week's last day 2026-03-08: quarter 2026-02-01 .. 2026-05-01, the first of the fiscal year
+    # that starts 2026-02-01 and ends 2027-01-31, so named 2027 (UsesStartDate... false).
+    assert (q["quarter_label"], q["quarter_start"], q["quarter_end"]) == (
+        "FY2027 Q1",
+        date(2026, 2, 1),
+        date(2026, 5, 1),
+    )
+    # The three monthly rows 02-01, 03-01, 04-01: 10000 each; 01-01 and 05-01 are outside.
+    assert q["amount"] == 30000.0
+    assert q["won_to_date"] == 3000.0  # FEB10 only; JAN20 is in the previous quarter
+    assert q["elapsed"] == pytest.approx(36 / 89)  # 02-01 .. 03-09 of 02-01 .. 05-01
+    assert q["pacing"] == pytest.approx(0.1 / (36 / 89))
+    # W04 (last day 2026-01-25): 2025-11-01 .. 2026-02-01, Q4 of the year ending 2026-01-31.
+    w04 = recompute_week(ends, "2026-W04")
+    assert w04.quarter["quarter_label"] == "FY2026 Q4"
+    assert (w04.quarter["quarter_start"], w04.quarter["quarter_end"]) == (
+        date(2025, 11, 1),
+        date(2026, 2, 1),
+    )
+    # W05 ends on Sunday 2026-02-01: the week belongs to the quarter of its last day.
+    assert recompute_week(ends, "2026-W05").quarter["quarter_label"] == "FY2027 Q1"
+
+    starts = load_org(_fiscal_org(tmp_path / "starts", _organization(2, start_name=True)))
+    assert recompute_week(starts, WEEK).quota[R1]["quarter_label"] == "FY2026 Q1"
+    assert recompute_week(starts, "2026-W04").quarter["quarter_label"] == "FY2025 Q4"
+
+    # Config overrides the Organization row: calendar Q1, rows 01-01 + 02-01 + 03-01 = 25000.
+    calendar = recompute_week(
+        _fiscal_org(tmp_path / "ends", _organization(2)),
+        WEEK,
+        rules={"fiscal_year_start_month": 1},
+    )
+    q1 = calendar.quota[R1]
+    assert (q1["quarter_label"], q1["amount"], q1["won_to_date"]) == ("FY2026 Q1", 25000.0, 5000.0)
+    assert q1["elapsed"] == pytest.approx(67 / 90)
+    assert calendar.quarter["quarter_source"] == "standard"
+    # No Organization row and no config: January.
+    bare = recompute_week(_fiscal_org(tmp_path / "bare", []), WEEK).quota[R1]
+    assert (bare["quarter_start"], bare["amount"]) == (date(2026, 1, 1), 25000.0)
+    # The pacing history (W07..W10) uses each week's own quarter, all FY2027 Q1 here: the 3000
+    # won on 02-10 gives attainment 0.1 from W07 on; W07 elapsed 02-01 .. 02-16 = 15 of 89 days.
+    history = recompute_week(ends, WEEK).pacing_history[R1]
+    elapsed = [(d - date(2026, 2, 1)).days / 89 for d in (date(2026, 2, 16), date(2026, 2, 23))]
+    assert history[:2] == pytest.approx([0.1 / elapsed[0], 0.1 / elapsed[1]])
+
+
+def test_custom_fiscal_year_periods_and_days_outside_them(tmp_path: Path) -> None:
+    d = date
+    years = [{"Id": "022000000000000FY1", "Name": "2027", "StartDate": d(2026, 1, 4)}]
+    periods = [
+        {
+            "Id": "026000000000000PQ1",
+            "FiscalYearSettingsId": "022000000000000FY1",
+            "Type": "Quarter",
+            "StartDate": d(2026, 1, 4),
+            "EndDate": d(2026, 4, 4),
+            "Number": 1,
+        },
+        {  # its FiscalYearSettings row is missing: named like a standard year of its EndDate
+            "Id": "026000000000000PQ2",
+            "FiscalYearSettingsId": "022000000000000FYX",
+            "Type": "Quarter",
+            "StartDate": d(2026, 4, 5),
+            "EndDate": d(2026, 7, 4),
+            "Number": 2,
+        },
+        {  # not a quarter: ignored
+            "Id": "026000000000000PM2",
+            "FiscalYearSettingsId": "022000000000000FY1",
+            "Type": "Month",
+            "StartDate": d(2026, 2, 1),
+            "EndDate": d(2026, 2, 28),
+            "Number": 2,
+        },
+    ]
+    opps = [
+        _closed("EARLY", R1, d(2026, 1, 3), 5000),  # the day before the custom Q1
+        _closed("IN", R1, d(2026, 1, 5), 2000),
+    ]
+    quotas = [
+        _quota(R1, d(2026, 1, 4), 9000),
+        _quota(R1, d(2026, 2, 1), 1000),
+        _quota(R1, d(2026, 4, 5), 8000),
+        _quota(R1, d(2025, 10, 1), 4000),
+        _quota(R1, d(2026, 1, 1), 500),  # in no custom quarter and not in Q4 2025
+    ]
+    org_dir = _org(
+        tmp_path,
+        [],
+        Opportunity=opps,
+        ForecastingQuota=quotas,
+        Organization=_organization(1),
+        FiscalYearSettings=years,
+        Period=periods,
+    )
+    org = load_org(org_dir)
+    # W10 (last day 03-08) is in Q1 = [2026-01-04, 2026-04-05): quota 9000 + 1000, won 2000
+    # (IN; EARLY is before the quarter), elapsed 01-04 .. 03-09 = 64 of 91 days.
+    q = recompute_week(org, WEEK).quota[R1]
+    assert (q["quarter_label"], q["quarter_start"], q["quarter_end"]) == (
+        "FY2027 Q1",
+        date(2026, 1, 4),
+        date(2026, 4, 5),
+    )
+    assert (q["amount"], q["won_to_date"]) == (10000.0, 2000.0)
+    assert q["elapsed"] == pytest.approx(64 / 91)
+    assert q["quarter_source"] == "period"
+    # W07 (last day 02-15) is in the Month period too: only quarters count.
+    assert recompute_week(org, "2026-W07").quarter["quarter_start"] == date(2026, 1, 4)
+    # 2026-W01 ends on Sunday 2026-01-04, Q1's first day (StartDate is inclusive).
+    assert recompute_week(org, "2026-W01").quarter["quarter_label"] == "FY2027 Q1"
+    # W14 ends on Q2's first day 04-05: Q2 = [04-05, 07-05), named 2026 (year of its EndDate
+    # by the standard January rule); quota 8000; elapsed 1 of 91 days.
+    q14 = recompute_week(org, "2026-W14").quota[R1]
+    assert (q14["quarter_label"], q14["amount"]) == ("FY2026 Q2", 8000.0)
+    assert q14["elapsed"] == pytest.approx(1 / 91)
+    # W13 (last day 03-29): EndDate 04-04 is inclusive, so still Q1.
+    assert recompute_week(org, "2026-W13").quarter["quarter_label"] == "FY2027 Q1"
+    # 2025-W51 (last day 2025-12-21) is in no Period: the standard calendar Q4 2025.
+    w51 = recompute_week(org, "2025-W51")
+    assert w51.quarter["quarter_label"] == "FY2025 Q4"
+    assert w51.quarter["quarter_source"] == "standard"
+    assert w51.quota[R1]["amount"] == 4000.0
+    # A day before the first Period (2026-01-02) falls back to the standard Q1 2026.
+    fallback = org.quarter_of(date(2026, 1, 2))
+    assert (fallback.label, fallback.start, fallback.end) == (
+        "FY2026 Q1",
+        date(2026, 1, 1),
+        date(2026, 4, 1),
+    )
+
+
+def test_bad_fiscal_start_month_is_named(tmp_path: Path) -> None:
+    with pytest.raises(OracleInputError, match="FiscalYearStartMonth 13"):
+        load_org(_fiscal_org(tmp_path, _organization(13)))
+    with pytest.raises(OracleInputError, match="fiscal_year_start_month=0"):
+        load_org(_fiscal_org(tmp_path, _organization(2)), rules={"fiscal_year_start_month": 0})
+
+
+# ----------------------------------------------------------------------------- forecast category
+
+
+def test_omitted_deals_are_left_out_of_open_pipeline(tmp_path: Path) -> None:
+    feb1, after = datetime(2026, 2, 1), datetime(2026, 3, 10)
+    close = date(2026, 3, 20)
+
+    def deal(oid: str, amount: float, record: str | None, *rows: tuple[datetime, str | None]):
+        opp, history = _deal(oid, R1, [(at, "Prospecting", close, amount) for at, _ in rows])
+        for row, (_, category) in zip(history, rows, strict=True):
+            row["ForecastCategory"] = category
+        opp["ForecastCategoryName"] = record
+        return opp, history
+
+    deals = [
+        deal("FC_PIPE", 1000.0, "Pipeline", (feb1, "Pipeline")),
+        deal("FC_OMIT", 2000.0, "Omitted", (feb1, "Omitted")),
+        # Omitted only after week_end: as of week_end it is Pipeline and counts.
+        deal("FC_LATER", 4000.0, "Omitted", (feb1, "Pipeline"), (after, "Omitted")),
+        # The row has no category: the record's current one (Omitted).
+        deal("FC_EMPTY", 8000.0, "Omitted", (feb1, None)),
+        deal("FC_BEST", 16000.0, "Best Case", (feb1, "BestCase")),
+        deal("FC_COMMIT", 32000.0, "Commit", (feb1, "Forecast")),
+    ]
+    no_rows = {
+        "Id": "FC_NOROWS",
+        "OwnerId": R1,
+        "StageName": "Prospecting",
+        "Amount": 64000.0,
+        "CloseDate": close,
+        "IsClosed": False,
+        "IsWon": False,
+        "ForecastCategoryName": "Omitted",
+        "CreatedDate": feb1,
+    }
+    org = _org(
+        tmp_path,
+        deals,
+        Opportunity=[no_rows],
+        ForecastingQuota=[_quota(R1, date(2026, 1, 1), 100000)],
+    )
+    result = recompute_week(org, WEEK)
+    categories = {oid: deal["forecast_category"] for oid, deal in result.deals.items()}
+    assert categories == {
+        "FC_PIPE": "Pipeline",
+        "FC_OMIT": "Omitted",
+        "FC_LATER": "Pipeline",
+        "FC_EMPTY": "Omitted",
+        "FC_BEST": "Best Case",  # history API name normalised to the label
+        "FC_COMMIT": "Commit",
+        "FC_NOROWS": "Omitted",
+    }
+    q = result.quota[R1]
+    # 1000 + 4000 + 16000 + 32000: FC_OMIT, FC_EMPTY and FC_NOROWS are Omitted.
+    assert q["open_pipeline"] == 53000.0
+    assert q["coverage"] == pytest.approx(0.53)
+    # An Omitted deal is still a deal of the packet, with its movement.
+    assert result.deals["FC_OMIT"]["movement"] == "unchanged"
+
+
+# ----------------------------------------------------------------------------- activity not logged
+
+
+def test_a_kind_the_org_does_not_log_is_null_not_zero(tmp_path: Path) -> None:
+    we = WEEK_END.date()  # 2026-03-09; the 91-day window starts 2025-12-08
+    stranger = "005000000000000XXX"  # not a User of the folder
+    tasks = [
+        _task("T1", R2, we - timedelta(days=92), subtype="Email"),  # 2025-12-07: too old
+        _task("T2", R1, date(2026, 3, 3), subtype="Email", closed=False),  # open: not an email
+        _task("T3", R1, date(2026, 3, 3), subtype="Email", deleted=True),
+        _task("T4", M, date(2026, 3, 3), subtype="Call"),  # the manager's call: calls logged
+        _task("T5", R1, date(2026, 3, 4), subtype="Call"),
+        _task("T6", R1, date(2026, 3, 4), subtype="Task", what="QUIET"),  # neither kind
+    ]
+    events = [_event("E1", stranger, WEEK_END - timedelta(days=91))]  # first instant in window
+    deals = [_deal("QUIET", R1, [(datetime(2026, 1, 1), "Prospecting")])]
+    org = load_org(_org(tmp_path, deals, Task=tasks, Event=events))
+    result = recompute_week(org, WEEK)
+    assert result.activity_logged == {"calls": True, "emails": False, "meetings": True}
+    assert result.activity_not_logged == ["emails"]
+    nothing = dict.fromkeys(("this_week", "prior_week", "avg_4w", "team_median"))
+    assert result.metrics[R1]["emails"] == nothing
+    assert result.metrics[R2]["emails"] == nothing
+    assert result.metrics[R1]["calls"] == {
+        "this_week": 1,
+        "prior_week": 0,
+        "avg_4w": 0.0,
+        "team_median": 0.5,
+    }
+    assert result.metrics[R1]["meetings"]["this_week"] == 0  # logged, but not by R1
+    # A kind is logged, so no_activity is evaluated: QUIET's only Task is dated 03-04 (a closed
+    # Task of any type is activity on the deal), so it is not stuck for want of activity.
+    assert result.deals["QUIET"]["no_activity"] is False
+    # In W09 (week_end 2026-03-02) the email of 2025-12-07 is inside its 91 days: logged, 0.
+    w09 = recompute_week(org, "2026-W09")
+    assert w09.activity_logged["emails"] is True
+    assert w09.metrics[R1]["emails"]["this_week"] == 0
+    # W11 (week_end 03-16): the event of 2025-12-08 is now 98 days old, the calls are recent.
+    assert recompute_week(org, "2026-W11").activity_not_logged == ["emails", "meetings"]
+
+
+def test_no_activity_rule_is_off_when_the_org_logs_no_kind(tmp_path: Path) -> None:
+    tasks = [
+        _task("T1", R1, date(2025, 11, 1), subtype="Call"),  # older than 91 days
+        _task("T2", R1, date(2026, 1, 20), subtype="Task", what="BUSY"),  # no kind
+    ]
+    deals = [
+        _deal("QUIET", R1, [(datetime(2026, 1, 1), "Prospecting")]),
+        _deal("BUSY", R1, [(datetime(2026, 1, 1), "Prospecting")]),
+    ]
+    org = _org(tmp_path, deals, Task=tasks)
+    result = recompute_week(org, WEEK, rules={"stuck_fallback_days": 1000})
+    assert result.has_activity_data is True  # there is Task data, but none of the three kinds
+    assert result.activity_not_logged == ["calls", "emails", "meetings"]
+    assert result.deals["QUIET"]["no_activity"] is None
+    assert result.deals["QUIET"]["stuck_reasons"] == []
+    assert all(v is None for v in result.metrics[R1]["calls"].values())
+    assert result.metrics[R1]["opportunities_created"]["this_week"] == 0  # not an activity kind
+    # One call by anyone in the 91 days switches the rule on: QUIET (no activity ever) and BUSY
+    # (its Task of 01-20 is older than 14 days) are then stuck for want of activity.
+    tasks.append(_task("T3", M, date(2026, 3, 4), subtype="Call"))
+    logged = recompute_week(
+        _org(tmp_path / "logged", deals, Task=tasks), WEEK, rules={"stuck_fallback_days": 1000}
+    )
+    assert logged.activity_not_logged == ["emails", "meetings"]
+    assert logged.deals["QUIET"]["stuck_reasons"] == ["no_activity"]
+    assert logged.deals["BUSY"]["no_activity"] is True
+
+
+# ----------------------------------------------------------------------------- record types
+
+
+def test_record_types_include_and_exclude(tmp_path: Path) -> None:
+    record_types = [
+        {
+            "Id": "012000000000000NB1",
+            "Name": "New Business",
+            "DeveloperName": "New_Business",
+            "SobjectType": "Opportunity",
+        },
+        {
+            "Id": "012000000000000RN1",
+            "Name": "Renewal",
+            "DeveloperName": "Renewal",
+            "SobjectType": "Opportunity",
+        },
+    ]
+    p, won = "Prospecting", "Closed Won"
+    feb1, mar3, mar5 = datetime(2026, 2, 1), datetime(2026, 3, 3), datetime(2026, 3, 5)
+
+    def typed(oid: str, record_type: str | None, steps: list[tuple]) -> tuple[dict, list[dict]]:
+        opp, history = _deal(oid, R1, steps)
+        opp["RecordTypeId"] = record_type
+        return opp, history
+
+    deals = [
+        typed("NB", "012000000000000NB1", [(mar3, p, LATE, 1000.0)]),
+        typed("RN", "012000000000000RN1", [(mar3, p, LATE, 2000.0)]),
+        typed("NONE", None, [(mar3, p, LATE, 4000.0)]),
+        typed("UNK", "012000000000000XYZ", [(mar3, p, LATE, 8000.0)]),  # not in RecordType
+        typed(
+            "RNWON",
+            "012000000000000RN1",
+            [(feb1, p, mar5.date(), 16000.0), (mar5, won, mar5.date(), 16000.0)],
+        ),
+        typed(
+            "NBWON",
+            "012000000000000NB1",
+            [(feb1, p, mar5.date(), 32000.0), (mar5, won, mar5.date(), 32000.0)],
+        ),
+    ]
+    tasks = [_task("T1", R1, date(2026, 3, 4), what="RN")]  # activity on a left-out deal
+    org = _org(
+        tmp_path,
+        deals,
+        RecordType=record_types,
+        Task=tasks,
+        ForecastingQuota=[_quota(R1, date(2026, 1, 1), 100000)],
+    )
+
+    def numbers(rules: dict | None) -> tuple:
+        r = recompute_week(org, WEEK, rules=rules)
+        m = r.metrics[R1]
+        return (
+            m["opportunities_created"]["this_week"],
+            m["pipeline_created"]["this_week"],
+            m["closed_won_count"]["this_week"],
+            m["closed_won_amount"]["this_week"],
+            r.quota[R1]["won_to_date"],
+            r.quota[R1]["open_pipeline"],
+            set(r.deals),
+            r.left_out_by_record_type,
+            m["calls"]["this_week"],
+        )
+
+    everything = recompute_week(org, WEEK)
+    assert {oid: d["record_type"] for oid, d in everything.deals.items()} == {
+        "NB": "New Business",
+        "RN": "Renewal",
+        "NONE": None,
+        "UNK": None,
+        "RNWON": "Renewal",
+        "NBWON": "New Business",
+    }
+    # Open pipeline closes LATE (03-31): NB 1000 + RN 2000 + NONE 4000 + UNK 8000.
+    assert numbers(None) == (
+        4,
+        15000.0,
+        2,
+        48000.0,
+        48000.0,
+        15000.0,
+        {"NB", "RN", "NONE", "UNK", "RNWON", "NBWON"},
+        set(),
+        1,
+    )
+    # Renewals left out: no opportunity without a record type or of an unknown one is dropped.
+    assert numbers({"record_types": {"exclude": ["Renewal"]}}) == (
+        3,
+        13000.0,
+        1,
+        32000.0,
+        32000.0,
+        13000.0,
+        {"NB", "NONE", "UNK", "NBWON"},
+        {"RN", "RNWON"},
+        1,  # the call on RN still counts: it is the rep's activity
+    )
+    # Only New Business: opportunities without a (known) record type go too.
+    only_new = (
+        1,
+        1000.0,
+        1,
+        32000.0,
+        32000.0,
+        1000.0,
+        {"NB", "NBWON"},
+        {"RN", "RNWON", "NONE", "UNK"},
+        1,
+    )
+    assert numbers({"record_types": {"include": ["New_Business"]}}) == only_new
+    assert (
+        numbers({"record_types": {"include": ["New_Business", "Renewal"], "exclude": ["Renewal"]}})
+        == only_new
+    )
+    # DeveloperName, not the Name: "New Business" matches nothing.
+    assert numbers({"record_types": {"include": ["New Business"]}})[0] == 0
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def test_rules_from_settings_read_by_attribute_name() -> None:
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(
+        metrics=SimpleNamespace(stuck_min_days=21, no_activity_days=10),
+        pairs=SimpleNamespace(include_roles=["AE"], exclude_profiles=[]),
+        fiscal_year_start_month=None,
+        currency_code="EUR",
+        record_types=SimpleNamespace(include=[], exclude=["Renewal"]),
+        extra_stages=("Demo",),
+        org_timezone="Europe/Berlin",
+    )
+    rules = rules_from_settings(settings)
+    assert rules == {
+        "stuck_min_days": 21,
+        "no_activity_days": 10,
+        "include_roles": ["AE"],
+        "exclude_profiles": [],
+        "fiscal_year_start_month": None,
+        "currency_code": "EUR",
+        "record_types": settings.record_types,
+        "extra_stages": ["Demo"],
+    }
+    from salesprep.config import Settings
+
+    real = rules_from_settings(Settings())
+    assert real["stuck_min_days"] == Settings().metrics.stuck_min_days
+    assert "org_timezone" not in real
+
+
 # ----------------------------------------------------------------------------- input handling
 
 
@@ -957,7 +1690,9 @@ def test_deleted_rows_are_ignored_everywhere(tmp_path: Path) -> None:
     assert result.deals["D1"]["movement"] == "unchanged"
     assert "GONE" not in result.deals
     assert result.metrics[R1]["opportunities_created"]["this_week"] == 0
-    assert result.metrics[R1]["calls"]["this_week"] == 0
+    # Only a deleted Task: the org logs no calls, so the metric is null, not 0.
+    assert result.metrics[R1]["calls"]["this_week"] is None
+    assert result.activity_not_logged == ["calls", "emails", "meetings"]
     assert result.has_activity_data is False  # only deleted Task rows: no activity data
 
 

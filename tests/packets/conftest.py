@@ -13,7 +13,7 @@ from salesprep.packets.context import build_contexts
 from salesprep.packets.model import PacketContext
 from salesprep.packets.render import RenderedPacket, render_packet
 
-from .marts_fixture import WEEK, write_warehouse
+from .marts_fixture import WEEK, international_table_rows, write_warehouse
 
 INITIATIVES_YAML = """\
 initiatives:
@@ -64,3 +64,24 @@ def by_rep(contexts: list[PacketContext]) -> dict[str, PacketContext]:
 @pytest.fixture(scope="session")
 def rendered(contexts: list[PacketContext]) -> list[RenderedPacket]:
     return [render_packet(ctx) for ctx in contexts]
+
+
+@pytest.fixture(scope="session")
+def intl_contexts(
+    tmp_path_factory: pytest.TempPathFactory, settings: Settings
+) -> dict[str, PacketContext]:
+    """The international variant's contexts by rep (EUR corporate, German money, a USD and a
+    JPY deal, a quota without a rate, emails not logged)."""
+    path = tmp_path_factory.mktemp("intl") / "salesprep.duckdb"
+    write_warehouse(path, international_table_rows())
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        contexts = build_contexts(connection, WEEK, settings)
+    finally:
+        connection.close()
+    return {ctx.rep.id: ctx for ctx in contexts}
+
+
+@pytest.fixture(scope="session")
+def intl_rendered(intl_contexts: dict[str, PacketContext]) -> dict[str, RenderedPacket]:
+    return {rep: render_packet(ctx) for rep, ctx in intl_contexts.items()}

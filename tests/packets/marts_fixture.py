@@ -44,6 +44,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("prior_week", "double"),
         ("avg_4w", "double"),
         ("team_median", "double"),
+        ("is_logged", "boolean"),
     ],
     "fct_rep_activity_weekly": [
         ("rep_id", "varchar"),
@@ -59,13 +60,18 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("closed_won_amount", "decimal(18,2)"),
         ("closed_lost_count", "bigint"),
         ("pipeline_created_null_amounts", "bigint"),
+        ("is_calls_logged", "boolean"),
+        ("is_emails_logged", "boolean"),
+        ("is_meetings_logged", "boolean"),
     ],
     "fct_rep_quota_weekly": [
         ("rep_id", "varchar"),
         ("week", "varchar"),
         ("quarter_start", "date"),
         ("quarter_end", "date"),
+        ("quarter_label", "varchar"),
         ("quota_amount", "double"),
+        ("quota_rows_without_rate", "integer"),
         ("won_to_date", "double"),
         ("attainment", "double"),
         ("elapsed", "double"),
@@ -86,7 +92,11 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("account_name", "varchar"),
         ("industry", "varchar"),
         ("amount", "double"),
+        ("amount_original", "double"),
+        ("currency_original", "varchar"),
         ("close_date", "date"),
+        ("forecast_category", "varchar"),
+        ("record_type", "varchar"),
         ("created_at", "timestamp"),
         ("stage_start", "varchar"),
         ("stage_end", "varchar"),
@@ -141,6 +151,21 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("user_id", "varchar"),
         ("user_name", "varchar"),
         ("manager_name", "varchar"),
+    ],
+    "dim_organization": [
+        ("corporate_currency", "varchar"),
+        ("default_locale", "varchar"),
+    ],
+    "fct_unconverted_amounts_weekly": [
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("amount_kind", "varchar"),
+        ("source_object", "varchar"),
+        ("record_id", "varchar"),
+        ("record_name", "varchar"),
+        ("currency_iso_code", "varchar"),
+        ("amount_original", "double"),
+        ("rate_date", "date"),
     ],
     "fct_learnings": [
         ("learning_id", "varchar"),
@@ -273,6 +298,9 @@ def _activity_rows() -> list[dict[str, Any]]:
                     closed_won_amount=base["closed_won_amount"][0],
                     closed_lost_count=1 if i == 0 and rep != R4 else 0,
                     pipeline_created_null_amounts=1 if rep == R1 and i == 0 else 0,
+                    is_calls_logged=True,
+                    is_emails_logged=True,
+                    is_meetings_logged=True,
                 )
             )
     return rows
@@ -290,7 +318,9 @@ def _quota_rows() -> list[dict[str, Any]]:
                 week=label,
                 quarter_start=q_start,
                 quarter_end=q_end,
+                quarter_label="FY2026 Q1",
                 quota_amount=200000.0,
+                quota_rows_without_rate=0,
                 won_to_date=110000.0,
                 attainment=0.55,
                 elapsed=0.5,
@@ -307,7 +337,9 @@ def _quota_rows() -> list[dict[str, Any]]:
                 week=label,
                 quarter_start=q_start,
                 quarter_end=q_end,
+                quarter_label="FY2026 Q1",
                 quota_amount=150000.0,
+                quota_rows_without_rate=0,
                 won_to_date=15000.0,
                 attainment=0.1,
                 elapsed=0.5,
@@ -324,7 +356,9 @@ def _quota_rows() -> list[dict[str, Any]]:
                 week=label,
                 quarter_start=q_start,
                 quarter_end=q_end,
+                quarter_label="FY2026 Q1",
                 quota_amount=None,
+                quota_rows_without_rate=0,
                 won_to_date=25000.0,
                 attainment=None,
                 elapsed=0.5,
@@ -347,6 +381,10 @@ def _deal(opp: str, rep: str, name: str, amount: float | None, movement: str, **
         opportunity_name=name,
         account_name=kw.pop("account_name", "Acme"),
         amount=amount,
+        amount_original=amount,
+        currency_original="USD",
+        # Salesforce's default categories: Closed when won, Omitted when lost.
+        forecast_category={"won": "Closed", "lost": "Omitted"}.get(movement, "Pipeline"),
         movement=movement,
         is_open_end=movement not in ("won", "lost"),
         is_stuck=False,
@@ -367,6 +405,7 @@ DEALS = [
         "Globex expansion",
         120000.0,
         "unchanged",
+        forecast_category="Commit",
         stage_start="Negotiation",
         stage_end="Negotiation",
         days_in_stage=45,
@@ -454,6 +493,7 @@ DEALS = [
         "Jumped",
         30000.0,
         "advanced",
+        forecast_category="Best Case",
         stage_start="Qualification",
         stage_end="Negotiation",
         sort_order_start=2,
@@ -564,6 +604,7 @@ def _metric_rows() -> list[dict[str, Any]]:
                     prior_week=values[1],
                     avg_4w=values[2],
                     team_median=values[3],
+                    is_logged=True,
                 )
             )
     return rows
@@ -685,14 +726,78 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
             dict(user_id=p["rep_id"], user_name=p["rep_name"], manager_name=p["manager_name"])
             for p in PAIRS
         ],
+        "dim_organization": [dict(corporate_currency="USD", default_locale="en_US")],
+        "fct_unconverted_amounts_weekly": [],
     }
 
 
-def write_warehouse(path: Path) -> Path:
-    """Create the packet marts in a DuckDB file at `path` and fill them."""
+# The international variant: corporate currency EUR in German, a deal in USD (converted) and
+# one in JPY without a rate, a quota row in JPY without a rate (R2), and an org that keeps its
+# emails outside Salesforce (not logged this week).
+INTL_USD_DEAL = "006000000000D06AAA"  # "New opp": 45,000 USD = 41,400 EUR
+INTL_JPY_DEAL = "006000000000D03AAA"  # "Small deal": 800,000 JPY, no rate
+INTL_QUOTA_ROW = "0J9000000000Q02AAA"
+
+
+def international_table_rows() -> dict[str, list[dict[str, Any]]]:
+    tables = table_rows()
+    tables["dim_organization"] = [dict(corporate_currency="EUR", default_locale="de_DE_EURO")]
+    for row in tables["rpt_pair_metrics_weekly"]:
+        if row["metric"] == "emails":
+            row.update(this_week=None, prior_week=None, avg_4w=None, team_median=None)
+            row.update(is_logged=False)
+    for row in tables["fct_rep_activity_weekly"]:
+        if row["week"] == WEEK.label:
+            row.update(emails=None, is_emails_logged=False)
+    deals = [dict(row) for row in tables["fct_deal_movement_weekly"]]
+    for row in deals:
+        row["currency_original"] = "EUR"
+        if row["opportunity_id"] == INTL_USD_DEAL and row["week"] == WEEK.label:
+            row.update(amount=41400.0, amount_original=45000.0, currency_original="USD")
+        if row["opportunity_id"] == INTL_JPY_DEAL:
+            row.update(amount=None, amount_original=800000.0, currency_original="JPY")
+        if row["opportunity_id"] == "006000000000H01AAA":
+            row.update(record_type=HOSTILE, forecast_category="Commit")
+    tables["fct_deal_movement_weekly"] = deals
+    for row in tables["fct_rep_quota_weekly"]:
+        if row["rep_id"] == R2:
+            row.update(quota_amount=None, attainment=None, pacing=None, coverage=None)
+            row.update(is_below_pacing=None, performance_conversation_recommended=False)
+            row.update(quota_rows_without_rate=1)
+    unconverted = dict(
+        rep_id=R1,
+        week=WEEK.label,
+        source_object="Opportunity",
+        record_id=INTL_JPY_DEAL,
+        record_name="Small deal",
+        currency_iso_code="JPY",
+        amount_original=800000.0,
+        rate_date=date(2026, 4, 30),
+    )
+    tables["fct_unconverted_amounts_weekly"] = [
+        {**unconverted, "amount_kind": "deal_amount"},
+        {**unconverted, "amount_kind": "open_pipeline"},
+        dict(
+            rep_id=R2,
+            week=WEEK.label,
+            amount_kind="quota_amount",
+            source_object="ForecastingQuota",
+            record_id=INTL_QUOTA_ROW,
+            record_name=None,
+            currency_iso_code="JPY",
+            amount_original=20000000.0,
+            rate_date=None,
+        ),
+    ]
+    return tables
+
+
+def write_warehouse(path: Path, tables: dict[str, list[dict[str, Any]]] | None = None) -> Path:
+    """Create the packet marts in a DuckDB file at `path` and fill them (default rows:
+    table_rows(), a single-currency org)."""
     con = duckdb.connect(str(path))
     try:
-        for table, rows in table_rows().items():
+        for table, rows in (tables or table_rows()).items():
             columns = COLUMNS[table]
             con.execute(
                 f"create table {table} ("
@@ -700,6 +805,8 @@ def write_warehouse(path: Path) -> Path:
                 + ")"
             )
             placeholders = ", ".join("?" for _ in columns)
+            if not rows:
+                continue
             con.executemany(
                 f"insert into {table} values ({placeholders})",
                 [[row.get(name) for name, _ in columns] for row in rows],

@@ -1,7 +1,8 @@
-"""The published week in a real browser (headless Chromium over the DevTools pipe): every
-packet, the indexes and the learnings digest load without console errors and without
-horizontal overflow at phone (390px) and desktop (1280px) widths, and print to A4 and Letter
-without anything cut off on the right. Skipped, with the reason, where Chromium is absent."""
+"""The published week in a real browser (the system's headless Chromium, driven by Playwright
+through tests/browser.py): every packet, the indexes and the learnings digest load without
+console errors and without horizontal overflow at phone (390px) and desktop (1280px) widths,
+and print to A4 and Letter without anything cut off on the right. Skipped, with the reason,
+where Chromium is absent."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from salesprep.packets.browser import (
+from salesprep.config import Settings
+from salesprep.packets.context import week_money
+from salesprep.packets.digest import build_digest, render_digest
+from salesprep.packets.marts import read_week_marts
+from salesprep.packets.publish import publish_week
+
+from .marts_fixture import R1, WEEK
+from browser import (
     DESKTOP_WIDTH,
     PHONE_WIDTH,
     Browser,
     chromium_path,
     printable_width,
 )
-from salesprep.packets.digest import build_digest, render_digest
-from salesprep.packets.marts import read_week_marts
-from salesprep.packets.publish import publish_week
-
-from .marts_fixture import R1, WEEK
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None,
@@ -40,7 +43,8 @@ def browser():
 @pytest.fixture(scope="module")
 def week_dir(tmp_path_factory, rendered, con) -> Path:
     """The fixture week published as the pipeline publishes it, digest included."""
-    html, markdown = render_digest(build_digest(read_week_marts(con, WEEK, 4)))
+    marts = read_week_marts(con, WEEK, 4)
+    html, markdown = render_digest(build_digest(marts), week_money(marts, Settings()))
     root = tmp_path_factory.mktemp("browser") / "shared"
     publish_week(rendered, str(root), WEEK, {"learnings.html": html, "learnings.md": markdown})
     return root / WEEK.label

@@ -188,7 +188,7 @@ def test_open_deals_next_steps_count_toward_their_themes(by_rep):
     communication = next(s for s in by_rep[R1].agenda.sections if s.key == "communication")
     line = next(i for i in communication.items if "Implementation" in i)
     assert line == (
-        "Field feedback: Implementation timeline × 2 lost (60,000), 1 open deal's next step "
+        "Field feedback: Implementation timeline × 2 lost ($60,000), 1 open deal's next step "
         "mentions it, take it to the head of services"
     )
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from salesprep.packets.digest import build_digest, render_digest
+from salesprep.packets.formatting import MoneyFormat
 from salesprep.packets.marts import MartError, read_week_marts
 
 from .marts_fixture import HOSTILE, HOSTILE_MULTILINE, LEARNINGS, PRIVATE_NOTE, R1, WEEK
@@ -23,9 +24,12 @@ def digest(marts):
     return build_digest(marts)
 
 
+USD = MoneyFormat("USD", "en_US")
+
+
 @pytest.fixture(scope="module")
 def pages(digest):
-    return render_digest(digest)
+    return render_digest(digest, USD)
 
 
 def test_shared_lessons_grouped_by_theme(digest):
@@ -95,4 +99,4 @@ def test_digest_sections_and_links(pages, digest):
     for title in ("Shared lessons by theme", "Fast movers of the week", "Field feedback"):
         assert title in html and title in markdown
     assert 'href="index.html"' in html
-    assert render_digest(digest) == pages  # byte-stable
+    assert render_digest(digest, USD) == pages  # byte-stable

@@ -211,7 +211,7 @@ def test_next_step_mentions_show_in_communication_escaped(by_rep_rendered):
 
 def test_next_step_mentions_in_the_steady_packet(by_rep_rendered):
     md = by_rep_rendered[R1].markdown
-    assert "Implementation timeline × 2 lost (60,000), 1 open deal's next step mentions it" in md
+    assert "Implementation timeline × 2 lost ($60,000), 1 open deal's next step mentions it" in md
     assert '"Walk Dana through the implementation plan"' in md
     assert "Send the signed order form" not in md.split("## 2. Communication")[1]
 

@@ -9,6 +9,7 @@ import pytest
 from extract.sample_org import sample_rows, write_sample_org
 
 from quality.landing import land_org
+from salesprep.catalog import OBJECTS
 from salesprep.config import Settings
 from salesprep.quality.gx import QualityError, QualityGateError
 from salesprep.quality.raw_checkpoint import known_stages, validate_raw
@@ -20,8 +21,9 @@ def test_good_org_passes_and_writes_reports(good_raw: Path, settings: Settings, 
 
     assert result.success, result.failure_message()
     assert not result.failures
-    # Per object: Id not null, Id unique (the column list is compared when the file opens).
-    assert len(result.outcomes) == 13 * 2 + 2 + 3 + 1
+    # Per object: Id not null, Id unique (the column list is compared when the file opens);
+    # two stage columns, three amount columns, the required fields.
+    assert len(result.outcomes) == len(OBJECTS) * 2 + 2 + 3 + 1
     summary = json.loads(result.report_path.read_text())
     assert summary["success"] is True
     assert summary["rows"]["Opportunity"] == 24
@@ -34,12 +36,22 @@ def test_good_org_passes_and_writes_reports(good_raw: Path, settings: Settings, 
     index = result.data_docs_index
     assert index.is_file() and "Opportunity" in index.read_text()
     validations = list((index.parent / "validations").rglob("*.html"))
-    assert len(validations) == 14
+    assert len(validations) == len(OBJECTS) + 1
     print(
         f"raw checkpoint on a small org: {result.seconds:.1f}s (GX import "
         f"{result.import_seconds:.1f}s, setup {result.setup_seconds:.1f}s, validation "
         f"{result.validate_seconds:.1f}s, Data Docs {result.docs_seconds:.1f}s)"
     )
+
+
+def test_objects_the_org_does_not_have_get_no_checks(settings: Settings, tmp_path: Path):
+    write_sample_org(tmp_path / "org", features=False)
+    land_org(tmp_path / "org", tmp_path / "raw")
+    result = validate_raw(tmp_path / "raw", tmp_path / "report", settings=settings)
+    assert result.success, result.failure_message()
+    checked = {o.dataset for o in result.outcomes}
+    assert checked == {o.name for o in OBJECTS if not o.feature} | {"required_fields"}
+    assert "Organization" in checked
 
 
 def test_duplicate_ids_unknown_stage_and_negative_amounts_block(settings: Settings, tmp_path):

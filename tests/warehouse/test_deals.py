@@ -200,24 +200,25 @@ def test_postgres_builds_the_same_marts(
     built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     psycopg = pytest.importorskip("psycopg")
-    from salesprep.warehouse.postgres import PostgresTarget, RawLoadError, ensure_database
+    from salesprep.config import load_settings
+    from salesprep.warehouse.postgres import RawLoadError, conninfo, ensure_database
 
     # A database of its own, dropped after: weekly marts are incremental, so a database left by
     # an earlier run would be built on, not rebuilt.
     database = f"salesprep_test_deals_{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("SALESPREP_DBT_POSTGRES_DATABASE", database)
-    target = PostgresTarget.from_env()
+    target = load_settings().postgres
     try:
         ensure_database(target)
     except RawLoadError as exc:
         pytest.skip(f"Postgres at {target.host}:{target.port} is not usable: {exc}")
     try:
         _build(tmp_path, dbt_target="postgres")
-        with psycopg.connect(target.conninfo()) as pg:
+        with psycopg.connect(conninfo(target)) as pg:
             for mart, key in MARTS.items():
                 expected = _rows(built[1], f"select * from main.{mart} order by {key}")
                 got = pg.execute(f"select * from public.{mart} order by {key}").fetchall()
                 assert [tuple(r.values()) for r in expected] == [tuple(r) for r in got], mart
     finally:
-        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as pg:
+        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as pg:
             pg.execute(f'drop database if exists "{database}" with (force)')

@@ -4,13 +4,13 @@ with
 
 opportunities as (
 
-    select created_at from {{ ref('stg_salesforce__opportunities') }}
+    select created_at from {{ ref('int_opportunities_scoped') }}
 
 ),
 
 opportunity_history as (
 
-    select created_at from {{ ref('stg_salesforce__opportunity_history') }}
+    select created_at from {{ ref('int_opportunity_history_converted') }}
 
 ),
 
@@ -23,6 +23,27 @@ tasks as (
 events as (
 
     select start_at from {{ ref('stg_salesforce__events') }}
+
+),
+
+org_settings as (
+
+    select
+        fiscal_year_start_month,
+        uses_start_date_as_fiscal_year_name
+    from {{ ref('int_org_settings') }}
+
+),
+
+fiscal_quarters as (
+
+    select
+        period_id,
+        quarter_start,
+        quarter_end,
+        fiscal_year_name,
+        quarter_number
+    from {{ ref('int_fiscal_quarters') }}
 
 ),
 
@@ -71,8 +92,14 @@ weeks as (
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
         -- The quarter a week belongs to is the one containing its last day (Sunday).
-        {{ fiscal_quarter_start(add_days('week_start', 6)) }} as quarter_start
+        {{ add_days('week_start', 6) }} as last_day
     from spine
+
+),
+
+with_quarters as (
+
+    {{ select_fiscal_quarter('weeks', 'last_day', 'org_settings', 'fiscal_quarters') }}
 
 ),
 
@@ -83,10 +110,14 @@ final as (
         week_start,
         week_end,
         quarter_start,
-        {{ add_months('quarter_start', 3) }} as quarter_end,
+        quarter_end,
+        fiscal_year_name,
+        quarter_number,
+        {{ fiscal_quarter_label('fiscal_year_name', 'quarter_number') }} as quarter_label,
+        cast(quarter_source as varchar) as quarter_source,
         cast(week_start as timestamp) as week_start_at,
         cast(week_end as timestamp) as week_end_at
-    from weeks
+    from with_quarters
 
 )
 

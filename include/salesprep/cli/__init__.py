@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
@@ -72,18 +73,46 @@ def _last_complete_week() -> Week:
     return Week.last_complete(datetime.now(UTC))
 
 
+# `generate-org` options that set `salesprep.demo_org.OrgShape` fields (None: not given).
+_SHAPE_OPTIONS = (
+    "currencies", "dated_rates", "currency_without_rate", "fiscal_start_month",
+    "fiscal_year_named_by_start", "custom_fiscal_year", "monthly_quotas", "email_tasks",
+    "meetings", "record_types", "forecast_categories", "locale",
+)  # fmt: skip
+
+
+def _currencies(value: str) -> tuple[str, ...]:
+    codes = tuple(part.strip().upper() for part in value.split(",") if part.strip())
+    if not codes:
+        raise argparse.ArgumentTypeError("give ISO codes such as USD,EUR,GBP")
+    return codes
+
+
+def _month(value: str) -> int:
+    number = _positive(value)
+    if number > 12:
+        raise argparse.ArgumentTypeError(f"month {value} is outside 1..12")
+    return number
+
+
 def _cmd_generate_org(args: argparse.Namespace) -> int:
-    from salesprep.demo_org import generate_org
+    from salesprep.demo_org import INTERNATIONAL, DemoOrgError, generate_org
 
     end_week = args.end_week or _last_complete_week()
-    summary = generate_org(
-        Path(args.out_dir),
-        reps=args.reps,
-        managers=args.managers,
-        weeks=args.weeks,
-        seed=args.seed,
-        end_week=end_week,
-    )
+    options = {name: getattr(args, name) for name in _SHAPE_OPTIONS}
+    try:
+        summary = generate_org(
+            Path(args.out_dir),
+            reps=args.reps,
+            managers=args.managers,
+            weeks=args.weeks,
+            seed=args.seed,
+            end_week=end_week,
+            shape=INTERNATIONAL if args.international else None,
+            **{name: value for name, value in options.items() if value is not None},
+        )
+    except DemoOrgError as exc:
+        raise UsageError(str(exc)) from exc
     print(f"wrote a demo org to {args.out_dir}: {summary.describe()}")
     return 0
 
@@ -95,9 +124,14 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     org_dir = Path(args.org_dir)
     if not org_dir.is_dir():
         raise UsageError(f"org folder {org_dir} does not exist")
+    from salesprep.emulator.permissions import Permissions, PermissionsError, load_permissions
+
     try:
-        config = emulator_config_from_args(args)
-    except FaultConfigError as exc:
+        config = dataclasses.replace(emulator_config_from_args(args), hidden=frozenset(args.hide))
+        # Checked before serving, so a typo is one line, not a server that hides nothing.
+        Permissions.parse(config.hidden, source="--hide")
+        load_permissions(org_dir)
+    except (FaultConfigError, PermissionsError) as exc:
         raise UsageError(str(exc)) from exc
     print(f"serving {org_dir} as a Salesforce org on http://{args.host}:{args.port}", flush=True)
     serve(org_dir, host=args.host, port=args.port, config=config)
@@ -113,17 +147,101 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shared_folder=args.shared_folder,
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
+        reset_history=args.reset_history,
         allow_partial_week=args.allow_partial_week,
         wait_seconds=args.wait,
     )
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from salesprep.cli.doctor import doctor_cli
+
+    return doctor_cli(
+        week=args.week or _last_complete_week(),
+        org_dir=Path(args.org) if args.org else None,
+        json_path=Path(args.json) if args.json else None,
+        shared_folder=args.shared_folder,
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        quiet=not args.verbose,
+    )
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from salesprep.cli.demo import run_demo
+    from salesprep.cli.demo import default_dir, run_demo
 
     return run_demo(
-        Path(args.dir), reps=args.reps, managers=args.managers, weeks=args.weeks, runs=args.runs
+        Path(args.dir) if args.dir else default_dir(args.international),
+        reps=args.reps,
+        managers=args.managers,
+        weeks=args.weeks,
+        runs=args.runs,
+        international=args.international,
     )
+
+
+def _add_shape_arguments(gen: argparse.ArgumentParser) -> None:
+    """The options of a real company's org (docs/extraction.md, "Demo orgs")."""
+    shape = gen.add_argument_group(
+        "org shape", "what a real company's org has beyond the default demo org"
+    )
+    shape.add_argument(
+        "--international",
+        action="store_true",
+        help=(
+            "a European company selling worldwide: EUR (corporate), USD, GBP, JPY with dated "
+            "rates, fiscal year from February, monthly quotas, no email Tasks, record types, "
+            "forecast categories, locale de_DE; the options below change it further"
+        ),
+    )
+    shape.add_argument(
+        "--currencies",
+        type=_currencies,
+        metavar="CODES",
+        help="multi-currency: ISO codes, the first the corporate one (e.g. USD,EUR,GBP,JPY)",
+    )
+    flag = {"action": "store_const", "const": True, "default": None}
+    shape.add_argument("--dated-rates", **flag, help="monthly dated exchange rates (ACM)")
+    shape.add_argument(
+        "--currency-without-rate",
+        metavar="CODE",
+        help="test edge case: deals and one rep's quota in a currency with no rate at all",
+    )
+    shape.add_argument(
+        "--fiscal-start-month", type=_month, metavar="M", help="fiscal year start month, 1..12"
+    )
+    shape.add_argument(
+        "--fiscal-year-named-by-start",
+        **flag,
+        help="name fiscal years by the year they start in (UsesStartDateAsFiscalYearName)",
+    )
+    shape.add_argument(
+        "--custom-fiscal-year",
+        **flag,
+        help="custom 4-4-5 fiscal years (FiscalYearSettings, Period), quarters not on months",
+    )
+    shape.add_argument(
+        "--monthly-quotas", **flag, help="one quota row per fiscal month, summing to the quarter"
+    )
+    off = {"action": "store_const", "const": False, "default": None}
+    shape.add_argument(
+        "--no-email-tasks",
+        dest="email_tasks",
+        **off,
+        help="emails are not logged as Tasks (e.g. Einstein Activity Capture keeps them)",
+    )
+    shape.add_argument(
+        "--no-meetings", dest="meetings", **off, help="meetings are not logged as Events"
+    )
+    shape.add_argument(
+        "--record-types", **flag, help="New Business, Renewal, Expansion record types"
+    )
+    shape.add_argument(
+        "--forecast-categories",
+        **flag,
+        help="Best Case and Commit overrides, some open deals Omitted",
+    )
+    shape.add_argument("--locale", help="Organization.DefaultLocaleSidKey (default en_US)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="last week of data, YYYY-Www (default: the last complete week)",
     )
+    _add_shape_arguments(gen)
     gen.set_defaults(handler=_cmd_generate_org)
 
     emu = commands.add_parser(
@@ -163,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     from salesprep.emulator.faults import add_fault_arguments
 
     add_fault_arguments(emu)
+    from salesprep.emulator.permissions import add_permission_arguments
+
+    add_permission_arguments(emu)
     emu.set_defaults(handler=_cmd_emulator)
 
     run = commands.add_parser(
@@ -181,6 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
     run.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
     run.add_argument(
+        "--reset-history",
+        action="store_true",
+        help=(
+            "when the data dir holds another Salesforce org's history, drop it (warehouse, "
+            "weekly snapshots, landing zone, watermarks) and start afresh with this org"
+        ),
+    )
+    run.add_argument(
         "--allow-partial-week",
         action="store_true",
         help="prepare a week that has not ended or that the data does not reach yet; every "
@@ -195,6 +325,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the org, the connection, the settings and the folders before a first run",
+        description=(
+            "A read-only preflight: the login, the API version, today's API usage, access to "
+            "every object and field the pipeline reads, the org's shape, rows and a backfill "
+            "estimate, and whether the folders are writable. One line per check (OK, INFO, "
+            "WARN, FAIL, SKIP), the fix under each FAIL; exit code 1 on any FAIL. Writes "
+            "nothing, except the --json file."
+        ),
+    )
+    doctor.add_argument("--org", metavar="ORG_DIR", help="org folder to serve through the emulator")
+    doctor.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    doctor.add_argument(
+        "--week",
+        type=_week,
+        default=None,
+        help="the week a run would prepare, YYYY-Www (default: the last complete week); "
+        "it dates the 91-day activity window",
+    )
+    doctor.add_argument("--shared-folder", metavar="URL", help="local path or fsspec URL")
+    doctor.add_argument("--warehouse", metavar="PATH", help="published DuckDB file for BI")
+    doctor.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
+    doctor.set_defaults(handler=_cmd_doctor)
+
     demo = commands.add_parser(
         "demo",
         help="generate a demo org and run the Airflow DAG on it",
@@ -203,7 +358,20 @@ def build_parser() -> argparse.ArgumentParser:
             "latest complete week(s), and print where the packets are. Writes only under DIR."
         ),
     )
-    demo.add_argument("--dir", default="demo", help="folder for everything (default ./demo)")
+    demo.add_argument(
+        "--dir",
+        default=None,
+        help="folder for everything (default ./demo, ./demo-international with --international)",
+    )
+    demo.add_argument(
+        "--international",
+        action="store_true",
+        help=(
+            "an international org (generate-org --international): EUR corporate currency with "
+            "USD, GBP, JPY and dated rates, fiscal year from February, monthly quotas, no email "
+            "Tasks, record types, forecast categories"
+        ),
+    )
     demo.add_argument("--reps", type=_positive, default=24)
     demo.add_argument("--managers", type=_positive, default=4)
     demo.add_argument("--weeks", type=_positive, default=26)
@@ -223,9 +391,11 @@ def _one_line(exc: BaseException, limit: int = 600) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Logs go to stdout with the progress lines: stderr carries only the one-line error.
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
     )
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():

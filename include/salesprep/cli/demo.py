@@ -15,9 +15,13 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from salesprep.config import PROJECT_ROOT
 from salesprep.weeks import Week
+
+if TYPE_CHECKING:
+    from salesprep.demo_org import OrgSummary
 
 DAG_ID = "salesprep_weekly"
 # Lines of `airflow dags test` output that tell a task's progress and the run's outcome.
@@ -105,8 +109,54 @@ def _airflow(
         )
 
 
-def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> int:
-    from salesprep.demo_org import generate_org
+def default_dir(international: bool) -> Path:
+    """Where the demo writes unless `--dir` says otherwise: one folder per kind of org."""
+    return Path("demo-international" if international else "demo")
+
+
+def prepare_demo_org(
+    root: Path, *, reps: int, managers: int, weeks: int, last_week: Week, international: bool
+) -> OrgSummary:
+    """Generate the demo org in `root/org`; when `root/data` holds another org's history (the
+    other kind of demo ran in this folder), drop it, as `salesprep run --reset-history` would:
+    the demo owns its folder."""
+    from salesprep.config import Settings
+    from salesprep.demo_org import INTERNATIONAL, generate_org
+    from salesprep.warehouse.history import recorded_org, reset_history
+
+    kind = "an international demo org" if international else "a demo org"
+    org_dir = root / "org"
+    print(
+        f"[1/4] generating {kind} ({reps} reps, {managers} managers, {weeks} weeks "
+        f"to {last_week}) in {org_dir}",
+        flush=True,
+    )
+    summary = generate_org(
+        org_dir,
+        reps=reps,
+        managers=managers,
+        weeks=weeks,
+        seed=7,
+        end_week=last_week,
+        shape=INTERNATIONAL if international else None,
+    )
+    print(f"      {summary.describe()}", flush=True)
+    settings = Settings(data_dir=root / "data", shared_folder=str(root / "shared"))
+    recorded = recorded_org(settings)
+    if recorded is not None and not recorded.is_org(summary.org_id):
+        reset_history(settings)
+        print(
+            f"      {root / 'data'} held the history of another org ({recorded.label}): dropped it",
+            flush=True,
+        )
+    return summary
+
+
+def run_demo(
+    root: Path, *, reps: int, managers: int, weeks: int, runs: int, international: bool = False
+) -> int:
+    """Generate a demo org (the international shape with `international`), serve it and run
+    the weekly DAG on its latest complete week(s)."""
     from salesprep.emulator import run_emulator
 
     root = root.resolve()
@@ -115,15 +165,14 @@ def run_demo(root: Path, *, reps: int, managers: int, weeks: int, runs: int) -> 
     logging.getLogger("salesprep.emulator").setLevel(logging.WARNING)
     last_week = Week.last_complete(datetime.now(UTC))
     org_dir = root / "org"
-    print(
-        f"[1/4] generating a demo org ({reps} reps, {managers} managers, {weeks} weeks "
-        f"to {last_week}) in {org_dir}",
-        flush=True,
+    prepare_demo_org(
+        root,
+        reps=reps,
+        managers=managers,
+        weeks=weeks,
+        last_week=last_week,
+        international=international,
     )
-    summary = generate_org(
-        org_dir, reps=reps, managers=managers, weeks=weeks, seed=7, end_week=last_week
-    )
-    print(f"      {summary.describe()}", flush=True)
     with run_emulator(org_dir) as emulator:
         print(f"[2/4] serving it as a Salesforce org at {emulator.base_url}", flush=True)
         env = demo_environment(root, emulator.base_url)

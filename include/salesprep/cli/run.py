@@ -51,10 +51,12 @@ def run_week_cli(
     shared_folder: str | None,
     warehouse: Path | None,
     data_dir: Path | None,
+    reset_history: bool = False,
     allow_partial_week: bool = False,
     wait_seconds: float = 0.0,
 ) -> int:
-    """Run every step of `week` in this process, print where the outputs went; 0 on success."""
+    """Run every step of `week` in this process, print where the outputs went; 0 on success.
+    `reset_history` drops another org's history from the data dir (salesprep.warehouse.history)."""
     from salesprep.orchestration.lease import cli_lease
     from salesprep.org_folder_check import OrgFolderError
     from salesprep.pipeline import run_week
@@ -87,7 +89,12 @@ def run_week_cli(
         if org_dir is not None:
             base_url = stack.enter_context(serving_org(org_dir))
             print(f"serving {org_dir} through the Salesforce emulator at {base_url}", flush=True)
-        summaries = run_week(week, settings, progress=lambda line: print(line, flush=True))
+        summaries = run_week(
+            week,
+            settings,
+            progress=lambda line: print(line, flush=True),
+            reset_history=reset_history,
+        )
     published = summaries.get("publish", {})
     rendered = summaries.get("render_packets", {})
     print(f"packets for {week.label}: {published.get('url', settings.shared_folder_url)}")

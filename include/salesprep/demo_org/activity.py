@@ -19,13 +19,17 @@ from salesprep.demo_org.timeline import DAY, HOUR, Timeline
 TASK_COLUMNS = (
     "Id", "OwnerId", "WhatId", "WhoId", "Subject", "ActivityDate", "Status", "IsClosed", "Type",
     "TaskSubtype", "CallDurationInSeconds", "IsDeleted", "CreatedDate", "LastModifiedDate",
-    "SystemModstamp",
+    "SystemModstamp", "IsArchived",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "Id", "OwnerId", "WhatId", "WhoId", "Subject", "StartDateTime", "EndDateTime",
     "DurationInMinutes", "ActivityDate", "Type", "EventSubtype", "IsDeleted", "CreatedDate",
-    "LastModifiedDate", "SystemModstamp",
+    "LastModifiedDate", "SystemModstamp", "IsArchived",
 )  # fmt: skip
+# Salesforce archives closed Tasks due, and Events ended, more than 365 days ago: only queryAll
+# returns them then. The demo org's export instant is the end of its window. Live activities
+# keep IsArchived empty (the default org's files are as they always were).
+ARCHIVE_DAYS = 365
 _OPEN_STATUSES = ("Not Started", "In Progress", "Waiting on someone else")
 _DURATIONS = (30, 30, 45, 60, 60, 60, 90)
 _STALLED_WEIGHT = 0.06  # a stalled deal rarely gets a call: the no-activity rule should see it
@@ -49,8 +53,13 @@ def write_activity(
     ids: ActivityIds,
     tasks: ObjectSink,
     events: ObjectSink,
+    *,
+    log_emails: bool = True,
+    log_meetings: bool = True,
 ) -> None:
-    """Write the seller's Tasks and Events for every week of the window."""
+    """Write the seller's Tasks and Events for every week of the window. An org that does not
+    log emails (Einstein Activity Capture keeps them) or meetings has no such Tasks or Events:
+    they are still drawn, so the other activity is the same as in an org that logs them."""
     persona = seller.persona
     assert persona is not None
     offsets = timeline.offsets(seller.time_zone)
@@ -60,6 +69,7 @@ def write_activity(
     hi = min(timeline.end_ts, seller.stop_ts)
     random_ = rng.random
     task_ids, event_ids = ids.task, ids.event
+    archived_before = timeline.days - ARCHIVE_DAYS  # day index
     active: list[DealRef] = []
     pending = 0
     for week, factor in enumerate(factors):
@@ -113,9 +123,12 @@ def write_activity(
                 modified = min(hi - 1, modified + int(random_() * 2 * DAY))
             created_at = stamp(created)
             modified_at = created_at if modified == created else stamp(modified)
+            task_id = next(task_ids)
+            if task_type == "Email" and not log_emails:
+                continue
             rows.append(
                 (
-                    next(task_ids),
+                    task_id,
                     owner,
                     what,
                     who,
@@ -130,11 +143,22 @@ def write_activity(
                     created_at,
                     modified_at,
                     modified_at,
+                    "true" if closed == "true" and day < archived_before else None,
                 )
             )
         if rows:
             tasks.write_many(rows)
-        _write_meetings(rng, timeline, seller, targets, week, factor, (lo, hi), event_ids, events)
+        _write_meetings(
+            rng,
+            timeline,
+            seller,
+            targets,
+            week,
+            factor,
+            (lo, hi),
+            event_ids,
+            events if log_meetings else None,
+        )
 
 
 class _Targets:
@@ -177,13 +201,14 @@ def _write_meetings(
     factor: float,
     span: tuple[int, int],
     ids: Iterator[str],
-    events: ObjectSink,
+    events: ObjectSink | None,
 ) -> None:
     assert seller.persona is not None
     offsets = timeline.offsets(seller.time_zone)
     lo, hi = span
     stamp, date_of = timeline.stamp, timeline.date
     random_ = rng.random
+    archived_before = timeline.end_ts - ARCHIVE_DAYS * DAY
     rows = []
     for _ in range(poisson(rng, seller.persona.meetings * factor)):
         day = week * 7 + int(random_() * 5)
@@ -222,7 +247,8 @@ def _write_meetings(
                 created_at,
                 modified_at,
                 modified_at,
+                "true" if end < archived_before else None,
             )
         )
-    if rows:
+    if rows and events is not None:
         events.write_many(rows)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from salesprep.demo_org import vocabulary as vocab
 from salesprep.demo_org.accounts import Book, workday_ts
+from salesprep.demo_org.money import Currencies
 from salesprep.demo_org.people import Person
 from salesprep.demo_org.rhythm import poisson
 from salesprep.demo_org.sinks import ObjectSink
@@ -20,10 +21,11 @@ OPPORTUNITY_COLUMNS = (
     "Id", "Name", "AccountId", "OwnerId", "StageName", "Amount", "CloseDate", "Probability",
     "ForecastCategoryName", "Type", "LeadSource", "NextStep", "Description", "IsClosed", "IsWon",
     "Loss_Reason__c", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp",
+    "CurrencyIsoCode", "RecordTypeId",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "Id", "OpportunityId", "StageName", "Amount", "CloseDate", "Probability", "ForecastCategory",
-    "CreatedById", "IsDeleted", "CreatedDate", "SystemModstamp",
+    "CreatedById", "IsDeleted", "CreatedDate", "SystemModstamp", "CurrencyIsoCode",
 )  # fmt: skip
 FIELD_HISTORY_COLUMNS = (
     "Id", "OpportunityId", "Field", "OldValue", "NewValue", "CreatedById", "IsDeleted",
@@ -38,7 +40,6 @@ PROPOSAL, NEGOTIATION, WON, LOST = 6, 7, 8, 9
 STAGE_NAMES = [s[0] for s in vocab.STAGES]
 PROBABILITIES = [s[1] for s in vocab.STAGES]
 FORECAST = [s[2] for s in vocab.STAGES]
-FORECAST_API = [vocab.FORECAST_CATEGORY_API[s[2]] for s in vocab.STAGES]
 # Median days a deal spends in each open stage before it moves (for a steady rep).
 STAGE_DAYS = (6, 8, 10, 12, 9, 9, 11, 13)
 P_STALL = 0.12  # the deal sits in one stage for months
@@ -47,6 +48,19 @@ P_REGRESS = 0.05  # falls back one stage (once per deal)
 P_REOPEN = 0.02  # a lost deal comes back
 P_DELETE = 0.006  # a duplicate entered by mistake and deleted days later
 P_NULL_AMOUNT = 0.12
+# Org shapes (shape.OrgShape); drawn from a stream of their own, so the default org is unchanged.
+P_CURRENCY_FIXED_LATER = 0.04  # created in the corporate currency, switched to its own later
+P_HISTORY_WITHOUT_CURRENCY = 0.02  # history rows from before multi-currency: no code
+P_NO_RECORD_TYPE = 0.1  # migrated deals from before record types: none
+P_OMITTED = 0.08  # the rep marks an open deal Omitted (out of the forecast)
+P_BEST_CASE, P_COMMIT = 0.5, 0.6  # overrides of late-stage deals' categories
+# Opportunity Type -> the record type (DeveloperName) a deal of that type has.
+RECORD_TYPE_OF = {
+    "New Business": "New_Business",
+    "Existing Customer - Upgrade": "Expansion",
+    "Existing Customer - Renewal": "Renewal",
+    "Existing Customer - Replacement": "Expansion",
+}
 
 _TYPES = [t for t, _ in vocab.OPPORTUNITY_TYPES]
 _TYPE_WEIGHTS = [w for _, w in vocab.OPPORTUNITY_TYPES]
@@ -78,6 +92,18 @@ class DealSinks:
 
 
 @dataclass
+class DealShape:
+    """What an org shape adds to one seller's deals: their currency, record types and
+    forecast category overrides, drawn from `rng` (not the seller's main stream)."""
+
+    rng: random.Random
+    currencies: Currencies
+    home_currency: str
+    record_type_ids: dict[str, str] = field(default_factory=dict)  # DeveloperName -> Id
+    forecast_categories: bool = False
+
+
+@dataclass
 class DealIds:
     opportunity: Iterator[str]
     history: Iterator[str]
@@ -100,8 +126,10 @@ class DealSimulator:
         book: Book,
         ids: DealIds,
         sinks: DealSinks,
+        shape: DealShape | None = None,
     ) -> None:
         assert seller.persona is not None
+        self.shape = shape
         self.rng = rng
         self.timeline = timeline
         self.seller = seller
@@ -301,7 +329,8 @@ class DealSimulator:
         history, changes = [], []
         previous: Event | None = None
         open_until = self.limit
-        for event in events:
+        look = self._looks(events)
+        for index, event in enumerate(events):
             ts, stage, amount, close_day = event
             at = stamp(ts)
             history.append(
@@ -309,18 +338,21 @@ class DealSimulator:
                     next(self.ids.history),
                     opp_id,
                     STAGE_NAMES[stage],
-                    amount,
+                    look.amount(index, amount),
                     date_of(close_day),
                     PROBABILITIES[stage],
-                    FORECAST_API[stage],
+                    vocab.FORECAST_CATEGORY_API[look.categories[index]],
                     owner,
                     deleted,
                     at,
                     stamp(deleted_ts) if deleted_ts is not None else at,
+                    look.history_currency(index),
                 )
             )
             if previous is not None:
-                _, old_stage, old_amount, old_close = previous
+                _, old_stage, _, old_close = previous
+                old_amount = look.amount(index - 1, previous[2])
+                amount = look.amount(index, amount)
                 if stage != old_stage:
                     changes.append(
                         (
@@ -364,6 +396,8 @@ class DealSimulator:
                     )
             previous = event
         last_ts, stage, amount, close_day = events[-1]
+        won_amount = amount  # in corporate units, for quotas
+        amount = look.amount(len(events) - 1, amount)
         modified_ts = deleted_ts if deleted_ts is not None else last_ts
         is_closed = stage >= WON
         first = people[0][1] if people else "them"
@@ -375,21 +409,26 @@ class DealSimulator:
             next_step = None
         loss_reason = self._loss_reason(close_day) if stage == LOST else None
         modified = stamp(modified_ts)
+        # Drawn in the order the default org always drew them, so its bytes do not change.
+        name = f"{book.names[account]} - {rng.choice(vocab.PRODUCTS)}"
+        opportunity_type = rng.choices(_TYPES, _TYPE_WEIGHTS)[0]
+        source = rng.choices(_SOURCES, _SOURCE_WEIGHTS)[0]
+        description = rng.choice(vocab.DESCRIPTIONS)
         self.sinks.opportunities.write(
             (
                 opp_id,
-                f"{book.names[account]} - {rng.choice(vocab.PRODUCTS)}",
+                name,
                 book.ids[account],
                 owner,
                 STAGE_NAMES[stage],
                 amount,
                 date_of(close_day),
                 PROBABILITIES[stage],
-                FORECAST[stage],
-                rng.choices(_TYPES, _TYPE_WEIGHTS)[0],
-                rng.choices(_SOURCES, _SOURCE_WEIGHTS)[0],
+                look.categories[-1],
+                opportunity_type,
+                source,
                 next_step,
-                rng.choice(vocab.DESCRIPTIONS),
+                description,
                 "true" if is_closed else "false",
                 "true" if stage == WON else "false",
                 loss_reason,
@@ -397,6 +436,8 @@ class DealSimulator:
                 stamp(created_ts),
                 modified,
                 modified,
+                look.currency,
+                self._record_type(opportunity_type, created_ts),
             )
         )
         self.sinks.history.write_many(history)
@@ -423,11 +464,73 @@ class DealSimulator:
             self.out.lite.append(
                 (opp_id, book.ids[account], contact, created_ts, open_until, *stall)
             )
-            if stage == WON and amount:
+            if stage == WON and won_amount:
                 quarter = quarter_start(tl.to_date(close_day))
-                self.out.won_by_quarter[quarter] = self.out.won_by_quarter.get(quarter, 0) + amount
+                won = self.out.won_by_quarter.get(quarter, 0) + won_amount
+                self.out.won_by_quarter[quarter] = won
                 week = close_day // 7
-                self.out.won_by_week[week] = self.out.won_by_week.get(week, 0) + amount
+                self.out.won_by_week[week] = self.out.won_by_week.get(week, 0) + won_amount
+
+    def _looks(self, events: list[Event]) -> _DealLook:
+        """The deal as the org shape shows it: its currency (and from which row on), whether
+        its history rows carry the code, and its forecast category at each event."""
+        categories = [FORECAST[e[1]] for e in events]
+        shape = self.shape
+        if shape is None:
+            return _DealLook(None, None, categories)
+        rng = shape.rng
+        currencies = shape.currencies
+        currency = currencies.deal_currency(rng, shape.home_currency)
+        switch_at = 0
+        blank = False
+        if currencies.multi:
+            if (
+                currency != currencies.corporate
+                and len(events) >= 3
+                and rng.random() < P_CURRENCY_FIXED_LATER
+            ):
+                switch_at = rng.randrange(1, len(events))
+            elif rng.random() < P_HISTORY_WITHOUT_CURRENCY:
+                blank = True
+        if shape.forecast_categories:
+            categories = self._categories(events, rng)
+        return _DealLook(
+            currency if currencies.multi else None,
+            currencies,
+            categories,
+            switch_at=switch_at,
+            blank_history=blank,
+        )
+
+    @staticmethod
+    def _categories(events: list[Event], rng: random.Random) -> list[str]:
+        """Forecast categories a rep sets: Best Case or Commit on late-stage deals (one
+        judgment per deal), and Omitted from some update on for a deal they give up on."""
+        judgment = rng.random()
+        omitted_from = rng.randrange(1, len(events)) if len(events) > 1 else 0
+        if rng.random() >= P_OMITTED or omitted_from == 0:
+            omitted_from = len(events)
+        categories = []
+        for index, (_, stage, _, _) in enumerate(events):
+            category = FORECAST[stage]
+            if stage < WON:
+                if index >= omitted_from:
+                    category = "Omitted"
+                elif stage == NEGOTIATION and judgment < P_COMMIT:
+                    category = "Commit"
+                elif stage >= PROPOSAL and judgment < P_BEST_CASE + 0.35 * (stage == NEGOTIATION):
+                    category = "Best Case"
+            categories.append(category)
+        return categories
+
+    def _record_type(self, opportunity_type: str, created_ts: int) -> str | None:
+        shape = self.shape
+        if shape is None or not shape.record_type_ids:
+            return None
+        migrated = created_ts < self.seller.start_ts + DAY and self.seller.start_ts == 0
+        if migrated and shape.rng.random() < P_NO_RECORD_TYPE:
+            return None
+        return shape.record_type_ids[RECORD_TYPE_OF[opportunity_type]]
 
     def _loss_reason(self, close_day: int) -> str:
         rng = self.rng
@@ -442,3 +545,30 @@ class DealSimulator:
         if r < 0.2:
             return f"{text}."
         return text
+
+
+@dataclass
+class _DealLook:
+    """One deal's currency and categories (see `DealSimulator._looks`): rows before
+    `switch_at` are in the corporate currency, the rest in `currency`; `currencies` None
+    keeps the simulated amounts as they are (a single-currency org)."""
+
+    currency: str | None
+    currencies: Currencies | None
+    categories: list[str]
+    switch_at: int = 0
+    blank_history: bool = False
+
+    def code(self, index: int) -> str | None:
+        if self.currency is None or self.currencies is None:
+            return None
+        return self.currencies.corporate if index < self.switch_at else self.currency
+
+    def amount(self, index: int, amount: int | None) -> int | None:
+        code = self.code(index)
+        if amount is None or code is None or self.currencies is None:
+            return amount
+        return self.currencies.local_amount(amount, code)
+
+    def history_currency(self, index: int) -> str | None:
+        return None if self.blank_history else self.code(index)

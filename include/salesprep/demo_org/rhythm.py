@@ -7,6 +7,7 @@ import math
 import random
 from datetime import date
 
+from salesprep.demo_org.calendar import FiscalCalendar
 from salesprep.demo_org.people import Person
 from salesprep.demo_org.timeline import DAY, Timeline
 
@@ -32,14 +33,15 @@ def _is_holiday_week(start: date) -> bool:
     return any((d.month, d.day) in ((12, 25), (1, 1)) for d in days)
 
 
-def _is_quarter_end_week(start: date) -> bool:
-    """The last two weeks of a calendar quarter."""
-    later = date.fromordinal(start.toordinal() + 14)
-    return (later.month - 1) // 3 != (start.month - 1) // 3 or later.year != start.year
-
-
-def week_factors(rng: random.Random, timeline: Timeline, seller: Person) -> list[float]:
-    """Per window week: 0 outside the seller's employment, near 0 on vacation, >1 when busy."""
+def week_factors(
+    rng: random.Random,
+    timeline: Timeline,
+    seller: Person,
+    calendar: FiscalCalendar | None = None,
+) -> list[float]:
+    """Per window week: 0 outside the seller's employment, near 0 on vacation, >1 when busy
+    (the last two weeks of a fiscal quarter of `calendar`, calendar quarters by default)."""
+    calendar = calendar or FiscalCalendar()
     factors = []
     vacation_weeks = set()
     for _ in range(max(1, round(timeline.weeks / 26 * 1.5))):
@@ -62,7 +64,7 @@ def week_factors(rng: random.Random, timeline: Timeline, seller: Person) -> list
         monday = timeline.to_date(week * 7)
         if _is_holiday_week(monday):
             factor *= 0.3
-        elif _is_quarter_end_week(monday):
+        elif calendar.is_quarter_end_week(monday):
             factor *= 1.25  # the end-of-quarter push
         factors.append(factor * performance_level(seller, timeline, week))
     return factors

@@ -9,24 +9,32 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from salesprep.catalog import OBJECTS, get_object
+from salesprep.catalog import get_object, objects_for
 
 
 class ObjectSink:
     """Rows of one object, given as tuples in this module's column order (`columns`).
 
     When the catalog declares the fields in another order, or declares fields the generator does
-    not fill, rows are rearranged to the catalog's header and the unknown fields left empty.
+    not fill, rows are rearranged to the catalog's header and the unknown fields left empty. A
+    field of an org feature the org does not have (`Field.feature`) is not in the header at all,
+    as in a real org's export.
     """
 
-    def __init__(self, handle: IO[str], name: str, columns: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        handle: IO[str],
+        name: str,
+        columns: tuple[str, ...],
+        features: frozenset[str] = frozenset(),
+    ) -> None:
         sobject = get_object(name)
         unknown = [c for c in columns if not sobject.has_field(c)]
         if unknown:
             raise ValueError(f"{name}: generator columns {unknown} are not in the catalog")
         self.name = sobject.name
         self.rows = 0
-        header = sobject.field_names
+        header = [f.name for f in sobject.fields_for(features)]
         self._writer = csv.writer(handle, lineterminator="\n")
         self._writer.writerow(header)
         position = {c.lower(): i for i, c in enumerate(columns)}
@@ -50,8 +58,10 @@ class ObjectSink:
 class OrgWriter:
     """Every object file of an org folder, written aside and swapped in on success."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, features: frozenset[str] = frozenset()) -> None:
         self.out_dir = Path(out_dir)
+        # The org features this org has (catalog.FEATURES): their objects and fields are written.
+        self.features = features
         self._handles: dict[str, tuple[IO[str], Path]] = {}
         self.sinks: dict[str, ObjectSink] = {}
 
@@ -59,7 +69,7 @@ class OrgWriter:
         temp = self.out_dir / f".{name}.csv.partial"
         handle = temp.open("w", encoding="utf-8", newline="")
         self._handles[name] = (handle, temp)
-        sink = ObjectSink(handle, name, columns)
+        sink = ObjectSink(handle, name, columns, self.features)
         self.sinks[name] = sink
         return sink
 
@@ -75,7 +85,7 @@ class OrgWriter:
     ) -> None:
         for handle, _ in self._handles.values():
             handle.close()
-        missing = [o.name for o in OBJECTS if o.name not in self._handles]
+        missing = [o.name for o in objects_for(self.features) if o.name not in self._handles]
         if exc_type is not None or missing:
             for _, temp in self._handles.values():
                 temp.unlink(missing_ok=True)

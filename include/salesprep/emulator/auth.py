@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from salesprep.emulator.errors import invalid_session
+from salesprep.emulator.errors import invalid_session, not_found
 
 DEFAULT_USERNAME = "demo@salesprep.example"
 DEFAULT_PASSWORD = "demo-password"
@@ -25,6 +25,7 @@ DEFAULT_CONSUMER_KEY = "salesprep-demo"
 DEFAULT_CONSUMER_SECRET = "salesprep-demo-secret"
 
 ORG_ID = "00D000000000001AAA"
+ORG_NAME = "salesprep demo org"
 USER_ID = "005000000000001AAA"
 DEFAULT_SESSION_TTL_SECONDS = 7200.0
 
@@ -54,10 +55,15 @@ class SessionRegistry:
     """Issues and checks access tokens; a session expires after `ttl_seconds` without use."""
 
     def __init__(
-        self, ttl_seconds: float = DEFAULT_SESSION_TTL_SECONDS, *, org_id: str = ORG_ID
+        self,
+        ttl_seconds: float = DEFAULT_SESSION_TTL_SECONDS,
+        *,
+        org_id: str = ORG_ID,
+        org_name: str = ORG_NAME,
     ) -> None:
         self.ttl_seconds = ttl_seconds
         self.org_id = org_id
+        self.org_name = org_name
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -137,8 +143,13 @@ def soap_fault(code: str, message: str) -> bytes:
 
 
 def _soap_login_response(
-    session: Session, instance_url: str, version: str, credentials: Credentials, org_id: str
+    session: Session,
+    instance_url: str,
+    version: str,
+    credentials: Credentials,
+    sessions: SessionRegistry,
 ) -> bytes:
+    org_id = sessions.org_id
     server_url = f"{instance_url}/services/Soap/u/{version}/{org_id[:15]}"
     body = (
         "<loginResponse><result>"
@@ -147,7 +158,7 @@ def _soap_login_response(
         f"<serverUrl>{escape(server_url)}</serverUrl>"
         f"<sessionId>{escape(session.token)}</sessionId><userId>{USER_ID}</userId>"
         f"<userInfo><organizationId>{org_id}</organizationId>"
-        "<organizationName>salesprep demo org</organizationName>"
+        f"<organizationName>{escape(sessions.org_name)}</organizationName>"
         f"<userEmail>{escape(credentials.username)}</userEmail>"
         "<userFullName>salesprep demo</userFullName>"
         f"<userId>{USER_ID}</userId><userName>{escape(credentials.username)}</userName>"
@@ -186,7 +197,7 @@ def soap_login(
     if username.strip().lower() != credentials.username.lower() or not _same(password, expected):
         return 500, soap_fault("INVALID_LOGIN", INVALID_LOGIN_MESSAGE)
     session = sessions.issue()
-    return 200, _soap_login_response(session, instance_url, version, credentials, sessions.org_id)
+    return 200, _soap_login_response(session, instance_url, version, credentials, sessions)
 
 
 # ------------------------------------------------------------------------------ OAuth 2.0
@@ -252,3 +263,34 @@ def oauth_token(
         "signature": secrets.token_urlsafe(32),
     }
     return 200, json.dumps(payload).encode()
+
+
+def identity(
+    sessions: SessionRegistry,
+    credentials: Credentials,
+    instance_url: str,
+    org_id: str,
+    user_id: str,
+) -> dict[str, object]:
+    """`GET /id/<org Id>/<user Id>` (the `id` URL of an OAuth token answer): who the session's
+    user is and in which org. Raises NOT_FOUND (404) for another org's or user's URL."""
+    if org_id not in (sessions.org_id, sessions.org_id[:15]) or user_id not in (
+        USER_ID,
+        USER_ID[:15],
+    ):
+        raise not_found(f"no identity {org_id}/{user_id} in this org")
+    return {
+        "id": f"{instance_url}/id/{sessions.org_id}/{USER_ID}",
+        "asserted_user": True,
+        "user_id": USER_ID,
+        "organization_id": sessions.org_id,
+        "username": credentials.username,
+        "nick_name": credentials.username.split("@", 1)[0],
+        "display_name": "salesprep demo",
+        "email": credentials.username,
+        "active": True,
+        "user_type": "STANDARD",
+        "language": "en_US",
+        "locale": "en_US",
+        "utcOffset": 0,
+    }

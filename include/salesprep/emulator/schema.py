@@ -97,3 +97,8 @@ class ObjectSchema:
     @property
     def is_deleted(self) -> FieldInfo | None:
         return self.field("IsDeleted")
+
+    @property
+    def is_archived(self) -> FieldInfo | None:
+        """Tasks and Events older than a year are archived: only queryAll returns them."""
+        return self.field("IsArchived")

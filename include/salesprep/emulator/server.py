@@ -28,6 +28,7 @@ from salesprep.emulator.auth import Credentials, Session, SessionRegistry
 from salesprep.emulator.bulk import BulkQueryJobs
 from salesprep.emulator.errors import ApiError, malformed_query, not_found
 from salesprep.emulator.faults import FaultConfig, FaultInjector
+from salesprep.emulator.permissions import Permissions, load_permissions
 from salesprep.emulator.query import QueryEngine, batch_size_from_header
 from salesprep.emulator.store import NoSuchObjectError, OrgStore, StoreError
 
@@ -70,6 +71,9 @@ class EmulatorConfig:
     # Objects Bulk API 2.0 refuses (as Salesforce does for some system objects).
     bulk_unsupported_objects: frozenset[str] = frozenset()
     faults: FaultConfig | None = None
+    # Objects and `Object.Field`s the user cannot see, on top of the org folder's
+    # `_permissions.yaml` (see emulator/permissions.py).
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -118,6 +122,7 @@ Interceptor = Callable[[Request, Handler], Response]
 
 _API_ROOT = re.compile(r"^/services/data/v(?P<version>\d+\.\d)(?P<rest>/.*)?$")
 _SOAP_LOGIN = re.compile(r"^/services/Soap/u/(?P<version>\d+\.\d)/?$")
+_IDENTITY = re.compile(r"^/id/(?P<org_id>\w+)/(?P<user_id>\w+)/?$")
 
 
 class Emulator:
@@ -132,9 +137,22 @@ class Emulator:
     ) -> None:
         self.config = config or EmulatorConfig()
         self.credentials = credentials or Credentials()
-        self.store = OrgStore(Path(org_dir), work_dir=self.config.work_dir)
-        self.org_id = self.config.org_id or derive_org_id(Path(org_dir))
-        self.sessions = SessionRegistry(self.config.session_ttl_seconds, org_id=self.org_id)
+        permissions = load_permissions(Path(org_dir)).merged(
+            Permissions.parse(self.config.hidden, source="emulator setting hidden")
+        )
+        self.store = OrgStore(Path(org_dir), work_dir=self.config.work_dir, permissions=permissions)
+        # The org's identity: the configured Id, else the org folder's Organization row (as a
+        # real org's login reports it), else one derived from the folder's path.
+        organization = self.store.organization()
+        self.org_id = (
+            self.config.org_id
+            or (organization[0] if organization else None)
+            or derive_org_id(Path(org_dir))
+        )
+        self.org_name = (organization[1] if organization else None) or auth.ORG_NAME
+        self.sessions = SessionRegistry(
+            self.config.session_ttl_seconds, org_id=self.org_id, org_name=self.org_name
+        )
         self.queries = QueryEngine(
             self.store, result_ttl_seconds=self.config.query_result_ttl_seconds
         )
@@ -210,6 +228,18 @@ class Emulator:
                     version=match["version"],
                 )
                 return Response(status, body, content_type="text/xml;charset=UTF-8")
+            match = _IDENTITY.match(path)
+            if match and request.method == "GET":
+                self.sessions.validate(auth.bearer_token(request.header("Authorization")))
+                return Response.json(
+                    auth.identity(
+                        self.sessions,
+                        self.credentials,
+                        _instance_url(request),
+                        match["org_id"],
+                        match["user_id"],
+                    )
+                )
             if path.rstrip("/") == "/services/oauth2/token" and request.method == "POST":
                 form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8")).items()}
                 status, body = auth.oauth_token(
@@ -466,9 +496,12 @@ def _json_body(request: Request) -> Any:
 
 
 def derive_org_id(org_dir: Path) -> str:
-    """A stable 18-character org Id for an org folder: one folder, one org."""
+    """A stable 18-character org Id for an org folder without an Organization row: one
+    folder, one org. The suffix is the real case-safe checksum, as Salesforce's."""
+    from salesprep.demo_org.ids import checksum
+
     digest = hashlib.sha1(str(Path(org_dir).resolve()).encode()).hexdigest()[:12].upper()
-    return f"00D{digest}AAA"
+    return f"00D{digest}" + checksum(f"00D{digest}")
 
 
 def _sf_datetime(value: datetime) -> str:

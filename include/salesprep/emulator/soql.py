@@ -517,11 +517,13 @@ class CompiledQuery:
     order_sql: str  # empty without ORDER BY: file order, which DuckDB preserves
 
     def from_sql(self, *, include_deleted: bool) -> tuple[str, list[Any]]:
-        """`FROM ... WHERE ...` with its parameters; rows with IsDeleted hidden unless asked."""
+        """`FROM ... WHERE ...` with its parameters. `include_deleted` is queryAll: without it
+        (query), rows with IsDeleted and archived activities (IsArchived) are hidden."""
         conditions = [self.where_sql] if self.where_sql else []
-        deleted = self.schema.is_deleted
-        if not include_deleted and deleted is not None:
-            conditions.insert(0, f"coalesce({deleted.column}, false) = false")
+        if not include_deleted:
+            hidden = [f for f in (self.schema.is_deleted, self.schema.is_archived) if f]
+            for position, flag in enumerate(hidden):
+                conditions.insert(position, f"coalesce({flag.column}, false) = false")
         sql = f"FROM {self.schema.table}"
         if conditions:
             sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)

@@ -27,6 +27,7 @@ import duckdb
 
 from salesprep.atomic_swap import owned_temp_dir
 from salesprep.catalog import KEY_PREFIXES, OBJECTS, SObject, UnknownObjectError, get_object
+from salesprep.emulator.permissions import Permissions
 from salesprep.emulator.schema import (
     SQL_TYPES,
     FieldInfo,
@@ -95,7 +96,13 @@ WORK_DIR_PREFIX = "salesprep-emulator-"
 class OrgStore:
     """The objects of one org folder, served from a DuckDB database in a private work folder."""
 
-    def __init__(self, org_dir: Path, *, work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        org_dir: Path,
+        *,
+        work_dir: Path | None = None,
+        permissions: Permissions | None = None,
+    ) -> None:
         self.org_dir = Path(org_dir)
         if not self.org_dir.is_dir():
             raise StoreError(f"org folder {self.org_dir} does not exist or is not a folder")
@@ -110,26 +117,40 @@ class OrgStore:
         self._paths: dict[str, Path] = {}
         self._columns: dict[str, list[FieldInfo | None]] = {}
         self._loaded: set[str] = set()
+        # What the user cannot see: served as absent objects and fields.
+        self.permissions = permissions or Permissions()
 
     # ------------------------------------------------------------------------ objects
 
     def object_names(self) -> list[str]:
         """Catalog objects that have a CSV in the org folder, in catalog order."""
-        return [o.name for o in OBJECTS if object_path(self.org_dir, o.name) is not None]
+        return [
+            o.name
+            for o in OBJECTS
+            if object_path(self.org_dir, o.name) is not None
+            and not self.permissions.hides_object(o.name)
+        ]
 
     def schema(self, name: str) -> ObjectSchema:
-        """The served shape of object `name` (case-insensitive), read from its CSV header."""
+        """The served shape of object `name` (case-insensitive), read from its CSV header, as
+        the user sees it (hidden objects are absent, hidden fields left out)."""
         try:
             sobject = get_object(name)
         except UnknownObjectError as exc:
             raise NoSuchObjectError(name) from exc
+        if self.permissions.hides_object(sobject.name):
+            raise NoSuchObjectError(name)
+        return self.permissions.visible(self._full_schema(sobject))
+
+    def _full_schema(self, sobject: SObject) -> ObjectSchema:
+        """Every column the CSV has, whatever the user may see."""
         with self._lock:
             cached = self._schemas.get(sobject.name)
         if cached is not None:
             return cached
         path = object_path(self.org_dir, sobject.name)
         if path is None:
-            raise NoSuchObjectError(name)
+            raise NoSuchObjectError(sobject.name)
         schema, columns = self._read_header(sobject, path)
         with self._lock:
             self._schemas.setdefault(sobject.name, schema)
@@ -140,14 +161,38 @@ class OrgStore:
 
     def loaded_schema(self, name: str) -> ObjectSchema:
         """Like `schema`, after making sure the object's rows are in the database."""
-        schema = self.schema(name)
+        return self._ensure_loaded(self.schema(name))
+
+    def _ensure_loaded(self, schema: ObjectSchema) -> ObjectSchema:
         if schema.name in self._loaded:
             return schema
         with self._load_locks[schema.name]:
             if schema.name not in self._loaded:
-                self._load(schema)
+                self._load(self._schemas[schema.name])
                 self._loaded.add(schema.name)
         return schema
+
+    def organization(self) -> tuple[str, str | None] | None:
+        """(Id, Name) of the org folder's Organization row, None without `Organization.csv`
+        or without a row with an Id. The login reports the org to every user, also to one
+        who may not query Organization."""
+        try:
+            schema = self._ensure_loaded(self._full_schema(get_object("Organization")))
+        except NoSuchObjectError:
+            return None
+        id_field, name_field = schema.field("Id"), schema.field("Name")
+        if id_field is None:
+            return None
+        name_sql = name_field.column if name_field is not None else "NULL"
+        con = self.connect()
+        try:
+            row = con.execute(
+                f"SELECT {id_field.column}, {name_sql} FROM {schema.table} "
+                f"WHERE {id_field.column} IS NOT NULL ORDER BY rowid LIMIT 1"
+            ).fetchone()
+        finally:
+            con.close()
+        return (row[0], row[1]) if row else None
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A connection for one thread; close it when done."""

@@ -16,9 +16,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from salesprep.orchestration.tasks import WEEK_TASK
+
 log = logging.getLogger(__name__)
 
-WEEK_TASK = "resolve_week"
 _MAX_REASON = 600
 
 

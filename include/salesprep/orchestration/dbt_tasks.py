@@ -14,26 +14,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from salesprep.dbt_project import dbt_project_dir
 from salesprep.orchestration.dag_config import DagConfig
+from salesprep.orchestration.tasks import WEEK_TASK
 
 MANIFEST_ENV = "SALESPREP_DBT_MANIFEST"
-WEEK_TASK = "resolve_week"
 
 
 class ManifestMissingError(FileNotFoundError):
     """The dbt manifest the Cosmos task group is rendered from does not exist."""
 
 
-def project_dir() -> Path:
-    """The dbt project folder ($SALESPREP_DBT_PROJECT_DIR or the checkout's dbt_project/)."""
-    configured = os.environ.get("SALESPREP_DBT_PROJECT_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "dbt_project"
-
-
 def manifest_path() -> Path:
     """$SALESPREP_DBT_MANIFEST, else `<dbt project>/target/manifest.json`."""
     configured = os.environ.get(MANIFEST_ENV)
-    return Path(configured) if configured else project_dir() / "target" / "manifest.json"
+    return Path(configured) if configured else dbt_project_dir() / "target" / "manifest.json"
 
 
 def build_manifest(target_dir: Path | None = None) -> Path:
@@ -41,7 +36,7 @@ def build_manifest(target_dir: Path | None = None) -> Path:
     manifest's path. Parsing needs no warehouse and no data."""
     from dbt.cli.main import dbtRunner
 
-    project = project_dir()
+    project = dbt_project_dir()
     target = Path(target_dir) if target_dir else project / "target"
     outcome = dbtRunner().invoke(
         [
@@ -82,6 +77,14 @@ def apply_week(context: Any, operator: Any) -> None:
         path = Path(settings.build_warehouse_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         env["SALESPREP_DBT_DUCKDB_PATH"] = str(path)
+    else:
+        from airflow.sdk.log import mask_secret
+
+        # profiles.yml reads the target from the environment; the task log must not show it.
+        password = settings.postgres.password.get_secret_value()
+        if password:
+            mask_secret(password)
+        env.update(settings.postgres.dbt_env())
     operator.env = env
     operator.vars = dbt_vars(settings, Week.parse(str(week)))
 
@@ -119,7 +122,7 @@ def dbt_task_group(config: DagConfig, *, group_id: str = "dbt", default_args: di
             "dbt-manifest` (or `python -m salesprep.orchestration.dbt_tasks`), or set "
             f"{MANIFEST_ENV}"
         )
-    project = project_dir()
+    project = dbt_project_dir()
     target = os.environ.get("SALESPREP_DBT_TARGET") or "duckdb"
     return DbtTaskGroup(
         group_id=group_id,

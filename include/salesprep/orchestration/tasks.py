@@ -56,6 +56,11 @@ def release_data_dir(dag_id: str, run_id: str) -> bool:
     return release_lease(load_settings().data_dir, Lease(dag_id, run_id))
 
 
+# The task that runs `resolve_run_week` (the DAG's `resolve_week`): later tasks and the failure
+# alert pull the run's week label from its XCom.
+WEEK_TASK = "resolve_week"
+
+
 def resolve_run_week(
     requested: str | None, scheduled_at: datetime | None, schedule_timezone: str
 ) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from salesprep.atomic_swap import replacing, write_text_atomic
-from salesprep.config import Settings
-from salesprep.packets.context import connect_warehouse, contexts_from_marts
+from salesprep.config import PROJECT_ROOT, Settings
+from salesprep.packets.context import connect_warehouse, contexts_from_marts, week_money
 from salesprep.packets.digest import build_digest, render_digest
 from salesprep.packets.marts import read_week_marts
 from salesprep.packets.model import Lesson
@@ -27,6 +27,9 @@ DIGEST_HTML = "learnings.html"
 DIGEST_MD = "learnings.md"
 # Who got no packet this week and why (the week index lists them).
 UNPAIRED_FILE = "unpaired.json"
+# The metric dictionary travels with every week's packets, which link to it.
+METRICS_MD = "metrics.md"
+METRICS_SOURCE = PROJECT_ROOT / "docs" / "metrics.md"
 _KINDS = (("html", "html"), ("markdown", "md"), ("json", "json"))
 
 
@@ -80,9 +83,12 @@ def render_week(
         ctx.data_to = data_to
     digest = build_digest(marts)
     rendered = [render_packet(ctx) for ctx in contexts]
-    digest_html, digest_md = render_digest(digest)
+    digest_html, digest_md = render_digest(digest, week_money(marts, settings))
     write_rendered(rendered, out_dir)
-    write_extra(out_dir, {DIGEST_HTML: digest_html, DIGEST_MD: digest_md})
+    write_extra(
+        out_dir,
+        {DIGEST_HTML: digest_html, DIGEST_MD: digest_md, METRICS_MD: _metric_dictionary()},
+    )
     log.info(
         "rendered %d packets and the learnings digest (%d shared lessons) for %s into %s",
         len(rendered),
@@ -100,6 +106,17 @@ def render_week(
         digest_lessons=digest.lessons,
         escalations=sum(1 for e in digest.escalations if e.escalate),
     )
+
+
+def _metric_dictionary() -> str:
+    """docs/metrics.md, which every packet's appendix links to as `../metrics.md`."""
+    try:
+        return METRICS_SOURCE.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileNotFoundError(
+            f"the metric dictionary {METRICS_SOURCE} that packets link to cannot be read: "
+            f"{exc}; install salesprep with its docs/ folder"
+        ) from exc
 
 
 def write_extra(out_dir: Path, files: dict[str, str]) -> None:

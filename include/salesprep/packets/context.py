@@ -13,7 +13,13 @@ import duckdb
 
 from salesprep.config import MetricRules, Settings
 from salesprep.packets import discussion
-from salesprep.packets.formatting import format_money, format_percent, format_ratio
+from salesprep.packets.formatting import (
+    MoneyFormat,
+    format_date,
+    format_percent,
+    format_ratio,
+    resolve_money_locale,
+)
 from salesprep.packets.initiatives import load_initiatives
 from salesprep.packets.marts import MartError, WeekMarts, read_week_marts
 from salesprep.packets.model import (
@@ -29,6 +35,8 @@ from salesprep.packets.model import (
     PacketContext,
     Person,
     Quota,
+    UnconvertedAmount,
+    not_logged_note,
     plain_number,
 )
 from salesprep.packets.publish import learnings_file, pair_slugs
@@ -81,6 +89,7 @@ def contexts_from_marts(
 ) -> list[PacketContext]:
     """The contexts of build_contexts, from week marts already read."""
     book = load_initiatives(settings.initiatives_file)
+    money = week_money(marts, settings)
     slugs = pair_slugs(
         (p["manager_id"], p["manager_name"], p["rep_id"], p["rep_name"]) for p in marts.pairs
     )
@@ -101,6 +110,7 @@ def contexts_from_marts(
             initiatives,
             book.note if not initiatives else None,
             pair_lessons[:MAX_LESSONS],
+            money,
         )
         ctx.lessons_not_shown = max(len(pair_lessons) - MAX_LESSONS, 0)
         ctx.learnings_file = learnings_file(
@@ -108,6 +118,13 @@ def contexts_from_marts(
         )
         contexts.append(ctx)
     return contexts
+
+
+def week_money(marts: WeekMarts, settings: Settings) -> MoneyFormat:
+    """How a week's packets write money: the corporate currency of dim_organization, in
+    config's money_locale, else the org's default locale, else en_US."""
+    locale = resolve_money_locale(settings.money_locale, marts.org_locale)
+    return MoneyFormat(marts.currency, locale)
 
 
 def _lesson(row: dict[str, Any], pair: dict[str, Any]) -> Lesson:
@@ -150,15 +167,16 @@ def _build_one(
     initiatives: list,
     initiatives_note: str | None,
     lessons: list[Lesson],
+    money: MoneyFormat,
 ) -> PacketContext:
     week = marts.week
     rep_id = pair["rep_id"]
     metrics, missing_metrics = _metric_lines(pair, marts)
-    questions = [discussion.why_question(m) for m in metrics if m.moved]
+    questions = [discussion.why_question(m, money) for m in metrics if m.moved]
 
     quota_rows = marts.quota.get(rep_id, {})
     this_quota = quota_rows.get(week.label)
-    quota = _quota(this_quota, rules)
+    quota = _quota(this_quota, rules, money)
     performance = bool(this_quota and this_quota["performance_conversation_recommended"])
     history = [
         PacingWeek(
@@ -173,13 +191,15 @@ def _build_one(
     deals = [_deal(row, rules) for row in marts.deals.get(rep_id, [])]
     discussion.mark_large_deals(deals)
     discussion.suggest_close_or_kill(deals)
-    coaching = discussion.coaching_items(deals)
+    coaching = discussion.coaching_items(deals, money)
     by_id = {d.opportunity_id: d for d in deals}
     fast_movers = [
         _fast_mover(row, by_id.get(row["opportunity_id"]))
         for row in marts.fast_movers.get(rep_id, [])
     ]
     themes, unrecorded = discussion.feedback_themes(marts.recent_lost.get(rep_id, []), deals)
+    # The kinds the org logs this week; the ones it does not are blank, not zeros.
+    not_logged = [m.name for m in metrics if not m.logged]
 
     open_deals = sum(1 for d in deals if d.is_open_end)
     cadence = discussion.cadence_for(metrics, open_deals)
@@ -198,9 +218,10 @@ def _build_one(
         performance,
     )
     if performance:
-        agenda = discussion.performance_agenda(minutes, basis, quota, history, rules)
+        agenda = discussion.performance_agenda(minutes, basis, quota, history, rules, money)
     else:
         agenda = _standard_agenda(
+            money,
             minutes,
             basis,
             metrics,
@@ -218,8 +239,18 @@ def _build_one(
     null_amounts = (
         plain_number(activity_row["pipeline_created_null_amounts"]) if activity_row else None
     )
+    unconverted = _unconverted(marts.unconverted.get(rep_id, []))
     data_quality = _data_quality(
-        null_amounts, deals, marts, missing_metrics, quota, unrecorded, activity_row is None
+        null_amounts,
+        deals,
+        marts,
+        missing_metrics,
+        quota,
+        unrecorded,
+        activity_row is None,
+        unconverted,
+        not_logged,
+        money,
     )
 
     return PacketContext(
@@ -250,7 +281,7 @@ def _build_one(
         initiatives_note=initiatives_note,
         lessons=lessons,
         manager_prep=discussion.manager_prep(
-            metrics, deals, quota, lessons, initiatives, initiatives_note, coaching
+            metrics, deals, quota, lessons, initiatives, initiatives_note, coaching, money
         ),
         rep_prep=discussion.rep_prep(
             questions, deals, fast_movers, initiatives, initiatives_note, themes
@@ -258,6 +289,9 @@ def _build_one(
         agenda=agenda,
         cadence=cadence,
         data_quality=data_quality,
+        currency=money.currency,
+        money_locale=money.locale,
+        activity_not_logged=not_logged,
     )
 
 
@@ -269,6 +303,7 @@ def _metric_lines(pair: dict[str, Any], marts: WeekMarts) -> tuple[list[MetricLi
         row = rows.get(name)
         if row is None:
             missing.append(name)
+        logged = bool(row["is_logged"]) if row else True
         line = MetricLine(
             name=name,
             label=label,
@@ -277,17 +312,20 @@ def _metric_lines(pair: dict[str, Any], marts: WeekMarts) -> tuple[list[MetricLi
             prior_week=plain_number(row["prior_week"]) if row else None,
             avg_4w=plain_number(row["avg_4w"]) if row else None,
             team_median=plain_number(row["team_median"]) if row else None,
+            # No trend for a kind the org does not log: its weeks would draw zeros or gaps
+            # for activity Salesforce never saw.
             trend=[
-                plain_number(activity[w][name]) if w in activity else None
+                plain_number(activity[w][name]) if logged and w in activity else None
                 for w in marts.trend_weeks
             ],
+            logged=logged,
         )
         line.moved = discussion.is_moved(line)
         lines.append(line)
     return lines, missing
 
 
-def _quota(row: dict[str, Any] | None, rules: MetricRules) -> Quota | None:
+def _quota(row: dict[str, Any] | None, rules: MetricRules, money: MoneyFormat) -> Quota | None:
     if row is None or row["quota_amount"] is None:
         return None
     attainment = plain_number(row["attainment"])
@@ -297,8 +335,8 @@ def _quota(row: dict[str, Any] | None, rules: MetricRules) -> Quota | None:
     won = plain_number(row["won_to_date"])
     amount = plain_number(row["quota_amount"])
     summary = (
-        f"{format_percent(attainment)} of {format_money(amount)} won "
-        f"({format_money(won)}) with {format_percent(row['elapsed'])} of the quarter elapsed, "
+        f"{format_percent(attainment)} of {money(amount)} won "
+        f"({money(won)}) with {format_percent(row['elapsed'])} of the quarter elapsed, "
         f"pacing {format_ratio(pacing)}"
     )
     if attainment is not None and attainment >= 1:
@@ -313,12 +351,13 @@ def _quota(row: dict[str, Any] | None, rules: MetricRules) -> Quota | None:
         on_track, verdict = False, f"Slightly behind pace: {summary}."
     if coverage is not None:
         verdict += (
-            f" Open pipeline closing this quarter ({format_money(row['open_pipeline'])}) covers "
+            f" Open pipeline closing this quarter ({money(row['open_pipeline'])}) covers "
             f"{format_ratio(coverage)} of the quota still to win."
         )
     return Quota(
-        quarter_start=row["quarter_start"],
-        quarter_end=row["quarter_end"],
+        quarter_start=_as_date(row["quarter_start"]),
+        quarter_end=_as_date(row["quarter_end"]),
+        quarter_label=row["quarter_label"],
         amount=amount,
         won_to_date=won,
         attainment=attainment,
@@ -339,6 +378,10 @@ def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
         name=row["opportunity_name"] or row["opportunity_id"],
         account_name=row["account_name"],
         amount=plain_number(row["amount"]),
+        amount_original=plain_number(row["amount_original"]),
+        currency_original=row["currency_original"],
+        forecast_category=row["forecast_category"],
+        record_type=row["record_type"],
         close_date=_as_date(row["close_date"]),
         stage_start=row["stage_start"],
         stage_end=row["stage_end"],
@@ -374,6 +417,7 @@ def _fast_mover(row: dict[str, Any], deal: Deal | None) -> FastMover:
 
 
 def _standard_agenda(
+    money: MoneyFormat,
     minutes: int,
     basis: str,
     metrics: list[MetricLine],
@@ -391,7 +435,7 @@ def _standard_agenda(
         "Metrics against the 4-week average and team median"
         + (f": ask the why behind {len(questions)} moved metric(s)" if questions else ""),
         f"Quota: {quota.verdict}" if quota else "Quota: no quota set for this quarter.",
-        discussion.movement_summary(deals),
+        discussion.movement_summary(deals, money),
     ]
     worst = next((d for d in stuck if d.suggestion), None)
     if worst:
@@ -402,14 +446,14 @@ def _standard_agenda(
         else "Growth flywheel: no fast movers this week."
     )
     communication = [
-        f"Field feedback: {discussion.theme_summary(t)}"
+        f"Field feedback: {discussion.theme_summary(t, money)}"
         + (f", take it to {t.escalate_to}" if t.escalate else "")
         for t in themes
     ]
     communication.append("What conversations with prospects or colleagues are worth sharing?")
     if initiatives:
         communication.append(f"Updates on {len(initiatives)} key initiative(s).")
-    coaching_lines = [f"Move {c.name} forward ({format_money(c.amount)})" for c in coaching]
+    coaching_lines = [f"Move {c.name} forward ({money(c.amount)})" for c in coaching]
     shared = sum(1 for lesson in lessons if not lesson.own)
     own = len(lessons) - shared
     if shared:
@@ -420,6 +464,53 @@ def _standard_agenda(
     return discussion.standard_agenda(minutes, basis, context, communication, coaching_lines)
 
 
+# The numbers an amount without a rate is missing from, as a packet names them.
+_UNCONVERTED_NUMBERS = {
+    "pipeline_created": "pipeline created",
+    "closed_won_amount": "won amount",
+    "won_to_date": "won to date",
+    "open_pipeline": "open pipeline",
+    "deal_amount": "deal amount",
+    "quota_amount": "quota",
+}
+
+
+def _unconverted(rows: list[dict[str, Any]]) -> list[UnconvertedAmount]:
+    """One item per record whose amount has no conversion rate, with the numbers it is
+    missing from, in the mart's order (record id, then number)."""
+    items: dict[str, UnconvertedAmount] = {}
+    for row in rows:
+        item = items.get(row["record_id"])
+        if item is None:
+            item = items[row["record_id"]] = UnconvertedAmount(
+                record_id=row["record_id"],
+                object=row["source_object"],
+                name=row["record_name"],
+                currency=row["currency_iso_code"],
+                amount_original=plain_number(row["amount_original"]),
+                rate_date=_as_date(row["rate_date"]),
+                numbers=[],
+            )
+        item.name = item.name or row["record_name"]
+        if row["amount_kind"] not in item.numbers:
+            item.numbers.append(row["amount_kind"])
+    return list(items.values())
+
+
+def _unconverted_note(item: UnconvertedAmount, money: MoneyFormat) -> str:
+    what = (
+        f"Quota row {item.record_id}"
+        if item.object == "ForecastingQuota"
+        else f"{item.name or 'Opportunity'} ({item.record_id})"
+    )
+    when = f" for CloseDate {format_date(item.rate_date)}" if item.rate_date else ""
+    numbers = ", ".join(_UNCONVERTED_NUMBERS.get(n, n) for n in item.numbers)
+    return (
+        f"{what}: {money.amount(item.amount_original, item.currency)} has no {item.currency} "
+        f"conversion rate{when}, so it is left out of: {numbers}."
+    )
+
+
 def _data_quality(
     null_amounts: int | None,
     deals: list[Deal],
@@ -428,6 +519,9 @@ def _data_quality(
     quota: Quota | None,
     unrecorded_losses: int,
     no_activity_row: bool,
+    unconverted: list[UnconvertedAmount],
+    not_logged: list[str],
+    money: MoneyFormat,
 ) -> DataQuality:
     notes = []
     if null_amounts:
@@ -435,19 +529,29 @@ def _data_quality(
             f"{null_amounts} opportunity(ies) created this week have no Amount; pipeline "
             "created counts them as 0."
         )
-    without_amount = sum(1 for d in deals if d.amount is None)
+    without_amount = sum(1 for d in deals if d.amount_original is None)
     if without_amount:
         notes.append(f"{without_amount} deal(s) in this packet have no Amount.")
+    notes.extend(_unconverted_note(item, money) for item in unconverted)
+    notes.extend(not_logged_note(kind) for kind in not_logged)
     if marts.activity_data_missing:
         notes.append(
-            "The org has no Task or Event data: activity metrics read 0 and the no-activity "
+            "The org logs no calls, emails or meetings in Salesforce this week: the no-activity "
             "rule for stuck deals is off."
         )
     if missing_metrics:
         notes.append("No mart row for: " + ", ".join(missing_metrics) + " (shown as —).")
     if no_activity_row:
         notes.append("No activity row for this rep and week in fct_rep_activity_weekly.")
-    if quota is None:
+    quota_currencies = sorted(
+        {item.currency or "?" for item in unconverted if "quota_amount" in item.numbers}
+    )
+    if quota is None and quota_currencies:
+        notes.append(
+            "No quota for this quarter: a quota row is in a currency without a conversion rate "
+            f"({', '.join(quota_currencies)}); add the rate in Salesforce (Manage Currencies)."
+        )
+    elif quota is None:
         notes.append(
             "No quota for this quarter: add ForecastingQuota rows in Salesforce or a row in "
             "the quota CSV (SALESPREP_QUOTA_CSV)."
@@ -460,6 +564,7 @@ def _data_quality(
         activity_data_missing=marts.activity_data_missing,
         missing_metrics=missing_metrics,
         notes=notes,
+        unconverted_amounts=unconverted,
     )
 
 

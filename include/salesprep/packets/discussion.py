@@ -11,9 +11,9 @@ from typing import Any
 
 from salesprep.config import MetricRules
 from salesprep.packets.formatting import (
+    MoneyFormat,
     format_days,
     format_delta,
-    format_money,
     format_number,
     format_percent,
     format_ratio,
@@ -122,8 +122,9 @@ _STUCK_LABELS = {
 
 
 def is_moved(line: MetricLine) -> bool:
-    """Whether a metric moved enough against its 4-week average to ask why."""
-    if line.this_week is None or line.avg_4w is None:
+    """Whether a metric moved enough against its 4-week average to ask why. A kind of activity
+    the org does not log never did: there is nothing to ask the rep about."""
+    if not line.logged or line.this_week is None or line.avg_4w is None:
         return False
     this, avg = float(line.this_week), float(line.avg_4w)
     if not (math.isfinite(this) and math.isfinite(avg)):
@@ -134,13 +135,14 @@ def is_moved(line: MetricLine) -> bool:
     return avg == 0 or diff / abs(avg) >= MOVE_MIN_RATIO
 
 
-def why_question(line: MetricLine) -> Question:
+def why_question(line: MetricLine, money: MoneyFormat) -> Question:
     """The "why behind the numbers" question for a moved metric, quoting the numbers."""
     up = float(line.this_week) > float(line.avg_4w)
-    fmt = format_money if line.is_money else format_number
+    fmt = money if line.is_money else format_number
+    delta = format_delta(line.this_week, line.avg_4w, money if line.is_money else None)
     head = (
         f"{line.label}: {fmt(line.this_week)} this week against a 4-week average of "
-        f"{fmt(line.avg_4w)}, {format_delta(line.this_week, line.avg_4w, money=line.is_money)}."
+        f"{fmt(line.avg_4w)}, {delta}."
     )
     if line.name in ACTIVITY_METRICS:
         ask = (
@@ -280,7 +282,7 @@ def suggest_close_or_kill(deals: list[Deal]) -> Deal | None:
     return worst
 
 
-def coaching_items(deals: list[Deal]) -> list[CoachingItem]:
+def coaching_items(deals: list[Deal], money: MoneyFormat) -> list[CoachingItem]:
     """Large stuck deals with concrete prompts, one per stuck reason plus a deal-size one."""
     items = []
     for deal in deals:
@@ -312,7 +314,7 @@ def coaching_items(deals: list[Deal]) -> list[CoachingItem]:
                     "budget and the signer."
                 )
         prompts.append(
-            f"At {format_money(deal.amount)} this is one of the rep's largest open deals: map "
+            f"At {money(deal.amount)} this is one of the rep's largest open deals: map "
             "the decision process together and agree the next two steps with dates."
         )
         items.append(
@@ -416,12 +418,12 @@ def feedback_themes(
     return themes, unrecorded
 
 
-def theme_summary(theme: FeedbackTheme) -> str:
+def theme_summary(theme: FeedbackTheme, money: MoneyFormat) -> str:
     """One line for a theme, lost deals and next-step mentions kept apart, e.g.
     "Implementation timeline × 4 lost (123,000), 2 open deals' next steps mention it"."""
     parts = []
     if theme.deals:
-        parts.append(f"{len(theme.deals)} lost ({format_money(theme.amount)})")
+        parts.append(f"{len(theme.deals)} lost ({money(theme.amount)})")
     steps = len(theme.next_steps)
     if steps == 1:
         parts.append("1 open deal's next step mentions it")
@@ -523,6 +525,7 @@ def performance_agenda(
     quota: Quota | None,
     history: list[PacingWeek],
     rules: MetricRules,
+    money: MoneyFormat,
 ) -> Agenda:
     """The different conversation the guide asks for when a rep is regularly underperforming."""
     below = [w for w in history if w.is_below_pacing]
@@ -536,8 +539,8 @@ def performance_agenda(
     facts = ["Pacing by week: " + evidence + "."]
     if quota is not None:
         facts.append(
-            f"Quarter to date: {format_money(quota.won_to_date)} won of "
-            f"{format_money(quota.amount)} ({format_percent(quota.attainment)}), "
+            f"Quarter to date: {money(quota.won_to_date)} won of "
+            f"{money(quota.amount)} ({format_percent(quota.attainment)}), "
             f"{format_percent(quota.elapsed)} of the quarter elapsed."
         )
     part = minutes - 5
@@ -586,9 +589,10 @@ def manager_prep(
     initiatives: list[Initiative],
     initiatives_note: str | None,
     coaching: list[CoachingItem],
+    money: MoneyFormat,
 ) -> list[PrepItem]:
     """The guide's three manager steps, pointing at this packet's numbers."""
-    review = [_activity_line(metrics), movement_summary(deals), quota_summary(quota)]
+    review = [_activity_line(metrics), movement_summary(deals, money), quota_summary(quota)]
     if coaching:
         review.append(
             f"Prepare advice for {len(coaching)} large stuck deal(s): "
@@ -679,7 +683,9 @@ def _initiative_lines(initiatives: list[Initiative], note: str | None) -> list[s
 def _activity_line(metrics: list[MetricLine]) -> str:
     parts = []
     for line in metrics:
-        if line.name in ACTIVITY_METRICS:
+        if line.name in ACTIVITY_METRICS and not line.logged:
+            parts.append(f"{line.label.lower()} not logged in Salesforce")
+        elif line.name in ACTIVITY_METRICS:
             parts.append(
                 f"{line.label.lower()} {format_number(line.this_week)} "
                 f"(4-wk avg {format_number(line.avg_4w)}, team median "
@@ -688,18 +694,18 @@ def _activity_line(metrics: list[MetricLine]) -> str:
     return "Key metrics this week: " + "; ".join(parts) + "."
 
 
-def movement_summary(deals: list[Deal]) -> str:
+def movement_summary(deals: list[Deal], money: MoneyFormat) -> str:
     order = ("won", "lost", "new", "reopened", "advanced", "regressed")
     parts = []
     for movement in order:
         chosen = [d for d in deals if d.movement == movement]
         if chosen:
             total = sum(float(d.amount) for d in chosen if d.amount is not None)
-            parts.append(f"{len(chosen)} {movement} ({format_money(total)})")
+            parts.append(f"{len(chosen)} {movement} ({money(total)})")
     stuck = [d for d in deals if d.is_stuck]
     moved = ", ".join(parts) if parts else "no deal moved"
     stuck_total = sum(float(d.amount) for d in stuck if d.amount is not None)
-    return f"Deal movement: {moved}; {len(stuck)} stuck deal(s) worth {format_money(stuck_total)}."
+    return f"Deal movement: {moved}; {len(stuck)} stuck deal(s) worth {money(stuck_total)}."
 
 
 def quota_summary(quota: Quota | None) -> str:

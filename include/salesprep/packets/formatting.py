@@ -3,10 +3,18 @@ Markdown escape for CRM text. Templates call these; they hold no formatting logi
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 MISSING = "—"
 _MINUS = "−"  # a real minus sign: a hyphen reads as a dash next to numbers
@@ -34,14 +42,92 @@ def format_number(value: float | int | Decimal | None, decimals: int = 2) -> str
     return text.replace("-", _MINUS)
 
 
-def format_money(value: float | int | Decimal | None) -> str:
-    """An amount in the org's currency, grouped, cents only when there are any: `12,500`."""
-    if _is_missing(value):
-        return MISSING
-    number = float(value)
-    if number.is_integer():
-        return f"{int(number):,}".replace("-", _MINUS)
-    return f"{number:,.2f}".replace("-", _MINUS)
+DEFAULT_MONEY_LOCALE = "en_US"
+
+
+@functools.cache
+def _babel_locale(name: str) -> Locale | None:
+    try:
+        return Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def resolve_money_locale(configured: str | None, org_locale: str | None) -> str:
+    """The locale money is formatted in: config's `money_locale`, else the org's
+    DefaultLocaleSidKey, else en_US. Salesforce keys with variants Babel does not know
+    (`de_DE_EURO`, `sr_Latn_RS_EURO`) fall back to their language and country."""
+    for candidate in (configured, org_locale):
+        if not candidate:
+            continue
+        parts = str(candidate).strip().replace("-", "_").split("_")
+        for size in range(len(parts), 0, -1):
+            name = "_".join(parts[:size])
+            if _babel_locale(name) is not None:
+                return name
+    return DEFAULT_MONEY_LOCALE
+
+
+@functools.cache
+def _whole_pattern(locale: str) -> str:
+    """The locale's currency pattern without its fraction digits: whole amounts stay whole."""
+    pattern = _babel_locale(locale).currency_formats["standard"].pattern
+    return re.sub(r"\.0+", "", pattern)
+
+
+@dataclass(frozen=True)
+class MoneyFormat:
+    """Money in one currency (an ISO code) and one Babel locale: the symbol or code, grouping
+    and decimal mark as the locale writes them, cents only when there are any (`$12,500`,
+    `12.500,50 €`). Formatting only: the numbers are the marts' own."""
+
+    currency: str = "USD"
+    locale: str = DEFAULT_MONEY_LOCALE
+
+    def __call__(self, value: float | int | Decimal | None) -> str:
+        return self.amount(value, self.currency)
+
+    def amount(self, value: float | int | Decimal | None, currency: str | None) -> str:
+        """`value` in `currency` (the corporate one when None)."""
+        if _is_missing(value):
+            return MISSING
+        code = currency or self.currency
+        locale = self.locale if _babel_locale(self.locale) else DEFAULT_MONEY_LOCALE
+        number = Decimal(str(float(value)))
+        if get_currency_precision(code) == 0:
+            # A currency without minor units (JPY): whole, rounded as Babel rounds.
+            number = number.quantize(Decimal(1))
+        if number == number.to_integral_value():
+            text = format_currency(
+                number, code, format=_whole_pattern(locale), locale=locale, currency_digits=False
+            )
+        else:
+            text = format_currency(number, code, locale=locale)
+        return text.replace("-", _MINUS)
+
+    def with_original(
+        self,
+        amount: float | int | Decimal | None,
+        original: float | int | Decimal | None,
+        currency: str | None,
+    ) -> str:
+        """A deal's amount, and its own-currency amount in brackets when that currency is not
+        the corporate one: `$10,869.57 (€10,000)`; without a rate `— (¥1,000,000, no rate)`."""
+        converted = self(amount)
+        if not currency or currency == self.currency or _is_missing(original):
+            return converted
+        own = self.amount(original, currency)
+        if _is_missing(amount):
+            return f"{converted} ({own}, no rate)"
+        return f"{converted} ({own})"
+
+
+DEFAULT_MONEY = MoneyFormat()
+
+
+def format_money(value: float | int | Decimal | None, money: MoneyFormat = DEFAULT_MONEY) -> str:
+    """An amount in the corporate currency, as `money` writes it: `$12,500`."""
+    return money(value)
 
 
 def format_percent(value: float | Decimal | None, decimals: int = 0) -> str:
@@ -84,16 +170,17 @@ def format_datetime(value: datetime | str | None) -> str:
 def format_delta(
     current: float | int | Decimal | None,
     reference: float | int | Decimal | None,
-    money: bool = False,
+    money: MoneyFormat | None = None,
 ) -> str:
-    """How `current` differs from `reference`: `+3 (+25%)`, `−2,000 (−40%)`, `±0`, `+3 (new)`."""
+    """How `current` differs from `reference`: `+3 (+25%)`, `−$2,000 (−40%)`, `±0`, `+3 (new)`;
+    amounts when `money` says how to write them."""
     if _is_missing(current) or _is_missing(reference):
         return MISSING
     diff = float(current) - float(reference)
     if diff == 0:
         return "±0"
     sign = "+" if diff > 0 else _MINUS
-    size = format_money(abs(diff)) if money else format_number(abs(diff))
+    size = money(abs(diff)) if money is not None else format_number(abs(diff))
     if float(reference) == 0:
         return f"{sign}{size} (new)"
     pct = abs(diff) / abs(float(reference)) * 100
@@ -168,14 +255,44 @@ def sparkline(values: list[float | int | None]) -> str:
     return "".join(out)
 
 
+def _context_money(context: Context) -> MoneyFormat:
+    """The page's money format: templates are rendered with `money` (a MoneyFormat)."""
+    money = context.get("money")
+    if not isinstance(money, MoneyFormat):
+        raise TypeError(
+            f"template {context.name} formats money but was rendered without `money` "
+            "(a MoneyFormat with the corporate currency and locale)"
+        )
+    return money
+
+
+@pass_context
+def _money_filter(context: Context, value: Any) -> str:
+    return _context_money(context)(value)
+
+
+@pass_context
+def _money_both_filter(context: Context, deal: Any) -> str:
+    """A deal's amount with its own-currency amount when that differs (`d|deal_money`)."""
+    return _context_money(context).with_original(
+        deal.amount, deal.amount_original, deal.currency_original
+    )
+
+
+@pass_context
+def _delta_filter(context: Context, current: Any, reference: Any, money: bool = False) -> str:
+    return format_delta(current, reference, _context_money(context) if money else None)
+
+
 FILTERS = {
     "number": format_number,
-    "money": format_money,
+    "money": _money_filter,
+    "deal_money": _money_both_filter,
     "percent": format_percent,
     "ratio": format_ratio,
     "date": format_date,
     "datetime": format_datetime,
-    "delta": format_delta,
+    "delta": _delta_filter,
     "days": format_days,
     "delta_class": delta_class,
     "movement": format_movement,

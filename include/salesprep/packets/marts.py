@@ -34,6 +34,7 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "prior_week",
         "avg_4w",
         "team_median",
+        "is_logged",
     ),
     "fct_rep_activity_weekly": (
         "rep_id",
@@ -49,13 +50,18 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "closed_won_amount",
         "closed_lost_count",
         "pipeline_created_null_amounts",
+        "is_calls_logged",
+        "is_emails_logged",
+        "is_meetings_logged",
     ),
     "fct_rep_quota_weekly": (
         "rep_id",
         "week",
         "quarter_start",
         "quarter_end",
+        "quarter_label",
         "quota_amount",
+        "quota_rows_without_rate",
         "won_to_date",
         "attainment",
         "elapsed",
@@ -74,6 +80,10 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "opportunity_name",
         "account_name",
         "amount",
+        "amount_original",
+        "currency_original",
+        "forecast_category",
+        "record_type",
         "close_date",
         "stage_start",
         "stage_end",
@@ -123,6 +133,18 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "relevance_rank",
     ),
     "dim_reps": ("user_id", "user_name", "manager_name"),
+    "dim_organization": ("corporate_currency", "default_locale"),
+    "fct_unconverted_amounts_weekly": (
+        "rep_id",
+        "week",
+        "amount_kind",
+        "source_object",
+        "record_id",
+        "record_name",
+        "currency_iso_code",
+        "amount_original",
+        "rate_date",
+    ),
     "fct_learnings": (
         "learning_id",
         "week",
@@ -174,6 +196,12 @@ class WeekMarts:
     digest_weeks: list[str] = field(default_factory=list)
     activity_data_missing: bool = False
     tables: dict[str, str] = field(default_factory=dict)
+    # The corporate currency and the org's default locale (dim_organization).
+    currency: str = "USD"
+    org_locale: str | None = None
+    # Kinds (calls, emails, meetings) the org does not log in Salesforce this week.
+    activity_not_logged: list[str] = field(default_factory=list)
+    unconverted: dict[str, list[Row]] = field(default_factory=dict)
 
 
 def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
@@ -255,6 +283,17 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
     )
 
     people = _select(con, tables, "dim_reps", "true", [], "user_id")
+    organization = _select(con, tables, "dim_organization", "true", [], "corporate_currency")
+    if len(organization) != 1:
+        raise MartError(f"dim_organization has {len(organization)} rows, not 1: rebuild the marts")
+    unconverted_rows = _select(
+        con,
+        tables,
+        "fct_unconverted_amounts_weekly",
+        "week = ?",
+        [week.label],
+        "rep_id, record_id, amount_kind",
+    )
 
     metrics: dict[str, dict[str, Row]] = defaultdict(dict)
     for row in metric_rows:
@@ -266,9 +305,16 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
     for row in quota_rows:
         quota[row["rep_id"]][row["week"]] = row
 
-    # The mart leaves is_no_activity null only when the org has no Task/Event data at all.
+    # The mart leaves is_no_activity null only in weeks the org logs no kind of activity.
     open_deals = [row for row in deal_rows if row["is_open_end"]]
     activity_missing = bool(open_deals) and all(row["is_no_activity"] is None for row in open_deals)
+    # Whether the org logs a kind is the same for every rep of a week.
+    week_activity = [row for row in activity_rows if row["week"] == week.label]
+    not_logged = [
+        kind
+        for kind in ("calls", "emails", "meetings")
+        if week_activity and not any(row[f"is_{kind}_logged"] for row in week_activity)
+    ]
 
     return WeekMarts(
         week=week,
@@ -288,6 +334,10 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         digest_weeks=digest_weeks,
         activity_data_missing=activity_missing,
         tables=tables,
+        currency=organization[0]["corporate_currency"],
+        org_locale=organization[0]["default_locale"],
+        activity_not_logged=not_logged,
+        unconverted=_group(unconverted_rows),
     )
 
 

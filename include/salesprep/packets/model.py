@@ -12,7 +12,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+from salesprep.packets.formatting import MoneyFormat
+
+# 1.1 (issue 11): `currency`, `activity_not_logged`, deal `amount_original`/`currency_original`/
+# `forecast_category`/`record_type`, quota `quarter_label`, data_quality `unconverted_amounts`.
+# Additive: every 1.0 key keeps its meaning (amounts were already "in the org's currency").
+SCHEMA_VERSION = "1.1"
 
 # The 8 activity metrics of METRICS.md, in the order a packet lists them.
 METRIC_LABELS: dict[str, str] = {
@@ -28,6 +33,21 @@ METRIC_LABELS: dict[str, str] = {
 METRIC_NAMES: tuple[str, ...] = tuple(METRIC_LABELS)
 MONEY_METRICS = frozenset({"pipeline_created", "closed_won_amount"})
 ACTIVITY_METRICS = ("calls", "emails", "meetings")
+# What usually keeps a kind of activity out of Salesforce (METRICS.md, "Activity the org does
+# not log"), for the packet's note.
+NOT_LOGGED_CAUSES = {
+    "calls": "calls made in a separate dialer or phone system that does not log Tasks",
+    "emails": "emails kept in Einstein Activity Capture or an inbox add-on instead of Tasks",
+    "meetings": "meetings kept in Einstein Activity Capture or a calendar not synced as Events",
+}
+
+
+def not_logged_note(kind: str) -> str:
+    """What a packet says about a kind of activity the org does not log in Salesforce."""
+    return (
+        f"The org does not log {kind} in Salesforce: none in the 91 days before week end "
+        f"(likely {NOT_LOGGED_CAUSES[kind]}). {kind.capitalize()} are left blank, not 0."
+    )
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,9 @@ class MetricLine:
     team_median: float | int | None
     trend: list[float | int | None] = field(default_factory=list)
     moved: bool = False
+    # False for calls, emails or meetings in a week the org does not log that kind: every value
+    # above is then None and the packet says why instead of showing zeros.
+    logged: bool = True
 
 
 @dataclass
@@ -70,6 +93,7 @@ class Quota:
 
     quarter_start: date | None
     quarter_end: date | None
+    quarter_label: str | None
     amount: float | int
     won_to_date: float | int | None
     attainment: float | None
@@ -116,6 +140,12 @@ class Deal:
     name: str
     account_name: str | None
     amount: float | int | None
+    # The amount in the deal's own currency at the same instant; equal to `amount` (and the
+    # corporate code) unless the deal is in another currency.
+    amount_original: float | int | None
+    currency_original: str | None
+    forecast_category: str | None
+    record_type: str | None
     close_date: date | None
     stage_start: str | None
     stage_end: str | None
@@ -283,6 +313,20 @@ class Cadence:
 
 
 @dataclass
+class UnconvertedAmount:
+    """An amount left out of the packet's numbers because its currency has no conversion rate
+    (fct_unconverted_amounts_weekly), with the numbers it is missing from."""
+
+    record_id: str
+    object: str
+    name: str | None
+    currency: str | None
+    amount_original: float | int | None
+    rate_date: date | None
+    numbers: list[str]
+
+
+@dataclass
 class DataQuality:
     """What the packet could not see or had to assume."""
 
@@ -291,6 +335,7 @@ class DataQuality:
     activity_data_missing: bool
     missing_metrics: list[str]
     notes: list[str]
+    unconverted_amounts: list[UnconvertedAmount] = field(default_factory=list)
 
 
 @dataclass
@@ -320,6 +365,12 @@ class PacketContext:
     agenda: Agenda
     cadence: Cadence
     data_quality: DataQuality
+    # The corporate currency every amount is in (METRICS.md, Currency), and the Babel locale
+    # money is formatted in (not written to the `.json`: formatting, not data).
+    currency: str = "USD"
+    money_locale: str = "en_US"
+    # Kinds of activity (calls, emails, meetings) the org does not log in Salesforce this week.
+    activity_not_logged: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
     # Where the pair records what came out of this 1:1, relative to the shared folder root.
     learnings_file: str | None = None
@@ -332,6 +383,32 @@ class PacketContext:
     def week_last_day(self) -> date:
         """The Sunday of the week (week_end is the exclusive Monday after it)."""
         return self.week_end - timedelta(days=1)
+
+    @property
+    def money(self) -> MoneyFormat:
+        """How this packet formats money: the corporate currency in the money locale."""
+        return MoneyFormat(self.currency, self.money_locale)
+
+    @property
+    def not_logged_notes(self) -> list[str]:
+        """One sentence per kind of activity the org does not log this week."""
+        return [not_logged_note(kind) for kind in self.activity_not_logged]
+
+    @property
+    def shows_record_types(self) -> bool:
+        """Deal tables get a record-type column only in orgs whose deals have record types."""
+        return any(deal.record_type for deal in self.deals)
+
+    @property
+    def quota_without_rate(self) -> list[str]:
+        """Currencies of this quarter's quota rows that have no conversion rate."""
+        return sorted(
+            {
+                item.currency or "?"
+                for item in self.data_quality.unconverted_amounts
+                if "quota_amount" in item.numbers
+            }
+        )
 
     @property
     def stuck_deals(self) -> list[Deal]:
@@ -351,6 +428,7 @@ class PacketContext:
     def to_dict(self) -> dict[str, Any]:
         """The `.json` payload: plain JSON types, metrics keyed by name, dates as ISO strings."""
         data = _plain(self)
+        data.pop("money_locale")
         data["metrics"] = {line["name"]: line for line in data["metrics"]}
         if data["data_to"] is None:
             del data["data_to"]

@@ -102,8 +102,8 @@ def render_packet(ctx: PacketContext) -> RenderedPacket:
     series = {line.name: line.trend for line in ctx.metrics}
     chart = Markup(trend_svg(ctx.trend_weeks, series))
     try:
-        html = env.get_template("packet.html.j2").render(p=ctx, chart=chart)
-        markdown = env.get_template("packet.md.j2").render(p=ctx)
+        html = env.get_template("packet.html.j2").render(p=ctx, chart=chart, money=ctx.money)
+        markdown = env.get_template("packet.md.j2").render(p=ctx, money=ctx.money)
     except TemplateError as exc:
         raise RenderError(
             f"rendering the packet of pair {ctx.pair_id} (rep {ctx.rep.id}) for {ctx.week} "

@@ -168,6 +168,14 @@ class SubResult:
         return f"{self.status} {code}: {message}".strip()
 
 
+def session_org_id(sf: Salesforce) -> str:
+    """The org a logged-in client talks to, known without an API call: the 15-character org
+    Id that starts every Salesforce session Id (`00D...!...`), or the instance if the session
+    Id does not have that shape."""
+    session_id = str(getattr(sf, "session_id", "") or "")
+    return session_id.split("!", 1)[0] if "!" in session_id else str(sf.sf_instance)
+
+
 class ApiClient:
     """REST calls to one org for one extraction run, with the run's counters."""
 
@@ -205,8 +213,7 @@ class ApiClient:
     @property
     def org_id(self) -> str:
         """The 15-character org Id that starts every session Id (the instance if unknown)."""
-        session_id = str(getattr(self.sf, "session_id", "") or "")
-        return session_id.split("!", 1)[0] if "!" in session_id else str(self.sf.sf_instance)
+        return session_org_id(self.sf)
 
     def data_path(self, rest: str) -> str:
         return f"/services/data/v{self.version}/{rest.lstrip('/')}"
@@ -449,3 +456,9 @@ def _error_of_body(body: Any) -> tuple[str, str]:
             body.get("error_description", body.get("message", ""))
         )
     return "", str(body)[:200]
+
+
+def composite_calls(paths: list[str]) -> int:
+    """How many `POST composite` calls `ApiClient.composite` sends for GET subrequests to
+    `paths` (for estimates: 25 subrequests per call, at most 5 of them queries)."""
+    return sum(1 for _ in _composite_batches([(str(i), path) for i, path in enumerate(paths)]))

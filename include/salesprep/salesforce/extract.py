@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from salesprep import atomic_swap
-from salesprep.catalog import OBJECTS, Field, SObject
+from salesprep.catalog import OBJECTS, Field, SObject, get_object
 from salesprep.org_folder import parse_datetime
 from salesprep.salesforce import landing
 from salesprep.salesforce.bulk import BulkUnavailable, iter_bulk_rows
@@ -717,12 +717,22 @@ def _finish_report(report: ExtractReport, client: ApiClient, started: float) -> 
 
 
 def _log_object(report: ObjectReport) -> None:
+    sobject = get_object(report.name)
     if not report.present:
-        log.warning(
-            "the org has no %s object: wrote an empty %s with the full schema",
-            report.name,
-            report.path,
-        )
+        if sobject.feature:
+            # An org without the feature has no such object: normal, not a permission problem.
+            log.info(
+                "the org has no %s object (org feature %s not enabled): wrote an empty %s",
+                report.name,
+                sobject.feature,
+                report.path,
+            )
+        else:
+            log.warning(
+                "the org has no %s object: wrote an empty %s with the full schema",
+                report.name,
+                report.path,
+            )
         return
     log.info(
         "%s: %s load (%s) of %s rows in %d page(s), %s landed (%s deleted, %s purged), "
@@ -738,9 +748,17 @@ def _log_object(report: ObjectReport) -> None:
         report.api_calls,
         report.seconds,
     )
-    if report.missing_fields:
+    missing = [n for n in report.missing_fields if not sobject.field(n).feature]
+    if missing:
         log.warning(
             "the org lacks %s field(s) %s: landed as all-null columns",
             report.name,
-            ", ".join(report.missing_fields),
+            ", ".join(missing),
+        )
+    features = [n for n in report.missing_fields if sobject.field(n).feature]
+    if features:
+        log.info(
+            "%s has no %s (org features not enabled): landed as all-null columns",
+            report.name,
+            ", ".join(features),
         )

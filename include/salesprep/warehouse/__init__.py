@@ -11,7 +11,6 @@ from salesprep.warehouse.runner import (
     NodeResult,
     WarehouseBuildError,
     build_warehouse,
-    dbt_project_dir,
     dbt_vars,
     generate_docs,
 )
@@ -22,7 +21,6 @@ __all__ = [
     "WarehouseBuildError",
     "WarehousePublishError",
     "build_warehouse",
-    "dbt_project_dir",
     "dbt_vars",
     "finish_warehouse",
     "generate_docs",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -15,6 +13,7 @@ import pyarrow.parquet as pq
 from psycopg import sql
 
 from salesprep.catalog import OBJECTS, SObject
+from salesprep.config import PostgresSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,35 +26,17 @@ class RawLoadError(RuntimeError):
     """The landing zone or quota CSV could not be copied into Postgres; names the object."""
 
 
-@dataclass(frozen=True)
-class PostgresTarget:
-    """Where the dbt `postgres` target lives; read from the same env vars as profiles.yml."""
-
-    host: str = "127.0.0.1"
-    port: int = 5432
-    user: str = "postgres"
-    password: str = ""
-    database: str = "salesprep"
-
-    @classmethod
-    def from_env(cls) -> PostgresTarget:
-        env = os.environ
-        return cls(
-            host=env.get("SALESPREP_DBT_POSTGRES_HOST", cls.host),
-            port=int(env.get("SALESPREP_DBT_POSTGRES_PORT", cls.port)),
-            user=env.get("SALESPREP_DBT_POSTGRES_USER", cls.user),
-            password=env.get("SALESPREP_DBT_POSTGRES_PASSWORD", cls.password),
-            database=env.get("SALESPREP_DBT_POSTGRES_DATABASE", cls.database),
-        )
-
-    def conninfo(self, database: str | None = None) -> str:
-        return psycopg.conninfo.make_conninfo(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password or None,
-            dbname=database or self.database,
-        )
+def conninfo(target: PostgresSettings, database: str | None = None) -> str:
+    """The libpq connection string of `target` (to `database`, default its own). It holds the
+    password: pass it to psycopg, never to a log or a message."""
+    password = target.password.get_secret_value()
+    return psycopg.conninfo.make_conninfo(
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=password or None,
+        dbname=database or target.database,
+    )
 
 
 _PG_TYPES: dict[str, str] = {
@@ -75,10 +56,10 @@ def _pg_type(arrow_type: pa.DataType) -> str:
         raise RawLoadError(f"no Postgres type for Arrow type {arrow_type}") from exc
 
 
-def ensure_database(target: PostgresTarget) -> None:
+def ensure_database(target: PostgresSettings) -> None:
     """Create the target database if it does not exist (dbt does not create databases)."""
     try:
-        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
+        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
             exists = conn.execute(
                 "select 1 from pg_database where datname = %s", (target.database,)
             ).fetchone()
@@ -150,18 +131,18 @@ def _replace_table(conn: psycopg.Connection, schema: str, name: str, table: pa.T
 
 def load_raw_postgres(
     raw_root: Path,
-    target: PostgresTarget | None = None,
+    target: PostgresSettings,
     *,
     quota_csv: Path | None = None,
 ) -> dict[str, int]:
     """Copy every catalog object of the landing zone into `raw_salesforce."<Object>"`
-    (lowercase column names), and the quota CSV into `raw_sales_ops.quotas`; one transaction,
-    so dbt never sees a half-loaded zone. Returns rows loaded per table."""
-    target = target or PostgresTarget.from_env()
+    (lowercase column names) of the `target` database (`settings.postgres`), and the quota CSV
+    into `raw_sales_ops.quotas`; one transaction, so dbt never sees a half-loaded zone. Returns
+    rows loaded per table."""
     ensure_database(target)
     counts: dict[str, int] = {}
     try:
-        with psycopg.connect(target.conninfo()) as conn, conn.transaction():
+        with psycopg.connect(conninfo(target)) as conn, conn.transaction():
             conn.execute(
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA))
             )

@@ -16,11 +16,11 @@ from typing import Any
 
 from salesprep.atomic_swap import write_text_atomic
 from salesprep.config import Settings, environment_overrides
+from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
-PROJECT_DIR_ENV = "SALESPREP_DBT_PROJECT_DIR"
 # dbt keeps global state (adapters, flags, the DuckDB handle): one invocation at a time.
 _DBT_LOCK = threading.Lock()
 _FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -87,18 +87,11 @@ class BuildResult:
         return {**self.summary(), "results": [asdict(node) for node in self.nodes]}
 
 
-def dbt_project_dir() -> Path:
-    """The dbt project: $SALESPREP_DBT_PROJECT_DIR, else `dbt_project/` of the source tree."""
-    configured = os.environ.get(PROJECT_DIR_ENV)
-    project_dir = (
-        Path(configured) if configured else Path(__file__).resolve().parents[3] / "dbt_project"
-    )
-    if not (project_dir / "dbt_project.yml").is_file():
-        raise WarehouseBuildError(
-            f"no dbt project at {project_dir} (no dbt_project.yml); set {PROJECT_DIR_ENV} to the "
-            "salesprep dbt_project folder"
-        )
-    return project_dir
+def _project_dir(settings: Settings) -> Path:
+    try:
+        return dbt_project_dir(settings.dbt_project_dir)
+    except DbtProjectMissingError as exc:
+        raise WarehouseBuildError(str(exc)) from exc
 
 
 def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
@@ -109,6 +102,9 @@ def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
         "week": week.label,
         "org_timezone": settings.org_timezone,
         "fiscal_year_start_month": settings.fiscal_year_start_month,
+        "currency_code": settings.currency_code,
+        "include_record_types": list(settings.record_types.include),
+        "exclude_record_types": list(settings.record_types.exclude),
         "quota_csv": str(Path(settings.quota_csv).resolve()) if settings.quota_csv else "",
         "extra_stages": list(settings.extra_stages),
         **settings.pairs.model_dump(),
@@ -154,7 +150,7 @@ def build_warehouse(
             f"setting dbt_target={target!r} (SALESPREP_DBT_TARGET) is not a target of "
             "dbt_project/profiles.yml; use 'duckdb' or 'postgres'"
         )
-    project_dir = dbt_project_dir()
+    project_dir = _project_dir(settings)
     raw_root = Path(settings.raw_root)
     if not raw_root.is_dir():
         raise WarehouseBuildError(
@@ -185,9 +181,11 @@ def build_warehouse(
         from salesprep.warehouse.postgres import RawLoadError, load_raw_postgres
 
         try:
-            load_raw_postgres(raw_root, quota_csv=settings.quota_csv)
+            load_raw_postgres(raw_root, settings.postgres, quota_csv=settings.quota_csv)
         except RawLoadError as exc:
             raise WarehouseBuildError(f"dbt build for {week} on postgres: {exc}") from exc
+        # profiles.yml reads the target from the environment: give dbt the settings' values.
+        env.update(settings.postgres.dbt_env())
 
     common = _common_args(project_dir, target, work_dir, dbt_vars(settings, week))
     build_args = ["build", *common]
@@ -260,7 +258,7 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         )
     work_dir = dbt_work_dir(settings)
     docs_target = work_dir / "docs"
-    common = _common_args(dbt_project_dir(), "duckdb", work_dir, dbt_vars(settings, week))
+    common = _common_args(_project_dir(settings), "duckdb", work_dir, dbt_vars(settings, week))
     # Its own target path, so the docs never overwrite the build's manifest and run results.
     common[common.index("--target-path") + 1] = str(docs_target)
     env = {"SALESPREP_DBT_DUCKDB_PATH": str(warehouse_path)}

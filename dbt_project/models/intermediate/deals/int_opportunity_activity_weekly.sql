@@ -34,17 +34,19 @@ events as (
 
 opportunities as (
 
-    select opportunity_id from {{ ref('stg_salesforce__opportunities') }}
+    select opportunity_id from {{ ref('int_opportunities_scoped') }}
 
 ),
 
--- "No Task and no Event data at all" switches the no_activity rule off instead of flagging
--- every deal: any row counts, whatever it is attached to.
-activity_presence as (
+activity_logged as (
 
     select
-        (select count(*) from tasks) + (select count(*) from events) > 0
-            as org_has_activity_data
+        week,
+        is_calls_logged,
+        is_emails_logged,
+        is_meetings_logged
+    from {{ ref('int_activity_logged_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -122,11 +124,19 @@ final as (
         opportunity_weeks.opportunity_id,
         opportunity_weeks.week,
         running.last_activity_date,
-        activity_presence.org_has_activity_data
+        -- The no_activity rule needs at least one kind of activity the org logs that week;
+        -- otherwise it would flag every deal for what Salesforce never sees.
+        coalesce(
+            activity_logged.is_calls_logged
+            or activity_logged.is_emails_logged
+            or activity_logged.is_meetings_logged,
+            false
+        ) as is_activity_logged
     from opportunity_weeks
     inner join running
         on opportunity_weeks.opportunity_week_key = running.opportunity_week_key
-    cross join activity_presence
+    left join activity_logged
+        on opportunity_weeks.week = activity_logged.week
 
 )
 

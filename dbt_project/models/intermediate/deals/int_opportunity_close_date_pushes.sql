@@ -27,7 +27,7 @@ field_history as (
 
 opportunities as (
 
-    select opportunity_id from {{ ref('stg_salesforce__opportunities') }}
+    select opportunity_id from {{ ref('int_opportunities_scoped') }}
 
 ),
 

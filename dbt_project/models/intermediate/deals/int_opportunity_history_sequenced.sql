@@ -7,28 +7,24 @@ opportunity_history as (
         opportunity_id,
         stage_name,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category,
         created_at
-    from {{ ref('stg_salesforce__opportunity_history') }}
+    from {{ ref('int_opportunity_history_converted') }}
 
 ),
 
-opportunities as (
-
-    select opportunity_id from {{ ref('stg_salesforce__opportunities') }}
-
-),
-
--- History of deleted or unknown opportunities, and rows without a stage or time, carry no state.
+-- History of deleted, unknown or out-of-scope opportunities is already left out; rows without
+-- a stage or time carry no state.
 usable_history as (
 
-    select opportunity_history.*
+    select *
     from opportunity_history
-    inner join opportunities
-        on opportunity_history.opportunity_id = opportunities.opportunity_id
     where
-        opportunity_history.stage_name is not null
-        and opportunity_history.created_at is not null
+        stage_name is not null
+        and created_at is not null
 
 ),
 
@@ -40,7 +36,10 @@ sequenced as (
         opportunity_id,
         stage_name,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category,
         created_at,
         row_number() over opportunity_window as history_sequence,
         lag(stage_name) over opportunity_window as previous_stage_name,
@@ -84,7 +83,10 @@ final as (
         history_sequence,
         stage_name,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category,
         created_at,
         next_created_at,
         cast(stage_run_number as integer) as stage_run_number,

@@ -17,7 +17,7 @@ opportunities as (
         opportunity_id,
         stage_name,
         created_at
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 

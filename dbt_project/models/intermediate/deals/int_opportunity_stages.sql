@@ -35,13 +35,13 @@ opportunities as (
         stage_name,
         is_closed,
         is_won
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 
 opportunity_history as (
 
-    select stage_name from {{ ref('stg_salesforce__opportunity_history') }}
+    select stage_name from {{ ref('int_opportunity_history_converted') }}
 
 ),
 

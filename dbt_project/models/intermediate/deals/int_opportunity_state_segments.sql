@@ -1,6 +1,9 @@
 {#- The weekly snapshots earlier runs appended; none on a first build. A build never reads the
     snapshots it writes itself (the snapshot model runs after this one). -#}
 {%- set snapshot_relation = weekly_snapshots_relation() -%}
+{#- Snapshots written before the currency and forecast-category columns existed lack them:
+    their amount is then the record's own (unconverted) amount, as the run kept it. -#}
+{%- set snapshot_columns = relation_column_names(snapshot_relation) -%}
 
 with
 
@@ -10,11 +13,14 @@ opportunities as (
         opportunity_id,
         stage_name,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category_name,
         is_closed,
         is_won,
         created_at
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 
@@ -24,7 +30,10 @@ history as (
         opportunity_id,
         stage_name,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category,
         created_at,
         next_created_at,
         stage_run_entered_at
@@ -51,6 +60,28 @@ weeks as (
         week_start_at,
         week_end_at
     from {{ ref('int_weeks') }}
+
+),
+
+org_settings as (
+
+    select
+        corporate_currency,
+        is_multi_currency
+    from {{ ref('int_org_settings') }}
+
+),
+
+currency_rates as (
+
+    select
+        iso_code,
+        valid_from,
+        valid_to,
+        conversion_rate,
+        for_opportunities
+    from {{ ref('int_currency_rates') }}
+    where for_opportunities
 
 ),
 
@@ -121,15 +152,28 @@ first_history as (
 -- earliest retained history row. A snapshot taken at instant s acts as a history row written
 -- one second before s, so it is in effect at s and the boundary arithmetic stays the same.
 -- With complete history (the first row at CreatedDate) no snapshot qualifies.
-snapshot_states as (
+snapshot_rows as (
 
     {% if snapshot_relation is not none -%}
+    {%- set snapshot_currency = 'snapshots.currency_iso_code'
+        if 'currency_iso_code' in snapshot_columns else 'cast(null as varchar)' -%}
     select
         snapshots.opportunity_id,
         snapshots.snapshot_at - interval '1 second' as valid_from,
         snapshots.stage_name,
-        snapshots.amount,
+        {% if 'amount_original' in snapshot_columns -%}
+        snapshots.amount_original,
+        {%- else -%}
+        snapshots.amount as amount_original,
+        {%- endif %}
+        {{ snapshot_currency }} as snapshot_currency,
+        opportunities.currency_iso_code as opportunity_currency,
         snapshots.close_date,
+        {% if 'forecast_category' in snapshot_columns -%}
+        snapshots.forecast_category,
+        {%- else -%}
+        cast(null as varchar) as forecast_category,
+        {%- endif %}
         snapshots.is_closed,
         snapshots.is_won,
         snapshots.stage_entered_at
@@ -149,13 +193,58 @@ snapshot_states as (
         cast(null as varchar) as opportunity_id,
         cast(null as timestamp) as valid_from,
         cast(null as varchar) as stage_name,
-        cast(null as double precision) as amount,
+        cast(null as double precision) as amount_original,
+        cast(null as varchar) as snapshot_currency,
+        cast(null as varchar) as opportunity_currency,
         cast(null as date) as close_date,
+        cast(null as varchar) as forecast_category,
         cast(null as boolean) as is_closed,
         cast(null as boolean) as is_won,
         cast(null as timestamp) as stage_entered_at
     where 1 = 0
     {%- endif %}
+
+),
+
+-- A snapshot's amount is in its own currency, else the opportunity's current one, like a
+-- history row's, and converts again at the rate of its CloseDate, as a history row does.
+snapshot_in_currency as (
+
+    select
+        snapshot_rows.*,
+        {{ amount_currency(
+            'coalesce(snapshot_rows.snapshot_currency, snapshot_rows.opportunity_currency)',
+            'org_settings'
+        ) }} as currency_iso_code
+    from snapshot_rows
+    cross join org_settings
+
+),
+
+snapshot_states as (
+
+    select
+        snapshot_in_currency.opportunity_id,
+        snapshot_in_currency.valid_from,
+        snapshot_in_currency.stage_name,
+        snapshot_in_currency.amount_original,
+        snapshot_in_currency.currency_iso_code,
+        snapshot_in_currency.close_date,
+        snapshot_in_currency.forecast_category,
+        snapshot_in_currency.is_closed,
+        snapshot_in_currency.is_won,
+        snapshot_in_currency.stage_entered_at,
+        cast(
+            snapshot_in_currency.amount_original / currency_rates.conversion_rate
+            as double precision
+        ) as amount
+    from snapshot_in_currency
+    left join currency_rates
+        on {{ opportunity_rate_matches(
+            'currency_rates',
+            'snapshot_in_currency.currency_iso_code',
+            'snapshot_in_currency.close_date'
+        ) }}
 
 ),
 
@@ -173,12 +262,19 @@ snapshot_segments as (
         ) as valid_to,
         snapshot_states.stage_name,
         snapshot_states.amount,
+        snapshot_states.amount_original,
+        snapshot_states.currency_iso_code,
         snapshot_states.close_date,
+        -- An empty forecast category in the state is the current record's (METRICS.md).
+        coalesce(snapshot_states.forecast_category, opportunities.forecast_category_name)
+            as forecast_category,
         snapshot_states.is_closed as record_is_closed,
         snapshot_states.is_won as record_is_won,
         snapshot_states.stage_entered_at,
         'snapshot' as state_source
     from snapshot_states
+    inner join opportunities
+        on snapshot_states.opportunity_id = opportunities.opportunity_id
     left join first_history
         on snapshot_states.opportunity_id = first_history.opportunity_id
 
@@ -204,7 +300,10 @@ record_segments as (
         coalesce(first_snapshots.first_snapshot_at, first_history.first_history_at) as valid_to,
         opportunities.stage_name,
         opportunities.amount,
+        opportunities.amount_original,
+        opportunities.currency_iso_code,
         opportunities.close_date,
+        opportunities.forecast_category_name as forecast_category,
         opportunities.is_closed as record_is_closed,
         opportunities.is_won as record_is_won,
         opportunities.created_at as stage_entered_at,
@@ -234,12 +333,19 @@ history_segments as (
         history.next_created_at as valid_to,
         history.stage_name,
         history.amount,
+        history.amount_original,
+        history.currency_iso_code,
         history.close_date,
+        -- An empty ForecastCategory on the row is the current record's (METRICS.md).
+        coalesce(history.forecast_category, opportunities.forecast_category_name)
+            as forecast_category,
         false as record_is_closed,
         false as record_is_won,
         history.stage_run_entered_at as stage_entered_at,
         'opportunity_history' as state_source
     from history
+    inner join opportunities
+        on history.opportunity_id = opportunities.opportunity_id
     where history.next_created_at is null or history.created_at < history.next_created_at
 
 ),
@@ -264,7 +370,10 @@ with_stage as (
         stage_lookup.sort_order,
         stage_lookup.stage_position,
         segments.amount,
+        segments.amount_original,
+        segments.currency_iso_code,
         segments.close_date,
+        segments.forecast_category,
         coalesce(stage_lookup.is_closed, segments.record_is_closed) as is_closed,
         coalesce(stage_lookup.is_won, segments.record_is_won) as is_won,
         segments.stage_entered_at,
@@ -316,7 +425,10 @@ final as (
         sort_order,
         stage_position,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category,
         is_closed,
         is_won,
         stage_entered_at,

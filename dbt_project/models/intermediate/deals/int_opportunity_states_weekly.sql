@@ -1,6 +1,7 @@
 {%- set state_columns = [
-    'stage_name', 'sort_order', 'stage_position', 'amount', 'close_date',
-    'is_closed', 'is_won', 'stage_entered_at'
+    'stage_name', 'sort_order', 'stage_position', 'amount', 'amount_original',
+    'currency_iso_code', 'close_date', 'forecast_category', 'is_closed', 'is_won',
+    'stage_entered_at'
 ] -%}
 
 with
@@ -13,7 +14,10 @@ segments as (
         sort_order,
         stage_position,
         amount,
+        amount_original,
+        currency_iso_code,
         close_date,
+        forecast_category,
         is_closed,
         is_won,
         stage_entered_at,
@@ -44,7 +48,7 @@ opportunities as (
         opportunity_id,
         owner_id,
         created_at
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 
@@ -220,7 +224,10 @@ final as (
         live.sort_order_start,
         live.stage_position_start,
         live.amount_start,
+        live.amount_original_start,
+        live.currency_iso_code_start,
         live.close_date_start,
+        live.forecast_category_start,
         live.is_closed_start,
         live.is_won_start,
         coalesce(live.exists_at_start and not live.is_closed_start, false) as is_open_start,
@@ -229,7 +236,10 @@ final as (
         live.sort_order_end,
         live.stage_position_end,
         live.amount_end,
+        live.amount_original_end,
+        live.currency_iso_code_end,
         live.close_date_end,
+        live.forecast_category_end,
         live.is_closed_end,
         live.is_won_end,
         not live.is_closed_end as is_open_end,

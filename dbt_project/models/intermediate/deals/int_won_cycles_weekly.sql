@@ -18,7 +18,7 @@ opportunities as (
     select
         opportunity_id,
         created_at
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 

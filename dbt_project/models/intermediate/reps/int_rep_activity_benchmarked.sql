@@ -1,4 +1,6 @@
 {%- set metrics = activity_metrics() -%}
+{#- The metrics of a kind of activity the org may not log (int_activity_logged_weekly). -#}
+{%- set logged_kinds = ['calls', 'emails', 'meetings'] -%}
 
 with
 
@@ -19,7 +21,10 @@ rep_activity as (
         week,
         week_start,
         week_end,
-        {{ metrics | join(',\n        ') }}
+        {{ metrics | join(',\n        ') }},
+        is_calls_logged,
+        is_emails_logged,
+        is_meetings_logged
     from {{ ref('fct_rep_activity_weekly') }}
 
 ),
@@ -35,6 +40,9 @@ rep_history as (
         rep_activity.week,
         rep_activity.week_start,
         rep_activity.week_end,
+        rep_activity.is_calls_logged,
+        rep_activity.is_emails_logged,
+        rep_activity.is_meetings_logged,
         {% for metric in metrics %}
         cast(rep_activity.{{ metric }} as double precision) as {{ metric }},
         cast(coalesce(
@@ -72,14 +80,40 @@ team_medians as (
 
 ),
 
+-- A kind the org does not log that week is null in all four fields for every rep: a count of
+-- 0 against earlier zeros would read as a rep who stopped, not as data Salesforce never has.
+-- Earlier weeks feed prior_week and avg_4w as they are (an unlogged week had no records).
 final as (
 
     select
-        rep_history.*,
+        rep_history.pair_id,
+        rep_history.manager_id,
+        rep_history.rep_id,
+        rep_history.week,
+        rep_history.week_start,
+        rep_history.week_end,
         {% for metric in metrics %}
-        cast(team_medians.{{ metric }}_team_median as double precision) as {{ metric }}_team_median
-        {%- if not loop.last %},{% endif %}
+        {%- set suffixes = ['', '_prior_week', '_avg_4w'] %}
+        {%- for suffix in suffixes %}
+        {% if metric in logged_kinds -%}
+        case when rep_history.is_{{ metric }}_logged then rep_history.{{ metric }}{{ suffix }} end
+            as {{ metric }}{{ suffix }},
+        {%- else -%}
+        rep_history.{{ metric }}{{ suffix }},
+        {%- endif %}
+        {%- endfor %}
+        {% if metric in logged_kinds -%}
+        case
+            when rep_history.is_{{ metric }}_logged
+                then cast(team_medians.{{ metric }}_team_median as double precision)
+        end as {{ metric }}_team_median,
+        {%- else -%}
+        cast(team_medians.{{ metric }}_team_median as double precision) as {{ metric }}_team_median,
+        {%- endif %}
         {% endfor %}
+        rep_history.is_calls_logged,
+        rep_history.is_emails_logged,
+        rep_history.is_meetings_logged
     from rep_history
     inner join team_medians
         on rep_history.manager_id = team_medians.manager_id

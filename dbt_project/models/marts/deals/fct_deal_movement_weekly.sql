@@ -17,7 +17,10 @@ states as (
         stage_end,
         sort_order_end,
         amount_end,
+        amount_original_end,
+        currency_iso_code_end,
         close_date_end,
+        forecast_category_end,
         is_won_end,
         is_open_end,
         stage_entered_at_end
@@ -35,8 +38,9 @@ opportunities as (
         owner_id,
         loss_reason,
         next_step,
+        record_type_name,
         created_at
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 
@@ -66,7 +70,7 @@ activity as (
     select
         opportunity_week_key,
         last_activity_date,
-        org_has_activity_data
+        is_activity_logged
     from {{ ref('int_opportunity_activity_weekly') }}
     where {{ in_build_window('week') }}
 
@@ -143,6 +147,7 @@ measured as (
         opportunities.owner_id,
         opportunities.loss_reason,
         opportunities.next_step,
+        opportunities.record_type_name,
         opportunities.created_at,
         accounts.account_name,
         accounts.industry,
@@ -155,7 +160,7 @@ measured as (
             as double precision
         ) as stage_threshold_days,
         activity.last_activity_date,
-        coalesce(activity.org_has_activity_data, false) as org_has_activity_data,
+        coalesce(activity.is_activity_logged, false) as is_activity_logged,
         cast(coalesce(pushes.close_date_pushes, 0) as integer) as close_date_pushes_90d
     from classified
     inner join opportunities
@@ -181,7 +186,7 @@ flagged as (
         *,
         coalesce(is_open_end and days_in_stage > stage_threshold_days, false) as is_stage_aging,
         case
-            when not org_has_activity_data or not is_open_end then null
+            when not is_activity_logged or not is_open_end then null
             else
                 deal_age_days > {{ deals_rule('no_activity_days') }}
                 and (
@@ -210,7 +215,11 @@ final as (
         account_name,
         industry,
         amount_end as amount,
+        amount_original_end as amount_original,
+        cast(currency_iso_code_end as varchar) as currency_original,
         close_date_end as close_date,
+        cast(forecast_category_end as varchar) as forecast_category,
+        cast(record_type_name as varchar) as record_type,
         created_at,
         stage_start,
         stage_end,

@@ -14,17 +14,30 @@ states as (
         is_open_start,
         amount_start,
         close_date_start,
+        forecast_category_start,
         is_open_end,
         is_won_end,
         amount_end,
-        close_date_end
+        close_date_end,
+        forecast_category_end
     from {{ ref('int_opportunity_states_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
 
+weeks as (
+
+    select
+        week,
+        quarter_label
+    from {{ ref('int_weeks') }}
+    where {{ in_build_window('week') }}
+
+),
+
 -- See the `pipeline_waterfall` doc block: membership of the quarter's open pipeline at
--- week_start and at week_end, both against the quarter of the week.
+-- week_start and at week_end, both against the quarter of the week. Deals forecast as Omitted
+-- at an instant are not pipeline then, as in Salesforce forecasts.
 membership as (
 
     select
@@ -32,13 +45,15 @@ membership as (
         coalesce(
             is_open_start
             and close_date_start >= quarter_start
-            and close_date_start < quarter_end,
+            and close_date_start < quarter_end
+            and coalesce(forecast_category_start, '') <> 'Omitted',
             false
         ) as in_start,
         coalesce(
             is_open_end
             and close_date_end >= quarter_start
-            and close_date_end < quarter_end,
+            and close_date_end < quarter_end
+            and coalesce(forecast_category_end, '') <> 'Omitted',
             false
         ) as in_end,
         coalesce(amount_start, 0) as start_amount,
@@ -107,23 +122,26 @@ rep_weeks as (
 final as (
 
     select
-        cast(rep_id || '-' || week as varchar) as rep_week_key,
-        rep_id,
-        week,
-        week_start,
-        week_end,
-        quarter_start,
-        quarter_end,
-        cast(starting_pipeline as double precision) as starting_pipeline,
-        cast(new_amount as double precision) as new_amount,
-        cast(pulled_in_amount as double precision) as pulled_in_amount,
-        cast(increased_amount as double precision) as increased_amount,
-        cast(won_amount as double precision) as won_amount,
-        cast(lost_amount as double precision) as lost_amount,
-        cast(decreased_amount as double precision) as decreased_amount,
-        cast(pushed_out_amount as double precision) as pushed_out_amount,
-        cast(ending_pipeline as double precision) as ending_pipeline
+        cast(rep_weeks.rep_id || '-' || rep_weeks.week as varchar) as rep_week_key,
+        rep_weeks.rep_id,
+        rep_weeks.week,
+        rep_weeks.week_start,
+        rep_weeks.week_end,
+        rep_weeks.quarter_start,
+        rep_weeks.quarter_end,
+        weeks.quarter_label,
+        cast(rep_weeks.starting_pipeline as double precision) as starting_pipeline,
+        cast(rep_weeks.new_amount as double precision) as new_amount,
+        cast(rep_weeks.pulled_in_amount as double precision) as pulled_in_amount,
+        cast(rep_weeks.increased_amount as double precision) as increased_amount,
+        cast(rep_weeks.won_amount as double precision) as won_amount,
+        cast(rep_weeks.lost_amount as double precision) as lost_amount,
+        cast(rep_weeks.decreased_amount as double precision) as decreased_amount,
+        cast(rep_weeks.pushed_out_amount as double precision) as pushed_out_amount,
+        cast(rep_weeks.ending_pipeline as double precision) as ending_pipeline
     from rep_weeks
+    left join weeks
+        on rep_weeks.week = weeks.week
 
 )
 

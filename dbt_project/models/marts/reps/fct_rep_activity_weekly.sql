@@ -38,16 +38,31 @@ events as (
 
 ),
 
+activity_logged as (
+
+    select
+        week,
+        is_calls_logged,
+        is_emails_logged,
+        is_meetings_logged
+    from {{ ref('int_activity_logged_weekly') }}
+    where {{ in_build_window('week') }}
+
+),
+
+-- Amounts in the corporate currency; one without a rate is null and adds nothing.
 opportunities as (
 
     select
         owner_id,
         amount,
+        amount_original,
+        is_amount_unconverted,
         close_date,
         is_closed,
         is_won,
         created_at
-    from {{ ref('stg_salesforce__opportunities') }}
+    from {{ ref('int_opportunities_scoped') }}
 
 ),
 
@@ -100,7 +115,8 @@ created_counts as (
         {{ iso_week_start('created_at') }} as week_start,
         count(*) as opportunities_created,
         sum(coalesce(amount, 0)) as pipeline_created,
-        sum(case when amount is null then 1 else 0 end) as pipeline_created_null_amounts
+        sum(case when amount_original is null then 1 else 0 end) as pipeline_created_null_amounts,
+        sum(case when is_amount_unconverted then 1 else 0 end) as pipeline_created_unconverted
     from opportunities
     where {{ on_or_after_window_start('created_at') }}
     group by 1, 2
@@ -114,6 +130,8 @@ closed_counts as (
         {{ iso_week_start('close_date') }} as week_start,
         sum(case when is_won then 1 else 0 end) as closed_won_count,
         sum(case when is_won then coalesce(amount, 0) else 0 end) as closed_won_amount,
+        sum(case when is_won and is_amount_unconverted then 1 else 0 end)
+            as closed_won_amount_unconverted,
         sum(case when is_closed and not is_won then 1 else 0 end) as closed_lost_count
     from opportunities
     where
@@ -130,9 +148,19 @@ final as (
         rep_weeks.week,
         rep_weeks.week_start,
         rep_weeks.week_end,
-        cast(coalesce(task_counts.calls, 0) as integer) as calls,
-        cast(coalesce(task_counts.emails, 0) as integer) as emails,
-        cast(coalesce(event_counts.meetings, 0) as integer) as meetings,
+        -- A kind the org does not log is null, never 0 (`activity_not_logged`).
+        cast(
+            case when activity_logged.is_calls_logged then coalesce(task_counts.calls, 0) end
+            as integer
+        ) as calls,
+        cast(
+            case when activity_logged.is_emails_logged then coalesce(task_counts.emails, 0) end
+            as integer
+        ) as emails,
+        cast(
+            case when activity_logged.is_meetings_logged then coalesce(event_counts.meetings, 0) end
+            as integer
+        ) as meetings,
         cast(coalesce(created_counts.opportunities_created, 0) as integer) as opportunities_created,
         cast(coalesce(created_counts.pipeline_created, 0) as double precision) as pipeline_created,
         cast(coalesce(closed_counts.closed_won_count, 0) as integer) as closed_won_count,
@@ -140,7 +168,16 @@ final as (
         cast(coalesce(closed_counts.closed_lost_count, 0) as integer) as closed_lost_count,
         cast(
             coalesce(created_counts.pipeline_created_null_amounts, 0) as integer
-        ) as pipeline_created_null_amounts
+        ) as pipeline_created_null_amounts,
+        cast(
+            coalesce(created_counts.pipeline_created_unconverted, 0) as integer
+        ) as pipeline_created_unconverted,
+        cast(
+            coalesce(closed_counts.closed_won_amount_unconverted, 0) as integer
+        ) as closed_won_amount_unconverted,
+        coalesce(activity_logged.is_calls_logged, false) as is_calls_logged,
+        coalesce(activity_logged.is_emails_logged, false) as is_emails_logged,
+        coalesce(activity_logged.is_meetings_logged, false) as is_meetings_logged
     from rep_weeks
     left join task_counts
         on rep_weeks.rep_id = task_counts.owner_id
@@ -154,6 +191,8 @@ final as (
     left join closed_counts
         on rep_weeks.rep_id = closed_counts.owner_id
             and rep_weeks.week_start = closed_counts.week_start
+    left join activity_logged
+        on rep_weeks.week = activity_logged.week
 
 )
 

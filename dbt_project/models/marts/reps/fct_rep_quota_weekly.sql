@@ -15,8 +15,92 @@ calendar as (
         week_start,
         week_end,
         quarter_start,
-        quarter_end
+        quarter_end,
+        fiscal_year_name,
+        quarter_number,
+        quarter_label
     from {{ ref('int_weeks') }}
+
+),
+
+org_settings as (
+
+    select
+        corporate_currency,
+        is_multi_currency,
+        fiscal_year_start_month,
+        uses_start_date_as_fiscal_year_name
+    from {{ ref('int_org_settings') }}
+
+),
+
+fiscal_quarters as (
+
+    select
+        period_id,
+        quarter_start,
+        quarter_end,
+        fiscal_year_name,
+        quarter_number
+    from {{ ref('int_fiscal_quarters') }}
+
+),
+
+currency_rates as (
+
+    select
+        iso_code,
+        conversion_rate
+    from {{ ref('int_currency_rates') }}
+    where for_quotas
+
+),
+
+forecasting_quotas as (
+
+    select
+        forecasting_quota_id,
+        quota_owner_id,
+        start_date,
+        quota_amount,
+        currency_iso_code
+    from {{ ref('stg_salesforce__forecasting_quotas') }}
+
+),
+
+csv_quotas as (
+
+    select
+        rep_id,
+        quarter_start,
+        quota_amount
+    from {{ ref('stg_sales_ops__quotas') }}
+
+),
+
+opportunities as (
+
+    select
+        owner_id,
+        amount,
+        close_date,
+        is_won
+    from {{ ref('int_opportunities_scoped') }}
+
+),
+
+-- Opportunity state as of week_end (METRICS.md), shared with the deal marts.
+opportunity_states as (
+
+    select
+        owner_id,
+        week,
+        amount_end as amount,
+        close_date_end as close_date,
+        forecast_category_end as forecast_category,
+        is_open_end
+    from {{ ref('int_opportunity_states_weekly') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -39,15 +123,21 @@ lead_in_starts as (
 
 ),
 
-lead_in as (
+lead_in_days as (
 
     select
         cast({{ iso_week_label('week_start') }} as varchar) as week,  -- noqa: RF04
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
-        {{ fiscal_quarter_start(add_days('week_start', 6)) }} as quarter_start,
-        true as is_lead_in
+        {{ add_days('week_start', 6) }} as last_day
     from lead_in_starts
+
+),
+
+-- The quarter of a lead-in week follows the same fiscal calendar as int_weeks.
+lead_in as (
+
+    {{ select_fiscal_quarter('lead_in_days', 'last_day', 'org_settings', 'fiscal_quarters') }}
 
 ),
 
@@ -59,6 +149,9 @@ weeks as (
         week_end,
         quarter_start,
         quarter_end,
+        fiscal_year_name,
+        quarter_number,
+        quarter_label,
         false as is_lead_in
     from calendar
 
@@ -69,8 +162,11 @@ weeks as (
         week_start,
         week_end,
         quarter_start,
-        {{ add_months('quarter_start', 3) }} as quarter_end,
-        is_lead_in
+        quarter_end,
+        fiscal_year_name,
+        quarter_number,
+        {{ fiscal_quarter_label('fiscal_year_name', 'quarter_number') }} as quarter_label,
+        true as is_lead_in
     from lead_in
 
 ),
@@ -83,80 +179,55 @@ window_weeks as (
 
 ),
 
-forecasting_quotas as (
+-- ForecastingQuota converts at the static CurrencyType rate of its own currency, never a dated
+-- one (METRICS.md, Currency); a row without a rate makes the rep's quarter quota unknown.
+forecasting_quotas_in_currency as (
 
     select
-        quota_owner_id,
-        start_date,
-        quota_amount
-    from {{ ref('stg_salesforce__forecasting_quotas') }}
+        forecasting_quotas.quota_owner_id,
+        forecasting_quotas.start_date,
+        forecasting_quotas.quota_amount,
+        {{ amount_currency('forecasting_quotas.currency_iso_code', 'org_settings') }}
+            as currency_iso_code
+    from forecasting_quotas
+    cross join org_settings
 
 ),
 
-csv_quotas as (
+converted_forecasting_quotas as (
 
     select
-        rep_id,
-        quarter_start,
-        quota_amount
-    from {{ ref('stg_sales_ops__quotas') }}
+        forecasting_quotas_in_currency.quota_owner_id as rep_id,
+        forecasting_quotas_in_currency.start_date,
+        forecasting_quotas_in_currency.quota_amount / currency_rates.conversion_rate
+            as quota_amount,
+        currency_rates.conversion_rate is null as is_without_rate
+    from forecasting_quotas_in_currency
+    left join currency_rates
+        on forecasting_quotas_in_currency.currency_iso_code = currency_rates.iso_code
 
 ),
 
-opportunities as (
-
-    select
-        owner_id,
-        amount,
-        close_date,
-        is_won
-    from {{ ref('stg_salesforce__opportunities') }}
-
-),
-
--- Opportunity state as of week_end (METRICS.md), shared with the deal marts.
-opportunity_states as (
-
-    select
-        owner_id,
-        week,
-        amount_end as amount,
-        close_date_end as close_date,
-        is_open_end
-    from {{ ref('int_opportunity_states_weekly') }}
-    where {{ in_build_window('week') }}
-
-),
-
--- The org's ForecastingQuota rows when it has any; otherwise the sales-ops CSV. Never a mix,
--- so one source of truth decides every rep's quota for the run.
+-- The org's ForecastingQuota rows when it has any; otherwise the sales-ops CSV (amounts in the
+-- corporate currency). Never a mix, so one source of truth decides every rep's quota.
 quotas as (
 
     select
-        quota_owner_id as rep_id,
-        start_date as quarter_start,
-        quota_amount
-    from forecasting_quotas
+        rep_id,
+        start_date,
+        quota_amount,
+        is_without_rate
+    from converted_forecasting_quotas
 
     union all
 
     select
         rep_id,
-        quarter_start,
-        quota_amount
+        quarter_start as start_date,
+        quota_amount,
+        false as is_without_rate
     from csv_quotas
     where not exists (select 1 from forecasting_quotas)
-
-),
-
-quarter_quotas as (
-
-    select
-        rep_id,
-        quarter_start,
-        sum(quota_amount) as quota_amount
-    from quotas
-    group by rep_id, quarter_start
 
 ),
 
@@ -169,6 +240,9 @@ rep_weeks as (
         weeks.week_end,
         weeks.quarter_start,
         weeks.quarter_end,
+        weeks.fiscal_year_name,
+        weeks.quarter_number,
+        weeks.quarter_label,
         -- week_end never passes the quarter end (the quarter holds the week's last day),
         -- but the cap keeps the rule explicit.
         case
@@ -178,6 +252,26 @@ rep_weeks as (
         weeks.is_lead_in
     from pairs
     cross join window_weeks as weeks
+
+),
+
+-- Every quota row whose StartDate falls in the quarter: one quarterly row, or the three
+-- monthly rows of orgs that forecast by month.
+quarter_quotas as (
+
+    select
+        rep_weeks.rep_id,
+        rep_weeks.week,
+        sum(quotas.quota_amount) as quota_amount,
+        count(*) as quota_rows,
+        sum(case when quotas.is_without_rate then 1 else 0 end) as quota_rows_without_rate
+    from rep_weeks
+    inner join quotas
+        on
+            rep_weeks.rep_id = quotas.rep_id
+            and quotas.start_date >= rep_weeks.quarter_start
+            and quotas.start_date < rep_weeks.quarter_end
+    group by rep_weeks.rep_id, rep_weeks.week
 
 ),
 
@@ -197,6 +291,7 @@ won_to_date as (
 
 ),
 
+-- Deals forecast as Omitted are not pipeline, as in Salesforce forecasts.
 open_pipeline as (
 
     select
@@ -208,6 +303,7 @@ open_pipeline as (
         on rep_weeks.rep_id = opportunity_states.owner_id
             and rep_weeks.week = opportunity_states.week
             and opportunity_states.is_open_end
+            and coalesce(opportunity_states.forecast_category, '') <> 'Omitted'
             and rep_weeks.week_end <= opportunity_states.close_date
             and rep_weeks.quarter_end > opportunity_states.close_date
     group by rep_weeks.rep_id, rep_weeks.week
@@ -223,10 +319,20 @@ measured as (
         rep_weeks.week_end,
         rep_weeks.quarter_start,
         rep_weeks.quarter_end,
+        rep_weeks.fiscal_year_name,
+        rep_weeks.quarter_number,
+        rep_weeks.quarter_label,
         rep_weeks.is_lead_in,
-        -- A zero quota is no quota: attainment against 0 has no meaning.
-        case when quarter_quotas.quota_amount > 0 then quarter_quotas.quota_amount end
-            as quota_amount,
+        -- A zero quota is no quota: attainment against 0 has no meaning. A quota with a row in
+        -- a currency without a rate is unknown, never a partial sum.
+        case
+            when
+                coalesce(quarter_quotas.quota_rows_without_rate, 0) = 0
+                and quarter_quotas.quota_amount > 0
+                then quarter_quotas.quota_amount
+        end as quota_amount,
+        coalesce(quarter_quotas.quota_rows, 0) as quota_rows,
+        coalesce(quarter_quotas.quota_rows_without_rate, 0) as quota_rows_without_rate,
         cast(coalesce(won_to_date.won_to_date, 0) as double precision) as won_to_date,
         cast(coalesce(open_pipeline.open_pipeline, 0) as double precision) as open_pipeline,
         cast(
@@ -236,7 +342,7 @@ measured as (
     from rep_weeks
     left join quarter_quotas
         on rep_weeks.rep_id = quarter_quotas.rep_id
-            and rep_weeks.quarter_start = quarter_quotas.quarter_start
+            and rep_weeks.week = quarter_quotas.week
     left join won_to_date
         on rep_weeks.rep_id = won_to_date.rep_id
             and rep_weeks.week = won_to_date.week
@@ -291,7 +397,12 @@ final as (
         week_end,
         quarter_start,
         quarter_end,
+        cast(fiscal_year_name as varchar) as fiscal_year_name,
+        cast(quarter_number as integer) as quarter_number,
+        cast(quarter_label as varchar) as quarter_label,
         cast(quota_amount as double precision) as quota_amount,
+        cast(quota_rows as integer) as quota_rows,
+        cast(quota_rows_without_rate as integer) as quota_rows_without_rate,
         won_to_date,
         cast(attainment as double precision) as attainment,
         cast(elapsed as double precision) as elapsed,

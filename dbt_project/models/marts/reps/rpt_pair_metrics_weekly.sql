@@ -14,6 +14,8 @@ benchmarked as (
 unpivoted as (
 
     {% for metric in metrics %}
+    {%- set logged = 'is_' ~ metric ~ '_logged' if metric in ['calls', 'emails', 'meetings']
+        else 'true' %}
     select
         pair_id,
         manager_id,
@@ -25,7 +27,8 @@ unpivoted as (
         {{ metric }} as this_week,
         {{ metric }}_prior_week as prior_week,
         {{ metric }}_avg_4w as avg_4w,
-        {{ metric }}_team_median as team_median
+        {{ metric }}_team_median as team_median,
+        {{ logged }} as is_logged
     from benchmarked
     {% if not loop.last %}
     union all

@@ -34,6 +34,7 @@ rep_quota as (
         week,
         quarter_start,
         quarter_end,
+        quarter_label,
         quota_amount,
         won_to_date,
         attainment,
@@ -119,6 +120,7 @@ final as (
         {% endfor -%}
         rep_quota.quarter_start,
         rep_quota.quarter_end,
+        rep_quota.quarter_label,
         rep_quota.quota_amount,
         rep_quota.won_to_date,
         rep_quota.attainment,

@@ -14,6 +14,7 @@ source as (
         ActivityDate,
         Type,
         EventSubtype,
+        IsArchived,
         IsDeleted,
         CreatedDate
     from {{ source('salesforce', 'Event') }}
@@ -41,6 +42,7 @@ renamed as (
         cast(ActivityDate as date) as activity_date,
         cast(nullif(Type, '') as varchar) as event_type,
         cast(nullif(EventSubtype, '') as varchar) as event_subtype,
+        coalesce(cast(IsArchived as boolean), false) as is_archived,
         {{ to_org_time('CreatedDate') }} as created_at
     from not_deleted
 

@@ -7,6 +7,7 @@ source as (
         QuotaOwnerId,
         StartDate,
         QuotaAmount,
+        CurrencyIsoCode,
         ForecastingTypeId
     from {{ source('salesforce', 'ForecastingQuota') }}
 
@@ -19,6 +20,7 @@ renamed as (
         cast(QuotaOwnerId as varchar) as quota_owner_id,
         cast(StartDate as date) as start_date,
         cast(QuotaAmount as double precision) as quota_amount,
+        cast(upper(nullif(trim(CurrencyIsoCode), '')) as varchar) as currency_iso_code,
         cast(ForecastingTypeId as varchar) as forecasting_type_id
     from source
 

@@ -10,6 +10,7 @@ source as (
         CloseDate,
         Probability,
         ForecastCategory,
+        CurrencyIsoCode,
         CreatedById,
         IsDeleted,
         CreatedDate
@@ -33,7 +34,9 @@ renamed as (
         cast(Amount as double precision) as amount,
         cast(CloseDate as date) as close_date,
         cast(Probability as double precision) as probability,
-        cast(ForecastCategory as varchar) as forecast_category,
+        cast({{ forecast_category_label('ForecastCategory') }} as varchar) as forecast_category,
+        -- The row's own currency; empty means the opportunity's current one.
+        cast(upper(nullif(trim(CurrencyIsoCode), '')) as varchar) as currency_iso_code,
         cast(CreatedById as varchar) as created_by_id,
         {{ to_org_time('CreatedDate') }} as created_at
     from not_deleted

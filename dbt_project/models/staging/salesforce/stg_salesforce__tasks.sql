@@ -14,6 +14,7 @@ source as (
         Type,
         TaskSubtype,
         CallDurationInSeconds,
+        IsArchived,
         IsDeleted,
         CreatedDate
     from {{ source('salesforce', 'Task') }}
@@ -43,6 +44,8 @@ renamed as (
         cast(nullif(Type, '') as varchar) as task_type,
         cast(nullif(TaskSubtype, '') as varchar) as task_subtype,
         cast(CallDurationInSeconds as bigint) as call_duration_seconds,
+        -- Archived activities (older than a year) still count: extraction reads them via queryAll.
+        coalesce(cast(IsArchived as boolean), false) as is_archived,
         {{ to_org_time('CreatedDate') }} as created_at
     from not_deleted
 

@@ -1,4 +1,4 @@
-"""`python -m salesprep.bench --size S|M|L`: run the benchmark of one size and write
+"""`python -m salesprep_bench --size S|M|L`: run the benchmark of one size and write
 `bench/results/<date>-<size>.{json,md}` (what `make bench SIZE=M` runs)."""
 
 from __future__ import annotations
@@ -12,15 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from salesprep.bench.report import write_results
-from salesprep.bench.sizes import SIZES, UnknownSizeError, get_size
-from salesprep.bench.suite import Bench, Options
-
-
-def _default_root() -> Path:
-    from salesprep.config import PROJECT_ROOT
-
-    return PROJECT_ROOT / "bench"
+from salesprep_bench.child import BENCH_DIR
+from salesprep_bench.report import write_results
+from salesprep_bench.sizes import SIZES, UnknownSizeError, get_size
+from salesprep_bench.suite import Bench, Options
 
 
 def run_benchmark(
@@ -33,9 +28,8 @@ def run_benchmark(
     """Run the benchmark of `size_name`; returns the results with the paths written."""
     size = get_size(size_name)
     options = options or Options()
-    root = _default_root()
-    results_dir = results_dir or root / "results"
-    work_root = work_root or root / "work"
+    results_dir = results_dir or BENCH_DIR / "results"
+    work_root = work_root or BENCH_DIR / "work"
     stamp = datetime.now(UTC)
     work = work_root / f"run-{size.name}-{stamp:%Y%m%dT%H%M%S}-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=False)
@@ -50,7 +44,7 @@ def run_benchmark(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m salesprep.bench",
+        prog="python -m salesprep_bench",
         description="Benchmark salesprep on a generated org: every step, peers and limits.",
     )
     parser.add_argument("--size", default="M", help=f"one of {', '.join(SIZES)} (default M)")

@@ -142,7 +142,7 @@ class ServerProcess:
 
     def peak_rss_bytes(self) -> int | None:
         """The server's high-water RSS so far (VmHWM)."""
-        from salesprep.bench.child import vm_hwm_bytes
+        from salesprep_bench.child import vm_hwm_bytes
 
         return vm_hwm_bytes(self.pid)
 
@@ -166,7 +166,7 @@ def serving(
     command = [
         sys.executable,
         "-m",
-        "salesprep.bench.server",
+        "salesprep_bench.server",
         str(org_dir),
         str(work_dir),
         str(ready),

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from salesprep.bench.sizes import SIZES
+from salesprep_bench.sizes import SIZES
 
 GIB = 2**30
 MIB = 2**20

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STEP_MODULE = "salesprep.bench.steps"
+STEP_MODULE = "salesprep_bench.steps"
+# The checkout's bench/ folder, which holds this package (dev-only: not in the salesprep wheel).
+# Every child process gets it on its PYTHONPATH (`bench_pythonpath`); results and work files
+# go under it.
+BENCH_DIR = Path(__file__).resolve().parents[1]
 _LOG_TAIL_CHARS = 3000
 
 
@@ -92,7 +96,7 @@ def run_step(
     env: Mapping[str, str],
     work_dir: Path,
 ) -> ChildRun:
-    """Run `salesprep.bench.steps` `step` with `args` in a fresh Python process."""
+    """Run `salesprep_bench.steps` `step` with `args` in a fresh Python process."""
     work_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{name}-{time.monotonic_ns()}"
     args_path = work_dir / f"{stem}.args.json"
@@ -109,6 +113,13 @@ def run_step(
     return ChildRun(
         name=name, wall_seconds=wall, cpu_seconds=cpu, peak_rss_bytes=rss, result=result
     )
+
+
+def bench_pythonpath(environ: Mapping[str, str]) -> str:
+    """`environ`'s PYTHONPATH with the bench folder first, so that `python -m salesprep_bench.*`
+    imports in a child process started from anywhere (pytest puts it on sys.path only)."""
+    parts = [str(BENCH_DIR), *environ.get("PYTHONPATH", "").split(os.pathsep)]
+    return os.pathsep.join(dict.fromkeys(part for part in parts if part))
 
 
 PEAK_KEY = "_vm_hwm_bytes"

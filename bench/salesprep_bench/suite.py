@@ -15,10 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from salesprep.bench.child import BenchStepError, ChildRun, run_process, run_step
-from salesprep.bench.machine import describe_machine, meminfo
-from salesprep.bench.server import REFRESH_TOKEN, ServerProcess, serving
-from salesprep.bench.sizes import END_WEEK, Size
+from salesprep_bench.child import (
+    BENCH_DIR,
+    BenchStepError,
+    ChildRun,
+    bench_pythonpath,
+    run_process,
+    run_step,
+)
+from salesprep_bench.machine import describe_machine, meminfo
+from salesprep_bench.server import REFRESH_TOKEN, ServerProcess, serving
+from salesprep_bench.sizes import END_WEEK, Size
 
 log = logging.getLogger(__name__)
 
@@ -383,12 +390,12 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
 
     def _prepare_tap(self, server: ServerProcess) -> dict[str, Any] | None:
-        from salesprep.bench import peers
         from salesprep.emulator import Credentials
+        from salesprep_bench import peers
 
         if not self.options.singer_tap:
             return None
-        venv = _project_root() / "bench" / "work" / "peer-venvs" / "tap-salesforce"
+        venv = BENCH_DIR / "work" / "peer-venvs" / "tap-salesforce"
         try:
             executable = peers.ensure_tap_venv(venv)
         except peers.PeerUnavailableError as exc:
@@ -419,7 +426,7 @@ class Bench:
         return {"executable": str(executable), "config": str(config), "env": env}
 
     def _run_tap(self, server: ServerProcess, tap: dict[str, Any]) -> None:
-        from salesprep.bench.peers import count_tap_output
+        from salesprep_bench.peers import count_tap_output
 
         out = self.work / "tap" / "records.jsonl"
         server.reset()
@@ -540,15 +547,10 @@ class Bench:
 # ------------------------------------------------------------------------ environment
 
 
-def _project_root() -> Path:
-    from salesprep.config import PROJECT_ROOT
-
-    return PROJECT_ROOT
-
-
 def _child_env(work: Path, pg_database: str) -> dict[str, str]:
     """The parent's environment without salesprep or Airflow connection settings (the
-    benchmark passes its own), plus caches and homes under the work dir."""
+    benchmark passes its own), plus caches and homes under the work dir and the bench folder
+    on PYTHONPATH."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -564,6 +566,7 @@ def _child_env(work: Path, pg_database: str) -> dict[str, str]:
             "GX_ANALYTICS_ENABLED": "False",
             "SALESPREP_DBT_POSTGRES_DATABASE": pg_database,
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": bench_pythonpath(env),
         }
     )
     return env
@@ -604,14 +607,15 @@ class _extended:
 
 
 def _drop_database(name: str) -> None:
-    from salesprep.warehouse.postgres import PostgresTarget
-
     try:
         import psycopg
         from psycopg import sql
 
-        target = PostgresTarget.from_env()
-        with psycopg.connect(target.conninfo("postgres"), autocommit=True) as conn:
+        from salesprep.config import load_settings
+        from salesprep.warehouse.postgres import conninfo
+
+        target = load_settings().postgres
+        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
             conn.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
             )

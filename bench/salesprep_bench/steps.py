@@ -1,4 +1,4 @@
-"""The child side of the benchmark: `python -m salesprep.bench.steps STEP ARGS.json RESULT.json`
+"""The child side of the benchmark: `python -m salesprep_bench.steps STEP ARGS.json RESULT.json`
 runs one step in a fresh process and writes its own timings and counts as JSON."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from salesprep.bench.child import PEAK_KEY, vm_hwm_bytes
 from salesprep.weeks import Week
+from salesprep_bench.child import PEAK_KEY, vm_hwm_bytes
 
 Args = dict[str, Any]
 
@@ -133,12 +133,12 @@ def load_postgres(args: Args) -> dict[str, Any]:
     from salesprep.warehouse.postgres import load_raw_postgres
 
     started = time.perf_counter()
-    counts = load_raw_postgres(Path(args["raw_root"]))
+    counts = load_raw_postgres(Path(args["raw_root"]), _settings(args).postgres)
     return {"seconds": time.perf_counter() - started, "rows": sum(counts.values())}
 
 
 def hand_query(args: Args) -> dict[str, Any]:
-    from salesprep.bench.limits import run_activity_weekly
+    from salesprep_bench.limits import run_activity_weekly
 
     compare = args.get("compare_with")
     return run_activity_weekly(
@@ -157,7 +157,7 @@ def render(args: Args) -> dict[str, Any]:
 
 
 def peer_simple_salesforce(args: Args) -> dict[str, Any]:
-    from salesprep.bench.peers import simple_salesforce_to_parquet
+    from salesprep_bench.peers import simple_salesforce_to_parquet
 
     return simple_salesforce_to_parquet(
         args["base_url"], args["username"], args["password"], args["token"], Path(args["out_dir"])
@@ -165,7 +165,7 @@ def peer_simple_salesforce(args: Args) -> dict[str, Any]:
 
 
 def peer_airflow_hook(args: Args) -> dict[str, Any]:
-    from salesprep.bench.peers import airflow_hook_to_csv
+    from salesprep_bench.peers import airflow_hook_to_csv
 
     return airflow_hook_to_csv(args["base_url"], Path(args["out_dir"]), args["conn_id"])
 

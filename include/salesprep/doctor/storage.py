@@ -1,0 +1,134 @@
+"""Can a run write where the settings point: the data dir, the published warehouse and the
+shared folder? Probed with a temporary file that is removed at once; a folder that does not
+exist yet is not created (the run creates it), its nearest existing parent is probed instead."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+from salesprep.config import Settings
+from salesprep.doctor.model import Check, Status, fail, ok
+
+_PROBE_PREFIX = ".salesprep-doctor-"
+_SCHEMES = "a local path, file://, s3://, gs://, az://, sftp:// or memory://"
+
+
+def storage_checks(settings: Settings) -> list[Check]:
+    return [
+        local_folder_check(
+            "data dir", settings.data_dir, "SALESPREP_DATA_DIR or --data-dir (setting data_dir)"
+        ),
+        warehouse_check(settings.published_warehouse_path),
+        shared_folder_check(settings.shared_folder_url),
+    ]
+
+
+def local_folder_check(name: str, folder: Path, setting: str) -> Check:
+    """`folder` is a folder this user can write in, or can be created in one."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        return fail(
+            name,
+            f"{folder} is a file, not a folder",
+            f"point {setting} at a folder (it is created if missing), or move the file away",
+            path=str(folder),
+        )
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return fail(
+            name,
+            f"{folder} cannot be created: {existing} is a file",
+            f"point {setting} at a folder whose parents are folders",
+            path=str(folder),
+        )
+    problem = _probe_local(existing)
+    if problem:
+        return fail(
+            name,
+            f"{folder} cannot be written: {existing} refuses a new file ({problem})",
+            f"give this user write permission on {existing}, or point {setting} elsewhere",
+            path=str(folder),
+        )
+    free = shutil.disk_usage(existing).free
+    where = (
+        f"{folder} is writable"
+        if existing == folder
+        else f"{folder} does not exist yet; the run creates it in {existing}, which is writable"
+    )
+    return ok(name, f"{where} ({free / 2**30:,.1f} GiB free)", path=str(folder), free_bytes=free)
+
+
+def warehouse_check(path: Path) -> Check:
+    """The published DuckDB file is swapped in by rename: its folder must be writable."""
+    setting = "SALESPREP_WAREHOUSE_PATH or --warehouse (setting warehouse_path)"
+    if path.is_dir():
+        return fail(
+            "warehouse",
+            f"{path} is a folder",
+            f"point {setting} at a DuckDB file such as .../salesprep.duckdb",
+            path=str(path),
+        )
+    check = local_folder_check("warehouse", path.parent, setting)
+    if check.status is not Status.OK:
+        return check
+    state = "exists" if path.exists() else "is created by the first run"
+    return ok("warehouse", f"{path} {state}; its folder: {check.detail}", path=str(path))
+
+
+def shared_folder_check(url: str) -> Check:
+    """A known fsspec scheme whose package is installed, and a folder that takes a file."""
+    import fsspec
+    from fsspec.core import split_protocol
+
+    setting = "SALESPREP_SHARED_FOLDER or --shared-folder (setting shared_folder)"
+    protocol, rest = split_protocol(url)
+    if protocol in (None, "file", "local"):
+        return local_folder_check("shared folder", Path(rest if protocol else url), setting)
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except ValueError:
+        return fail(
+            "shared folder",
+            f"{url!r}: {protocol!r} is not a storage scheme fsspec knows",
+            f"set {setting} to {_SCHEMES}",
+            url=url,
+        )
+    except ImportError as exc:
+        return fail(
+            "shared folder",
+            f"{url!r}: the {protocol}:// scheme needs a package that is not installed ({exc})",
+            f"install it into the environment that runs salesprep (e.g. s3fs, gcsfs, adlfs), or "
+            f"set {setting} to a local path",
+            url=url,
+        )
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+        probe = f"{root.rstrip('/')}/{_PROBE_PREFIX}{secrets.token_hex(6)}"
+        fs.pipe_file(probe, b"")
+        fs.rm(probe)
+    except (OSError, ValueError) as exc:  # fsspec backends raise OSError subclasses
+        return fail(
+            "shared folder",
+            f"{url!r} cannot be written: {exc}",
+            "check the URL, that the bucket or folder exists, and the storage credentials "
+            "of the environment that runs salesprep",
+            url=url,
+        )
+    return ok("shared folder", f"{url} is writable (a test file was written and removed)", url=url)
+
+
+def _probe_local(folder: Path) -> str:
+    """Why a new file cannot be made in `folder` ("" when it can); nothing is left behind."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=_PROBE_PREFIX, dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(handle)
+    os.unlink(name)
+    return ""

@@ -9,8 +9,6 @@ stops at the first that fails.
 
 from __future__ import annotations
 
-import json
-
 from salesprep.config import Settings
 
 
@@ -30,23 +28,3 @@ def check_settings(settings: Settings, *, check_connection: bool = True) -> None
         from salesprep.salesforce.connection import check_connection_env
 
         check_connection_env(settings.salesforce.conn_id)
-
-
-def connection_json_error(value: str) -> str | None:
-    """Why an `AIRFLOW_CONN_*` value is malformed, None when it is fine or unset. Airflow reads
-    a value starting with `{` as JSON and anything else as a URI (`salesforce://...`), which it
-    checks itself."""
-    text = value.strip()
-    if not text:
-        return None
-    if not text.startswith("{"):
-        if "://" in text:
-            return None
-        return "is neither a JSON object nor a connection URI"
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return f"is not valid JSON ({exc})"
-    if not isinstance(data, dict):
-        return "must be a JSON object"
-    return None

@@ -80,6 +80,20 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _drop_stale_log_handlers() -> None:
+    """An in-process `salesprep` command of an earlier test (doctor's, say) leaves its log
+    handler on the root logger, writing to that test's captured stream, now closed: drop it,
+    or every log line of this case prints a "Logging error" traceback."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler]:
+        root.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def no_stale_log_handlers() -> None:
+    _drop_stale_log_handlers()
+
+
 @pytest.fixture(autouse=True)
 def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AIRFLOW_CONN_SALESFORCE_DEFAULT", "SALESPREP_CONFIG", "SALESPREP_ORG_TIMEZONE"):
@@ -138,7 +152,9 @@ def published_run(tmp_path_factory: pytest.TempPathFactory, org_template: Path) 
         for name, value in FAST.items():
             patch.setenv(name, value)
         patch.delenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", raising=False)
+        _drop_stale_log_handlers()
         code = main(place.args())
+        _drop_stale_log_handlers()
     assert code == 0
     return place
 

@@ -89,13 +89,38 @@ def _plain_http_host(host: str | None, *, required: bool = False) -> str | None:
     return None
 
 
+def connection_value_problem(value: str) -> str | None:
+    """Why an `AIRFLOW_CONN_*` value is malformed, None when it is fine: Airflow reads a value
+    starting with `{` as JSON and anything else as a URI (`salesforce://...`), and reports a
+    malformed one as "not defined"."""
+    text = value.strip()
+    if not text:
+        return "is empty"
+    if not text.startswith("{"):
+        return None if "://" in text else "is neither a JSON object nor a connection URI"
+    try:
+        data = json.loads(value)  # not the stripped text: the error's column is the value's
+    except ValueError as exc:
+        return f"is not valid JSON ({exc})"
+    if not isinstance(data, dict):
+        return "must be a JSON object"
+    extra = data.get("extra")
+    if isinstance(extra, str) and extra.strip():
+        try:
+            json.loads(extra)
+        except ValueError as exc:
+            return f"has an 'extra' string that is not valid JSON ({exc})"
+    return None
+
+
 def check_connection_env(conn_id: str) -> None:
     """If the connection comes from its `AIRFLOW_CONN_*` environment variable, check that the
-    JSON there is well-formed: Airflow would report it as "not found"."""
-    from salesprep.preflight import PreflightError, connection_json_error
+    value there is well-formed: Airflow would report it as "not found"."""
+    from salesprep.preflight import PreflightError
 
     name = conn_env_var(conn_id)
-    problem = connection_json_error(os.environ.get(name, ""))
+    value = os.environ.get(name)
+    problem = connection_value_problem(value) if value is not None else None
     if problem:
         raise PreflightError(
             f"the Salesforce connection {conn_id!r} in environment variable {name} {problem}: "

@@ -2,12 +2,16 @@
 ### salesprep_weekly
 
 Prepares every sales manager–rep 1:1 of the week that just ended: one task per step of
-`salesprep.pipeline.STEPS` (extract Salesforce → raw checkpoint → learnings → dbt build →
-publish the warehouse → render the packets with the week's Data Docs → publish them).
+`salesprep.pipeline.STEPS` (check the settings and the week → extract Salesforce → raw
+checkpoint → learnings → dbt build → marts checkpoint → render the packets with the week's
+Data Docs → publish the warehouse and the packets together).
 
 * **Schedule**: `SALESPREP_SCHEDULE` (cron, default Monday 06:00) in `SALESPREP_ORG_TIMEZONE`
   (default UTC); a run prepares the ISO week that ended before its scheduled time. A manual
   run takes the week from the `week` param (`YYYY-Www`). Re-running a week rewrites it.
+* **Week guard**: a week that has not ended, that the org's data does not reach, or that comes
+  before the org's first data fails `check_week` or `extract` before anything is read or
+  published, unless the `allow_partial_week` param labels the packets as a partial week.
 * **Backfill**: `airflow backfill create --dag-id salesprep_weekly --from-date … --to-date …`
   makes one run per Monday in the range.
 * **One run at a time**: the runs share the raw landing zone and the DuckDB build file, so the
@@ -16,8 +20,13 @@ publish the warehouse → render the packets with the week's Data Docs → publi
   (`SALESPREP_DUCKDB_POOL`, default `salesprep_duckdb`).
 * **dbt**: one `dbt build` task, or with `SALESPREP_DBT_TASKS=cosmos` a task per model and its
   tests (astronomer-cosmos, rendered from the dbt manifest).
-* **Assets**: `publish_marts` updates `salesprep_warehouse`, `publish_packets` updates
-  `salesprep_packets` (its event names the week), which triggers `salesprep_notify`.
+* **Assets**: `publish` swaps the warehouse and the packets in together and updates
+  `salesprep_warehouse` and `salesprep_packets` (its event names the week), which triggers
+  `salesprep_notify`.
+* **Timeouts**: every task has an `execution_timeout` (`SALESPREP_TASK_TIMEOUT_MINUTES`), a run
+  a `dagrun_timeout` (`SALESPREP_RUN_TIMEOUT_HOURS`), and a deadline alert fires when the
+  packets are not published `SALESPREP_PUBLISH_DEADLINE_MINUTES` after the run was queued
+  (default 180: Monday 09:00).
 * **Failures**: after the last retry, `salesprep.orchestration.alerts` logs and sends which week
   failed, where and why (`SALESPREP_ALERT_EMAIL`, `SALESPREP_SLACK_CONN_ID`).
 """
@@ -28,7 +37,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, PokeReturnValue, dag, task
 
 from salesprep.orchestration.assets import OUTLETS
-from salesprep.orchestration.dag_config import dag_config, week_param
+from salesprep.orchestration.dag_config import dag_config, partial_week_param, week_param
 from salesprep.pipeline import STEPS
 
 CONFIG = dag_config()
@@ -36,13 +45,14 @@ DEFAULT_ARGS = CONFIG.default_args()
 
 
 def _step_task(name: str):
-    outlet = OUTLETS.get(name)
+    outlets = OUTLETS.get(name, ())
 
-    @task(task_id=name, pool=CONFIG.pool, outlets=[outlet] if outlet else [])
-    def run_step(week: str, outlet_events=None) -> dict:
+    @task(task_id=name, pool=CONFIG.pool, outlets=list(outlets))
+    def run_step(week: str, outlet_events=None, params=None) -> dict:
         from salesprep.orchestration.tasks import run_pipeline_step
 
-        return run_pipeline_step(name, week, outlet_events, outlet)
+        partial = bool((params or {}).get("allow_partial_week"))
+        return run_pipeline_step(name, week, outlet_events, outlets, allow_partial_week=partial)
 
     return run_step
 
@@ -54,8 +64,13 @@ def _step_task(name: str):
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    dagrun_timeout=CONFIG.run_timeout,
+    deadline=CONFIG.deadline_alert(),
     tags=["salesprep", "salesforce", "dbt"],
-    params={"week": week_param("ISO week to prepare (YYYY-Www). Empty: the week before the run.")},
+    params={
+        "week": week_param("ISO week to prepare (YYYY-Www). Empty: the week before the run."),
+        "allow_partial_week": partial_week_param(),
+    },
     doc_md=__doc__,
 )
 def salesprep_weekly():
@@ -67,7 +82,9 @@ def salesprep_weekly():
     def claim_data_dir(dag_run=None, ti=None) -> PokeReturnValue:
         from salesprep.orchestration.tasks import claim_data_dir
 
-        claimed = claim_data_dir(dag_run.dag_id, dag_run.run_id, ti.get_dagrun_state)
+        claimed = claim_data_dir(
+            dag_run.dag_id, dag_run.run_id, ti.get_dagrun_state, CONFIG.run_timeout
+        )
         return PokeReturnValue(is_done=claimed)
 
     @task

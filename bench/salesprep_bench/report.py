@@ -79,8 +79,7 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
     # build_marts on the Postgres target is dbt_build_postgres: a pipeline step too.
     steps = (
         "extract", "extract_rest", "extract_bulk", "check_raw", "load_learnings",
-        "build_marts", "dbt_build_postgres", "publish_marts", "render_packets",
-        "publish_packets",
+        "build_marts", "dbt_build_postgres", "render_packets", "publish",
     )  # fmt: skip
     peak_step = max(steps, key=lambda n: _m(results, n).get("peak_rss_bytes") or 0)
     peak_pipeline = _m(results, peak_step).get("peak_rss_bytes") or 0

@@ -47,9 +47,8 @@ E2E_STEPS = (
     "check_raw",
     "load_learnings",
     "build_marts",
-    "publish_marts",
     "render_packets",
-    "publish_packets",
+    "publish",
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from salesprep.dbt_project import CHECKOUT_PROJECT_DIR
@@ -28,6 +28,8 @@ class ConfigError(ValueError):
 
 class MetricRules(BaseModel):
     """Thresholds of the metric dictionary (METRICS.md); each is a default config can change."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
 
     stuck_min_days: int = Field(14, ge=1, description="Floor of the stage-aging threshold, days.")
     stuck_median_factor: float = Field(
@@ -52,6 +54,8 @@ class MetricRules(BaseModel):
 class PairRules(BaseModel):
     """Who gets a packet, beyond the manager/rep structure of the User object."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
     include_roles: list[str] = Field(default_factory=list)
     exclude_roles: list[str] = Field(default_factory=list)
     include_profiles: list[str] = Field(default_factory=list)
@@ -62,6 +66,8 @@ class PostgresSettings(BaseModel):
     """Where the dbt `postgres` target lives. Environment: the variables dbt_project/profiles.yml
     reads, SALESPREP_DBT_POSTGRES_HOST, _PORT, _USER, _PASSWORD, _DATABASE and _SCHEMA (for
     `schema_name`). The password is a SecretStr: it never shows in a repr, a log or an error."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
 
     host: str = "127.0.0.1"
     port: int = Field(5432, ge=1, le=65535)
@@ -91,12 +97,16 @@ class RecordTypeRules(BaseModel):
     RecordType.DeveloperName: a non-empty include list keeps only those (a deal without a
     record type is then left out); the exclude list drops its own (e.g. renewals)."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
 
 
 class SalesforceSettings(BaseModel):
     """How to reach the org. Credentials live in the Airflow connection, not here."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
 
     conn_id: str = "salesforce_default"
     api_version: str = "62.0"
@@ -127,6 +137,37 @@ class SalesforceSettings(BaseModel):
     retry_backoff_seconds: float = Field(1.0, ge=0)
     retry_backoff_max_seconds: float = Field(60.0, ge=0)
     request_timeout_seconds: float = Field(120.0, gt=0)
+
+
+class RunGuards(BaseModel):
+    """What a run refuses to publish, and the explicit exceptions (docs/operations.md)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    allow_partial_week: bool = Field(
+        False,
+        description="Prepare a week that has not ended or that the source data does not reach "
+        "yet; the packets then say 'partial week, data to <time>'.",
+    )
+    data_grace_hours: float = Field(
+        72,
+        ge=0,
+        description="A week counts as complete when the org's freshest data is at most this "
+        "long before the week's end (quiet weekends).",
+    )
+    max_vanished_pair_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="The quality gate fails when more than this share of last week's published "
+        "pairs has no packet this week.",
+    )
+    accept_vanished_pairs: bool = Field(
+        False, description="Publish anyway when more pairs vanished (a reorganisation)."
+    )
+    lease_ttl_seconds: float = Field(
+        600, gt=0, description="A CLI run's lease expires this long after its last heartbeat."
+    )
 
 
 class Settings(BaseSettings):
@@ -164,6 +205,7 @@ class Settings(BaseSettings):
     metrics: MetricRules = Field(default_factory=MetricRules)
     pairs: PairRules = Field(default_factory=PairRules)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
+    guards: RunGuards = Field(default_factory=RunGuards)
 
     @field_validator("org_timezone")
     @classmethod

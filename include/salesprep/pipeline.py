@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,28 +45,89 @@ def quality_dir(settings: Settings, week: Week, stage: str) -> Path:
 
 
 def rendered_dir(settings: Settings, week: Week) -> Path:
-    """Where render_packets writes the week before publish_packets copies it out."""
+    """Where render_packets writes the week before publish copies it out."""
     return settings.data_dir / "rendered" / week.label
+
+
+def check_week(week: Week, settings: Settings) -> Summary:
+    """Before any work: the settings a run needs are usable (preflight), what dead runs left
+    is swept, and the week has ended (week guard); a refusal is one line naming the fix."""
+    from salesprep.preflight import check_settings
+    from salesprep.week_guard import check_week_ended
+
+    check_settings(settings)
+    swept = sweep_leftovers(settings)
+    now = datetime.now(UTC)
+    check_week_ended(
+        week, now, settings.org_timezone, allow_partial=settings.guards.allow_partial_week
+    )
+    return {"week": week.label, "checked_at": now.isoformat(timespec="seconds"), "swept": swept}
+
+
+def sweep_leftovers(settings: Settings) -> list[str]:
+    """Remove what runs that died left in the data dir, the warehouse's folder, the shared
+    folder and the system temp folder (staging folders, set-aside copies, emulator copies of
+    an org); the run lease makes this run the only writer of all of them."""
+    import fsspec
+
+    from salesprep.atomic_swap import sweep, sweep_temp_dirs
+    from salesprep.emulator.store import WORK_DIR_PREFIX
+    from salesprep.packets.publish import sweep_remote
+    from salesprep.quality.report import FAILED_RUNS_DIR
+
+    data = Path(settings.data_dir)
+    weeks = [p for base in (data / "rendered", data / "quality") for p in base.glob("*")]
+    folders = {
+        data,
+        data / "state",
+        data / "warehouse",
+        Path(settings.published_warehouse_path).parent,
+        data / "learnings",
+        data / "rendered",
+        data / "quality",
+        *(p for p in weeks if p.is_dir()),
+        *(p / sub for p in weeks for sub in ("extra", "dbt", "raw", "marts") if p.is_dir()),
+    }
+    swept = [str(path) for folder in sorted(folders) for path in sweep(folder)]
+    fs, root = fsspec.core.url_to_fs(settings.shared_folder_url)
+    for folder in (root.rstrip("/") or "/", f"{root.rstrip('/')}/{FAILED_RUNS_DIR}"):
+        swept += sweep_remote(fs, folder)
+    swept += [str(path) for path in sweep_temp_dirs(WORK_DIR_PREFIX)]
+    return swept
 
 
 def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) -> Summary:
     """Pull every object from Salesforce into the raw landing zone.
 
-    The data directory keeps one org's history: a run connected to another org stops here,
-    before anything is extracted, unless `reset_history` drops the old org's history first
-    (`salesprep.warehouse.history`)."""
-    from salesprep.salesforce.client import session_org_id
+    Before anything is read: the data directory keeps one org's history, so a run connected
+    to another org stops, unless `reset_history` drops the old org's history first
+    (`salesprep.warehouse.history`); and the org's data span must cover the week (week guard,
+    decision 18)."""
+    from salesprep.salesforce.client import ApiClient, session_org_id
     from salesprep.salesforce.connection import connect
+    from salesprep.salesforce.data_span import org_data_span
     from salesprep.salesforce.extract import extract_org
     from salesprep.warehouse.history import check_org, landed_organization, record_org, same_org
+    from salesprep.week_guard import judge_coverage, save_coverage
 
     sf = connect(settings)
     org_id = session_org_id(sf)
     removed = check_org(settings, org_id, reset=reset_history)
+    span = org_data_span(ApiClient(sf, settings.salesforce))
+    guards = settings.guards
+    coverage = judge_coverage(
+        week,
+        span,
+        datetime.now(UTC),
+        settings.org_timezone,
+        allow_partial=guards.allow_partial_week,
+        grace_hours=guards.data_grace_hours,
+    )
+    save_coverage(settings.data_dir, coverage)
     report = extract_org(sf, settings.raw_root, settings=settings)
     landed_id, name = landed_organization(settings.raw_root)
     record_org(settings, landed_id if landed_id and same_org(landed_id, org_id) else org_id, name)
-    summary = report.summary()
+    summary = {**report.summary(), "coverage": coverage.to_dict()}
     if reset_history:
         summary["reset_history"] = [str(p) for p in removed]
     return summary
@@ -99,9 +160,10 @@ def build_marts(week: Week, settings: Settings) -> Summary:
 
 
 def check_marts(week: Week, settings: Settings) -> Summary:
-    """Great Expectations marts checkpoint on the built warehouse, then the dbt docs and the
-    dbt stage of the week's quality report (staged with the packets by render_packets); a
-    failure stops the run before anything is published."""
+    """Great Expectations marts checkpoint on the built warehouse (with who got no packet and
+    which of last week's pairs vanished), then the dbt docs and the dbt stage of the week's
+    quality report (staged with the packets by render_packets); a failure stops the run
+    before anything is published."""
     from salesprep.quality.marts_checkpoint import validate_marts
     from salesprep.quality.report import dbt_docs_dir, write_build_report
     from salesprep.warehouse import generate_docs
@@ -117,34 +179,70 @@ def check_marts(week: Week, settings: Settings) -> Summary:
     return result.summary()
 
 
-def publish_marts(week: Week, settings: Settings) -> Summary:
-    """Swap the built warehouse in for BI readers, atomically."""
-    from salesprep.warehouse import publish_warehouse
-
-    path = publish_warehouse(settings.build_warehouse_path, settings.published_warehouse_path)
-    return {"published_warehouse": str(path)}
-
-
 def render_packets(week: Week, settings: Settings) -> Summary:
-    """Render one packet per pair, plus the week's indexes, from the published marts; the
-    week's Data Docs go with them (`quality/`, published in the same swap)."""
+    """Render one packet per pair, plus the week's indexes, from the checked build warehouse
+    (nothing is published yet); the week's Data Docs go with them (`quality/`), and the users
+    who got no packet go to the week index."""
+    import duckdb
+
     from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets import render_week
-    from salesprep.packets.batch import EXTRA_DIR
+    from salesprep.packets.batch import EXTRA_DIR, write_unpaired
+    from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root
+    from salesprep.week_guard import load_coverage
 
     out_dir = rendered_dir(settings, week)
-    result = render_week(week, settings, out_dir=out_dir)
+    coverage = load_coverage(settings.data_dir, week)
+    data_to = coverage.data_to if coverage is not None and coverage.partial else None
+    warehouse = settings.build_warehouse_path
+    result = render_week(week, settings, out_dir=out_dir, warehouse=warehouse, data_to=data_to)
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        unpaired = [user.as_dict() for user in unpaired_users(conn)]
+    write_unpaired(out_dir, unpaired)
     staged = stage_quality_docs(quality_root(settings, week), out_dir / EXTRA_DIR, week.label)
-    return {**result.summary(), "quality_docs": len(staged)}
+    summary = {**result.summary(), "quality_docs": len(staged), "unpaired_users": unpaired}
+    return summary | ({"partial_week_data_to": data_to} if data_to else {})
 
 
-def publish_packets(week: Week, settings: Settings) -> Summary:
-    """Publish the rendered week into the shared folder, atomically per week."""
-    from salesprep.packets.publish import publish_rendered_week
+def publish(week: Week, settings: Settings) -> Summary:
+    """Publish the week as one unit: stage the warehouse copy for BI and the packets in the
+    shared folder, check both, then swap them in together (the warehouse first: putting it
+    back is one local rename). If the packets' swap fails, the warehouse swap is rolled back,
+    so BI and the shared folder always show the same week."""
+    from salesprep.atomic_swap import commit_together
+    from salesprep.packets.publish import stage_rendered_week
+    from salesprep.warehouse import finish_warehouse, stage_warehouse
 
-    manifest = publish_rendered_week(rendered_dir(settings, week), settings.shared_folder_url, week)
-    return manifest.summary()
+    published = settings.published_warehouse_path
+    warehouse = stage_warehouse(settings.build_warehouse_path, published)
+    try:
+        rendered = rendered_dir(settings, week)
+        packets = stage_rendered_week(rendered, settings.shared_folder_url, week)
+    except BaseException:
+        warehouse.discard()
+        raise
+    commit_together([warehouse, packets])
+    finish_warehouse(published)
+    return {**packets.manifest.summary(), "published_warehouse": str(published)}
+
+
+def refusal_types() -> tuple[type[Exception], ...]:
+    """The errors that refuse a run for a reason a retry cannot change: a bad setting, a week
+    that must not be prepared, the data dir held by another run."""
+    from salesprep.config import ConfigError
+    from salesprep.orchestration.lease import LeaseBusyError
+    from salesprep.preflight import PreflightError
+    from salesprep.salesforce.connection import SalesforceConnectionError
+    from salesprep.week_guard import WeekRefusedError
+
+    return (
+        ConfigError,
+        PreflightError,
+        WeekRefusedError,
+        SalesforceConnectionError,
+        LeaseBusyError,
+    )
 
 
 @dataclass(frozen=True)
@@ -155,14 +253,14 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
+    Step("check_week", check_week, "check the settings and that the week has ended"),
     Step("extract", extract_raw, "extract Salesforce into the raw landing zone"),
     Step("check_raw", check_raw, "validate the raw data (Great Expectations)"),
     Step("load_learnings", load_learnings, "read the learnings recorded by pairs"),
     Step("build_marts", build_marts, "build and test the marts (dbt)"),
     Step("check_marts", check_marts, "validate the marts (Great Expectations)"),
-    Step("publish_marts", publish_marts, "publish the warehouse for BI"),
     Step("render_packets", render_packets, "render the prep packets"),
-    Step("publish_packets", publish_packets, "publish the packets to the shared folder"),
+    Step("publish", publish, "publish the warehouse and the packets together"),
 )
 
 
@@ -197,11 +295,19 @@ def report_failure(
     week: Week, error: BaseException | str, step: str, settings: Settings | None = None
 ) -> str | None:
     """Publish the quality report of a run that stopped at `step` (nothing else is published:
-    last week's packets and warehouse stay) and return its URL. Never raises: a report that
-    cannot be written is logged, so it does not hide the failure it describes."""
+    last week's packets and warehouse stay) and return its URL. A refusal (a bad setting, a
+    week that must not be prepared) publishes nothing: it stopped the run before any work, and
+    its one line says all. Never raises: a report that cannot be written is logged, so it does
+    not hide the failure it describes."""
     from salesprep.config import ConfigError, load_settings
     from salesprep.quality.report import QualityReportError, publish_failed_quality_report
 
+    cause = error
+    while isinstance(cause, BaseException) and not isinstance(cause, refusal_types()):
+        cause = cause.__cause__
+    if isinstance(cause, BaseException):
+        log.info("%s was refused at %s: no quality report is published", week, step)
+        return None
     try:
         settings = settings or load_settings()
         return publish_failed_quality_report(week, settings, error, failed_step=step)
@@ -210,11 +316,16 @@ def report_failure(
         return None
 
 
-def run_step(name: str, week: str) -> Summary:
-    """Run one step by name for the week label, with settings read now (inside the task)."""
+def run_step(name: str, week: str, *, allow_partial_week: bool = False) -> Summary:
+    """Run one step by name for the week label, with settings read now (inside the task);
+    `allow_partial_week` (the DAG's param) turns the setting guards.allow_partial_week on."""
     from salesprep.config import load_settings
 
     steps = {step.name: step for step in STEPS}
     if name not in steps:
         raise KeyError(f"unknown step {name!r}; steps: {', '.join(steps)}")
-    return steps[name].run(Week.parse(week), load_settings())
+    settings = load_settings()
+    if allow_partial_week:
+        guards = settings.guards.model_copy(update={"allow_partial_week": True})
+        settings = settings.model_copy(update={"guards": guards})
+    return steps[name].run(Week.parse(week), settings)

@@ -98,15 +98,51 @@ def test_every_step_has_retries_a_failure_alert_and_the_duckdb_pool(clean_env):
     assert release.is_teardown and "claim_data_dir" in release.upstream_task_ids
 
 
-def test_publish_steps_update_the_assets_the_notify_dag_waits_for(clean_env):
+def test_the_publish_step_updates_both_assets_the_notify_dag_waits_for(clean_env):
     from salesprep.orchestration.assets import PACKETS_ASSET, WAREHOUSE_ASSET
 
     weekly = parse(WEEKLY)[0].dags["salesprep_weekly"]
-    assert weekly.get_task("publish_marts").outlets == [WAREHOUSE_ASSET]
-    assert weekly.get_task("publish_packets").outlets == [PACKETS_ASSET]
+    # The warehouse and the packets are published as one unit, by one task.
+    assert weekly.get_task("publish").outlets == [WAREHOUSE_ASSET, PACKETS_ASSET]
     notify = parse(NOTIFY)[0].dags["salesprep_notify"]
     assert list(notify.timetable.asset_condition.objects) == [PACKETS_ASSET]
     assert notify.get_task("notify_managers").pool == "salesprep_duckdb"
+
+
+def test_every_task_times_out_and_a_missed_publish_deadline_alerts(clean_env):
+    from datetime import timedelta
+
+    from airflow.sdk import DeadlineReference
+
+    from salesprep.orchestration.alerts import report_missed_deadline
+
+    clean_env.setenv("SALESPREP_TASK_TIMEOUT_MINUTES", "45")
+    clean_env.setenv("SALESPREP_RUN_TIMEOUT_HOURS", "7")
+    clean_env.setenv("SALESPREP_PUBLISH_DEADLINE_MINUTES", "150")
+    dag = parse(WEEKLY)[0].dags["salesprep_weekly"]
+    for task in dag.tasks:
+        assert task.execution_timeout == timedelta(minutes=45), task.task_id
+    assert dag.dagrun_timeout == timedelta(hours=7)
+    (alert,) = dag.deadline
+    assert alert.reference == DeadlineReference.DAGRUN_QUEUED_AT
+    assert alert.interval == timedelta(minutes=150)
+    assert alert.callback.path.endswith(report_missed_deadline.__qualname__)
+    assert alert.callback.kwargs == {"minutes": 150}
+    # The trigger form offers the labelled partial-week exception, off by default.
+    assert dag.params["allow_partial_week"] is False
+
+
+def test_a_missed_deadline_is_reported(caplog):
+    import asyncio
+
+    from salesprep.orchestration.alerts import report_missed_deadline
+
+    class Run:
+        run_id = "scheduled__2026-11-30T06:00:00+00:00"
+
+    text = asyncio.run(report_missed_deadline({"dag_run": Run()}, minutes=180))
+    assert "scheduled__2026-11-30" in text and "180 minutes" in text
+    assert text in caplog.text
 
 
 @pytest.fixture(scope="module")

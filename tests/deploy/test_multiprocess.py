@@ -155,7 +155,7 @@ def test_backfill_publishes_each_week_once_one_run_at_a_time_and_reruns_are_idem
         tis = deployment.task_instances(DAG, run["dag_run_id"])
         rerun_at = datetime.fromisoformat(tis["extract"]["start_date"])
         assert rerun_at >= created, f"the run for {prepared} was not run by the backfill"
-        spans.append((tis["extract"]["start_date"], tis["publish_packets"]["end_date"]))
+        spans.append((tis["extract"]["start_date"], tis["publish"]["end_date"]))
     # One run at a time: the second run's first step starts after the first run's last step.
     spans.sort()
     assert spans[0][1] <= spans[1][0], f"the two runs overlapped: {spans}"

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from oracle.metrics import load_org, recompute_week
@@ -45,12 +46,22 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     org = root / "org"
     generate_org(org, reps=9, managers=2, weeks=14, seed=5, end_week=WEEK)
-    env = dict(os.environ, SALESPREP_ORG_TIMEZONE=TZ)
-    args = ["run", "--week", WEEK.label, "--org", str(org), "--data-dir", str(root / "data")]
-    first = _salesprep(*args, "--shared-folder", str(root / "shared"), env=env)
+    env = dict(os.environ, SALESPREP_ORG_TIMEZONE=TZ, PYTHONHASHSEED="1")
+    args = ["run", "--week", WEEK.label, "--org", str(org)]
+    first = _salesprep(
+        *args, "--data-dir", str(root / "data"), "--shared-folder", str(root / "shared"), env=env
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     assert f"packets for {WEEK.label}: {root / 'shared' / WEEK.label}\n" in first.stdout
-    again = _salesprep(*args, "--shared-folder", str(root / "shared-again"), env=env)
+    # The re-run is another server's: another data dir, another hash seed (set iteration).
+    again = _salesprep(
+        *args,
+        "--data-dir",
+        str(root / "elsewhere" / "data-again"),
+        "--shared-folder",
+        str(root / "shared-again"),
+        env={**env, "PYTHONHASHSEED": "2"},
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     week_dir = root / "shared" / WEEK.label
     manifest = json.loads((week_dir / "manifest.json").read_text())
@@ -154,12 +165,18 @@ def test_a_packet_holds_only_its_own_reps_deals(run):
 
 
 def test_a_rerun_of_the_same_week_gives_the_same_bytes(run):
-    first = run["week_dir"]
-    again = run["root"] / "shared-again" / WEEK.label
+    """The whole published tree, dbt docs included, byte for byte, though the re-run had
+    another data dir and hash seed; and no page names a path of the server."""
+    first = run["root"] / "shared"
+    again = run["root"] / "shared-again"
     names = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert any(name.name == "index.html" and "docs" in name.parts for name in names)
     for name in names:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name
+        text = (first / name).read_bytes()
+        assert str(run["root"]).encode() not in text, name
+        assert str(Path(__file__).resolve().parents[2]).encode() not in text, name
 
 
 def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(tmp_path):

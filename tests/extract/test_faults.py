@@ -227,3 +227,72 @@ def test_bulk_path_survives_faults(org_template: Path, tmp_path: Path):
     assert report.objects["Opportunity"].pages == 2
     assert_landed_equals_org(settings.raw_root, org_dir)
     assert_unique_ids(settings.raw_root)
+
+
+# --- composed faults: one fault right after another ----------------------------------------
+
+COMPOSED = {
+    # The session expires, and logging in again meets an unavailable login server twice.
+    "expiry then 503 on re-login": (
+        FaultConfig(seed=21, session_expiry_every=6, relogin_errors=2, relogin_error_status=503),
+        "relogin_error_503",
+        "rest",
+    ),
+    "expiry then 429 on re-login": (
+        FaultConfig(seed=22, session_expiry_every=6, relogin_errors=1, relogin_error_status=429),
+        "relogin_error_429",
+        "rest",
+    ),
+    # A Bulk result slice cut mid-download: the same locator is fetched again.
+    "connection dropped during a Bulk result download": (
+        FaultConfig(seed=23, bulk_result_drops=2),
+        "bulk_result_drop",
+        "bulk",
+    ),
+    # Throttling while the client polls a Bulk job for completion.
+    "429 during Bulk job polling": (
+        FaultConfig(seed=24, bulk_poll_429s=3),
+        "bulk_poll_429",
+        "bulk",
+    ),
+    "expiry then 502 on re-login during Bulk polling": (
+        FaultConfig(
+            seed=25,
+            session_expiry_every=5,
+            relogin_errors=1,
+            relogin_error_status=502,
+            bulk_poll_429s=1,
+        ),
+        "relogin_error_502",
+        "bulk",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPOSED), ids=list(COMPOSED))
+def test_composed_faults_still_land_the_exact_record_set(
+    case: str, org_template: Path, tmp_path: Path
+):
+    faults, expected_fault, method = COMPOSED[case]
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    settings = make_settings(tmp_path / "data", query_method=method)
+
+    report, injected = _run(org_dir, settings, faults)
+
+    assert injected.get(expected_fault), injected  # the composed fault did happen
+    assert_landed_equals_org(settings.raw_root, org_dir)
+    assert_unique_ids(settings.raw_root)
+    assert report.retries >= 1
+    if "re-login" in case:
+        assert report.relogins >= 1
+    assert state_path(settings).exists()
+
+
+def test_a_login_that_keeps_failing_stops_cleanly_and_says_so(org_template: Path, tmp_path: Path):
+    org_dir, settings, raw_before, state_before = _seed_clean_run(org_template, tmp_path)
+    faults = FaultConfig(session_expiry_every=4, relogin_errors=50, relogin_error_status=503)
+    with pytest.raises(ApiRequestError) as caught:
+        _run(org_dir, settings, faults)
+    message = str(caught.value)
+    assert "login again" in message and "503" in message and "attempt" in message
+    _assert_untouched(settings, raw_before, state_before)

@@ -18,7 +18,7 @@ from salesprep.config import Settings
 from salesprep.demo_org import generate_org
 from salesprep.org_folder import read_object
 from salesprep.packets.discussion import theme_keys
-from salesprep.warehouse import build_warehouse, publish_warehouse
+from salesprep.warehouse import build_warehouse
 from salesprep.weeks import Week
 
 WEEK = Week.parse("2026-W20")
@@ -101,9 +101,8 @@ def run_learnings_loop(data_dir: Path) -> LearningsRun:
     # Last week's run: nothing recorded yet; its packets and manifest go to the shared folder.
     pipeline.load_learnings(WEEK, settings)
     build_warehouse(settings, WEEK)
-    publish_warehouse(settings.build_warehouse_path, settings.published_warehouse_path)
     pipeline.render_packets(PREVIOUS, settings)
-    pipeline.publish_packets(PREVIOUS, settings)
+    pipeline.publish(PREVIOUS, settings)
     manifest = json.loads((shared / PREVIOUS.label / "manifest.json").read_text("utf-8"))
     pairs = [
         Pair(p["manager_id"], p["rep_id"], p["manager_slug"], p["rep_slug"])
@@ -211,9 +210,8 @@ def run_learnings_loop(data_dir: Path) -> LearningsRun:
     # models (everything upstream is already in the build warehouse) to keep the suite fast.
     load_summary = pipeline.load_learnings(WEEK, settings)
     build_warehouse(settings, WEEK, select=LEARNINGS_MODELS)
-    publish_warehouse(settings.build_warehouse_path, settings.published_warehouse_path)
     render_summary = pipeline.render_packets(WEEK, settings)
-    publish_summary = pipeline.publish_packets(WEEK, settings)
+    publish_summary = pipeline.publish(WEEK, settings)
     return LearningsRun(
         settings=settings,
         shared=shared,

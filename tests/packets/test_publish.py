@@ -136,6 +136,24 @@ def test_publish_to_memory_filesystem(rendered):
     assert len(fs.glob(f"{week_dir}/*/*.json")) == 1
 
 
+def test_a_week_committed_on_an_object_store_can_be_rolled_back(rendered):
+    """On an object store the week is copied over file by file: a rollback (the warehouse
+    swap after it failed) puts back exactly the files and bytes of the previous publish."""
+    from salesprep.packets.publish import stage_week
+
+    url = f"memory://salesprep-{uuid.uuid4().hex}/shared"
+    publish_week(rendered, url, WEEK, extra_files={"learnings.html": "<p>old digest</p>"})
+    fs, root = fsspec.core.url_to_fs(url)
+    week_dir = f"{root.rstrip('/')}/{WEEK.label}"
+    before = _read_tree(fs, week_dir)
+    staged = stage_week(rendered[:1], url, WEEK, extra_files={"new.html": "<p>new</p>"})
+    staged.commit()
+    assert _read_tree(fs, week_dir) != before
+    staged.rollback()
+    assert _read_tree(fs, week_dir) == before
+    assert not [p for p in fs.ls(root, detail=False) if "/." in p]  # nothing staged or aside
+
+
 def test_publish_refuses_mixed_weeks_and_duplicates(tmp_path: Path, rendered):
     with pytest.raises(PublishError, match="not 2026-W11"):
         publish_week(rendered, str(tmp_path), Week.parse("2026-W11"))

@@ -214,3 +214,19 @@ def test_next_step_mentions_in_the_steady_packet(by_rep_rendered):
     assert "Implementation timeline × 2 lost ($60,000), 1 open deal's next step mentions it" in md
     assert '"Walk Dana through the implementation plan"' in md
     assert "Send the signed order form" not in md.split("## 2. Communication")[1]
+
+
+def test_a_partial_week_says_how_far_its_data_reaches(contexts):
+    import dataclasses
+    import json
+
+    partial = dataclasses.replace(contexts[0], data_to="2026-03-05T14:30:00-08:00")
+    packet = render_packet(partial)
+    assert "Partial week, data to Thu 5 Mar 2026 14:30 (UTC-08:00)" in _text(packet.html)
+    assert "Data as of" not in _text(packet.html)
+    assert "**Partial week, data to:** Thu 5 Mar 2026 14:30 (UTC-08:00)" in packet.markdown
+    assert json.loads(packet.json)["data_to"] == "2026-03-05T14:30:00-08:00"
+    # A complete week keeps its header and JSON as they were: no data_to key.
+    complete = render_packet(contexts[0])
+    assert "Data as of" in _text(complete.html) and "Partial week" not in complete.html
+    assert "data_to" not in json.loads(complete.json)

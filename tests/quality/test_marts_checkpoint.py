@@ -47,7 +47,9 @@ def _blocking(caught: pytest.ExceptionInfo[QualityGateError]) -> set[tuple[str, 
 def test_good_marts_pass_with_a_report_and_data_docs(demo: DemoBuild, tmp_path: Path) -> None:
     result = validate_marts(demo.published, tmp_path, settings=demo.settings, week=DEMO_WEEK)
     assert result.success, result.failure_message()
-    assert result.failures == []
+    # The demo org has a rep whose manager is inactive: listed (a warning), never silent.
+    assert [f.dataset for f in result.failures] == ["users_without_packet"]
+    assert sorted(u["reason"] for u in result.unpaired) == ["inactive_manager", "no_manager"]
     assert result.rows["pair_coverage"] >= 4
     assert result.data_docs_index.is_file()
     report = json.loads((tmp_path / "marts_checkpoint.json").read_text(encoding="utf-8"))
@@ -103,7 +105,8 @@ def test_row_counts_against_earlier_weeks(demo: DemoBuild, tmp_path: Path) -> No
         deals_halved, tmp_path / "warned", settings=demo.settings, week=DEMO_WEEK
     )
     assert result.success
-    assert [(w.dataset, w.column) for w in result.warnings] == [("weekly_deal_row_counts", "ratio")]
+    warned = [(w.dataset, w.column) for w in result.warnings if w.dataset != "users_without_packet"]
+    assert warned == [("weekly_deal_row_counts", "ratio")]
 
     (tmp_path / "second").mkdir()
     prep_dropped = _copy(
@@ -140,7 +143,7 @@ def test_a_blocked_run_publishes_nothing_but_its_quality_report(
         conn.execute(f"delete from rpt_pair_prep_weekly where week = '{DEMO_WEEK.label}'")
 
     names = [step.name for step in pipeline.STEPS]
-    assert names.index("build_marts") < names.index("check_marts") < names.index("publish_marts")
+    assert names.index("build_marts") < names.index("check_marts") < names.index("publish")
     with pytest.raises(QualityGateError) as caught:
         for step in pipeline.STEPS[names.index("check_marts") :]:
             step.run(DEMO_WEEK, settings)
@@ -199,3 +202,71 @@ def test_a_passing_week_stages_its_checks_and_dbt_docs_with_the_packets(
     ):
         assert f'href="{link}"' in page
         assert (out / link).is_file()
+
+
+def _write_manifest(shared: Path, week, pairs) -> None:
+    folder = shared / week.label
+    folder.mkdir(parents=True)
+    packets = [
+        {"manager_id": m, "rep_id": r, "manager_name": f"M {m}", "rep_name": f"R {r}"}
+        for m, r in pairs
+    ]
+    (folder / "manifest.json").write_text(json.dumps({"packets": packets}), encoding="utf-8")
+
+
+def test_users_dropped_by_a_broken_reporting_line_are_listed_by_name_and_reason(
+    demo: DemoBuild, tmp_path: Path
+) -> None:
+    """A manager cycle and an unknown ManagerId drop reps without any error: the checkpoint
+    names each of them, with the reason, in its report and its run log warning."""
+    (rep, other) = demo.rows("select max(rep_id), min(rep_id) from dim_sales_pairs")[0]
+    # What dbt builds for such users: ineligible in dim_reps, so no pair.
+    broken = _copy(
+        demo,
+        tmp_path,
+        f"update dim_reps set is_pair_eligible = false, ineligible_reason = 'manager_cycle'"
+        f" where user_id = '{rep}'",
+        "update dim_reps set is_pair_eligible = false, ineligible_reason = 'no_manager',"
+        " manager_id = '005000000000NOPE', manager_is_active = null, manager_name = null"
+        f" where user_id = '{other}'",
+        f"delete from dim_sales_pairs where rep_id in ('{rep}', '{other}')",
+    )
+    result = validate_marts(broken, tmp_path / "report", settings=demo.settings, week=DEMO_WEEK)
+    reasons = {u["user_id"]: u["reason"] for u in result.unpaired}
+    assert reasons[rep] == "manager_cycle"
+    assert "unknown_manager" in reasons.values() and "inactive_manager" in reasons.values()
+    why = {u["user_id"]: u["why"] for u in result.unpaired}
+    assert "005000000000NOPE" in " ".join(why.values())
+    listed = json.loads((tmp_path / "report" / "unpaired_users.json").read_text("utf-8"))
+    assert {u["user_id"] for u in listed} == set(reasons)
+    (warning,) = [o for o in result.warnings if o.dataset == "users_without_packet"]
+    assert warning.unexpected_count == len(reasons)
+
+
+@pytest.mark.parametrize("vanished, blocks", [(1, False), (3, True)])
+def test_more_than_a_fifth_of_last_weeks_pairs_vanishing_blocks_the_run(
+    demo: DemoBuild, tmp_path: Path, vanished: int, blocks: bool
+) -> None:
+    pairs = demo.rows("select manager_id, rep_id from dim_sales_pairs order by pair_id")
+    # Last week published these pairs and `vanished` more that are gone this week.
+    gone = [("005000000000MGR", f"005000000000R{i:02d}") for i in range(vanished)]
+    shared = tmp_path / "shared"
+    _write_manifest(shared, DEMO_WEEK.shift(-1), [*pairs, *gone])
+    settings = demo.settings.model_copy(update={"shared_folder": str(shared)})
+    share = vanished / (len(pairs) + vanished)
+    assert (share > 0.2) is blocks
+    if not blocks:
+        validate_marts(demo.published, tmp_path / "ok", settings=settings, week=DEMO_WEEK)
+        return
+    with pytest.raises(QualityGateError) as caught:
+        validate_marts(demo.published, tmp_path / "blocked", settings=settings, week=DEMO_WEEK)
+    assert ("last_week_pairs", "vanished_pair") in _blocking(caught)
+    assert "SALESPREP_GUARDS__ACCEPT_VANISHED_PAIRS=true" in str(caught.value)
+    # Config accepts a reorganisation: the same week passes, the check stays as a warning.
+    accepted = settings.model_copy(
+        update={"guards": settings.guards.model_copy(update={"accept_vanished_pairs": True})}
+    )
+    result = validate_marts(
+        demo.published, tmp_path / "accepted", settings=accepted, week=DEMO_WEEK
+    )
+    assert "last_week_pairs" in {o.dataset for o in result.warnings}

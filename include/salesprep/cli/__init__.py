@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,18 @@ from salesprep.weeks import InvalidWeekError, Week
 
 class UsageError(Exception):
     """Bad command-line input: printed as one line on stderr, exit code 2."""
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: raised in the main thread so that the run stops like a failure (its
+    quality report is published, staging folders and the emulator's temp copy are removed,
+    the lease is released) instead of vanishing mid-write."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    # Once: a second SIGTERM must not interrupt the cleanup the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated(f"stopped by signal {signal.Signals(signum).name}; nothing was published")
 
 
 def _week(value: str) -> Week:
@@ -31,6 +45,16 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from exc
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
     return number
 
 
@@ -124,6 +148,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
         reset_history=args.reset_history,
+        allow_partial_week=args.allow_partial_week,
+        wait_seconds=args.wait,
     )
 
 
@@ -284,6 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
             "weekly snapshots, landing zone, watermarks) and start afresh with this org"
         ),
     )
+    run.add_argument(
+        "--allow-partial-week",
+        action="store_true",
+        help="prepare a week that has not ended or that the data does not reach yet; every "
+        "packet then says 'partial week, data to <time>'",
+    )
+    run.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run holding the data dir (default: refuse at once)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     doctor = commands.add_parser(
@@ -358,16 +397,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stdout,
     )
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return args.handler(args)
     except KeyboardInterrupt:
         print("salesprep: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"salesprep {args.command}: {exc}", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except Exception as exc:  # one clear line, never a traceback, for any failure we can name
         if args.verbose:
             raise
         print(f"salesprep {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from salesprep.salesforce.connection import (
     SalesforceConnectionError,
     conn_env_var,
     connect_conn_id,
+    connection_value_problem,
     describe_connection,
 )
 
@@ -52,7 +52,7 @@ def connection_check(conn_id: str) -> tuple[ConnectionInfo | None, Check]:
     name = "Airflow connection"
     variable = conn_env_var(conn_id)
     raw = os.environ.get(variable)
-    problem = _json_problem(raw) if raw is not None else None
+    problem = connection_value_problem(raw) if raw is not None else None
     if problem:
         return None, fail(
             name,
@@ -107,28 +107,6 @@ def login_check(conn_id: str, info: ConnectionInfo) -> tuple[Salesforce | None, 
     if org_id:
         detail += f" (org {org_id})"
     return sf, ok("login", detail, instance=sf.sf_instance, org_id=org_id)
-
-
-def _json_problem(value: str) -> str | None:
-    """Why a connection value in JSON form is malformed; None for fine JSON or a URI (which
-    Airflow parses itself). Airflow reports malformed JSON as "not defined"."""
-    if not value.strip():
-        return "is empty"
-    if not value.lstrip().startswith("{"):
-        return None
-    try:
-        data = json.loads(value)
-    except ValueError as exc:
-        return f"is not valid JSON ({exc})"
-    if not isinstance(data, dict):
-        return "must be a JSON object"
-    extra = data.get("extra")
-    if isinstance(extra, str) and extra.strip():
-        try:
-            json.loads(extra)
-        except ValueError as exc:
-            return f"has an 'extra' string that is not valid JSON ({exc})"
-    return None
 
 
 def version_warning(info: ConnectionInfo, used: str, tested: str) -> Check | None:

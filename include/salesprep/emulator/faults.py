@@ -1,10 +1,14 @@
 """Fault injection for the emulator: errors by status, session expiry, slow answers, dropped
-connections, records edited while a client pages, and an exhausted daily API limit.
+connections, records edited while a client pages, an exhausted daily API limit, and composed
+faults aimed at one kind of request: the re-login after a session expiry, a Bulk result
+download, a Bulk job poll.
 
 A `FaultInjector` is an interceptor (`Emulator.interceptors`). Its random draws come from one
 seeded generator, so a sequential client sees the same faults on every run, and it never
 injects more than `max_consecutive` failures in a row, so a client that retries enough always
-gets through. Only REST API requests (`/services/data/vXX.X/...`) are affected: logins pass.
+gets through. The random faults affect REST API requests (`/services/data/vXX.X/...`) only;
+the aimed ones count their requests (`relogin_errors` logins after each expiry, the first
+`bulk_result_drops` result downloads, the first `bulk_poll_429s` job polls).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 _API_REQUEST = re.compile(r"^/services/data/v\d+\.\d/")
 _FIRST_QUERY_PAGE = re.compile(r"^/services/data/v\d+\.\d/(query|queryAll)/?$")
 _BULK_RESULTS = re.compile(r"^/services/data/v\d+\.\d/jobs/query/(?P<job_id>\w+)/results/?$")
+_BULK_JOB = re.compile(r"^/services/data/v\d+\.\d/jobs/query/\w+/?$")
+_LOGIN = re.compile(r"^/services/(Soap/u/\d+\.\d|oauth2/token)/?$")
 
 # What each injected status answers, as Salesforce (or the load balancer in front) does.
 _ERRORS: dict[int, tuple[str, str]] = {
@@ -63,6 +69,13 @@ class FaultConfig:
     # Records of an object edited right after the first page of a paged query on it.
     modify_while_paging: int = 0
     exhaust_daily_limit: bool = False
+    # After each session expiry, the next `relogin_errors` logins answer this status (a login
+    # server or load balancer in trouble): a plain HTML page, as gateways send.
+    relogin_errors: int = 0
+    relogin_error_status: int = 503
+    # The first N Bulk result downloads are cut mid-answer; the first N job polls answer 429.
+    bulk_result_drops: int = 0
+    bulk_poll_429s: int = 0
 
     def __post_init__(self) -> None:
         for status, rate in self.error_rates.items():
@@ -74,8 +87,19 @@ class FaultConfig:
         _check_rate("drop rate", self.drop_rate)
         if self.max_consecutive < 1:
             raise FaultConfigError("fault max_consecutive must be at least 1")
-        if self.session_expiry_every < 0 or self.modify_while_paging < 0:
+        counts = (
+            self.session_expiry_every,
+            self.modify_while_paging,
+            self.relogin_errors,
+            self.bulk_result_drops,
+            self.bulk_poll_429s,
+        )
+        if min(counts) < 0:
             raise FaultConfigError("fault counts cannot be negative")
+        if not 400 <= self.relogin_error_status <= 599:
+            raise FaultConfigError(
+                f"fault relogin_error_status {self.relogin_error_status} is not an HTTP error"
+            )
         if self.slow_seconds < 0:
             raise FaultConfigError("fault slow_seconds cannot be negative")
 
@@ -98,16 +122,25 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._requests = 0
         self._consecutive = 0
+        self._relogin_errors_left = 0
+        self._bulk_drops_left = config.bulk_result_drops
+        self._poll_429s_left = config.bulk_poll_429s
 
     def __call__(self, request: Request, forward: Handler) -> Response:
+        if _LOGIN.match(request.path):
+            return self._login(request, forward)
         if not _API_REQUEST.match(request.path):
             return forward(request)
+        aimed = self._aimed(request, forward)
+        if aimed is not None:
+            return aimed
         with self._lock:
             self._requests += 1
             every = self.config.session_expiry_every
             if every and self._requests % every == 0:
                 self.emulator.sessions.expire_all()
                 self.injected["session_expiry"] += 1
+                self._relogin_errors_left = self.config.relogin_errors
             capped = self._consecutive >= self.config.max_consecutive
             slow = self._draw(self.config.slow_rate)
             status = self._error_status(capped)
@@ -132,6 +165,36 @@ class FaultInjector:
         if self.config.modify_while_paging and response.status == 200:
             self._maybe_modify(request, response)
         return response
+
+    def _login(self, request: Request, forward: Handler) -> Response:
+        with self._lock:
+            fail = self._relogin_errors_left > 0
+            if fail:
+                self._relogin_errors_left -= 1
+        if not fail:
+            return forward(request)
+        status = self.config.relogin_error_status
+        self.injected[f"relogin_error_{status}"] += 1
+        return _gateway_page(status)
+
+    def _aimed(self, request: Request, forward: Handler) -> Response | None:
+        """The faults aimed at one kind of Bulk request, counted down."""
+        if request.method != "GET":
+            return None
+        with self._lock:
+            drop = bool(_BULK_RESULTS.match(request.path)) and self._bulk_drops_left > 0
+            throttle = bool(_BULK_JOB.match(request.path)) and self._poll_429s_left > 0
+            self._bulk_drops_left -= drop
+            self._poll_429s_left -= throttle
+        if throttle:
+            self.injected["bulk_poll_429"] += 1
+            return _error_response(429)
+        if drop:
+            response = forward(request)
+            self.injected["bulk_result_drop"] += 1
+            response.truncate = True
+            return response
+        return None
 
     def _draw(self, rate: float) -> bool:
         return rate > 0 and self._rng.random() < rate
@@ -177,12 +240,21 @@ class FaultInjector:
         log.info("fault: edited %d %s records while a client pages", len(ids), schema_name)
 
 
+def _gateway_page(status: int) -> Response:
+    from http import HTTPStatus
+
+    from salesprep.emulator.server import Response
+
+    title = _GATEWAY_PAGES.get(status) or HTTPStatus(status).phrase
+    page = f"<html><body><h1>{status} {title}</h1></body></html>"
+    return Response(status=status, body=page.encode(), content_type="text/html")
+
+
 def _error_response(status: int) -> Response:
     from salesprep.emulator.server import Response
 
     if status in _GATEWAY_PAGES:
-        page = f"<html><body><h1>{status} {_GATEWAY_PAGES[status]}</h1></body></html>"
-        return Response(status=status, body=page.encode(), content_type="text/html")
+        return _gateway_page(status)
     code, message = _ERRORS[status]
     return Response.json([{"message": message, "errorCode": code}], status=status)
 
@@ -231,6 +303,28 @@ def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
         help="edit N records of an object after its first page",
     )
     group.add_argument("--fault-exhaust-daily-limit", action="store_true")
+    group.add_argument(
+        "--fault-relogin-errors",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after each session expiry, fail the next N logins (with --fault-relogin-status)",
+    )
+    group.add_argument("--fault-relogin-status", type=int, default=503, metavar="STATUS")
+    group.add_argument(
+        "--fault-bulk-result-drops",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cut the first N Bulk result downloads midway",
+    )
+    group.add_argument(
+        "--fault-bulk-poll-429s",
+        type=int,
+        default=0,
+        metavar="N",
+        help="answer 429 to the first N Bulk job polls",
+    )
 
 
 def emulator_config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -247,6 +341,10 @@ def emulator_config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         drop_rate=args.fault_drop_rate,
         modify_while_paging=args.fault_modify_while_paging,
         exhaust_daily_limit=args.fault_exhaust_daily_limit,
+        relogin_errors=args.fault_relogin_errors,
+        relogin_error_status=args.fault_relogin_status,
+        bulk_result_drops=args.fault_bulk_result_drops,
+        bulk_poll_429s=args.fault_bulk_poll_429s,
     )
     return EmulatorConfig(
         daily_api_limit=args.daily_api_limit or DEFAULT_DAILY_API_LIMIT,

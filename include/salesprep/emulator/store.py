@@ -18,7 +18,6 @@ import io
 import logging
 import random
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from salesprep.atomic_swap import owned_temp_dir
 from salesprep.catalog import KEY_PREFIXES, OBJECTS, SObject, UnknownObjectError, get_object
 from salesprep.emulator.permissions import Permissions
 from salesprep.emulator.schema import (
@@ -89,6 +89,10 @@ def _conversion(raw: str, info: FieldInfo, file_name: str) -> str:
     return f"NULLIF({raw}, '')"
 
 
+# The emulator's private copy of an org in the system temp folder (see atomic_swap).
+WORK_DIR_PREFIX = "salesprep-emulator-"
+
+
 class OrgStore:
     """The objects of one org folder, served from a DuckDB database in a private work folder."""
 
@@ -103,9 +107,8 @@ class OrgStore:
         if not self.org_dir.is_dir():
             raise StoreError(f"org folder {self.org_dir} does not exist or is not a folder")
         self._own_work_dir = work_dir is None
-        self.work_dir = (
-            Path(tempfile.mkdtemp(prefix="salesprep-emulator-")) if work_dir is None else work_dir
-        )
+        # Named after this process, so the next run can sweep it if this one is killed.
+        self.work_dir = owned_temp_dir(WORK_DIR_PREFIX) if work_dir is None else work_dir
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._db = duckdb.connect(str(self.work_dir / "org.duckdb"))
         self._lock = threading.Lock()

@@ -95,7 +95,7 @@ def report_task_failure(context: Any) -> FailureAlert:
     """Log the failure alert and deliver it to the configured channels."""
     from salesprep.config import NotificationSettings
 
-    alert = _with_quality_report(failure_alert(context))
+    alert = _with_quality_report(failure_alert(context), context.get("exception"))
     log.error("%s", alert.text)
     notifications = NotificationSettings()
     recipients = notifications.alert_recipients
@@ -116,8 +116,46 @@ def report_task_failure(context: Any) -> FailureAlert:
     return alert
 
 
-def _with_quality_report(alert: FailureAlert) -> FailureAlert:
-    """A failed pipeline step also publishes the week's quality report (`_quality/<week>/`)."""
+async def report_missed_deadline(context: Any = None, **kwargs: Any) -> str:
+    """The deadline alert's callback (run by the triggerer): a weekly run has not published
+    its packets `minutes` after it was queued. Logs the alert and delivers it like a failure
+    alert; returns the text."""
+    import asyncio
+
+    dag_run = (context or {}).get("dag_run") if isinstance(context, dict) else None
+    run_id = getattr(dag_run, "run_id", None) or (context or {}).get("run_id", "unknown run")
+    minutes = kwargs.get("minutes")
+    text = (
+        f"salesprep: the weekly run {run_id} has not published the packets "
+        f"{minutes} minutes after it was queued: managers do not have this week's packets. "
+        "Check the run in Airflow; the lease and the last published week are untouched."
+    )
+    log.error("%s", text)
+    await asyncio.to_thread(_deliver, "salesprep: packets not published by the deadline", text)
+    return text
+
+
+def _deliver(subject: str, text: str) -> None:
+    """Mail and post an alert text to the configured channels; never raises."""
+    from salesprep.config import NotificationSettings
+
+    notifications = NotificationSettings()
+    if notifications.alert_recipients:
+        try:
+            body = f"<p>{html.escape(text)}</p>"
+            send_email(notifications.smtp_conn_id, notifications.alert_recipients, subject, body)
+        except Exception as exc:  # delivery must never hide the alert
+            log.error("mailing the alert failed: %s", exc)
+    if notifications.slack_conn_id:
+        try:
+            post_to_slack(notifications.slack_conn_id, text)
+        except Exception as exc:  # same: log, never raise
+            log.error("posting the alert to Slack failed: %s", exc)
+
+
+def _with_quality_report(alert: FailureAlert, exception: Any = None) -> FailureAlert:
+    """A failed pipeline step also publishes the week's quality report (`_quality/<week>/`),
+    unless it was a refusal (see `pipeline.report_failure`)."""
     from salesprep.pipeline import STEPS, report_failure
     from salesprep.weeks import InvalidWeekError, Week
 
@@ -127,7 +165,8 @@ def _with_quality_report(alert: FailureAlert) -> FailureAlert:
         week = Week.parse(alert.week)
     except InvalidWeekError:
         return alert
-    url = report_failure(week, alert.reason, alert.task_id)
+    error = exception if isinstance(exception, BaseException) else alert.reason
+    url = report_failure(week, error, alert.task_id)
     return dataclasses.replace(alert, quality_report_url=url) if url else alert
 
 

@@ -13,16 +13,15 @@ from airflow.sdk import Asset
 WAREHOUSE_ASSET = Asset(name="salesprep_warehouse", uri="salesprep://warehouse/published")
 PACKETS_ASSET = Asset(name="salesprep_packets", uri="salesprep://packets/weekly")
 
-# The pipeline step whose success publishes each asset.
-OUTLETS: dict[str, Asset] = {
-    "publish_marts": WAREHOUSE_ASSET,
-    "publish_packets": PACKETS_ASSET,
-}
+# The pipeline step whose success publishes each asset: the warehouse and the packets of a
+# week are published together, as one unit.
+OUTLETS: dict[str, tuple[Asset, ...]] = {"publish": (WAREHOUSE_ASSET, PACKETS_ASSET)}
 
 
-def event_extra(step: str, summary: dict[str, Any], week: str) -> dict[str, Any]:
-    """The `extra` of the asset event a publish step emits: JSON, small, with the week."""
-    if step == "publish_packets":
+def event_extra(asset: Asset, summary: dict[str, Any], week: str) -> dict[str, Any]:
+    """The `extra` of the event the publish step emits for `asset`: JSON, small, with the
+    week."""
+    if asset == PACKETS_ASSET:
         return {
             "week": week,
             "url": summary.get("url"),

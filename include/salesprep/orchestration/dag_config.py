@@ -37,17 +37,42 @@ class DagConfig:
     retries: int = 2
     retry_delay: timedelta = timedelta(minutes=5)
     lease_poke_seconds: float = 30.0
-    lease_timeout: timedelta = timedelta(hours=12)
+    lease_timeout: timedelta = timedelta(hours=6)
+    # A hung task fails after this (and gives the lease back through the teardown); the whole
+    # run after run_timeout, so that a stuck run never holds the data dir for the next weeks.
+    task_timeout: timedelta = timedelta(hours=2)
+    run_timeout: timedelta = timedelta(hours=10)
+    # "Packets not published by Monday 09:00": this long after the run was queued (06:00).
+    publish_deadline: timedelta = timedelta(hours=3)
 
     def default_args(self) -> dict[str, Any]:
-        """The task defaults of every salesprep DAG: owner, retries, and the failure alert
-        after the last retry."""
+        """The task defaults of every salesprep DAG: owner, retries, a timeout, and the
+        failure alert after the last retry."""
         return {
             "owner": "sales-ops",
             "retries": self.retries,
             "retry_delay": self.retry_delay,
+            "execution_timeout": self.task_timeout,
             "on_failure_callback": report_task_failure,
         }
+
+    def deadline_alert(self) -> Any:
+        """Airflow's deadline alert for a weekly run: when the packets are not published
+        `publish_deadline` after the run was queued, `alerts.report_missed_deadline` tells the
+        alert channels (None when SALESPREP_PUBLISH_DEADLINE_MINUTES is 0)."""
+        if not self.publish_deadline:
+            return None
+        from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+        from salesprep.orchestration.alerts import report_missed_deadline
+
+        minutes = int(self.publish_deadline.total_seconds() // 60)
+        return DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=self.publish_deadline,
+            callback=AsyncCallback(report_missed_deadline, kwargs={"minutes": minutes}),
+            name="packets_published",
+        )
 
 
 def week_param(description: str) -> Param:
@@ -55,6 +80,19 @@ def week_param(description: str) -> Param:
     from airflow.sdk import Param
 
     return Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description=description)
+
+
+def partial_week_param() -> Param:
+    """The `allow_partial_week` param: prepare a week that has not ended or that the org's
+    data does not reach yet, with every packet labelled as a partial week."""
+    from airflow.sdk import Param
+
+    return Param(
+        False,
+        type="boolean",
+        description="Prepare a week that has not ended (or that the data does not reach): "
+        "packets say 'partial week, data to <time>'.",
+    )
 
 
 def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:
@@ -68,7 +106,12 @@ def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:
       DuckDB files (default `salesprep_duckdb`);
     - `SALESPREP_TASK_RETRIES`, `SALESPREP_RETRY_DELAY_SECONDS`;
     - `SALESPREP_LEASE_POKE_SECONDS`, `SALESPREP_LEASE_TIMEOUT_HOURS`: how often a run waiting
-      for the data dir checks again, and how long it waits before failing.
+      for the data dir checks again, and how long it waits before failing (default 6);
+    - `SALESPREP_TASK_TIMEOUT_MINUTES` (default 120), `SALESPREP_RUN_TIMEOUT_HOURS` (default
+      10): a task, and a whole run, that takes longer fails;
+    - `SALESPREP_PUBLISH_DEADLINE_MINUTES` (default 180): the deadline alert fires when a run
+      has not published this long after it was queued (Monday 09:00 for the default
+      schedule); 0 turns it off.
     """
     env = os.environ if environ is None else environ
     timezone = env.get("SALESPREP_ORG_TIMEZONE") or "UTC"
@@ -95,7 +138,12 @@ def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:
         retries=_number(env, "SALESPREP_TASK_RETRIES", 2, int),
         retry_delay=timedelta(seconds=_number(env, "SALESPREP_RETRY_DELAY_SECONDS", 300, float)),
         lease_poke_seconds=_number(env, "SALESPREP_LEASE_POKE_SECONDS", 30, float),
-        lease_timeout=timedelta(hours=_number(env, "SALESPREP_LEASE_TIMEOUT_HOURS", 12, float)),
+        lease_timeout=timedelta(hours=_number(env, "SALESPREP_LEASE_TIMEOUT_HOURS", 6, float)),
+        task_timeout=timedelta(minutes=_number(env, "SALESPREP_TASK_TIMEOUT_MINUTES", 120, float)),
+        run_timeout=timedelta(hours=_number(env, "SALESPREP_RUN_TIMEOUT_HOURS", 10, float)),
+        publish_deadline=timedelta(
+            minutes=_number(env, "SALESPREP_PUBLISH_DEADLINE_MINUTES", 180, float)
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 Each checkpoint stage (`raw`, `marts`, ...) writes `<quality dir>/<stage>/data_docs/`; this
 copies its pages into the rendered week's `extra/quality/<stage>/` with a `quality/index.html`
-listing the stages, so `publish_packets` puts them in the shared folder in the week's atomic
+listing the stages, so the `publish` step puts them in the shared folder in the week's atomic
 swap. Fonts and animated help images are left out (5 MB a week; the pages do not need them),
 and folder names the shared-folder layout does not allow (GX's `__none__` batch folder) are
 renamed, links included.
@@ -13,10 +13,13 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
 import shutil
 from pathlib import Path
+
+from salesprep.atomic_swap import replacing
+from salesprep.quality.page_policy import NO_SCRIPT, meta_tag
+from salesprep.quality.pair_coverage import UNPAIRED_FILE
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +39,23 @@ def stage_quality_docs(quality_week_dir: Path, extra_dir: Path, week: str) -> li
     `extra_dir`. A week without checkpoint results stages nothing."""
     quality_week_dir = Path(quality_week_dir)
     target = Path(extra_dir) / QUALITY_DIR
-    fresh = Path(extra_dir) / f".{QUALITY_DIR}.partial"
     stages = sorted(
         p.name
         for p in quality_week_dir.glob("*")
         if (p / "data_docs" / INDEX).is_file() and _SAFE_PART.match(p.name)
     )
+    staged: list[str] = []
     try:
-        if fresh.exists():
-            shutil.rmtree(fresh)
-        staged: list[str] = []
-        for stage in stages:
-            staged += _copy_stage(quality_week_dir / stage, fresh / stage, stage)
-        if stages:
-            (fresh / INDEX).write_text(
-                _index_page(week, quality_week_dir, stages), encoding="utf-8"
-            )
-            staged.append(INDEX)
-        if target.exists():
-            shutil.rmtree(target)
-        if stages:
-            os.replace(fresh, target)
+        if not stages:
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            with replacing(target) as fresh:
+                for stage in stages:
+                    staged += _copy_stage(quality_week_dir / stage, fresh / stage, stage)
+                (fresh / INDEX).write_text(
+                    _index_page(week, quality_week_dir, stages), encoding="utf-8"
+                )
+                staged.append(INDEX)
     except OSError as exc:
         raise QualityDocsError(
             f"staging the Data Docs of {week} from {quality_week_dir} into {target} failed: {exc}"
@@ -116,13 +115,37 @@ def _index_page(week: str, quality_week_dir: Path, stages: list[str]) -> str:
         )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"{meta_tag(NO_SCRIPT)}"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Data quality · {html.escape(week)}</title></head><body><main>"
         f"<h1>Data quality · {html.escape(week)}</h1>"
         "<p>Great Expectations Data Docs of the checkpoints that guarded this week's run.</p>"
         f"<ul>{''.join(rows)}</ul>"
+        f"{_unpaired_section(quality_week_dir)}"
         '<p><a href="../index.html">Back to the packets</a></p>'
         "</main></body></html>\n"
+    )
+
+
+def _unpaired_section(quality_week_dir: Path) -> str:
+    """Who got no packet and why (the marts checkpoint's list), escaped: names are CRM text."""
+    path = quality_week_dir / "marts" / UNPAIRED_FILE
+    try:
+        users = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s for the quality index: %s", path, exc)
+        users = []
+    if not users:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(str(u.get('name')))} ({html.escape(str(u.get('user_id')))}) "
+        f"{html.escape(str(u.get('why')))}</li>"
+        for u in users
+    )
+    return (
+        f'<h2 id="no-packet">{len(users)} user(s) got no packet</h2>'
+        "<p>Their reporting line in Salesforce is broken; fix it there and the next run "
+        f"includes them.</p><ul>{items}</ul>"
     )
 
 

@@ -4,8 +4,8 @@ these with values from the Airflow context and returns a small JSON-able summary
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from salesprep.orchestration.lease import Lease, claim_lease, release_lease
@@ -15,14 +15,23 @@ log = logging.getLogger(__name__)
 _ACTIVE_RUN_STATES = frozenset({"queued", "running"})
 
 
-def claim_data_dir(dag_id: str, run_id: str, run_state: Callable[[str, str], str]) -> bool:
+def claim_data_dir(
+    dag_id: str,
+    run_id: str,
+    run_state: Callable[[str, str], str],
+    expires_after: timedelta | None = None,
+) -> bool:
     """Take the data dir lease for this run (True) or report it is busy (False).
-    `run_state(dag_id, run_id)` gives the state of the run holding it."""
+    `run_state(dag_id, run_id)` gives the state of a DAG run holding it; a `salesprep run`
+    holding it is judged by its process (this host) or its expiry. `expires_after` (the DAG's
+    run timeout) dates the lease, so that a CLI run can tell when a DAG run's lease is stale."""
     from salesprep.config import load_settings
 
     settings = load_settings()
 
     def is_active(holder: Lease) -> bool:
+        if holder.is_cli:
+            return holder.stale() is False
         try:
             state = run_state(holder.dag_id, holder.run_id)
         except Exception as exc:  # an unknown run (DB reset, deleted run) is not active
@@ -30,7 +39,14 @@ def claim_data_dir(dag_id: str, run_id: str, run_state: Callable[[str, str], str
             return False
         return str(getattr(state, "value", state)) in _ACTIVE_RUN_STATES
 
-    return claim_lease(settings.data_dir, Lease(dag_id, run_id), is_active)
+    now = datetime.now(UTC)
+    lease = Lease(
+        dag_id,
+        run_id,
+        since=now.isoformat(timespec="seconds"),
+        expires_at=(now + expires_after).isoformat(timespec="seconds") if expires_after else "",
+    )
+    return claim_lease(settings.data_dir, lease, is_active)
 
 
 def release_data_dir(dag_id: str, run_id: str) -> bool:
@@ -67,16 +83,28 @@ def resolve_run_week(
 
 
 def run_pipeline_step(
-    name: str, week: str, outlet_events: Any = None, outlet: Any = None
+    name: str,
+    week: str,
+    outlet_events: Any = None,
+    outlets: Sequence[Any] = (),
+    *,
+    allow_partial_week: bool = False,
 ) -> dict[str, Any]:
-    """Run one step of `salesprep.pipeline.STEPS`; a publish step also describes the asset
-    event it emits (the week, where it went)."""
+    """Run one step of `salesprep.pipeline.STEPS`; the publish step also describes the asset
+    events it emits (the week, where it went). A refusal (a bad setting, a week that must not
+    be prepared) fails the task without retries: retrying cannot change the answer."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from salesprep import pipeline
     from salesprep.orchestration.assets import event_extra
 
-    summary = pipeline.run_step(name, week)
-    if outlet is not None and outlet_events is not None:
-        outlet_events[outlet].extra = event_extra(name, summary, week)
+    try:
+        summary = pipeline.run_step(name, week, allow_partial_week=allow_partial_week)
+    except pipeline.refusal_types() as exc:
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+    if outlet_events is not None:
+        for outlet in outlets:
+            outlet_events[outlet].extra = event_extra(outlet, summary, week)
     return summary
 
 

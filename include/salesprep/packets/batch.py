@@ -3,14 +3,14 @@ local rendered folder, and read that folder back for publishing (tasks hand over
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from salesprep.atomic_swap import replacing, write_text_atomic
 from salesprep.config import PROJECT_ROOT, Settings
 from salesprep.packets.context import connect_warehouse, contexts_from_marts, week_money
 from salesprep.packets.digest import build_digest, render_digest
@@ -25,6 +25,8 @@ PACKETS_DIR = "packets"
 EXTRA_DIR = "extra"
 DIGEST_HTML = "learnings.html"
 DIGEST_MD = "learnings.md"
+# Who got no packet this week and why (the week index lists them).
+UNPAIRED_FILE = "unpaired.json"
 # The metric dictionary travels with every week's packets, which link to it.
 METRICS_MD = "metrics.md"
 METRICS_SOURCE = PROJECT_ROOT / "docs" / "metrics.md"
@@ -58,17 +60,27 @@ class RenderResult:
 
 
 def render_week(
-    week: Week, settings: Settings, out_dir: Path, lessons: Sequence[Lesson] = ()
+    week: Week,
+    settings: Settings,
+    out_dir: Path,
+    lessons: Sequence[Lesson] = (),
+    *,
+    warehouse: Path | None = None,
+    data_to: str | None = None,
 ) -> RenderResult:
     """Render the packet of every pair for `week` into `out_dir/packets/` (replacing what a
     previous run left there), and the cross-team learnings digest into
-    `out_dir/extra/learnings.{html,md}`; publish_rendered_week publishes both in one swap."""
-    con = connect_warehouse(settings)
+    `out_dir/extra/learnings.{html,md}`; publish_rendered_week publishes both in one swap.
+    `warehouse` is the DuckDB file to read (default: the published one); `data_to` (ISO time)
+    marks a partial week: every packet says how far its data reaches."""
+    con = connect_warehouse(settings, warehouse)
     try:
         marts = read_week_marts(con, week, settings.metrics.underperformance_window_weeks)
     finally:
         con.close()
     contexts = contexts_from_marts(marts, settings, lessons)
+    for ctx in contexts:
+        ctx.data_to = data_to
     digest = build_digest(marts)
     rendered = [render_packet(ctx) for ctx in contexts]
     digest_html, digest_md = render_digest(digest, week_money(marts, settings))
@@ -112,32 +124,32 @@ def write_extra(out_dir: Path, files: dict[str, str]) -> None:
     folder = Path(out_dir) / EXTRA_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        partial = folder / f".{name}.partial"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, folder / name)
+        write_text_atomic(folder / name, text)
 
 
 def write_rendered(rendered: Sequence[RenderedPacket], out_dir: Path) -> None:
     """`out_dir/packets/NNNN.{html,md,json}` in order, swapped in as a whole."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fresh = out_dir / f".{PACKETS_DIR}.partial"
-    if fresh.exists():
-        shutil.rmtree(fresh)
-    fresh.mkdir()
-    for number, packet in enumerate(rendered, start=1):
-        for attr, ext in _KINDS:
-            (fresh / f"{number:05d}.{ext}").write_text(getattr(packet, attr), encoding="utf-8")
-    final = out_dir / PACKETS_DIR
-    if final.exists():
-        aside = out_dir / f".{PACKETS_DIR}.old"
-        if aside.exists():
-            shutil.rmtree(aside)
-        os.replace(final, aside)
-        os.replace(fresh, final)
-        shutil.rmtree(aside)
-    else:
-        os.replace(fresh, final)
+    with replacing(out_dir / PACKETS_DIR) as fresh:
+        for number, packet in enumerate(rendered, start=1):
+            for attr, ext in _KINDS:
+                (fresh / f"{number:05d}.{ext}").write_text(getattr(packet, attr), encoding="utf-8")
+
+
+def write_unpaired(out_dir: Path, users: Sequence[dict[str, Any]]) -> None:
+    """The users who got no packet this week, and why, for the week index."""
+    write_text_atomic(
+        Path(out_dir) / UNPAIRED_FILE, json.dumps(list(users), indent=2, sort_keys=True) + "\n"
+    )
+
+
+def read_unpaired(out_dir: Path) -> list[dict[str, Any]]:
+    """What write_unpaired wrote (nothing when the render step wrote none)."""
+    path = Path(out_dir) / UNPAIRED_FILE
+    if not path.is_file():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")))
 
 
 def read_rendered(out_dir: Path) -> tuple[list[RenderedPacket], dict[str, bytes]]:

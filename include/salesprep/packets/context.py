@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -53,18 +54,19 @@ __all__ = [
 ]
 
 
-def connect_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse (never the file dbt is writing)."""
-    path = settings.published_warehouse_path
+def connect_warehouse(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse at `path` (default: the published one; the
+    weekly run renders from the checked build, before it publishes both together)."""
+    path = Path(path) if path is not None else settings.published_warehouse_path
     if not path.exists():
         raise FileNotFoundError(
-            f"published warehouse {path} does not exist: run the warehouse build and publish "
-            "first, or set SALESPREP_WAREHOUSE_PATH"
+            f"warehouse {path} does not exist: run the warehouse build first, or set "
+            "SALESPREP_WAREHOUSE_PATH"
         )
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise OSError(f"opening the published warehouse {path} read-only failed: {exc}") from exc
+        raise OSError(f"opening the warehouse {path} read-only failed: {exc}") from exc
 
 
 def build_contexts(

@@ -155,6 +155,18 @@ def format_date(value: date | datetime | str | None) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
+def format_datetime(value: datetime | str | None) -> str:
+    """An instant as `Mon 7 Dec 2026 02:16 (UTC+00:00)`, in the offset it carries (ISO strings
+    accepted)."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    offset = value.strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    return f"{format_date(value)} {value:%H:%M} ({zone})"
+
+
 def format_delta(
     current: float | int | Decimal | None,
     reference: float | int | Decimal | None,
@@ -279,6 +291,7 @@ FILTERS = {
     "percent": format_percent,
     "ratio": format_ratio,
     "date": format_date,
+    "datetime": format_datetime,
     "delta": _delta_filter,
     "days": format_days,
     "delta_class": delta_class,

@@ -375,6 +375,9 @@ class PacketContext:
     # Where the pair records what came out of this 1:1, relative to the shared folder root.
     learnings_file: str | None = None
     lessons_not_shown: int = 0
+    # A partial week (guards.allow_partial_week): where its data ends, ISO 8601; None for a
+    # complete week, whose data runs to week_end (and whose JSON then has no such key).
+    data_to: str | None = None
 
     @property
     def week_last_day(self) -> date:
@@ -427,6 +430,8 @@ class PacketContext:
         data = _plain(self)
         data.pop("money_locale")
         data["metrics"] = {line["name"]: line for line in data["metrics"]}
+        if data["data_to"] is None:
+            del data["data_to"]
         return data
 
     def to_json(self) -> str:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import secrets
-import shutil
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,6 +16,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from salesprep.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
 from salesprep.learnings.load import LEARNINGS_DIR
 from salesprep.packets.model import SCHEMA_VERSION
 from salesprep.packets.render import (
@@ -144,7 +142,28 @@ def publish_week(
     untouched; files in the week folder that an earlier publish did not write (listed in its
     manifest) are kept. `extra_files` (relative path → content, e.g. `learnings.html`) are
     published in the same swap."""
-    files, manifest = _week_files(rendered, week, extra_files or {})
+    staged = stage_week(rendered, shared_folder_url, week, extra_files)
+    try:
+        commit_together([staged])
+    except OSError as exc:
+        raise PublishError(
+            f"publishing {len(rendered)} packets for {week.label} to {staged.manifest.url} "
+            f"failed: {exc}"
+        ) from exc
+    return staged.manifest
+
+
+def stage_week(
+    rendered: Sequence[RenderedPacket],
+    shared_folder_url: str,
+    week: Week,
+    extra_files: Mapping[str, bytes | str] | None = None,
+    unpaired: Sequence[Mapping[str, Any]] = (),
+) -> StagedWeek:
+    """Write every file of the week into a staging folder beside the week's folder in the shared
+    folder, ready to swap in (`commit()`, see `publish_week`). What dead runs left in the shared
+    folder is swept first. `unpaired` lists the users who got no packet, for the week index."""
+    files, manifest = _week_files(rendered, week, extra_files or {}, unpaired)
     try:
         fs, root = fsspec.core.url_to_fs(shared_folder_url)
     except (ValueError, ImportError) as exc:
@@ -153,39 +172,193 @@ def publish_week(
             f"{exc}"
         ) from exc
     root = root.rstrip("/") or "/"
-    target = _join(root, week.label)
-    staging = _join(root, f".staging-{week.label}-{secrets.token_hex(6)}")
     url = shared_folder_url.rstrip("/") + "/" + week.label
+    manifest = WeekManifest(
+        week=manifest.week, url=url, packets=manifest.packets, files=manifest.files
+    )
+    target = _join(root, week.label)
     try:
-        _clean_leftovers(fs, root, week)
-        _write_all(fs, staging, files)
         if isinstance(fs, LocalFileSystem):
-            _swap_local(fs, staging, target, files, week)
+            fs.makedirs(root, exist_ok=True)
+            sweep(Path(root))
+            swap = Swap(Path(target))
+            staged: StagedWeek = _LocalWeek(manifest, swap)
+            try:
+                _write_all(fs, str(swap.staging), files)
+                _carry_foreign(fs, target, str(swap.staging), files)
+            except BaseException:
+                swap.discard()
+                raise
         else:
-            _swap_by_copy(fs, staging, target, files)
+            sweep_remote(fs, root)
+            staged = _RemoteWeek(manifest, fs, target, files)
+            staged.write()
     except OSError as exc:
-        if fs.exists(staging):
-            fs.rm(staging, recursive=True)
         if isinstance(exc, PublishError):
             raise
         raise PublishError(
-            f"publishing {len(rendered)} packets for {week.label} to {url} failed: {exc}"
+            f"staging {len(rendered)} packets for {week.label} in {url} failed: {exc}"
         ) from exc
-    log.info("published %d packets for %s to %s", len(manifest.packets), week.label, url)
-    return WeekManifest(week=manifest.week, url=url, packets=manifest.packets, files=manifest.files)
+    return staged
 
 
 def publish_rendered_week(rendered_dir: Path, shared_folder_url: str, week: Week) -> WeekManifest:
     """Publish what render_week wrote into `rendered_dir` (packets, plus `extra/` files such
     as the learnings digest) as `week` of the shared folder."""
-    from salesprep.packets.batch import read_rendered
+    staged = stage_rendered_week(rendered_dir, shared_folder_url, week)
+    commit_together([staged])
+    return staged.manifest
+
+
+def stage_rendered_week(rendered_dir: Path, shared_folder_url: str, week: Week) -> StagedWeek:
+    """Stage what render_week wrote into `rendered_dir` as `week` of the shared folder."""
+    from salesprep.packets.batch import read_rendered, read_unpaired
 
     packets, extra = read_rendered(rendered_dir)
-    return publish_week(packets, shared_folder_url, week, extra_files=extra)
+    return stage_week(
+        packets, shared_folder_url, week, extra_files=extra, unpaired=read_unpaired(rendered_dir)
+    )
+
+
+class StagedWeek:
+    """A week of packets staged in the shared folder (see `atomic_swap.Staged`)."""
+
+    manifest: WeekManifest
+
+    def log_published(self) -> None:
+        log.info(
+            "published %d packets for %s to %s",
+            len(self.manifest.packets),
+            self.manifest.week,
+            self.manifest.url,
+        )
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        raise NotImplementedError
+
+
+class _LocalWeek(StagedWeek):
+    """On a local (or mounted) shared folder: one `atomic_swap.Swap` of the week folder."""
+
+    def __init__(self, manifest: WeekManifest, swap: Swap) -> None:
+        self.manifest = manifest
+        self.swap = swap
+
+    def commit(self) -> None:
+        self.swap.commit()
+        self.log_published()
+
+    def rollback(self) -> None:
+        self.swap.rollback()
+        log.warning("put the previous %s back in %s", self.manifest.week, self.manifest.url)
+
+    def finish(self) -> None:
+        self.swap.finish()
+
+    def discard(self) -> None:
+        self.swap.discard()
+
+
+class _RemoteWeek(StagedWeek):
+    """On an object store, which has no folder rename: the week is staged under a staging
+    prefix, and the commit copies each file over (the manifest last) after copying the files
+    it replaces aside, so that a rollback can put them back."""
+
+    def __init__(
+        self,
+        manifest: WeekManifest,
+        fs: fsspec.AbstractFileSystem,
+        target: str,
+        files: Mapping[str, bytes],
+    ) -> None:
+        self.manifest = manifest
+        self.fs = fs
+        self.target = target
+        self.files = files
+        parent, name = target.rsplit("/", 1)
+        self.staging = _join(parent, leftover_name(name, "staging"))
+        self.aside = _join(parent, leftover_name(name, "old"))
+        self._previous: set[str] = set()
+        self.committed = False
+
+    def write(self) -> None:
+        try:
+            _write_all(self.fs, self.staging, self.files)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        fs = self.fs
+        self._previous = _managed_paths(fs, self.target)
+        for path in sorted(self._previous):
+            if fs.exists(_join(self.target, path)):
+                _copy_file(fs, _join(self.target, path), _join(self.aside, path))
+        self.committed = True
+        _swap_by_copy(fs, self.staging, self.target, self.files)
+        self.log_published()
+
+    def rollback(self) -> None:
+        if not self.committed:
+            self.discard()
+            return
+        fs = self.fs
+        for path in sorted(set(self.files) - self._previous):
+            full = _join(self.target, path)
+            if fs.exists(full):
+                fs.rm(full)
+        for path in sorted(self._previous, key=lambda p: p == MANIFEST):
+            saved = _join(self.aside, path)
+            if fs.exists(saved):
+                _copy_file(fs, saved, _join(self.target, path))
+        self.finish()
+        self.committed = False
+
+    def finish(self) -> None:
+        if self.fs.exists(self.aside):
+            self.fs.rm(self.aside, recursive=True)
+
+    def discard(self) -> None:
+        if self.fs.exists(self.staging):
+            self.fs.rm(self.staging, recursive=True)
+
+
+def sweep_remote(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
+    """`atomic_swap.sweep` for a shared folder on an object store: a dead run's staging goes,
+    a set-aside week whose folder is missing goes back."""
+    if not fs.exists(root):
+        return []
+    handled = []
+    for entry in sorted(fs.ls(root, detail=False)):
+        name = entry.rstrip("/").rsplit("/", 1)[-1]
+        item = parse_leftover(Path(name))
+        if item is None or item.live:
+            continue
+        target = _join(root, item.target)
+        if item.kind == "old" and not fs.exists(target):
+            fs.mv(entry, target, recursive=True)
+        else:
+            fs.rm(entry, recursive=True)
+        handled.append(entry)
+    if handled:
+        log.warning("swept %d leftover(s) of runs that died in %s", len(handled), root)
+    return handled
 
 
 def _week_files(
-    rendered: Sequence[RenderedPacket], week: Week, extra: Mapping[str, bytes | str]
+    rendered: Sequence[RenderedPacket],
+    week: Week,
+    extra: Mapping[str, bytes | str],
+    unpaired: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[dict[str, bytes], WeekManifest]:
     """Every file of the week by relative path, the manifest last, and the manifest itself."""
     seen: set[tuple[str, str]] = set()
@@ -258,7 +431,7 @@ def _week_files(
     digest = DIGEST if DIGEST in extra else None
     quality = QUALITY_INDEX if QUALITY_INDEX in extra else None
     files[INDEX] = render_week_index(
-        week.label, index_managers, digest=digest, quality=quality
+        week.label, index_managers, digest=digest, quality=quality, unpaired=unpaired
     ).encode("utf-8")
 
     for path, content in sorted(extra.items()):
@@ -338,21 +511,6 @@ def _write_all(fs: fsspec.AbstractFileSystem, base: str, files: Mapping[str, byt
         fs.pipe_file(full, files[path])
 
 
-def _swap_local(
-    fs: LocalFileSystem, staging: str, target: str, files: Mapping[str, bytes], week: Week
-) -> None:
-    """Rename the staging folder into place; the old week folder is renamed aside first and
-    removed after, so readers see the old week or the new one, never a mix."""
-    _carry_foreign(fs, target, staging, files)
-    if not os.path.exists(target):
-        os.replace(staging, target)
-        return
-    aside = target.rsplit("/", 1)[0] + f"/.old-{week.label}-{secrets.token_hex(6)}"
-    os.replace(target, aside)
-    os.replace(staging, target)
-    shutil.rmtree(aside)
-
-
 def _swap_by_copy(
     fs: fsspec.AbstractFileSystem, staging: str, target: str, files: Mapping[str, bytes]
 ) -> None:
@@ -369,6 +527,11 @@ def _swap_by_copy(
             fs.rm(full)
     fs.copy(_join(staging, MANIFEST), _join(target, MANIFEST))
     fs.rm(staging, recursive=True)
+
+
+def _copy_file(fs: fsspec.AbstractFileSystem, source: str, dest: str) -> None:
+    fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
+    fs.copy(source, dest)
 
 
 def _carry_foreign(
@@ -402,20 +565,6 @@ def _managed_paths(fs: fsspec.AbstractFileSystem, target: str) -> set[str]:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PublishError(f"the existing manifest {path} cannot be read: {exc}") from exc
     return managed
-
-
-def _clean_leftovers(fs: fsspec.AbstractFileSystem, root: str, week: Week) -> None:
-    """Tidy up after an interrupted publish of this week: a set-aside week folder goes back
-    into place if the swap stopped half-way, other staging and set-aside folders go."""
-    if not fs.exists(root):
-        return
-    target = _join(root, week.label)
-    for entry in sorted(fs.ls(root, detail=False)):
-        name = entry.rstrip("/").rsplit("/", 1)[-1]
-        if name.startswith(f".old-{week.label}-") and not fs.exists(target):
-            fs.mv(entry, target, recursive=True)
-        elif name.startswith((f".staging-{week.label}-", f".old-{week.label}-")):
-            fs.rm(entry, recursive=True)
 
 
 def _join(base: str, path: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,10 +122,11 @@ def render_week_index(
     managers: list[IndexManager],
     digest: str | None = None,
     quality: str | None = None,
+    unpaired: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """`<week>/index.html`: every pair of the week, grouped by manager, with links to the
     cross-team learnings digest and the quality report (paths relative to the week folder)
-    when the week has them."""
+    when the week has them, and the users who got no packet with the reason (`name`, `why`)."""
     total = sum(len(m.packets) for m in managers)
     return _render_page(
         "week_index.html.j2",
@@ -134,6 +135,7 @@ def render_week_index(
         total=total,
         digest=digest,
         quality=quality,
+        unpaired=list(unpaired),
     )
 
 

@@ -103,6 +103,8 @@ class QualityResult:
     docs_seconds: float
     report_path: Path
     data_docs_index: Path
+    # Users who got no packet (marts stage), as `pair_coverage.UnpairedUser.as_dict()`.
+    unpaired: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -135,6 +137,7 @@ class QualityResult:
             "seconds": round(self.seconds, 2),
             "report": str(self.report_path),
             "data_docs": str(self.data_docs_index),
+            **({"unpaired_users": self.unpaired} if self.unpaired else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,11 +195,18 @@ def run_checkpoints(
     started = time.perf_counter()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # CRM text the checks quote is escaped on every page (salesprep.quality.gx_pages).
+    escaping_view = {"class_name": "EscapingPageView", "module_name": "salesprep.quality.gx_pages"}
     context.add_data_docs_site(
         site_name=DATA_DOCS_SITE,
         site_config={
             "class_name": "SiteBuilder",
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_section_builders": {
+                "expectations": {"view": escaping_view},
+                "validations": {"view": escaping_view},
+                "profiling": "None",
+            },
             "store_backend": {
                 "class_name": "TupleFilesystemStoreBackend",
                 "base_directory": str(docs_dir),
@@ -231,6 +241,7 @@ def run_checkpoints(
     context.build_data_docs(site_names=[DATA_DOCS_SITE])
     if week is not None:
         _make_data_docs_reproducible(docs_dir, week)
+    _add_content_security_policy(docs_dir)
     docs_seconds = time.perf_counter() - started
 
     quality = QualityResult(
@@ -278,6 +289,18 @@ def _make_data_docs_reproducible(docs_dir: Path, week: Week) -> None:
     for path in sorted(docs_dir.rglob("*.html")):
         text = _GX_STAMP.sub(stamp, path.read_text(encoding="utf-8"))
         path.write_text(_number_uuids(text), encoding="utf-8")
+
+
+def _add_content_security_policy(docs_dir: Path) -> None:
+    """Every Data Docs page gets its policy (`page_policy`): no inline script, except the
+    stage's index page, whose inline scripts (built from check names, no CRM text) are
+    allowed by hash."""
+    from salesprep.quality.page_policy import gx_policy, with_policy
+
+    for path in sorted(docs_dir.rglob("*.html")):
+        page = path.read_text(encoding="utf-8")
+        policy = gx_policy(page, allow_inline=path == docs_dir / "index.html")
+        path.write_text(with_policy(page, policy), encoding="utf-8")
 
 
 def _number_uuids(text: str) -> str:

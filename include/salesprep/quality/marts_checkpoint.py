@@ -8,12 +8,14 @@ for the week jumps away from the weeks before; deal-level counts outside those b
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
+from salesprep.atomic_swap import write_text_atomic
 from salesprep.quality.gx import (
     Check,
     Dataset,
@@ -21,6 +23,13 @@ from salesprep.quality.gx import (
     QualityResult,
     raise_for_failures,
     run_checkpoints,
+)
+from salesprep.quality.pair_coverage import (
+    UNPAIRED_FILE,
+    UnpairedUser,
+    current_pairs,
+    published_pairs,
+    unpaired_users,
 )
 
 if TYPE_CHECKING:
@@ -100,6 +109,8 @@ def validate_marts(
     Raises `QualityGateError` listing each failed blocking expectation, or `QualityError`
     when the warehouse cannot be read."""
     frames = _read_frames(Path(warehouse_path), week)
+    unpaired, pairs = _pair_coverage(Path(warehouse_path))
+    previous = published_pairs(settings.shared_folder_url, week.shift(-1))
     datasets = [
         Dataset("pair_coverage", frames["pair_coverage"], _pair_coverage_checks()),
         Dataset("fct_rep_quota_weekly", frames["fct_rep_quota_weekly"], _quota_checks()),
@@ -115,8 +126,87 @@ def validate_marts(
             _row_count_checks(blocking=False, marts=PER_DEAL_MARTS),
         ),
     ]
+    datasets += [
+        _unpaired_dataset(unpaired),
+        _vanished_dataset(previous or {}, pairs, settings),
+    ]
     result = run_checkpoints(STAGE, datasets, report_dir, week=week)
+    write_text_atomic(
+        Path(report_dir) / UNPAIRED_FILE,
+        json.dumps([u.as_dict() for u in unpaired], indent=2, sort_keys=True) + "\n",
+    )
+    for user in unpaired:
+        log.warning("%s (%s) got no packet for %s: %s", user.name, user.user_id, week, user.why)
+    result.unpaired = [u.as_dict() for u in unpaired]
     return raise_for_failures(result)
+
+
+def _pair_coverage(warehouse_path: Path) -> tuple[list[UnpairedUser], dict[tuple[str, str], str]]:
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as conn:
+            return unpaired_users(conn), current_pairs(conn)
+    except duckdb.Error as exc:
+        raise QualityError(
+            f"marts checkpoint: cannot read who gets a packet from {warehouse_path}: {exc}"
+        ) from exc
+
+
+def _unpaired_dataset(unpaired: list[UnpairedUser]) -> Dataset:
+    """One row per active user whose broken reporting line keeps them from a packet: a
+    warning that lists them (METRICS.md, who gets a packet)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "user": [f"{u.name} ({u.user_id}) {u.why}" for u in unpaired],
+            "reason": [u.reason for u in unpaired],
+        },
+        dtype="object",
+    )
+    check = Check(
+        "ExpectColumnValuesToBeNull",
+        {"column": "user"},
+        "every active user with a broken reporting line (no manager, an inactive or unknown "
+        "manager, a manager cycle) is listed here: they got no packet",
+        blocking=False,
+    )
+    return Dataset("users_without_packet", frame, [check])
+
+
+def _vanished_dataset(
+    previous: dict[tuple[str, str], str],
+    current: dict[tuple[str, str], str],
+    settings: Settings,
+) -> Dataset:
+    """One row per pair published last week; `vanished_pair` names those without a pair this
+    week. Blocking when more than guards.max_vanished_pair_share of them vanished, unless
+    guards.accept_vanished_pairs."""
+    import pandas as pd
+
+    guards = settings.guards
+    keys = sorted(previous)
+    frame = pd.DataFrame(
+        {
+            "pair": [f"{k[0]}-{k[1]}" for k in keys],
+            "vanished_pair": [None if k in current else previous[k] for k in keys],
+        },
+        dtype="object",
+    )
+    share = guards.max_vanished_pair_share
+    fix = (
+        "accepted by guards.accept_vanished_pairs"
+        if guards.accept_vanished_pairs
+        else "if the change is expected, set SALESPREP_GUARDS__ACCEPT_VANISHED_PAIRS=true for "
+        "this run"
+    )
+    check = Check(
+        "ExpectColumnValuesToBeNull",
+        {"column": "vanished_pair", "mostly": round(1 - share, 6)},
+        f"at most {share:.0%} of last week's {len(keys)} published pairs have no pair this week "
+        f"(guards.max_vanished_pair_share); {fix}",
+        blocking=not guards.accept_vanished_pairs,
+    )
+    return Dataset("last_week_pairs", frame, [check])
 
 
 def _read_frames(warehouse_path: Path, week: Week) -> dict[str, pd.DataFrame]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,7 +22,9 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from salesprep.atomic_swap import replacing, write_text_atomic
 from salesprep.config import Settings
+from salesprep.quality.page_policy import NO_SCRIPT, with_policy
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -193,9 +194,11 @@ def _build_summary(results_path: Path) -> dict[str, Any] | None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    """Write one of salesprep's own quality pages (or their JSON) atomically; a page gets the
+    no-script Content-Security-Policy."""
+    if path.suffix == ".html":
+        text = with_policy(text, NO_SCRIPT)
+    write_text_atomic(path, text)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -215,18 +218,8 @@ def _replace_tree(source: Path, target: Path) -> None:
 
 def _swap_local(source: Path, target: Path) -> None:
     """Copy beside the target, then rename it in, so readers see the old or the new report."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    aside = target.with_name(f".{target.name}.{os.getpid()}.old")
-    for leftover in (staging, aside):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    shutil.copytree(source, staging)
-    if target.exists():
-        os.replace(target, aside)
-    os.replace(staging, target)
-    if aside.exists():
-        shutil.rmtree(aside)
+    with replacing(target) as staging:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
 
 
 def _join(base: str, path: str) -> str:

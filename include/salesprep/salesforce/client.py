@@ -43,6 +43,96 @@ _LIMIT_INFO = re.compile(r"api-usage=(?P<used>\d+)/(?P<limit>\d+)")
 COMPOSITE_MAX_SUBREQUESTS = 25
 COMPOSITE_MAX_QUERIES = 5
 _MAX_RELOGINS_PER_REQUEST = 3
+# Login answers worth another try: a login server or gateway in trouble, or throttling. A
+# SOAP login fault is an HTTP 500 too, so a 500 counts only without a Salesforce fault code.
+_LOGIN_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_LOGIN_RETRY_CODES = frozenset(
+    {"SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION", "REQUEST_LIMIT_EXCEEDED"}
+)
+_LOGIN_PATHS = ("/services/Soap/u/", "/services/oauth2/token")
+
+
+class Backoff:
+    """Exponential backoff with jitter, capped, honouring Retry-After: the one retry policy of
+    data calls and logins (settings.salesforce.retry_*)."""
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.retries = 0
+
+    def retry_or_raise(
+        self, attempt: int, what: str, problem: str, retry_after: str | None = None
+    ) -> None:
+        """Sleep before attempt `attempt + 1`, or raise ApiRequestError after the last one."""
+        attempts = self.settings.retry_attempts
+        if attempt >= attempts:
+            raise ApiRequestError(f"{what} failed after {attempts} attempt(s): {problem}")
+        delay = min(
+            self.settings.retry_backoff_max_seconds,
+            self.settings.retry_backoff_seconds * 2 ** (attempt - 1),
+        )
+        delay = delay / 2 + self._rng.uniform(0, delay / 2)  # jitter: callers spread out
+        if retry_after and retry_after.strip().isdigit():
+            delay = max(delay, min(float(retry_after), self.settings.retry_backoff_max_seconds))
+        self.retries += 1
+        log.warning("%s: %s; retry %d of %d in %.2fs", what, problem, attempt, attempts - 1, delay)
+        self._sleep(delay)
+
+
+def watch_logins(session: requests.Session) -> Callable[[], int | None]:
+    """Record the HTTP status of every login answer `session` receives; the returned function
+    gives the last one (simple-salesforce's login error does not carry it)."""
+    statuses: list[int] = []
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if any(path in response.url for path in _LOGIN_PATHS):
+            statuses.append(response.status_code)
+
+    session.hooks.setdefault("response", []).append(hook)
+    return lambda: statuses[-1] if statuses else None
+
+
+def transient_login_failure(exc: BaseException, status: int | None) -> bool:
+    """Whether a failed login is worth another try: a connection problem, or an answer from a
+    login server in trouble; a refused login (wrong password, locked user) is not."""
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    if isinstance(exc, _TRANSIENT):
+        return True
+    if not isinstance(exc, SalesforceAuthenticationFailed):
+        return False
+    code = exc.code
+    if isinstance(code, str) and code.split(":")[-1].upper() in _LOGIN_RETRY_CODES:
+        return True
+    if status in _LOGIN_RETRY_STATUSES:
+        return True
+    return status == 500 and not isinstance(code, str)
+
+
+def login_with_retries(
+    login: Callable[[], Any], backoff: Backoff, last_status: Callable[[], int | None], what: str
+) -> Any:
+    """Call `login` until it succeeds, retrying transient failures with `backoff`; a refused
+    login, or the last failed attempt, raises (the latter as ApiRequestError)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return login()
+        except Exception as exc:
+            if not transient_login_failure(exc, last_status()):
+                raise
+            status = last_status()
+            problem = f"HTTP {status}: {exc}" if status else f"{type(exc).__name__}: {exc}"
+            backoff.retry_or_raise(attempt, what, " ".join(problem.split())[:300])
 
 
 @dataclass(frozen=True)
@@ -99,16 +189,20 @@ class ApiClient:
     ) -> None:
         self.sf = sf
         self.settings = settings
-        self._sleep = sleep
-        self._rng = rng or random.Random()
+        self._backoff = Backoff(settings, sleep=sleep, rng=rng)
+        self._login_status = watch_logins(sf.session)
         self.calls = 0  # API requests answered (any status): what the org counts
-        self.retries = 0
         self.relogins = 0
         self.downloaded_bytes = 0
         self.usage: ApiUsage | None = None
         self.usage_at_start: ApiUsage | None = None
         self.server_time: datetime | None = None
         self._composite_ok = True
+
+    @property
+    def retries(self) -> int:
+        """Retries of data calls and logins so far."""
+        return self._backoff.retries
 
     # ------------------------------------------------------------------------ identity
 
@@ -307,38 +401,26 @@ class ApiClient:
                 error_code=code,
             )
         log.info("Salesforce session expired during %s: logging in again", what)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self.sf._refresh_session()  # simple-salesforce's own re-login, same session
-                break
-            except SalesforceAuthenticationFailed as exc:
-                raise ApiRequestError(
-                    f"{what}: the session expired and logging in again failed: {exc}",
-                    status=401,
-                    error_code=code,
-                ) from exc
-            except _TRANSIENT as exc:
-                self._retry_or_raise(attempt, f"login again for {what}", str(exc))
+        try:
+            # simple-salesforce's own re-login, on the same session.
+            login_with_retries(
+                self.sf._refresh_session,
+                self._backoff,
+                self._login_status,
+                f"login again for {what}",
+            )
+        except SalesforceAuthenticationFailed as exc:
+            raise ApiRequestError(
+                f"{what}: the session expired and logging in again failed: {exc}",
+                status=401,
+                error_code=code,
+            ) from exc
         self.relogins += 1
 
     def _retry_or_raise(
         self, attempt: int, what: str, problem: str, retry_after: str | None = None
     ) -> None:
-        attempts = self.settings.retry_attempts
-        if attempt >= attempts:
-            raise ApiRequestError(f"{what} failed after {attempts} attempt(s): {problem}")
-        delay = min(
-            self.settings.retry_backoff_max_seconds,
-            self.settings.retry_backoff_seconds * 2 ** (attempt - 1),
-        )
-        delay = delay / 2 + self._rng.uniform(0, delay / 2)  # jitter: callers spread out
-        if retry_after and retry_after.strip().isdigit():
-            delay = max(delay, min(float(retry_after), self.settings.retry_backoff_max_seconds))
-        self.retries += 1
-        log.warning("%s: %s; retry %d of %d in %.2fs", what, problem, attempt, attempts - 1, delay)
-        self._sleep(delay)
+        self._backoff.retry_or_raise(attempt, what, problem, retry_after)
 
 
 def _composite_batches(subrequests: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from salesprep.salesforce.session import InstanceRewritingSession
 if TYPE_CHECKING:
     from simple_salesforce import Salesforce
 
-    from salesprep.config import Settings
+    from salesprep.config import SalesforceSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,51 @@ def _plain_http_host(host: str | None, *, required: bool = False) -> str | None:
     return None
 
 
+def connection_value_problem(value: str) -> str | None:
+    """Why an `AIRFLOW_CONN_*` value is malformed, None when it is fine: Airflow reads a value
+    starting with `{` as JSON and anything else as a URI (`salesforce://...`), and reports a
+    malformed one as "not defined"."""
+    text = value.strip()
+    if not text:
+        return "is empty"
+    if not text.startswith("{"):
+        return None if "://" in text else "is neither a JSON object nor a connection URI"
+    try:
+        data = json.loads(value)  # not the stripped text: the error's column is the value's
+    except ValueError as exc:
+        return f"is not valid JSON ({exc})"
+    if not isinstance(data, dict):
+        return "must be a JSON object"
+    extra = data.get("extra")
+    if isinstance(extra, str) and extra.strip():
+        try:
+            json.loads(extra)
+        except ValueError as exc:
+            return f"has an 'extra' string that is not valid JSON ({exc})"
+    return None
+
+
+def check_connection_env(conn_id: str) -> None:
+    """If the connection comes from its `AIRFLOW_CONN_*` environment variable, check that the
+    value there is well-formed: Airflow would report it as "not found"."""
+    from salesprep.preflight import PreflightError
+
+    name = conn_env_var(conn_id)
+    value = os.environ.get(name)
+    problem = connection_value_problem(value) if value is not None else None
+    if problem:
+        raise PreflightError(
+            f"the Salesforce connection {conn_id!r} in environment variable {name} {problem}: "
+            'fix it, e.g. {"conn_type": "salesforce", "login": "...", "password": "...", '
+            '"extra": {"security_token": "..."}}'
+        )
+
+
 def describe_connection(conn_id: str) -> ConnectionInfo:
     """Read the Airflow connection `conn_id` and say (without secrets) where it points."""
     from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 
+    check_connection_env(conn_id)
     try:
         conn = SalesforceHook.get_connection(conn_id)
     except Exception as exc:  # Airflow raises AirflowNotFoundException and friends
@@ -99,6 +141,16 @@ def describe_connection(conn_id: str) -> ConnectionInfo:
             f"Salesforce connection {conn_id!r} not found: define it in Airflow or set "
             f"{conn_env_var(conn_id)} (JSON with conn_type, login, password, extra.security_token)"
         ) from exc
+    given: dict[str, Any] = conn.extra_dejson or {}
+    # Every flow simple-salesforce offers needs a user name or a connected app's key.
+    if not conn.login and not (
+        given.get("consumer_key") or given.get("extra__salesforce__consumer_key")
+    ):
+        raise SalesforceConnectionError(
+            f"Salesforce connection {conn_id!r} has no login (nor a connected app): set "
+            "login, password and extra.security_token, or a connected app, in Airflow or "
+            f"in {conn_env_var(conn_id)}"
+        )
     host = conn.host
     if host and conn.port and "://" in host and not urlsplit(host).port:
         host = f"{host.rstrip('/')}:{conn.port}"
@@ -113,21 +165,42 @@ def describe_connection(conn_id: str) -> ConnectionInfo:
 
 
 def connect(settings: Settings) -> Salesforce:
-    """A logged-in Salesforce client for the connection named by `settings.salesforce.conn_id`."""
-    return connect_conn_id(settings.salesforce.conn_id)
+    """A logged-in Salesforce client for the connection named by `settings.salesforce.conn_id`;
+    a login server in trouble (5xx, 429, a dropped connection) is retried with the backoff of
+    data calls (settings.salesforce.retry_*)."""
+    return connect_conn_id(settings.salesforce.conn_id, settings.salesforce)
 
 
-def connect_conn_id(conn_id: str) -> Salesforce:
-    """A logged-in `simple_salesforce.Salesforce` for the Airflow connection `conn_id`."""
+def connect_conn_id(conn_id: str, retry: SalesforceSettings | None = None) -> Salesforce:
+    """A logged-in `simple_salesforce.Salesforce` for the Airflow connection `conn_id`,
+    retrying transient login failures as `retry` says (default settings)."""
+    import requests
     from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
     from simple_salesforce.exceptions import SalesforceError
 
+    from salesprep.config import SalesforceSettings
+    from salesprep.salesforce.client import Backoff, login_with_retries, watch_logins
+    from salesprep.salesforce.errors import ApiRequestError
+
     info = describe_connection(conn_id)
-    session = InstanceRewritingSession(info.instance_host) if info.instance_host else None
+    session = (
+        InstanceRewritingSession(info.instance_host) if info.instance_host else requests.Session()
+    )
+    last_status = watch_logins(session)
     hook = SalesforceHook(salesforce_conn_id=conn_id, session=session)
     where = info.instance_host or "Salesforce login servers"
+    backoff = Backoff(retry or SalesforceSettings())
     try:
-        sf = hook.get_conn()
+        sf = login_with_retries(hook.get_conn, backoff, last_status, f"login at {where}")
+    except ApiRequestError as exc:  # a transient failure that outlasted the retries
+        raise SalesforceConnectionError(
+            f"Salesforce login for connection {conn_id!r} (user {info.username!r}): {exc}"
+        ) from exc
+    except TypeError as exc:  # simple-salesforce: no combination of fields it can log in with
+        raise SalesforceConnectionError(
+            f"Salesforce connection {conn_id!r} is incomplete ({exc}): give it login, password "
+            "and extra.security_token, or a connected app (extra.consumer_key ...)"
+        ) from exc
     except SalesforceError as exc:
         # simple-salesforce's messages carry the response body, never the password.
         raise SalesforceConnectionError(

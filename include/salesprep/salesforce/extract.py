@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from urllib.parse import urlencode
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from salesprep import atomic_swap
 from salesprep.catalog import OBJECTS, Field, SObject, get_object
 from salesprep.org_folder import parse_datetime
 from salesprep.salesforce import landing
@@ -169,13 +169,9 @@ def extract_org(
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         run_id=uuid.uuid4().hex,
     )
-    raw_root.parent.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    staging = raw_root.parent / f".{raw_root.name}.incoming-{tag}"
-    work = raw_root.parent / f".{raw_root.name}.work-{tag}"
-    staging.mkdir()
-    run = _Run(client, settings, raw_root, staging, work, page_size or config.page_size, method)
-    try:
+    # The new landing zone is built beside the old one and swapped in only when complete.
+    with atomic_swap.replacing(raw_root) as staging, atomic_swap.scratch(raw_root) as work:
+        run = _Run(client, settings, raw_root, staging, work, page_size or config.page_size, method)
         plans = plan_extraction(client, settings=settings)
         # The server's clock ends the window: the client's may be off.
         run_end = (client.server_time or datetime.now(UTC)).replace(microsecond=0)
@@ -193,12 +189,6 @@ def extract_org(
         report.mode = "incremental" if incremental else "full"
         _finish_report(report, client, started)
         report.write(staging)
-        _swap_into_place(staging, raw_root)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     # The load is committed: only now may the watermarks move.
     save_state(state_path(settings), _next_state(client.org_id, report.run_id, plans, windows))
     log.info(
@@ -772,18 +762,3 @@ def _log_object(report: ObjectReport) -> None:
             report.name,
             ", ".join(features),
         )
-
-
-def _swap_into_place(staging: Path, raw_root: Path) -> None:
-    """Replace `raw_root` by `staging` with two renames on the same filesystem."""
-    if not raw_root.exists():
-        staging.rename(raw_root)
-        return
-    previous = raw_root.parent / f".{raw_root.name}.previous-{uuid.uuid4().hex[:8]}"
-    raw_root.rename(previous)
-    try:
-        staging.rename(raw_root)
-    except OSError as exc:
-        previous.rename(raw_root)
-        raise ExtractError(f"cannot move the new landing zone into {raw_root}: {exc}") from exc
-    shutil.rmtree(previous, ignore_errors=True)

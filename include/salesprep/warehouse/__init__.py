@@ -1,6 +1,11 @@
 """The warehouse room: dbt builds the marts into a build copy, which is then published for BI."""
 
-from salesprep.warehouse.publish import WarehousePublishError, publish_warehouse
+from salesprep.warehouse.publish import (
+    WarehousePublishError,
+    finish_warehouse,
+    publish_warehouse,
+    stage_warehouse,
+)
 from salesprep.warehouse.runner import (
     BuildResult,
     NodeResult,
@@ -17,6 +22,8 @@ __all__ = [
     "WarehousePublishError",
     "build_warehouse",
     "dbt_vars",
+    "finish_warehouse",
     "generate_docs",
     "publish_warehouse",
+    "stage_warehouse",
 ]

@@ -1,5 +1,5 @@
 """Publishing the built DuckDB warehouse for BI: copy beside the published file, then swap it
-in with one atomic rename, so a reader never sees a half-built week."""
+in with one atomic rename (`salesprep.atomic_swap`), so a reader never sees a half-built week."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from salesprep.atomic_swap import AtomicSwapError, Swap, commit_together, sweep
+
 log = logging.getLogger(__name__)
 
 
@@ -18,11 +20,23 @@ class WarehousePublishError(RuntimeError):
 
 
 def publish_warehouse(build_path: Path, published_path: Path) -> Path:
-    """Swap the DuckDB file dbt built into `published_path` atomically and return it.
+    """Swap the DuckDB file dbt built into `published_path` atomically and return it (see
+    `stage_warehouse`; the pipeline stages it and swaps it together with the packets)."""
+    swap = stage_warehouse(build_path, published_path)
+    try:
+        commit_together([swap])
+    except AtomicSwapError as exc:
+        raise WarehousePublishError(f"cannot publish {build_path}: {exc}") from exc
+    return finish_warehouse(published_path)
+
+
+def stage_warehouse(build_path: Path, published_path: Path) -> Swap:
+    """Stage the DuckDB file dbt built as the next `published_path`, ready to swap in.
 
     The build file is checkpointed first (its WAL folded in), copied next to the published
-    file (same filesystem, so the rename is atomic), and renamed over it with os.replace.
-    A reader that already holds the old file keeps reading the old week until it reopens."""
+    file (same filesystem, so the swap is one atomic rename), checked to open read-only with
+    tables, and flushed to disk. `Swap.commit()` then replaces the published file; a reader
+    that already holds the old file keeps reading the old week until it reopens."""
     build_path = Path(build_path)
     published_path = Path(published_path)
     if not build_path.is_file():
@@ -41,22 +55,34 @@ def publish_warehouse(build_path: Path, published_path: Path) -> Path:
             f"cannot checkpoint built warehouse {build_path}: {exc}"
         ) from exc
 
-    published_path.parent.mkdir(parents=True, exist_ok=True)
-    staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.publishing")
     try:
-        shutil.copyfile(build_path, staging)
-        _verify(staging)
-        with staging.open("rb") as handle:
+        published_path.parent.mkdir(parents=True, exist_ok=True)
+        sweep(published_path.parent, published_path.name)
+        swap = Swap(published_path, folder=False)
+    except OSError as exc:
+        raise WarehousePublishError(
+            f"cannot stage the warehouse beside {published_path}: {exc}"
+        ) from exc
+    try:
+        shutil.copyfile(build_path, swap.staging)
+        _verify(swap.staging)
+        with swap.staging.open("rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(staging, published_path)
-    except (OSError, duckdb.Error) as exc:
+    except (OSError, duckdb.Error, WarehousePublishError) as exc:
+        # Whatever failed, never leave a half-copied file next to the published one.
+        swap.discard()
+        if isinstance(exc, WarehousePublishError):
+            raise
         raise WarehousePublishError(
             f"cannot publish {build_path} to {published_path}: {exc}"
         ) from exc
-    finally:
-        # Whatever failed, never leave a half-copied file next to the published one.
-        staging.unlink(missing_ok=True)
-    # A stale WAL next to the published name would belong to the previous file.
+    return swap
+
+
+def finish_warehouse(published_path: Path) -> Path:
+    """After the swap: drop a WAL left beside the published name (it belonged to the previous
+    file) and log what BI now reads."""
+    published_path = Path(published_path)
     published_path.with_name(published_path.name + ".wal").unlink(missing_ok=True)
     size = published_path.stat().st_size
     log.info("published warehouse %s (%s bytes)", published_path, f"{size:,}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import threading
 import time
@@ -15,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesprep.atomic_swap import write_text_atomic
 from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
 from salesprep.weeks import Week
@@ -274,40 +274,79 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
             outcome = dbtRunner().invoke(["docs", "generate", "--static", *common])
         finally:
             release_duckdb()
-    static_page = docs_target / "static_index.html"
-    if not outcome.success or not static_page.is_file():
+    files = [docs_target / name for name in ("index.html", "manifest.json", "catalog.json")]
+    if not outcome.success or not all(path.is_file() for path in files):
         raise WarehouseBuildError(
-            f"dbt docs generate for {week} failed: {outcome.exception or 'no static_index.html'}"
+            f"dbt docs generate for {week} failed: "
+            f"{outcome.exception or 'no index.html, manifest.json and catalog.json'}"
         )
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page = out_dir / "index.html"
-    partial = out_dir / ".index.html.partial"
-    partial.write_text(
-        _stable_docs(static_page.read_text(encoding="utf-8"), week), encoding="utf-8"
+    page = _stable_docs(
+        *(path.read_text(encoding="utf-8") for path in files),
+        week,
+        _server_paths(settings, project=dbt_project_dir()),
     )
-    os.replace(partial, page)
-    log.info("dbt docs for %s written to %s", week, page)
-    return page
+    out = Path(out_dir) / "index.html"
+    write_text_atomic(out, page)
+    log.info("dbt docs for %s written to %s", week, out)
+    return out
 
 
-_DOCS_RUN_STAMPS = re.compile(
-    r'"(generated_at|invocation_id|invocation_started_at|run_started_at)":\s*"[^"]*"'
+_DOCS_RUN_STAMPS = frozenset(
+    {"generated_at", "invocation_id", "invocation_started_at", "run_started_at"}
 )
-_DOCS_PARSE_TIMES = re.compile(r'"created_at":\s*[0-9.e+]+')
+# Lists dbt fills from sets or graph walks: their order varies between runs, not their meaning.
+_UNORDERED_LISTS = frozenset({"parent_map", "child_map", "group_map"})
 
 
-def _stable_docs(page: str, week: Week) -> str:
-    """The docs page with dbt's run stamps (when and which invocation generated it, when each
-    node was parsed) set from the week: a re-run of a week publishes the same bytes."""
+def _server_paths(settings: Settings, *, project: Path) -> list[tuple[str, str]]:
+    """(absolute path on this server, what the published docs say instead), longest first."""
+    import sys
+
+    pairs = [
+        (str(Path(settings.data_dir).resolve()), "$SALESPREP_DATA_DIR"),
+        (str(Path(project).resolve()), "dbt_project"),
+        (str(Path(sys.prefix).resolve()), "$PYTHON_PREFIX"),
+    ]
+    if settings.quota_csv:
+        pairs.append((str(Path(settings.quota_csv).resolve()), "$SALESPREP_QUOTA_CSV"))
+    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _stable_docs(
+    index: str, manifest: str, catalog: str, week: Week, server_paths: list[tuple[str, str]]
+) -> str:
+    """The static docs page built from dbt's docs template, manifest and catalog, so that a
+    re-run of a week publishes the same bytes and no server path: dbt's run stamps (when and
+    which invocation generated it, when each node was parsed) come from the week, absolute
+    paths of this server are replaced by their setting's name, keys are sorted and the lists
+    dbt fills in no fixed order are sorted."""
     values = {"invocation_id": f"salesprep-{week.label}"}
     stamp = f"{week.end_date.isoformat()}T00:00:00Z"
 
-    def _replace(match: re.Match[str]) -> str:
-        return f'"{match.group(1)}": "{values.get(match.group(1), stamp)}"'
+    def stable(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            if key in _UNORDERED_LISTS:
+                return {k: sorted(stable(v)) for k, v in value.items()}
+            return {k: stable(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [stable(v) for v in value]
+        if key in _DOCS_RUN_STAMPS and isinstance(value, str):
+            return values.get(key, stamp)
+        if key == "created_at" and isinstance(value, int | float):
+            return 0
+        if isinstance(value, str):
+            for path, name in server_paths:
+                value = value.replace(path, name)
+        return value
 
-    page = _DOCS_RUN_STAMPS.sub(_replace, page)
-    return _DOCS_PARSE_TIMES.sub('"created_at": 0', page)
+    def dump(text: str) -> str:
+        return json.dumps(stable(json.loads(text)), sort_keys=True, ensure_ascii=False)
+
+    page = index.replace('"MANIFEST.JSON INLINE DATA"', dump(manifest))
+    page = page.replace('"CATALOG.JSON INLINE DATA"', dump(catalog))
+    from salesprep.quality.page_policy import DBT_DOCS, with_policy
+
+    return with_policy(page, DBT_DOCS)
 
 
 def _common_args(

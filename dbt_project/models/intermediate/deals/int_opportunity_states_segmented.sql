@@ -37,7 +37,7 @@ history as (
         created_at,
         next_created_at,
         stage_run_entered_at
-    from {{ ref('int_opportunity_history_sequenced') }}
+    from {{ ref('int_opportunity_histories_sequenced') }}
 
 ),
 
@@ -50,7 +50,7 @@ stages as (
         stage_position,
         is_closed,
         is_won
-    from {{ ref('int_opportunity_stages') }}
+    from {{ ref('int_opportunity_stages_ordered') }}
 
 ),
 
@@ -59,7 +59,7 @@ weeks as (
     select
         week_start_at,
         week_end_at
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 
@@ -68,7 +68,7 @@ org_settings as (
     select
         corporate_currency,
         is_multi_currency
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 
@@ -80,7 +80,7 @@ currency_rates as (
         valid_to,
         conversion_rate,
         for_opportunities
-    from {{ ref('int_currency_rates') }}
+    from {{ ref('int_currency_rates_combined') }}
     where for_opportunities
 
 ),

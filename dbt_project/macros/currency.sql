@@ -1,4 +1,4 @@
-{#- Currency conversion (METRICS.md, Currency; docs/metrics.md). Every amount in the marts is
+{#- Currency conversion (docs/metrics.md, Currency). Every amount in the marts is
     in the corporate currency: amount / rate, where rate comes from int_currency_rates_combined. -#}
 
 {#- The currency an amount is in: its record's code, the corporate currency when that is empty,

@@ -1,4 +1,4 @@
-{#- The fiscal calendar (METRICS.md, Quarter; docs/metrics.md). A day's quarter is the custom
+{#- The fiscal calendar (docs/metrics.md, Quarter). A day's quarter is the custom
     quarter (int_fiscal_quarters_labeled, from Period rows) covering it, else the standard
     quarter of a fiscal year starting on the 1st of month `fiscal_year_start_month`
     (int_org_settings_resolved). The month is a SQL expression here, not a compile-time value:
@@ -44,8 +44,8 @@
     quarter_start, quarter_end (exclusive), fiscal_year_name, quarter_number, quarter_label
     (`FY<name> Q<n>`) and quarter_source (`period` or `standard`). `settings` is a CTE over
     int_org_settings_resolved and `quarters` one over int_fiscal_quarters_labeled (with
-    period_id); the day is unique in `days`. Were custom quarters to overlap (Salesforce prevents it), the one that
-    starts last, then the lowest Id, holds the day. -#}
+    period_id); the day is unique in `days`. Were custom quarters to overlap (Salesforce
+    prevents it), the one that starts last, then the lowest Id, holds the day. -#}
 {% macro select_fiscal_quarter(days, day_column, settings, quarters) -%}
     {%- set day = days ~ '.' ~ day_column -%}
     {%- set month = settings ~ '.fiscal_year_start_month' -%}

@@ -265,7 +265,7 @@ snapshot_segments as (
         snapshot_states.amount_original,
         snapshot_states.currency_iso_code,
         snapshot_states.close_date,
-        -- An empty forecast category in the state is the current record's (METRICS.md).
+        -- An empty forecast category in the state is the current record's (docs/metrics.md).
         coalesce(snapshot_states.forecast_category, opportunities.forecast_category_name)
             as forecast_category,
         snapshot_states.is_closed as record_is_closed,
@@ -291,7 +291,7 @@ first_snapshots as (
 ),
 
 -- Before the first history row (or without any), and before any snapshot, the current record
--- is the state (METRICS.md).
+-- is the state (docs/metrics.md).
 record_segments as (
 
     select
@@ -336,7 +336,7 @@ history_segments as (
         history.amount_original,
         history.currency_iso_code,
         history.close_date,
-        -- An empty ForecastCategory on the row is the current record's (METRICS.md).
+        -- An empty ForecastCategory on the row is the current record's (docs/metrics.md).
         coalesce(history.forecast_category, opportunities.forecast_category_name)
             as forecast_category,
         false as record_is_closed,

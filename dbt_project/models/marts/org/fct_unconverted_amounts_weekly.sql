@@ -1,5 +1,5 @@
 {#- Amounts left out of a week's numbers because their currency has no conversion rate
-    (METRICS.md, Currency): never summed unconverted, listed here for the packets' data-quality
+    (docs/metrics.md, Currency): never summed unconverted, listed here for the packets' data-quality
     appendix and for BI. The rules that pick the records are those of the facts they are
     missing from (fct_rep_activity_weekly, fct_rep_quota_weekly, fct_deal_movement_weekly). -#}
 

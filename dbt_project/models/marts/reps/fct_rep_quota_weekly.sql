@@ -89,7 +89,7 @@ opportunities as (
 
 ),
 
--- Opportunity state as of week_end (METRICS.md), shared with the deal marts.
+-- Opportunity state as of week_end (docs/metrics.md), shared with the deal marts.
 opportunity_states as (
 
     select
@@ -181,7 +181,7 @@ window_weeks as (
 ),
 
 -- ForecastingQuota converts at the static CurrencyType rate of its own currency, never a dated
--- one (METRICS.md, Currency); a row without a rate makes the rep's quarter quota unknown.
+-- one (docs/metrics.md, Currency); a row without a rate makes the rep's quarter quota unknown.
 forecasting_quotas_in_currency as (
 
     select

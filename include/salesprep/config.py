@@ -49,6 +49,9 @@ class MetricRules(BaseModel):
         3, ge=1, description="Weeks below pacing, out of the window."
     )
     underperformance_window_weeks: int = Field(4, ge=1)
+    close_it_or_kill_it_weeks: int = Field(
+        3, ge=1, description="Weeks stuck in a row before a deal is 'close it or kill it'."
+    )
 
 
 class PairRules(BaseModel):

@@ -213,6 +213,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "underperformance_pacing": 0.7,
     "underperformance_weeks": 3,
     "underperformance_window_weeks": 4,
+    "close_it_or_kill_it_weeks": 3,
     # Not thresholds, but config METRICS.md mentions, under the names of the settings.
     "fiscal_year_start_month": None,  # None: from the org (Period, Organization), else January
     "currency_code": "USD",

@@ -197,3 +197,43 @@ def test_prep_headline_counts_add_up(built: DemoBuild, oracle_weeks: dict[str, A
                 row["performance_conversation_recommended"]
                 is expected.performance_conversation_recommended[rep]
             )
+
+
+def test_stuck_deal_followups_of_every_week(built: DemoBuild, oracle_weeks: dict[str, Any]) -> None:
+    """Since our last 1:1: every outcome of last week's stuck deals, streaks, close it or kill
+    it, recomputed week after week from the first week with data (I30)."""
+    from oracle.metrics import compute_stuck_followups
+
+    followups = compute_stuck_followups(list(oracle_weeks.values()))
+    rows = _dicts(built, "select * from rpt_stuck_deal_followups_weekly")
+    got = {
+        (r["week"], r["opportunity_id"]): (
+            r["rep_id"],
+            r["outcome"],
+            r["was_stuck_last_week"],
+            r["is_stuck"],
+            r["stuck_weeks"],
+            r["stuck_since_week"],
+            r["is_close_it_or_kill_it"],
+        )
+        for r in rows
+    }
+    want = {
+        (week, oid): (
+            f["rep_id"],
+            f["outcome"],
+            f["was_stuck_last_week"],
+            f["is_stuck"],
+            f["stuck_weeks"],
+            f["stuck_since_week"],
+            f["close_it_or_kill_it"],
+        )
+        for week, deals in followups.items()
+        for oid, f in deals.items()
+    }
+    assert got == want
+    outcomes = {value[1] for value in want.values()}
+    # The seeded demo org has every outcome somewhere, so each is compared at least once.
+    assert outcomes == {"newly_stuck", "won", "lost", "advanced", "still_stuck", "unstuck"}
+    assert any(value[6] for value in want.values())  # some deal is close it or kill it
+    assert max(value[4] for value in want.values()) >= 4

@@ -281,6 +281,10 @@ class Settings(BaseSettings):
         return self.data_dir / "learnings" / "learnings.parquet"
 
     @property
+    def learnings_rejected_path(self) -> Path:
+        return self.data_dir / "learnings" / "rejected.parquet"
+
+    @property
     def build_warehouse_path(self) -> Path:
         return self.data_dir / "warehouse" / "build.duckdb"
 

@@ -49,6 +49,9 @@ class MetricRules(BaseModel):
         3, ge=1, description="Weeks below pacing, out of the window."
     )
     underperformance_window_weeks: int = Field(4, ge=1)
+    close_it_or_kill_it_weeks: int = Field(
+        3, ge=1, description="Weeks stuck in a row before a deal is 'close it or kill it'."
+    )
 
 
 class PairRules(BaseModel):
@@ -276,6 +279,10 @@ class Settings(BaseSettings):
     @property
     def learnings_path(self) -> Path:
         return self.data_dir / "learnings" / "learnings.parquet"
+
+    @property
+    def learnings_rejected_path(self) -> Path:
+        return self.data_dir / "learnings" / "rejected.parquet"
 
     @property
     def build_warehouse_path(self) -> Path:

@@ -144,10 +144,16 @@ def check_raw(week: Week, settings: Settings) -> Summary:
 
 
 def load_learnings(week: Week, settings: Settings) -> Summary:
-    """Read the lessons and feedback pairs recorded before this week (the learnings loop)."""
+    """Read the lessons, feedback and actions pairs recorded before this week (the learnings
+    loop); a bad entry is rejected with its reason, never a failure of the run."""
     from salesprep.learnings import load_learnings as load
 
-    report = load(settings.shared_folder_url, settings.learnings_path, week)
+    report = load(
+        settings.shared_folder_url,
+        settings.learnings_path,
+        week,
+        rejected_path=settings.learnings_rejected_path,
+    )
     return report.summary()
 
 

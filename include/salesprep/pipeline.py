@@ -52,8 +52,8 @@ def rendered_dir(settings: Settings, week: Week) -> Path:
 def check_week(week: Week, settings: Settings) -> Summary:
     """Before any work: the settings a run needs are usable (preflight), what dead runs left
     is swept, and the week has ended (week guard); a refusal is one line naming the fix."""
-    from salesprep.preflight import check_settings
-    from salesprep.week_guard import check_week_ended
+    from salesprep.runs.preflight import check_settings
+    from salesprep.runs.week_guard import check_week_ended
 
     check_settings(settings)
     swept = sweep_leftovers(settings)
@@ -70,10 +70,10 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     an org); the run lease makes this run the only writer of all of them."""
     import fsspec
 
-    from salesprep.atomic_swap import sweep, sweep_temp_dirs
     from salesprep.emulator.store import WORK_DIR_PREFIX
     from salesprep.packets.publish import sweep_remote
     from salesprep.quality.report import FAILED_RUNS_DIR
+    from salesprep.runs.atomic_swap import sweep, sweep_temp_dirs
 
     data = Path(settings.data_dir)
     weeks = [p for base in (data / "rendered", data / "quality") for p in base.glob("*")]
@@ -103,12 +103,12 @@ def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) 
     to another org stops, unless `reset_history` drops the old org's history first
     (`salesprep.warehouse.history`); and the org's data span must cover the week (week guard,
     decision 18)."""
+    from salesprep.runs.week_guard import judge_coverage, save_coverage
     from salesprep.salesforce.client import ApiClient, session_org_id
     from salesprep.salesforce.connection import connect
     from salesprep.salesforce.data_span import org_data_span
     from salesprep.salesforce.extract import extract_org
     from salesprep.warehouse.history import check_org, landed_organization, record_org, same_org
-    from salesprep.week_guard import judge_coverage, save_coverage
 
     sf = connect(settings)
     org_id = session_org_id(sf)
@@ -185,12 +185,12 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     who got no packet go to the week index."""
     import duckdb
 
-    from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets import render_week
     from salesprep.packets.batch import EXTRA_DIR, write_unpaired
+    from salesprep.quality.data_docs import stage_quality_docs
     from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root
-    from salesprep.week_guard import load_coverage
+    from salesprep.runs.week_guard import load_coverage
 
     out_dir = rendered_dir(settings, week)
     coverage = load_coverage(settings.data_dir, week)
@@ -210,8 +210,8 @@ def publish(week: Week, settings: Settings) -> Summary:
     shared folder, check both, then swap them in together (the warehouse first: putting it
     back is one local rename). If the packets' swap fails, the warehouse swap is rolled back,
     so BI and the shared folder always show the same week."""
-    from salesprep.atomic_swap import commit_together
     from salesprep.packets.publish import stage_rendered_week
+    from salesprep.runs.atomic_swap import commit_together
     from salesprep.warehouse import finish_warehouse, stage_warehouse
 
     published = settings.published_warehouse_path
@@ -231,10 +231,10 @@ def refusal_types() -> tuple[type[Exception], ...]:
     """The errors that refuse a run for a reason a retry cannot change: a bad setting, a week
     that must not be prepared, the data dir held by another run."""
     from salesprep.config import ConfigError
-    from salesprep.orchestration.lease import LeaseBusyError
-    from salesprep.preflight import PreflightError
+    from salesprep.runs.lease import LeaseBusyError
+    from salesprep.runs.preflight import PreflightError
+    from salesprep.runs.week_guard import WeekRefusedError
     from salesprep.salesforce.connection import SalesforceConnectionError
-    from salesprep.week_guard import WeekRefusedError
 
     return (
         ConfigError,

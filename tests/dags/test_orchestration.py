@@ -18,7 +18,7 @@ import pytest
 
 from salesprep.config import Settings
 from salesprep.orchestration.dag_config import DagConfigError, dag_config
-from salesprep.orchestration.lease import (
+from salesprep.runs.lease import (
     Lease,
     LeaseError,
     claim_lease,
@@ -119,8 +119,8 @@ def _gx_site(root: Path) -> None:
 
 
 def test_data_docs_are_staged_under_quality_with_an_index_and_safe_paths(tmp_path):
-    from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets.publish import _EXTRA_PATH
+    from salesprep.quality.data_docs import stage_quality_docs
 
     quality = tmp_path / "quality" / "2026-W47"
     _gx_site(quality / "raw")
@@ -144,7 +144,7 @@ def test_data_docs_are_staged_under_quality_with_an_index_and_safe_paths(tmp_pat
 
 
 def test_a_week_without_checkpoint_results_stages_nothing(tmp_path):
-    from salesprep.orchestration.quality_docs import stage_quality_docs
+    from salesprep.quality.data_docs import stage_quality_docs
 
     assert stage_quality_docs(tmp_path / "none", tmp_path / "extra", "2026-W47") == []
     assert not (tmp_path / "extra" / "quality").exists()

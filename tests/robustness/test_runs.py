@@ -316,7 +316,7 @@ def _wait_for(process, ready, timeout: float = 300) -> None:
 
 
 def _host() -> str:
-    from salesprep.process_owner import this_host
+    from salesprep.runs.process_owner import this_host
 
     return this_host()
 

@@ -20,11 +20,11 @@ from salesprep.weeks import Week
 def serving_org(org_dir: Path) -> Iterator[str]:
     """Serve `org_dir` through the in-process emulator and point the Salesforce connection at it,
     so the data still travels over HTTP through simple-salesforce. The folder is checked first
-    (`org_folder_check`), and every object is loaded before the run starts, so that a value of
+    (`org_folder.checks`), and every object is loaded before the run starts, so that a value of
     the wrong type is one line naming it, not an HTTP 500 the extraction retries."""
     from salesprep.emulator import Credentials, run_emulator
     from salesprep.emulator.store import StoreError
-    from salesprep.org_folder_check import OrgFolderError, check_org_folder
+    from salesprep.org_folder.checks import OrgFolderError, check_org_folder
     from salesprep.salesforce.connection import salesforce_conn_env
 
     check_org_folder(org_dir)
@@ -57,11 +57,11 @@ def run_week_cli(
 ) -> int:
     """Run every step of `week` in this process, print where the outputs went; 0 on success.
     `reset_history` drops another org's history from the data dir (salesprep.warehouse.history)."""
-    from salesprep.orchestration.lease import cli_lease
-    from salesprep.org_folder_check import OrgFolderError
+    from salesprep.org_folder.checks import OrgFolderError
     from salesprep.pipeline import run_week
-    from salesprep.preflight import check_settings
     from salesprep.quality.report import quality_root
+    from salesprep.runs.lease import cli_lease
+    from salesprep.runs.preflight import check_settings
 
     overrides: dict[str, Any] = {}
     if shared_folder:

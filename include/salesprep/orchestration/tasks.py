@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from salesprep.orchestration.lease import Lease, claim_lease, release_lease
+from salesprep.runs.lease import Lease, claim_lease, release_lease
 
 log = logging.getLogger(__name__)
 

@@ -116,7 +116,7 @@ def connection_value_problem(value: str) -> str | None:
 def check_connection_env(conn_id: str) -> None:
     """If the connection comes from its `AIRFLOW_CONN_*` environment variable, check that the
     value there is well-formed: Airflow would report it as "not found"."""
-    from salesprep.preflight import PreflightError
+    from salesprep.runs.preflight import PreflightError
 
     name = conn_env_var(conn_id)
     value = os.environ.get(name)

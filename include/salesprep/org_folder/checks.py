@@ -18,7 +18,7 @@ import csv
 from pathlib import Path
 
 from salesprep.catalog import OBJECTS, SObject
-from salesprep.org_folder import object_path
+from salesprep.org_folder.files import object_path
 
 _CHUNK = 1 << 20
 _FIX = "fix the file or export the org again"

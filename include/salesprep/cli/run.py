@@ -24,7 +24,7 @@ def serving_org(org_dir: Path) -> Iterator[str]:
     the wrong type is one line naming it, not an HTTP 500 the extraction retries."""
     from salesprep.emulator import Credentials, run_emulator
     from salesprep.emulator.store import StoreError
-    from salesprep.org_folder.checks import OrgFolderError, check_org_folder
+    from salesprep.org_folder import OrgFolderError, check_org_folder
     from salesprep.salesforce.connection import salesforce_conn_env
 
     check_org_folder(org_dir)
@@ -57,7 +57,7 @@ def run_week_cli(
 ) -> int:
     """Run every step of `week` in this process, print where the outputs went; 0 on success.
     `reset_history` drops another org's history from the data dir (salesprep.warehouse.history)."""
-    from salesprep.org_folder.checks import OrgFolderError
+    from salesprep.org_folder import OrgFolderError
     from salesprep.pipeline import run_week
     from salesprep.quality.report import quality_root
     from salesprep.runs.lease import cli_lease

@@ -211,7 +211,7 @@ def test_when_the_packets_swap_fails_the_warehouse_swap_is_rolled_back(republish
     before = republish.published()
     import os
 
-    from salesprep import atomic_swap
+    from salesprep.runs import atomic_swap
 
     real_rename = os.rename
 

@@ -308,7 +308,10 @@ class NotificationSettings(BaseSettings):
 
     alert_email: str = Field("", description="Failure alert recipients, comma or ; separated.")
     smtp_conn_id: str = "smtp_default"
-    slack_conn_id: str = ""
+    slack_conn_id: str = Field("", description="Slack incoming-webhook connection for alerts.")
+    apprise_conn_id: str = Field(
+        "", description="Apprise connection for alerts: Microsoft Teams or any Apprise service."
+    )
     packets_base_url: str = Field(
         "", description="Where links in notices start (an intranet URL of the shared folder)."
     )

@@ -119,6 +119,27 @@ def _gx_site(root: Path) -> None:
     )
 
 
+def test_republish_skips_the_extract_task_before_reading_anything(monkeypatch):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from salesprep.orchestration.tasks import run_pipeline_step
+
+    # No settings a run could use: a skipped step must not even read them.
+    monkeypatch.setenv("SALESPREP_ORG_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(AirflowSkipException, match="republish"):
+        run_pipeline_step("extract", "2026-W47", {"republish": True})
+
+
+def test_contradictory_switches_fail_the_task_without_retries(monkeypatch, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from salesprep.orchestration.tasks import run_pipeline_step
+
+    monkeypatch.setenv("SALESPREP_DATA_DIR", str(tmp_path))
+    with pytest.raises(AirflowFailException, match="RunOptionsError: republish"):
+        run_pipeline_step("check_week", "2026-W47", {"republish": True, "full_extract": True})
+
+
 def test_data_docs_are_staged_under_quality_with_an_index_and_safe_paths(tmp_path):
     from salesprep.packets.publish import _EXTRA_PATH
     from salesprep.quality.data_docs import stage_quality_docs

@@ -114,15 +114,25 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from salesprep.cli.run import run_week_cli
+    from salesprep.pipeline import RunOptions, RunOptionsError
 
+    try:
+        options = RunOptions(
+            full_extract=args.full_extract,
+            full_refresh=args.full_refresh,
+            republish=args.republish,
+            allow_partial_week=args.allow_partial_week,
+            reset_history=args.reset_history,
+        )
+    except RunOptionsError as exc:
+        raise UsageError(str(exc)) from exc
     return run_week_cli(
         week=args.week,
         org_dir=Path(args.org) if args.org else None,
         shared_folder=args.shared_folder,
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
-        reset_history=args.reset_history,
-        allow_partial_week=args.allow_partial_week,
+        options=options,
         wait_seconds=args.wait,
     )
 
@@ -283,6 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="prepare a week that has not ended or that the data does not reach yet; every "
         "packet then says 'partial week, data to <time>'",
+    )
+    run.add_argument(
+        "--full-extract",
+        action="store_true",
+        help="re-pull every Salesforce object from scratch, ignoring the saved watermarks",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental dbt model from scratch (dbt build --full-refresh); "
+        "needed once after upgrading a data dir from an older version",
+    )
+    run.add_argument(
+        "--republish",
+        action="store_true",
+        help="do not extract: rebuild, render and publish the week from the landing zone of "
+        "the last extraction",
     )
     run.add_argument(
         "--wait",

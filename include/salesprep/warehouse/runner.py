@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesprep.atomic_swap import write_text_atomic
 from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
+from salesprep.runs.atomic_swap import write_text_atomic
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,8 @@ from salesprep.dbt_project import CHECKOUT_PROJECT_DIR
 
 from .demo_builds import DEMO_WEEK, demo_full_build
 
+pytestmark = pytest.mark.slow  # real dbt and MetricFlow processes
+
 ACTIVITY_METRICS = (
     "calls",
     "emails",

@@ -24,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 from salesprep.progress.task import Reporter, Task
@@ -49,7 +50,12 @@ class LiveReporter(Reporter):
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[unit]}"),
-            TextColumn("{task.fields[state]}", style="dim"),
+            # A long state (a dbt test's name) is cut, never the bar or the count.
+            TextColumn(
+                "{task.fields[state]}",
+                style="dim",
+                table_column=Column(max_width=36, no_wrap=True, overflow="ellipsis"),
+            ),
             TimeElapsedColumn(),
             console=self.console,
             redirect_stdout=True,

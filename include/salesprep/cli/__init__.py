@@ -416,10 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # Logs go to stdout with the progress lines: stderr carries only the one-line error.
+    # `status` prints what scripts read (--json) on stdout: its logs go to stderr.
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stdout,
+        stream=sys.stderr if args.command == "status" else sys.stdout,
     )
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():

@@ -179,12 +179,14 @@ def extract_org(
         _check_required(plans)
         windows = {p.name: _window(p, previous, raw_root, run_end, settings) for p in plans}
         counts, deletes = _survey(client, plans, windows)
-        for plan in progress.track(plans, "extract objects", unit="objects"):
-            object_report = _load_object(
-                run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
-            )
-            report.objects[plan.name] = object_report
-            _log_object(object_report)
+        with progress.task("extract objects", total=len(plans), unit="objects") as objects:
+            for plan in plans:
+                object_report = _load_object(
+                    run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
+                )
+                report.objects[plan.name] = object_report
+                _log_object(object_report)
+                objects.advance()
         incremental = any(w.incremental for w in windows.values())
         report.mode = "incremental" if incremental else "full"
         _finish_report(report, client, started)

@@ -42,7 +42,7 @@ def status_lines(status: Status, now: datetime) -> list[str]:
         lines.append(_row("org", "none recorded yet (no extraction has succeeded)"))
     else:
         name = f" ({org['org_name']})" if org["org_name"] else ""
-        lines.append(_row("org", f"{org['org_id']}{name}, since {_when(org['recorded_at'])}"))
+        lines.append(_row("org", f"{org['org_id']}{name}"))
     weeks = status.published_weeks
     if not weeks:
         lines.append(_row("published weeks", "none"))

@@ -15,8 +15,8 @@ from airflow.sdk.execution_time.context import set_current_context
 
 from salesprep.config import Settings
 from salesprep.orchestration.tasks import release_data_dir, run_pipeline_step
-from salesprep.status.report import read_status
-from salesprep.status.runs import load_runs
+from salesprep.runs.record import load_runs
+from salesprep.status import read_status
 from salesprep.weeks import Week
 
 DAG_ID = "salesprep_weekly"

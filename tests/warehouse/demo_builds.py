@@ -32,6 +32,8 @@ MART_KEYS: dict[str, str] = {
     "fct_fast_movers_weekly": "opportunity_id, week",
     "fct_pipeline_waterfall_weekly": "rep_week_key",
     "rpt_pair_prep_weekly": "pair_id, week",
+    "rpt_stuck_deal_followups_weekly": "opportunity_id, week",
+    "rpt_manager_team_weekly": "pair_id, week",
     "fct_opportunity_snapshots_weekly": "opportunity_week_key",
     "dim_organization": "corporate_currency",
     "fct_unconverted_amounts_weekly": "rep_id, week, amount_kind, record_id",

@@ -1,5 +1,5 @@
 """`salesprep status`: what the configured data dir and shared folder hold, for people (one
-line per fact) or, with `--json`, for scripts (`salesprep.status.report`, docs/operations.md)."""
+line per fact) or, with `--json`, for scripts (`salesprep.status`, docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from salesprep.status.report import Freshness, LastRun, PublishedWeek, Status
+    from salesprep.status import Freshness, LastRun, PublishedWeek, Status
 
 _LABEL = 18
 
@@ -16,7 +16,7 @@ _LABEL = 18
 def status_cli(*, as_json: bool, shared_folder: str | None, data_dir: Path | None) -> int:
     """Print the status; 0 when it could be read (whatever the last run did)."""
     from salesprep.config import load_settings
-    from salesprep.status.report import read_status
+    from salesprep.status import read_status
 
     overrides: dict[str, object] = {}
     if shared_folder:

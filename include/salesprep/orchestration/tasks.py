@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from salesprep.orchestration.lease import Lease, claim_lease, release_lease
+from salesprep.runs.lease import Lease, claim_lease, release_lease
 
 if TYPE_CHECKING:
-    from salesprep.status.runs import RunRecorder
+    from salesprep.runs.record import RunRecorder
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def release_data_dir(dag_id: str, run_id: str) -> bool:
     """Give the data dir lease back (a teardown: runs whether the run failed or not); a run
     record still `running` (a task killed, later tasks never run) becomes `interrupted`."""
     from salesprep.config import load_settings
-    from salesprep.status.runs import RunRecorder
+    from salesprep.runs.record import RunRecorder
 
     data_dir = load_settings().data_dir
     lease = Lease(dag_id, run_id)
@@ -90,18 +90,32 @@ def resolve_run_week(
     return week.label
 
 
+def run_options(params: Mapping[str, Any] | None) -> Any:
+    """The `pipeline.RunOptions` a DAG run's params ask for (the trigger form's switches)."""
+    from salesprep.pipeline import RunOptions
+
+    params = params or {}
+    return RunOptions(**{name: bool(params.get(name)) for name in RUN_OPTION_PARAMS})
+
+
+# The trigger-form switches of the weekly DAG (`dag_config.run_option_params`), each a field of
+# `pipeline.RunOptions`.
+RUN_OPTION_PARAMS = ("full_extract", "full_refresh", "republish", "allow_partial_week")
+
+
 def run_pipeline_step(
     name: str,
     week: str,
+    params: Mapping[str, Any] | None = None,
     outlet_events: Any = None,
     outlets: Sequence[Any] = (),
-    *,
-    allow_partial_week: bool = False,
 ) -> dict[str, Any]:
-    """Run one step of `salesprep.pipeline.STEPS`; the publish step also describes the asset
-    events it emits (the week, where it went). A refusal (a bad setting, a week that must not
-    be prepared) fails the task without retries: retrying cannot change the answer."""
-    from airflow.sdk.exceptions import AirflowFailException
+    """Run one step of `salesprep.pipeline.STEPS` with the run's params as its options; the
+    publish step also describes the asset events it emits (the week, where it went). A
+    refusal (a bad setting, a week that must not be prepared, contradictory switches) fails
+    the task without retries: retrying cannot change the answer. A step the switches leave
+    out (`extract` when republishing) is skipped."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from salesprep import pipeline
     from salesprep.orchestration.assets import event_extra
@@ -110,7 +124,11 @@ def run_pipeline_step(
     if record is not None:
         record.step_started(name)
     try:
-        summary = pipeline.run_step(name, week, allow_partial_week=allow_partial_week)
+        summary = pipeline.run_step(name, week, run_options(params))
+    except pipeline.StepSkipped as exc:
+        if record is not None:
+            record.step_skipped(name, str(exc))
+        raise AirflowSkipException(str(exc)) from exc
     except BaseException as exc:
         if record is not None:
             record.step_failed(name, exc, refused=pipeline.is_refusal(exc))
@@ -131,7 +149,7 @@ def _run_recorder(week: str) -> RunRecorder | None:
     from airflow.sdk import get_current_context
 
     from salesprep.config import load_settings
-    from salesprep.status.runs import RunRecorder
+    from salesprep.runs.record import RunRecorder
 
     try:
         dag_run = get_current_context()["dag_run"]

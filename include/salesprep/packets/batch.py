@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from salesprep import progress
-from salesprep.atomic_swap import replacing, write_text_atomic
 from salesprep.config import PROJECT_ROOT, Settings
 from salesprep.packets.context import connect_warehouse, contexts_from_marts, week_money
 from salesprep.packets.digest import build_digest, render_digest
 from salesprep.packets.marts import read_week_marts
 from salesprep.packets.model import Lesson
 from salesprep.packets.render import RenderedPacket, render_packet
+from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)

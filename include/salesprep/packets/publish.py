@@ -16,7 +16,6 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from salesprep.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
 from salesprep.learnings.load import LEARNINGS_DIR
 from salesprep.packets.model import SCHEMA_VERSION
 from salesprep.packets.render import (
@@ -26,6 +25,7 @@ from salesprep.packets.render import (
     render_manager_index,
     render_week_index,
 )
+from salesprep.runs.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)

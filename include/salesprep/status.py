@@ -4,7 +4,7 @@ reps it left out, the last run (its week, when, how long, how it ended, the step
 its API calls), whether a run holds the data dir now, how fresh the source data is, and the
 org the data belongs to. `to_dict()` is the stable `salesprep status --json` (docs/operations.md).
 
-Everything is read, nothing written: the run records (`status.runs`), the shared folder's week
+Everything is read, nothing written: the run records (`runs.record`), the shared folder's week
 manifests, the org record (`state/org.json`), the run lease, and the dbt build results.
 """
 
@@ -17,7 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesprep.status.runs import FAILED, INTERRUPTED, RUNNING, SUCCEEDED, RunRecord, load_runs
+from salesprep.runs.record import (
+    FAILED,
+    INTERRUPTED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    RunRecord,
+    load_runs,
+)
 from salesprep.weeks import Week
 
 if TYPE_CHECKING:
@@ -112,7 +120,7 @@ class Status:
 
 def read_status(settings: Settings) -> Status:
     """The status of `settings`' data dir and shared folder, read now."""
-    from salesprep.orchestration.lease import LeaseError, current_lease
+    from salesprep.runs.lease import LeaseError, current_lease
     from salesprep.warehouse.history import OrgHistoryError, recorded_org
 
     data_dir = Path(settings.data_dir)
@@ -189,6 +197,8 @@ def _last_run(settings: Settings, record: RunRecord, holder: str | None) -> Last
         # No live run holds the lease under this record's name: it died without cleanup.
         outcome = INTERRUPTED
     extract = record.summary_of("extract")
+    skipped = (step := record.step("extract")) is not None and step.outcome == SKIPPED
+    api_calls = int(extract["api_calls"]) if extract and "api_calls" in extract else None
     report = record.quality_report
     if outcome == FAILED and report is None:
         report = _failed_run_report(settings, record.week)
@@ -203,7 +213,8 @@ def _last_run(settings: Settings, record: RunRecord, holder: str | None) -> Last
         failed_step=record.failed_step,
         error=record.error,
         quality_report=report,
-        api_calls=int(extract["api_calls"]) if extract and "api_calls" in extract else None,
+        # A republish extracts nothing: no API calls.
+        api_calls=0 if skipped else api_calls,
         steps=[{"name": s.name, "outcome": s.outcome, "seconds": s.seconds} for s in record.steps],
     )
 

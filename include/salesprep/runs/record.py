@@ -1,4 +1,4 @@
-"""Run records: every weekly run, from `salesprep run` or the DAG, writes what it did to
+"""The run record: every weekly run, from `salesprep run` or the DAG, writes what it did to
 `<data_dir>/state/runs/<run>.json` as it goes (the week, when each step started, how long it
 took, its small summary, and the step that failed with its one-line error), replaced
 atomically at each step, so the record of a run killed half-way says how far it got.
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from salesprep.atomic_swap import write_text_atomic
+from salesprep.runs.atomic_swap import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 REFUSED = "refused"
+# A step the run's options leave out (`extract` when republishing).
+SKIPPED = "skipped"
 # A record left `running` by a run that no longer holds the lease: killed without cleanup, or
 # a DAG run whose later tasks never ran (the DAG's teardown closes it so).
 INTERRUPTED = "interrupted"
@@ -40,7 +42,8 @@ INTERRUPTED = "interrupted"
 
 @dataclass
 class StepRecord:
-    """One step of a run: when it started, how long it took, how it ended, its summary."""
+    """One step of a run: when it started, how long it took, how it ended (running, succeeded,
+    failed, refused, skipped), its summary."""
 
     name: str
     started_at: str
@@ -157,6 +160,15 @@ class RunRecorder:
             entry.summary = json.loads(json.dumps(summary, default=str))
             if last:
                 record.outcome, record.finished_at = SUCCEEDED, done
+
+        self._change(change)
+
+    def step_skipped(self, step: str, reason: str) -> None:
+        """The run's options leave `step` out, for `reason`."""
+
+        def change(record: RunRecord) -> None:
+            record.steps = [s for s in record.steps if s.name != step]
+            record.steps.append(StepRecord(step, _now(), SKIPPED, 0.0, summary={"skipped": reason}))
 
         self._change(change)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from salesprep.runs.record import (
     RunRecord,
     load_runs,
 )
-from salesprep.weeks import Week
+from salesprep.weeks import InvalidWeekError, Week
 
 if TYPE_CHECKING:
     from salesprep.config import Settings
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_VERSION = 1
-_WEEK_FOLDER = re.compile(r"^\d{4}-W\d{2}$")
 _FAILED_SOURCE = frozenset({"warn", "error", "runtime error", "fail"})
 
 
@@ -166,8 +164,12 @@ def published_weeks(shared_folder_url: str) -> list[str]:
         raise StatusError(
             f"cannot list the weeks of the shared folder {shared_folder_url}: {exc}"
         ) from exc
-    labels = {Path(str(path)).parent.name for path in manifests}
-    weeks = [Week.parse(label) for label in labels if _WEEK_FOLDER.match(label)]
+    weeks = []
+    for label in {Path(str(path)).parent.name for path in manifests}:
+        try:
+            weeks.append(Week.parse(label))
+        except InvalidWeekError:  # a folder named like a week that no calendar has
+            continue
     return [week.label for week in sorted(weeks, key=lambda w: w.start_date)]
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from robustness.conftest import WEEK, Place, run_in_terminal
 from robustness.exports import edit_rows
+from salesprep.runs.lease import cli_lease
+from salesprep.runs.record import RunRecorder
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +104,25 @@ def test_status_of_a_data_dir_that_never_ran(tmp_path: Path, run):
     assert status["last_run"] is None and status["org"] is None and status["freshness"] is None
     text = _status(run, place).out
     assert "published weeks   none" in text and "last run          none recorded" in text
+
+
+def test_status_while_a_run_holds_the_data_dir(tmp_path: Path, run):
+    place = Place(tmp_path, tmp_path / "org", tmp_path / "data", tmp_path / "shared")
+    with cli_lease(place.data, wait_seconds=0, ttl_seconds=600) as lease:
+        record = RunRecorder(place.data, lease.owner, WEEK.label, launcher="salesprep run")
+        record.step_started("check_week")
+        record.step_succeeded("check_week", {"week": WEEK.label})
+        record.step_started("extract")
+        status = json.loads(_status(run, place, "--json").out)
+        text = _status(run, place).out
+    assert status["running_now"]["run_id"] == lease.owner
+    last = status["last_run"]
+    assert last["outcome"] == "running" and last["finished_at"] is None
+    assert last["steps"][-1] == {"name": "extract", "outcome": "running", "seconds": None}
+    assert f"running now       salesprep run (pid {lease.pid} on {lease.host})" in text
+    # The run is gone without a word (kill -9): its record is no longer running.
+    status = json.loads(_status(run, place, "--json").out)
+    assert status["running_now"] is None and status["last_run"]["outcome"] == "interrupted"
 
 
 def test_status_after_a_successful_run(published_run, run):

@@ -7,6 +7,7 @@ data directory or the shared folder, and returns a small JSON-able summary (fit 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     folders = {
         data,
         data / "state",
+        data / "state" / "runs",
         data / "warehouse",
         Path(settings.published_warehouse_path).parent,
         data / "learnings",
@@ -128,7 +130,9 @@ def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) 
     report = extract_org(sf, settings.raw_root, settings=settings)
     landed_id, name = landed_organization(settings.raw_root)
     record_org(settings, landed_id if landed_id and same_org(landed_id, org_id) else org_id, name)
-    summary = {**report.summary(), "coverage": coverage.to_dict()}
+    # The org's first and freshest records (UTC): `salesprep status` shows how fresh it was.
+    data_span = {k: v.isoformat() if v else None for k, v in vars(span).items()}
+    summary = {**report.summary(), "coverage": coverage.to_dict(), "data_span": data_span}
     if reset_history:
         summary["reset_history"] = [str(p) for p in removed]
     return summary
@@ -336,28 +340,49 @@ def run_week(
     *,
     progress: Callable[[str], None] = log.info,
     options: RunOptions | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Summary]:
-    """Run every step for `week` in order, as `options` say; the first failure stops the run."""
+    """Run every step for `week` in order, as `options` say; the first failure stops the run.
+    The run's record (`salesprep status`) is written under `run_id` (the lease holder), as
+    the run goes."""
+    from salesprep.runs.record import RunRecorder
+
     options = options or RunOptions()
     settings = options.apply(settings)
+    run_id = run_id or f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"
+    record = RunRecorder(settings.data_dir, run_id, week.label, launcher="salesprep run")
     summaries: dict[str, Summary] = {}
     for step in STEPS:
         skipped = options.skip_reason(step.name)
         if skipped:
             progress(f"{week.label}: {step.name} skipped ({skipped})")
             summaries[step.name] = {"skipped": skipped}
+            record.step_skipped(step.name, skipped)
             continue
         progress(f"{week.label}: {step.doc} ...")
         started = time.perf_counter()
+        record.step_started(step.name)
         try:
             summaries[step.name] = step(week, settings, options)
-        except Exception as exc:  # re-raised: only the quality report is added on the way out
-            url = report_failure(week, exc, step.name, settings)
+        except BaseException as exc:  # re-raised; a Ctrl-C is recorded, but reports nothing
+            failed = isinstance(exc, Exception)
+            url = report_failure(week, exc, step.name, settings) if failed else None
+            record.step_failed(step.name, exc, refused=is_refusal(exc), quality_report=url)
             if url:
                 progress(f"{week.label}: {step.name} failed; quality report: {url}")
             raise
+        record.step_succeeded(step.name, summaries[step.name], last=step is STEPS[-1])
         progress(f"{week.label}: {step.name} done in {time.perf_counter() - started:.1f}s")
     return summaries
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether `error` (or an error it was raised from) refused the run: nothing a retry
+    can change (`refusal_types`)."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, refusal_types()):
+        cause = cause.__cause__
+    return cause is not None
 
 
 def report_failure(
@@ -371,10 +396,7 @@ def report_failure(
     from salesprep.config import ConfigError, load_settings
     from salesprep.quality.report import QualityReportError, publish_failed_quality_report
 
-    cause = error
-    while isinstance(cause, BaseException) and not isinstance(cause, refusal_types()):
-        cause = cause.__cause__
-    if isinstance(cause, BaseException):
+    if isinstance(error, BaseException) and is_refusal(error):
         log.info("%s was refused at %s: no quality report is published", week, step)
         return None
     try:

@@ -16,6 +16,7 @@ import pytest
 from conftest import record_timing
 from deployment import Deployment, body, files_under
 
+from salesprep.runs.record import load_runs
 from salesprep.weeks import Week
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -61,6 +62,11 @@ def test_a_scheduled_week_publishes_packets_and_notifies_each_manager(
     assert tis["extract"]["pool"] == "salesprep_duckdb"
     assert tis["release_data_dir"]["state"] == "success"
     assert deployment.xcom(DAG, scheduled_week["run_id"], "resolve_week") == week.label
+    # Each task recorded its step for `salesprep status`, under the run's lease name.
+    records = load_runs(deployment.data_dir)
+    (record,) = [r for r in records if r.run_id == f"{DAG}/{scheduled_week['run_id']}"]
+    assert (record.week, record.outcome, record.failed_step) == (week.label, "succeeded", None)
+    assert record.steps[-1].name == "publish" and record.summary_of("extract")["api_calls"] > 0
 
     # The packets asset triggered salesprep_notify: one email per manager, to the address in
     # dim_sales_pairs, linking their folder and each rep's packet of the week.

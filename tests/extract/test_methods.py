@@ -16,7 +16,9 @@ from extract.org_changes import (
     change_org,
 )
 from extract.sample_org import write_sample_org
+from salesprep import progress
 from salesprep.emulator import EmulatorConfig
+from salesprep.progress import Reporter, Task
 from salesprep.salesforce.extract import ObjectPlan, build_queries, extract_org
 
 OPPORTUNITIES = 260  # Opportunity 260 rows, OpportunityHistory 520: above a threshold of 250
@@ -35,9 +37,24 @@ def rest_landing(org_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return settings.raw_root
 
 
+class Watched(Reporter):
+    """Every change of every task, as the progress display sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changes: dict[str, list[tuple[int, int | None, str]]] = {}
+
+    def started(self, task: Task) -> None:
+        self.changes[task.description] = []
+
+    def changed(self, task: Task) -> None:
+        self.changes[task.description].append((task.completed, task.total, task.state))
+
+
 def test_auto_switches_to_bulk_from_the_threshold(org_dir, rest_landing, tmp_path: Path):
     settings = make_settings(tmp_path / "data", bulk_threshold=250, bulk_max_records=100)
-    with serve_org(org_dir, settings) as served:
+    watched = Watched()
+    with serve_org(org_dir, settings) as served, progress.reporting(watched):
         report = extract_org(served.sf, settings.raw_root, settings=settings)
         jobs_left = served.handle.emulator.bulk_jobs.list()["records"]
     methods = {name: o.method for name, o in report.objects.items()}
@@ -51,6 +68,17 @@ def test_auto_switches_to_bulk_from_the_threshold(org_dir, rest_landing, tmp_pat
     assert jobs_left == []  # jobs are deleted after their results are read
     assert_landed_equals_org(settings.raw_root, org_dir)
     assert_same_landing(settings.raw_root, rest_landing)
+    # Progress: rows so far out of the COUNT(), with the Bulk job's state, per object.
+    bulk = watched.changes["extract Opportunity"]
+    states = [state for _, _, state in bulk]
+    assert "Bulk job JobComplete" in states
+    assert states.index("Bulk job JobComplete") < states.index("Bulk results, slice 1")
+    assert [done for done, _, state in bulk if state.startswith("Bulk results")] == [100, 200, 260]
+    assert {total for _, total, _ in bulk} == {OPPORTUNITIES}
+    rest = watched.changes["extract Account"]
+    assert rest[-1][:2] == (report.objects["Account"].fetched_rows,) * 2
+    objects = watched.changes["extract objects"]
+    assert objects[-1][:2] == (len(report.objects), len(report.objects))
 
 
 def test_bulk_and_rest_can_be_forced(org_dir, rest_landing, tmp_path: Path):

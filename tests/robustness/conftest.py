@@ -1,15 +1,22 @@
 """The bad-input suite's fixtures: ONE generated org (copied per case, then made hostile), one
-clean published run of it (copied where a case needs something already published), and the
-`salesprep` command line run in this process, or in a subprocess where a case kills it."""
+clean published run of it (run in a pseudo-terminal, as a person runs it, and copied where a
+case needs something already published), and the `salesprep` command line run in this
+process, or in a subprocess where a case kills it."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
+import pty
+import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +62,8 @@ class Place:
     org: Path
     data: Path
     shared: Path
+    # What the run drew in its terminal (the published baseline only).
+    transcript: str = ""
 
     @property
     def warehouse(self) -> Path:
@@ -144,19 +153,54 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 @pytest.fixture(scope="session")
 def published_run(tmp_path_factory: pytest.TempPathFactory, org_template: Path) -> Place:
-    """WEEK run once, cleanly, on a copy of the org: a baseline of what a week publishes."""
+    """WEEK run once, cleanly, on a copy of the org, in a terminal as a person runs it: a
+    baseline of what a week publishes, and of what the terminal shows while it runs."""
     root = tmp_path_factory.mktemp("robustness-published")
     place = Place(root, root / "org", root / "data", root / "shared")
     shutil.copytree(org_template, place.org)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in FAST.items():
-            patch.setenv(name, value)
-        patch.delenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", raising=False)
-        _drop_stale_log_handlers()
-        code = main(place.args())
-        _drop_stale_log_handlers()
-    assert code == 0
+    code, place.transcript = run_in_terminal(place.args())
+    assert code == 0, place.transcript[-3000:]
     return place
+
+
+def run_in_terminal(
+    args: list[str], *, columns: int = 120, rows: int = 40, timeout: float = 900
+) -> tuple[int, str]:
+    """`salesprep ARGS` in a subprocess whose stdin, stdout and stderr are a pseudo-terminal
+    (stdlib `pty`) of `columns` x `rows`: its exit code and everything it drew."""
+    environment = {**os.environ, **FAST, "TERM": "xterm-256color"}
+    for name in ("AIRFLOW_CONN_SALESFORCE_DEFAULT", "NO_COLOR", "COLUMNS", "LINES"):
+        environment.pop(name, None)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesprep.cli", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=environment,
+        start_new_session=True,
+    )
+    os.close(follower)
+    drawn = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            ready, _, _ = select.select([leader], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                process.kill()
+                raise AssertionError(f"salesprep {' '.join(args)} ran past {timeout:g}s")
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+        code = process.wait()
+    return code, drawn.decode("utf-8", errors="replace")
 
 
 @pytest.fixture

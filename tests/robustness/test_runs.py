@@ -237,7 +237,7 @@ def test_when_the_packets_swap_fails_the_warehouse_swap_is_rolled_back(republish
     assert not [p for p in republish.shared.iterdir() if p.name.startswith(".")]
 
 
-def test_a_kill_during_render_leaves_bi_and_the_shared_folder_on_last_week(republish):
+def test_a_kill_during_render_leaves_bi_and_the_shared_folder_on_last_week(republish, run):
     before = republish.published()
     edit_rows(republish.org, "Opportunity", lambda rows: rows[0].update(Name="Renamed deal"))
     process = spawn(republish.args(), republish.root / "logs")
@@ -249,6 +249,13 @@ def test_a_kill_during_render_leaves_bi_and_the_shared_folder_on_last_week(repub
     assert process.returncode == -signal.SIGKILL, "the run ended before render"
     assert "render_packets done" not in out and "publish the warehouse" not in out
     assert republish.published() == before
+    # `salesprep status`: the killed run never finished; the week published before is shown.
+    status = run(["status", "--data-dir", str(republish.data), "--shared-folder",
+                  str(republish.shared), "--json"])  # fmt: skip
+    last = json.loads(status.out)["last_run"]
+    assert last["outcome"] == "interrupted" and last["finished_at"] is None
+    assert last["steps"][-1] == {"name": "render_packets", "outcome": "running", "seconds": None}
+    assert json.loads(status.out)["published_weeks"] == [WEEK.label]
 
 
 # --- leftovers, kills and SIGTERM (issue 12, item 7) ------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from salesprep.runs.record import one_line
 from salesprep.weeks import InvalidWeekError, Week
 
 
@@ -148,6 +150,16 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
         quiet=not args.verbose,
+    )
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from salesprep.cli.status import status_cli
+
+    return status_cli(
+        as_json=args.json,
+        shared_folder=args.shared_folder,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
     )
 
 
@@ -345,6 +357,22 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--data-dir", metavar="DIR", help="raw data, build files, quality reports")
     doctor.set_defaults(handler=_cmd_doctor)
 
+    status = commands.add_parser(
+        "status",
+        help="which weeks are published, the last run, source freshness, the org",
+        description=(
+            "What the data dir and the shared folder hold: the published weeks and the newest "
+            "one's pairs and who it left out, the last run (week, when, how long, how it "
+            "ended, the step that failed, its API calls), source freshness, and the org the "
+            "data belongs to. Reads, never writes. --json prints it as JSON (keys in "
+            "docs/operations.md)."
+        ),
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.add_argument("--shared-folder", metavar="URL", help="local path or fsspec URL")
+    status.add_argument("--data-dir", metavar="DIR", help="raw data, build files, run records")
+    status.set_defaults(handler=_cmd_status)
+
     demo = commands.add_parser(
         "demo",
         help="generate a demo org and run the Airflow DAG on it",
@@ -375,28 +403,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(exc: BaseException, limit: int = 600) -> str:
-    """An error message on one line: multi-line messages (a quality gate lists each failed
-    check) are joined, and very long ones cut, so stderr stays one readable line."""
-    text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
-    text = text or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+# Commands that do long work: in a terminal they show live progress (salesprep.progress).
+_LONG_WORK = frozenset({"run", "generate-org", "demo"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # Logs go to stdout with the progress lines: stderr carries only the one-line error.
+    # `status` prints what scripts read (--json) on stdout: its logs go to stderr.
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stdout,
+        stream=sys.stderr if args.command == "status" else sys.stdout,
     )
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return args.handler(args)
+        with contextlib.ExitStack() as stack:
+            if args.command in _LONG_WORK:
+                from salesprep import progress
+
+                stack.enter_context(progress.reporting(progress.for_stream(sys.stdout)))
+            return args.handler(args)
     except KeyboardInterrupt:
         print("salesprep: interrupted", file=sys.stderr)
         return 130
@@ -406,7 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one clear line, never a traceback, for any failure we can name
         if args.verbose:
             raise
-        print(f"salesprep {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        # Multi-line messages (a quality gate lists each failed check) are joined, long ones cut.
+        print(f"salesprep {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
     finally:
         if threading.current_thread() is threading.main_thread():

@@ -80,7 +80,7 @@ def run_week_cli(
     # Before any work: a bad setting is one line now, not an errno half-way through.
     check_settings(settings, check_connection=org_dir is None and not options.republish)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(
+        lease = stack.enter_context(
             cli_lease(
                 settings.data_dir,
                 wait_seconds=wait_seconds,
@@ -95,6 +95,7 @@ def run_week_cli(
             settings,
             progress=lambda line: print(line, flush=True),
             options=options,
+            run_id=lease.owner,
         )
     published = summaries.get("publish", {})
     rendered = summaries.get("render_packets", {})

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from salesprep import progress
 from salesprep.catalog import KEY_PREFIXES, objects_for
 from salesprep.demo_org import vocabulary as vocab
 from salesprep.demo_org.accounts import (
@@ -481,7 +482,10 @@ def _write_sellers(
     )
     names = AccountNames(random.Random(f"salesprep-demo-org/{seed}/accounts"))
     outputs: dict[str, DealOutput] = {}
-    for seller in team.sellers:
+    sellers = progress.track(
+        team.sellers, f"generate {timeline.weeks} weeks of deals and activity", unit="sellers"
+    )
+    for seller in sellers:
         # One random stream per seller, so a seller's data does not depend on the others'.
         rng = random.Random(f"salesprep-demo-org/{seed}/seller/{seller.index}")
         book = write_book(

@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesprep.runs.lease import Lease, claim_lease, release_lease
+
+if TYPE_CHECKING:
+    from salesprep.runs.record import RunRecorder
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,15 @@ def claim_data_dir(
 
 
 def release_data_dir(dag_id: str, run_id: str) -> bool:
-    """Give the data dir lease back (a teardown: runs whether the run failed or not)."""
+    """Give the data dir lease back (a teardown: runs whether the run failed or not); a run
+    record still `running` (a task killed, later tasks never run) becomes `interrupted`."""
     from salesprep.config import load_settings
+    from salesprep.runs.record import RunRecorder
 
-    return release_lease(load_settings().data_dir, Lease(dag_id, run_id))
+    data_dir = load_settings().data_dir
+    lease = Lease(dag_id, run_id)
+    RunRecorder(data_dir, lease.owner, week="", launcher=f"Airflow DAG {dag_id}").close_unfinished()
+    return release_lease(data_dir, lease)
 
 
 # The task that runs `resolve_run_week` (the DAG's `resolve_week`): later tasks and the failure
@@ -112,16 +120,44 @@ def run_pipeline_step(
     from salesprep import pipeline
     from salesprep.orchestration.assets import event_extra
 
+    record = _run_recorder(week)
+    if record is not None:
+        record.step_started(name)
     try:
         summary = pipeline.run_step(name, week, run_options(params))
     except pipeline.StepSkipped as exc:
+        if record is not None:
+            record.step_skipped(name, str(exc))
         raise AirflowSkipException(str(exc)) from exc
-    except pipeline.refusal_types() as exc:
-        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:
+        if record is not None:
+            record.step_failed(name, exc, refused=pipeline.is_refusal(exc))
+        if isinstance(exc, pipeline.refusal_types()):
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        raise
+    if record is not None:
+        record.step_succeeded(name, summary, last=name == pipeline.STEPS[-1].name)
     if outlet_events is not None:
         for outlet in outlets:
             outlet_events[outlet].extra = event_extra(outlet, summary, week)
     return summary
+
+
+def _run_recorder(week: str) -> RunRecorder | None:
+    """The record of the DAG run this task belongs to (`salesprep status`), keyed like its
+    lease; None outside an Airflow task."""
+    from airflow.sdk import get_current_context
+
+    from salesprep.config import load_settings
+    from salesprep.runs.record import RunRecorder
+
+    try:
+        dag_run = get_current_context()["dag_run"]
+    except RuntimeError:  # called outside a task (tests, a shell): nothing to record
+        return None
+    owner = Lease(dag_run.dag_id, dag_run.run_id).owner
+    launcher = f"Airflow DAG {dag_run.dag_id}"
+    return RunRecorder(load_settings().data_dir, owner, week, launcher=launcher)
 
 
 def notify_published_weeks(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from salesprep import progress
 from salesprep.config import PROJECT_ROOT, Settings
 from salesprep.packets.context import connect_warehouse, contexts_from_marts, week_money
 from salesprep.packets.digest import build_digest, render_digest
@@ -82,7 +83,8 @@ def render_week(
     for ctx in contexts:
         ctx.data_to = data_to
     digest = build_digest(marts)
-    rendered = [render_packet(ctx) for ctx in contexts]
+    packets = progress.track(contexts, f"render packets {week.label}", unit="packets")
+    rendered = [render_packet(ctx) for ctx in packets]
     digest_html, digest_md = render_digest(digest, week_money(marts, settings))
     write_rendered(rendered, out_dir)
     write_extra(

@@ -11,7 +11,7 @@ import csv
 import io
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from salesprep.salesforce.errors import ApiLimitError, ApiRequestError, ExtractError
@@ -29,10 +29,15 @@ class BulkUnavailable(ExtractError):
 
 
 def iter_bulk_rows(
-    client: ApiClient, soql: str, *, what: str
+    client: ApiClient,
+    soql: str,
+    *,
+    what: str,
+    on_state: Callable[[str], None] | None = None,
 ) -> Iterator[list[dict[str, str | None]]]:
     """The rows of a `queryAll` Bulk API 2.0 job, one result slice at a time; empty cells are
-    None (Bulk CSV cannot tell null from empty text)."""
+    None (Bulk CSV cannot tell null from empty text). `on_state(state)` hears the job's state
+    at each poll (`UploadComplete`, `InProgress`, `JobComplete`)."""
     jobs = client.data_path("jobs/query")
     try:
         job = client.request(
@@ -55,7 +60,7 @@ def iter_bulk_rows(
         raise
     job_id = job["id"]
     try:
-        _wait_for(client, job_id, what=what)
+        _wait_for(client, job_id, what=what, on_state=on_state or (lambda state: None))
         locator: str | None = None
         slice_number = 0
         while True:
@@ -69,7 +74,9 @@ def iter_bulk_rows(
         _delete_job(client, job_id, what=what)
 
 
-def _wait_for(client: ApiClient, job_id: str, *, what: str) -> None:
+def _wait_for(
+    client: ApiClient, job_id: str, *, what: str, on_state: Callable[[str], None]
+) -> None:
     settings = client.settings
     path = client.data_path(f"jobs/query/{job_id}")
     interval = settings.bulk_poll_seconds
@@ -77,6 +84,7 @@ def _wait_for(client: ApiClient, job_id: str, *, what: str) -> None:
     while True:
         info = client.get_json(path, what=f"{what}: poll Bulk job {job_id}")
         state = info.get("state")
+        on_state(str(state))
         if state == "JobComplete":
             return
         if state in _DONE_STATES:

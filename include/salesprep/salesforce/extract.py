@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from salesprep import progress
 from salesprep.catalog import OBJECTS, Field, SObject, get_object
 from salesprep.org_folder import parse_datetime
 from salesprep.runs import atomic_swap
@@ -179,12 +180,14 @@ def extract_org(
         _check_required(plans)
         windows = {p.name: _window(p, previous, raw_root, run_end, settings) for p in plans}
         counts, deletes = _survey(client, plans, windows)
-        for plan in plans:
-            object_report = _load_object(
-                run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
-            )
-            report.objects[plan.name] = object_report
-            _log_object(object_report)
+        with progress.task("extract objects", total=len(plans), unit="objects") as objects:
+            for plan in plans:
+                object_report = _load_object(
+                    run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
+                )
+                report.objects[plan.name] = object_report
+                _log_object(object_report)
+                objects.advance()
         incremental = any(w.incremental for w in windows.values())
         report.mode = "incremental" if incremental else "full"
         _finish_report(report, client, started)
@@ -475,7 +478,8 @@ def _load_object(
         object_work = run.work / sobject.name
         delta = object_work / "delta.parquet"
         if count > 0 or not window.incremental:
-            _fetch(run, plan, window, count, delta, report)
+            with progress.task(f"extract {sobject.name}", total=count, unit="rows") as bar:
+                _fetch(run, plan, window, count, delta, report, bar)
         else:
             report.method = ""
         if not window.incremental:
@@ -520,27 +524,40 @@ def _load_object(
 
 
 def _fetch(
-    run: _Run, plan: ObjectPlan, window: Window, count: int, out: Path, report: ObjectReport
+    run: _Run,
+    plan: ObjectPlan,
+    window: Window,
+    count: int,
+    out: Path,
+    report: ObjectReport,
+    bar: progress.Task,
 ) -> None:
-    """Read the window's records into `out` (catalog schema), through Bulk or REST."""
+    """Read the window's records into `out` (catalog schema), through Bulk or REST; `bar`
+    counts the rows read out of the window's `COUNT()`."""
     config = run.settings.salesforce
     where = window.where(plan.cursor or "")
     use_bulk = run.method == "bulk" or (run.method == "auto" and count >= config.bulk_threshold)
     if use_bulk:
         try:
-            _fetch_bulk(run, plan, where, out, report)
+            _fetch_bulk(run, plan, where, out, report, bar)
             report.method = "bulk"
             return
         except BulkUnavailable as exc:
             note = f"Bulk API 2.0 unavailable, read through REST instead: {exc}"
             log.warning("%s: %s", plan.name, note)
             report.notes.append(note)
-    _fetch_rest(run, plan, where, out, report)
+            bar.update(completed=0, state="REST after Bulk")
+    _fetch_rest(run, plan, where, out, report, bar)
     report.method = "rest"
 
 
 def _fetch_rest(
-    run: _Run, plan: ObjectPlan, where: str | None, out: Path, report: ObjectReport
+    run: _Run,
+    plan: ObjectPlan,
+    where: str | None,
+    out: Path,
+    report: ObjectReport,
+    bar: progress.Task,
 ) -> None:
     client = run.client
     queries = build_queries(
@@ -554,7 +571,9 @@ def _fetch_rest(
     parts = []
     for index, (soql, names) in enumerate(queries):
         target = out if len(queries) == 1 else out.parent / f"group-{index}.parquet"
-        rows, pages = _rest_to_file(run, plan, soql, names, target)
+        if len(queries) > 1:
+            bar.update(completed=0, state=f"field group {index + 1}/{len(queries)}")
+        rows, pages = _rest_to_file(run, plan, soql, names, target, bar)
         if index == 0:
             report.pages, report.fetched_rows = pages, rows
         else:
@@ -567,7 +586,7 @@ def _fetch_rest(
 
 
 def _rest_to_file(
-    run: _Run, plan: ObjectPlan, soql: str, names: list[str], target: Path
+    run: _Run, plan: ObjectPlan, soql: str, names: list[str], target: Path, bar: progress.Task
 ) -> tuple[int, int]:
     """Stream one query's pages into `target`; start again if the query locator expires."""
     for attempt in range(_LOCATOR_RESTARTS + 1):
@@ -580,16 +599,23 @@ def _rest_to_file(
                     pages += 1
                     if records:
                         rows += writer.write(records_to_batch(records, plan, names))
+                    bar.update(completed=rows)
             return rows, pages
         except QueryLocatorExpired as exc:
             if attempt == _LOCATOR_RESTARTS:
                 raise
             log.warning("%s: %s; reading the object again from the start", plan.name, exc)
+            bar.update(completed=0, state="query locator expired: reading again")
     raise AssertionError("unreachable")
 
 
 def _fetch_bulk(
-    run: _Run, plan: ObjectPlan, where: str | None, out: Path, report: ObjectReport
+    run: _Run,
+    plan: ObjectPlan,
+    where: str | None,
+    out: Path,
+    report: ObjectReport,
+    bar: progress.Task,
 ) -> None:
     names = list(plan.selected)
     soql = f"SELECT {', '.join(plan.selected[n] for n in names)} FROM {plan.name}"
@@ -598,13 +624,19 @@ def _fetch_bulk(
     rows = pages = 0
     lookup = {org.lower(): org for org in plan.selected.values()}
     with _BatchWriter(out, plan.sobject) as writer:
-        for slice_rows in iter_bulk_rows(run.client, soql, what=f"Bulk query of {plan.name}"):
+        for slice_rows in iter_bulk_rows(
+            run.client,
+            soql,
+            what=f"Bulk query of {plan.name}",
+            on_state=lambda state: bar.update(state=f"Bulk job {state}"),
+        ):
             pages += 1
             if slice_rows:
                 records = [
                     {lookup.get(k.lower(), k): v for k, v in row.items()} for row in slice_rows
                 ]
                 rows += writer.write(records_to_batch(records, plan, names))
+            bar.update(completed=rows, state=f"Bulk results, slice {pages}")
     report.pages, report.fetched_rows = pages, rows
 
 

@@ -10,10 +10,12 @@ import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesprep import progress
 from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
 from salesprep.runs.atomic_swap import write_text_atomic
@@ -204,12 +206,16 @@ def build_warehouse(
         from dbt.cli.main import dbtRunner
 
         try:
-            freshness = dbtRunner().invoke(["source", "freshness", *common])
+            with progress.task(f"dbt source freshness {week}", unit="sources") as bar:
+                freshness = dbtRunner(callbacks=[dbt_progress(bar)]).invoke(
+                    ["source", "freshness", *common]
+                )
             nodes = _freshness_results(freshness.result)
             outcome = freshness
             fresh = freshness.exception is None and not any(n.failed for n in nodes)
             if fresh:
-                outcome = dbtRunner().invoke(build_args)
+                with progress.task(f"dbt build {week}", unit="nodes") as bar:
+                    outcome = dbtRunner(callbacks=[dbt_progress(bar)]).invoke(build_args)
                 nodes += _node_results(outcome.result)
         finally:
             release_duckdb()
@@ -241,6 +247,22 @@ def build_warehouse(
         ", ".join(f"{n} {s}" for s, n in result.status_counts().items()),
     )
     return result
+
+
+def dbt_progress(bar: progress.Task) -> Callable[[Any], None]:
+    """A dbtRunner callback counting the nodes done out of the invocation's total on `bar`:
+    dbt announces the total (`ConcurrencyLine.node_count`) before the first node, then fires
+    `NodeFinished` from its worker threads as each node (model, test, seed, source) ends."""
+
+    def on_event(event: Any) -> None:
+        name = event.info.name
+        if name == "ConcurrencyLine":
+            bar.update(total=int(event.data.node_count))
+        elif name == "NodeFinished":
+            node = event.data.node_info
+            bar.advance(state=f"{node.node_name} {node.node_status}".strip())
+
+    return on_event
 
 
 def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-{#- The 8 activity metrics of METRICS.md, in packet order. -#}
+{#- The 8 activity metrics of docs/metrics.md, in packet order. -#}
 {% macro activity_metrics() -%}
     {{ return([
         'calls',

@@ -1,7 +1,8 @@
-{#- The fiscal calendar (METRICS.md, Quarter; docs/metrics.md). A day's quarter is the custom
-    quarter (int_fiscal_quarters, from Period rows) covering it, else the standard quarter of a
-    fiscal year starting on the 1st of month `fiscal_year_start_month` (int_org_settings). The
-    month is a SQL expression here, not a compile-time value: it comes from the org's data. -#}
+{#- The fiscal calendar (docs/metrics.md, Quarter). A day's quarter is the custom
+    quarter (int_fiscal_quarters_labeled, from Period rows) covering it, else the standard
+    quarter of a fiscal year starting on the 1st of month `fiscal_year_start_month`
+    (int_org_settings_resolved). The month is a SQL expression here, not a compile-time value:
+    it comes from the org's data. -#}
 
 {#- Whole months from the start of the fiscal year to the month of `day` (0..11). -#}
 {% macro fiscal_months_into_year(day, start_month) -%}
@@ -42,9 +43,9 @@
 {#- Every row of CTE `days` with the fiscal quarter containing its date column `day_column`:
     quarter_start, quarter_end (exclusive), fiscal_year_name, quarter_number, quarter_label
     (`FY<name> Q<n>`) and quarter_source (`period` or `standard`). `settings` is a CTE over
-    int_org_settings and `quarters` one over int_fiscal_quarters (with period_id); the day is
-    unique in `days`. Were custom quarters to overlap (Salesforce prevents it), the one that
-    starts last, then the lowest Id, holds the day. -#}
+    int_org_settings_resolved and `quarters` one over int_fiscal_quarters_labeled (with
+    period_id); the day is unique in `days`. Were custom quarters to overlap (Salesforce
+    prevents it), the one that starts last, then the lowest Id, holds the day. -#}
 {% macro select_fiscal_quarter(days, day_column, settings, quarters) -%}
     {%- set day = days ~ '.' ~ day_column -%}
     {%- set month = settings ~ '.fiscal_year_start_month' -%}

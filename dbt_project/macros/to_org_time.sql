@@ -1,5 +1,5 @@
 {#- A UTC instant (timestamptz) as a naive timestamp in the org timezone (var org_timezone):
-    weeks are bucketed on the org's wall clock (METRICS.md, Time). -#}
+    weeks are bucketed on the org's wall clock (docs/metrics.md, Time). -#}
 {% macro to_org_time(column) -%}
     {{ return(adapter.dispatch('to_org_time', 'salesprep')(column)) }}
 {%- endmacro %}

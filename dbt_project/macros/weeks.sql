@@ -1,4 +1,4 @@
-{#- ISO week helpers shared by int_weeks and the weekly marts. -#}
+{#- ISO week helpers shared by int_weeks_enumerated and the weekly marts. -#}
 
 {#- The Monday (YYYY-MM-DD) that starts ISO week `label` (YYYY-Www), computed at compile time. -#}
 {% macro week_start_date(label) -%}

@@ -211,7 +211,7 @@ def test_stuck_deal_followups_in_the_published_warehouse_match_the_oracle(run):
         weeks = [
             w
             for (w,) in conn.execute(
-                "select week from intermediate.int_weeks order by week"
+                "select week from intermediate.int_weeks_enumerated order by week"
             ).fetchall()
         ]
         got = {

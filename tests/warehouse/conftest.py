@@ -45,7 +45,7 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> TinyWarehouse:
     org_dir = write_tiny_org(data_dir / "org")
     settings = tiny_settings(data_dir)
     org_to_raw(org_dir, settings.raw_root)
-    # The rep marts and everything upstream (staging, int_weeks, the shared opportunity
+    # The rep marts and everything upstream (staging, int_weeks_enumerated, the shared opportunity
     # states): the deal marts have their own org and tests in this folder.
     result = build_warehouse(settings, WEEK, select=REP_MARTS)
     published = publish_warehouse(settings.build_warehouse_path, settings.published_warehouse_path)

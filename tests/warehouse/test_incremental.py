@@ -201,7 +201,10 @@ def test_incremental_weeks_equal_a_full_refresh_and_a_fresh_build(
 
 def test_weekly_marts_cover_every_week_after_the_sequence(sequence: Sequence) -> None:
     weeks = [
-        w for (w,) in mart_rows(sequence.full_refresh, "select week from intermediate.int_weeks")
+        w
+        for (w,) in mart_rows(
+            sequence.full_refresh, "select week from intermediate.int_weeks_enumerated"
+        )
     ]
     for mart in ("fct_rep_activity_weekly", "rpt_pair_prep_weekly", "fct_rep_quota_weekly"):
         got = {w for (w,) in mart_rows(sequence.incremental, f"select distinct week from {mart}")}
@@ -241,7 +244,7 @@ def test_snapshots_keep_past_weeks_after_history_expires(
 
     (from_snapshots,) = mart_rows(
         build,
-        "select count(*) from intermediate.int_opportunity_state_segments"
+        "select count(*) from intermediate.int_opportunity_states_segmented"
         " where state_source = 'snapshot'",
     )[0]
     assert from_snapshots > 0  # the expired history is really replaced by snapshots

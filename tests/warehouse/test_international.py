@@ -69,7 +69,7 @@ def test_the_organization_and_its_fiscal_quarter(intl: IntlWarehouse) -> None:
     )
     assert org["default_locale"] == "de_DE_EURO"
     week = intl.one(
-        "select quarter_start, quarter_end, quarter_label from intermediate.int_weeks "
+        "select quarter_start, quarter_end, quarter_label from intermediate.int_weeks_enumerated "
         "where week = ?",
         [WEEK.label],
     )
@@ -181,7 +181,7 @@ def test_the_as_of_state_of_an_earlier_week(intl: IntlWarehouse) -> None:
     """As of 2026-03-02 deal 6's only row closes 2026-02-27 (EUR 0.8) with the API value
     BestCase, shown as the label."""
     state = intl.one(
-        "select * from intermediate.int_opportunity_states_weekly "
+        "select * from intermediate.int_opportunity_states_sampled_weekly "
         "where opportunity_id = ? and week = '2026-W09'",
         [opp(6)],
     )
@@ -274,7 +274,8 @@ def test_custom_period_quarters_win_over_the_start_month(
     # A week before the custom year (W05, Sunday 2026-02-01) falls back to config's January
     # start: calendar Q1.
     early = built.one(
-        "select quarter_start, quarter_label from intermediate.int_weeks where week = '2026-W05'"
+        "select quarter_start, quarter_label from intermediate.int_weeks_enumerated "
+        "where week = '2026-W05'"
     )
     assert early == {"quarter_start": date(2026, 1, 1), "quarter_label": "FY2026 Q1"}
 
@@ -285,7 +286,7 @@ def test_every_number_agrees_with_the_oracle(intl: IntlWarehouse) -> None:
     from oracle.metrics import load_org, recompute_week
 
     org = load_org(intl.settings.data_dir / "org", rules={"record_types": {"exclude": ["Renewal"]}})
-    weeks = [r["week"] for r in intl.rows("select week from intermediate.int_weeks")]
+    weeks = [r["week"] for r in intl.rows("select week from intermediate.int_weeks_enumerated")]
     assert len(weeks) >= 7
     for label in weeks:
         oracle = recompute_week(org, label)

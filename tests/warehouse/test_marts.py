@@ -144,7 +144,7 @@ def test_weeks_run_from_the_first_data_week_to_the_run_week(
     weeks = [
         w
         for (w,) in tiny_warehouse.query(
-            "select week from intermediate.int_weeks order by week_start"
+            "select week from intermediate.int_weeks_enumerated order by week_start"
         )
     ]
     assert weeks[0] == "2026-W02"

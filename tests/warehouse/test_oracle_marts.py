@@ -31,7 +31,9 @@ def oracle_weeks(built: DemoBuild) -> dict[str, Any]:
     from oracle.metrics import load_org, recompute_week
 
     org = load_org(built.org_dir, tz=built.settings.org_timezone)
-    weeks = [w for (w,) in built.rows("select week from intermediate.int_weeks order by week")]
+    weeks = [
+        w for (w,) in built.rows("select week from intermediate.int_weeks_enumerated order by week")
+    ]
     assert len(weeks) >= 10
     return {week: recompute_week(org, week, tz=built.settings.org_timezone) for week in weeks}
 

@@ -16,7 +16,14 @@ from salesprep.warehouse import build_warehouse
 from salesprep.warehouse.postgres import conninfo
 
 from .conftest import REP_MARTS, TinyWarehouse, tiny_settings
-from .demo_builds import DEMO_WEEK, EMPTY_IN_DEMO, MART_KEYS, demo_full_build, land_demo
+from .demo_builds import (
+    DEMO_WEEK,
+    EMPTY_IN_DEMO,
+    MART_KEYS,
+    DemoBuild,
+    demo_full_build,
+    land_demo,
+)
 from .tiny_org import WEEK, org_to_raw, write_tiny_org
 
 pytestmark = pytest.mark.slow
@@ -136,9 +143,105 @@ def test_postgres_target_gives_the_same_rows_for_every_mart(
                 on_duckdb = duck.rows(sql.format(mart))
                 assert on_duckdb or mart in EMPTY_IN_DEMO, mart
                 assert _rows_close(on_postgres, on_duckdb), mart
+            # persist_docs: a BI tool on Postgres reads the same descriptions as comments.
+            comments = _postgres_comments(conn)
+        assert _said(comments) == _said(_documented(duck, comments)), "persisted on Postgres"
     finally:
         with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
             conn.execute(f'drop database if exists "{database}" with (force)')
+
+
+def _manifest(demo: DemoBuild) -> dict:
+    manifest_path = demo.settings.data_dir / "warehouse" / "dbt" / "target" / "manifest.json"
+    return json.loads(manifest_path.read_text(encoding="utf-8"))
+
+
+def _models(demo: DemoBuild) -> dict[str, dict]:
+    nodes = _manifest(demo)["nodes"].values()
+    return {n["name"]: n for n in nodes if n["resource_type"] == "model"}
+
+
+# What BI tools read: every staging view (raw columns renamed) and every mart.
+_COMMENTED_SCHEMAS = ("staging", "main", "marts")
+
+Comments = dict[tuple[str, str | None], str | None]
+
+
+def _documented(demo: DemoBuild, relations: Comments) -> Comments:
+    """The manifest's descriptions of the relations named in `relations` (its keys'
+    relation names), keyed like `_duckdb_comments`: (relation, None) for the relation's
+    own description, (relation, column) for each column's."""
+    models = _models(demo)
+    wanted = {relation for relation, _ in relations}
+    expected: Comments = {}
+    for name in wanted:
+        expected[(name, None)] = models[name]["description"]
+        for column, spec in models[name]["columns"].items():
+            expected[(name, column)] = spec["description"]
+    return expected
+
+
+def _said(comments: Comments) -> Comments:
+    """Only the comments that say something: Postgres stores an empty one as none."""
+    return {key: comment for key, comment in comments.items() if comment}
+
+
+def _duckdb_comments(demo: DemoBuild) -> Comments:
+    """Every staging and mart relation's comment and its columns' comments in the published
+    DuckDB file, as a BI tool sees them (`duckdb_tables()`, `duckdb_views()`,
+    `duckdb_columns()`)."""
+    schemas = list(_COMMENTED_SCHEMAS)
+    in_schemas = "schema_name in (?, ?, ?) and not internal"
+    relations = demo.rows(
+        f"select table_name, comment from duckdb_tables() where {in_schemas}"
+        f" union all select view_name, comment from duckdb_views() where {in_schemas}",
+        schemas * 2,
+    )
+    columns = demo.rows(
+        f"select table_name, column_name, comment from duckdb_columns() where {in_schemas}",
+        schemas,
+    )
+    comments: Comments = {(name, None): comment for name, comment in relations}
+    comments.update({(name, column): comment for name, column, comment in columns})
+    return comments
+
+
+def _postgres_comments(conn: psycopg.Connection) -> Comments:
+    """The same as `_duckdb_comments`, from Postgres' catalog (what BI tools read there)."""
+    schemas = list(_COMMENTED_SCHEMAS)
+    relations = conn.execute(
+        "select c.relname, obj_description(c.oid, 'pg_class') from pg_class as c"
+        " join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = any(%s) and c.relkind in ('r', 'v')",
+        [schemas],
+    ).fetchall()
+    columns = conn.execute(
+        "select c.relname, a.attname, col_description(c.oid, a.attnum) from pg_class as c"
+        " join pg_namespace as n on n.oid = c.relnamespace"
+        " join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
+        " where n.nspname = any(%s) and c.relkind in ('r', 'v')",
+        [schemas],
+    ).fetchall()
+    comments: Comments = {(name, None): comment for name, comment in relations}
+    comments.update({(name, column): comment for name, column, comment in columns})
+    return comments
+
+
+def test_descriptions_are_comments_bi_tools_read(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """persist_docs: every staging view and mart carries its model description, and each of
+    its columns its column description, as the database's comments; the published file keeps
+    them. Staging documents every column it has (no comment missing, none left over)."""
+    demo = demo_full_build(tmp_path_factory)
+    comments = _duckdb_comments(demo)
+    staging = {name for name, _ in comments if name.startswith("stg_")}
+    assert len(staging) >= 20
+    assert set(MART_KEYS) <= {name for name, _ in comments}
+    assert _said(comments) == _said(_documented(demo, comments))
+    assert all(comments[(name, None)].strip() for name in staging | set(MART_KEYS))
+    undescribed = [key for key, comment in comments.items() if not (comment or "").strip()]
+    assert [key for key in undescribed if key[0] in staging] == []
 
 
 def test_bi_marts_have_contracts_grain_column_docs_and_exposures(
@@ -147,9 +250,8 @@ def test_bi_marts_have_contracts_grain_column_docs_and_exposures(
     from salesprep.packets.marts import MART_COLUMNS
 
     demo = demo_full_build(tmp_path_factory)
-    manifest_path = demo.settings.data_dir / "warehouse" / "dbt" / "target" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    manifest = _manifest(demo)
+    models = _models(demo)
     for name in MART_KEYS:
         node = models[name]
         assert node["config"]["contract"]["enforced"], name

@@ -1,7 +1,8 @@
 {#- Time arithmetic for the deal-movement models that works on DuckDB and Postgres. -#}
 
 {#- Whole days from one naive timestamp to a later one: floor of elapsed 24-hour periods, so a
-    stage entered on Monday 15:00 is 6 whole days old at the next Monday 00:00 (METRICS.md). -#}
+    stage entered on Monday 15:00 is 6 whole days old at the next Monday 00:00
+    (docs/metrics.md). -#}
 {% macro deals_whole_days(earlier, later) -%}
     cast(floor(({{ deals_epoch(later) }} - {{ deals_epoch(earlier) }}) / 86400) as integer)
 {%- endmacro %}

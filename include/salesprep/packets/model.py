@@ -107,7 +107,7 @@ class Quota:
 
     @property
     def quarter_last_day(self) -> date | None:
-        """The quarter's last day (quarter_end is exclusive, as in int_weeks)."""
+        """The quarter's last day (quarter_end is exclusive, as in int_weeks_enumerated)."""
         return self.quarter_end - timedelta(days=1) if self.quarter_end else None
 
 

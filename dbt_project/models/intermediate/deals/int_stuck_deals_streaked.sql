@@ -9,7 +9,7 @@ weeks as (
     select
         week,
         week_start
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 

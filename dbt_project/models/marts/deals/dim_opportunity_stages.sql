@@ -10,7 +10,7 @@ stages as (
         is_closed,
         is_won,
         source
-    from {{ ref('int_opportunity_stages') }}
+    from {{ ref('int_opportunity_stages_ordered') }}
 
 ),
 

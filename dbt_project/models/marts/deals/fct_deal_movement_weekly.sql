@@ -24,7 +24,7 @@ states as (
         is_won_end,
         is_open_end,
         stage_entered_at_end
-    from {{ ref('int_opportunity_states_weekly') }}
+    from {{ ref('int_opportunity_states_sampled_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -60,7 +60,7 @@ stage_thresholds as (
         week,
         stage_name,
         stage_threshold_days
-    from {{ ref('int_stage_thresholds_weekly') }}
+    from {{ ref('int_stage_thresholds_computed_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -71,7 +71,7 @@ activity as (
         opportunity_week_key,
         last_activity_date,
         is_activity_logged
-    from {{ ref('int_opportunity_activity_weekly') }}
+    from {{ ref('int_last_activities_joined_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -82,7 +82,7 @@ close_date_pushes as (
         push_source,
         opportunity_id,
         pushed_at
-    from {{ ref('int_opportunity_close_date_pushes') }}
+    from {{ ref('int_close_dates_pushed') }}
 
 ),
 

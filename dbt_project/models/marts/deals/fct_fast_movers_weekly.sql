@@ -22,7 +22,7 @@ won_cycles as (
     select
         week,
         cycle_p25_days
-    from {{ ref('int_won_cycles_weekly') }}
+    from {{ ref('int_won_cycles_summarized_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -32,7 +32,7 @@ stages as (
     select
         stage_name,
         stage_position
-    from {{ ref('int_opportunity_stages') }}
+    from {{ ref('int_opportunity_stages_ordered') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#- Appended by every run and never rebuilt (full_refresh: false, see the model's yml): the
-    state history outlives Salesforce's history retention. int_opportunity_state_segments reads
+    state history outlives Salesforce's history retention. int_opportunity_states_segmented reads
     the rows earlier runs wrote, through a relation lookup rather than ref() (a ref would make
     the model its own ancestor). New columns are appended to the table earlier runs wrote
     (on_schema_change: append_new_columns): their old rows read null there. -#}
@@ -25,7 +25,7 @@ states as (
         is_closed_end,
         is_won_end,
         stage_entered_at_end
-    from {{ ref('int_opportunity_states_weekly') }}
+    from {{ ref('int_opportunity_states_sampled_weekly') }}
     where {{ in_build_window('week') }}
 
 ),

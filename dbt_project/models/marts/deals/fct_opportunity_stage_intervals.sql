@@ -11,7 +11,7 @@ stage_runs as (
         exited_at,
         next_stage_name,
         days_in_stage
-    from {{ ref('int_opportunity_stage_runs') }}
+    from {{ ref('int_stage_runs_timed') }}
 
 ),
 
@@ -20,7 +20,7 @@ stages as (
     select
         stage_name,
         sort_order
-    from {{ ref('int_opportunity_stages') }}
+    from {{ ref('int_opportunity_stages_ordered') }}
 
 ),
 

@@ -20,7 +20,7 @@ states as (
         amount_end,
         close_date_end,
         forecast_category_end
-    from {{ ref('int_opportunity_states_weekly') }}
+    from {{ ref('int_opportunity_states_sampled_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -30,7 +30,7 @@ weeks as (
     select
         week,
         quarter_label
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
     where {{ in_build_window('week') }}
 
 ),

@@ -17,7 +17,7 @@ weeks as (
     select
         week,
         week_start
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 
@@ -59,7 +59,8 @@ streaks as (
 
 ),
 
--- The week before each week; the first week of int_weeks has none (nothing was stuck before).
+-- The week before each week; the first week of int_weeks_enumerated has none (nothing was
+-- stuck before).
 previous_weeks as (
 
     select

@@ -37,7 +37,7 @@ weeks as (
     select
         week,
         week_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 

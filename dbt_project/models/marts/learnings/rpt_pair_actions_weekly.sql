@@ -31,7 +31,7 @@ weeks as (
         week,
         week_start,
         week_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 

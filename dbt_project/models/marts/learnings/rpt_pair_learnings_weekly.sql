@@ -44,7 +44,7 @@ weeks as (
         week,
         week_start,
         week_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 

@@ -13,7 +13,7 @@ org_settings as (
         uses_start_date_as_fiscal_year_name,
         has_custom_fiscal_quarters,
         default_locale
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 

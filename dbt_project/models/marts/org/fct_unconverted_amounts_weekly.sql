@@ -1,5 +1,5 @@
 {#- Amounts left out of a week's numbers because their currency has no conversion rate
-    (METRICS.md, Currency): never summed unconverted, listed here for the packets' data-quality
+    (docs/metrics.md, Currency): never summed unconverted, listed here for the packets' data-quality
     appendix and for BI. The rules that pick the records are those of the facts they are
     missing from (fct_rep_activity_weekly, fct_rep_quota_weekly, fct_deal_movement_weekly). -#}
 
@@ -19,7 +19,7 @@ weeks as (
         week_end,
         quarter_start,
         quarter_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -53,7 +53,7 @@ opportunity_states as (
         close_date_end,
         forecast_category_end,
         is_open_end
-    from {{ ref('int_opportunity_states_weekly') }}
+    from {{ ref('int_opportunity_states_sampled_weekly') }}
     where
         {{ in_build_window('week') }}
         and amount_end is null
@@ -97,7 +97,7 @@ org_settings as (
     select
         corporate_currency,
         is_multi_currency
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 
@@ -106,7 +106,7 @@ currency_rates as (
     select
         iso_code,
         conversion_rate
-    from {{ ref('int_currency_rates') }}
+    from {{ ref('int_currency_rates_combined') }}
     where for_quotas
 
 ),

@@ -12,7 +12,7 @@ weeks as (
         week,
         week_start,
         week_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -45,7 +45,7 @@ activity_logged as (
         is_calls_logged,
         is_emails_logged,
         is_meetings_logged
-    from {{ ref('int_activity_logged_weekly') }}
+    from {{ ref('int_activity_kinds_logged_weekly') }}
     where {{ in_build_window('week') }}
 
 ),

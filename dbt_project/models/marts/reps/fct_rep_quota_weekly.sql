@@ -19,7 +19,7 @@ calendar as (
         fiscal_year_name,
         quarter_number,
         quarter_label
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 
@@ -30,7 +30,7 @@ org_settings as (
         is_multi_currency,
         fiscal_year_start_month,
         uses_start_date_as_fiscal_year_name
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 
@@ -42,7 +42,7 @@ fiscal_quarters as (
         quarter_end,
         fiscal_year_name,
         quarter_number
-    from {{ ref('int_fiscal_quarters') }}
+    from {{ ref('int_fiscal_quarters_labeled') }}
 
 ),
 
@@ -51,7 +51,7 @@ currency_rates as (
     select
         iso_code,
         conversion_rate
-    from {{ ref('int_currency_rates') }}
+    from {{ ref('int_currency_rates_combined') }}
     where for_quotas
 
 ),
@@ -89,7 +89,7 @@ opportunities as (
 
 ),
 
--- Opportunity state as of week_end (METRICS.md), shared with the deal marts.
+-- Opportunity state as of week_end (docs/metrics.md), shared with the deal marts.
 opportunity_states as (
 
     select
@@ -99,7 +99,7 @@ opportunity_states as (
         close_date_end as close_date,
         forecast_category_end as forecast_category,
         is_open_end
-    from {{ ref('int_opportunity_states_weekly') }}
+    from {{ ref('int_opportunity_states_sampled_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -111,7 +111,8 @@ first_week as (
 ),
 
 -- "3 of the last 4 weeks" counts calendar weeks, also those before the first week with any
--- data (nothing was won then): the weeks just before int_weeks feed the window, never a row.
+-- data (nothing was won then): the weeks just before int_weeks_enumerated feed the window,
+-- never a row.
 lead_in_starts as (
 
     select
@@ -134,7 +135,7 @@ lead_in_days as (
 
 ),
 
--- The quarter of a lead-in week follows the same fiscal calendar as int_weeks.
+-- The quarter of a lead-in week follows the same fiscal calendar as int_weeks_enumerated.
 lead_in as (
 
     {{ select_fiscal_quarter('lead_in_days', 'last_day', 'org_settings', 'fiscal_quarters') }}
@@ -180,7 +181,7 @@ window_weeks as (
 ),
 
 -- ForecastingQuota converts at the static CurrencyType rate of its own currency, never a dated
--- one (METRICS.md, Currency); a row without a rate makes the rep's quarter quota unknown.
+-- one (docs/metrics.md, Currency); a row without a rate makes the rep's quarter quota unknown.
 forecasting_quotas_in_currency as (
 
     select

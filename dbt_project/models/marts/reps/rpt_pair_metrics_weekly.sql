@@ -4,7 +4,7 @@ with
 
 benchmarked as (
 
-    select * from {{ ref('int_rep_activity_benchmarked') }}
+    select * from {{ ref('int_rep_activities_benchmarked') }}
     where {{ in_build_window('week') }}
 
 ),

@@ -41,7 +41,7 @@ opportunities as (
 
 opportunity_history as (
 
-    select stage_name from {{ ref('int_opportunity_history_converted') }}
+    select stage_name from {{ ref('int_opportunity_histories_converted') }}
 
 ),
 

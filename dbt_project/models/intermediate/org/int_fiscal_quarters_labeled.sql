@@ -27,7 +27,7 @@ org_settings as (
     select
         fiscal_year_start_month,
         uses_start_date_as_fiscal_year_name
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 

@@ -8,7 +8,7 @@ segments as (
         is_won,
         boundary_first,
         boundary_last
-    from {{ ref('int_opportunity_state_segments') }}
+    from {{ ref('int_opportunity_states_segmented') }}
     where is_won
 
 ),
@@ -28,7 +28,7 @@ weeks as (
         week,
         week_start,
         week_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 

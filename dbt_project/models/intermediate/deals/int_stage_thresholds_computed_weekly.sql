@@ -5,7 +5,7 @@ weeks as (
     select
         week,
         week_end_at
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -16,14 +16,14 @@ stage_runs as (
         stage_name,
         exited_at,
         days_in_stage
-    from {{ ref('int_opportunity_stage_runs') }}
+    from {{ ref('int_stage_runs_timed') }}
     where exited_at is not null
 
 ),
 
 stages as (
 
-    select stage_name from {{ ref('int_opportunity_stages') }}
+    select stage_name from {{ ref('int_opportunity_stages_ordered') }}
 
 ),
 

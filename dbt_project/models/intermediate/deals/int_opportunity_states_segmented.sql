@@ -37,7 +37,7 @@ history as (
         created_at,
         next_created_at,
         stage_run_entered_at
-    from {{ ref('int_opportunity_history_sequenced') }}
+    from {{ ref('int_opportunity_histories_sequenced') }}
 
 ),
 
@@ -50,7 +50,7 @@ stages as (
         stage_position,
         is_closed,
         is_won
-    from {{ ref('int_opportunity_stages') }}
+    from {{ ref('int_opportunity_stages_ordered') }}
 
 ),
 
@@ -59,7 +59,7 @@ weeks as (
     select
         week_start_at,
         week_end_at
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 
@@ -68,7 +68,7 @@ org_settings as (
     select
         corporate_currency,
         is_multi_currency
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 
@@ -80,7 +80,7 @@ currency_rates as (
         valid_to,
         conversion_rate,
         for_opportunities
-    from {{ ref('int_currency_rates') }}
+    from {{ ref('int_currency_rates_combined') }}
     where for_opportunities
 
 ),
@@ -265,7 +265,7 @@ snapshot_segments as (
         snapshot_states.amount_original,
         snapshot_states.currency_iso_code,
         snapshot_states.close_date,
-        -- An empty forecast category in the state is the current record's (METRICS.md).
+        -- An empty forecast category in the state is the current record's (docs/metrics.md).
         coalesce(snapshot_states.forecast_category, opportunities.forecast_category_name)
             as forecast_category,
         snapshot_states.is_closed as record_is_closed,
@@ -291,7 +291,7 @@ first_snapshots as (
 ),
 
 -- Before the first history row (or without any), and before any snapshot, the current record
--- is the state (METRICS.md).
+-- is the state (docs/metrics.md).
 record_segments as (
 
     select
@@ -336,7 +336,7 @@ history_segments as (
         history.amount_original,
         history.currency_iso_code,
         history.close_date,
-        -- An empty ForecastCategory on the row is the current record's (METRICS.md).
+        -- An empty ForecastCategory on the row is the current record's (docs/metrics.md).
         coalesce(history.forecast_category, opportunities.forecast_category_name)
             as forecast_category,
         false as record_is_closed,

@@ -12,7 +12,7 @@ opportunity_history as (
         close_date,
         forecast_category,
         created_at
-    from {{ ref('int_opportunity_history_converted') }}
+    from {{ ref('int_opportunity_histories_converted') }}
 
 ),
 

@@ -5,7 +5,7 @@ org_settings as (
     select
         corporate_currency,
         is_multi_currency
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 

@@ -24,7 +24,7 @@ segments as (
         valid_to,
         boundary_first,
         boundary_last
-    from {{ ref('int_opportunity_state_segments') }}
+    from {{ ref('int_opportunity_states_segmented') }}
 
 ),
 
@@ -38,7 +38,7 @@ weeks as (
         quarter_end,
         week_start_at,
         week_end_at
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
 
 ),
 

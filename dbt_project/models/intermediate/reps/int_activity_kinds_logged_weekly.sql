@@ -1,4 +1,4 @@
-{#- Whether the org logs each kind of activity in Salesforce, per week (METRICS.md, "Activity
+{#- Whether the org logs each kind of activity in Salesforce, per week (docs/metrics.md, "Activity
     the org does not log"): a kind is logged in a week when the whole org has at least one
     record counted by that metric's rule in the 91 days before week_end. Orgs that keep emails
     in Einstein Activity Capture or calls in a separate dialer have none. -#}
@@ -12,7 +12,7 @@ weeks as (
         week,
         week_start,
         week_end
-    from {{ ref('int_weeks') }}
+    from {{ ref('int_weeks_enumerated') }}
     where {{ in_build_window('week') }}
 
 ),

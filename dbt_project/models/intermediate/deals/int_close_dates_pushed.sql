@@ -8,7 +8,7 @@ history as (
         history_sequence,
         close_date,
         created_at
-    from {{ ref('int_opportunity_history_sequenced') }}
+    from {{ ref('int_opportunity_histories_sequenced') }}
 
 ),
 

@@ -30,7 +30,7 @@ org_settings as (
     select
         corporate_currency,
         is_multi_currency
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 
@@ -42,7 +42,7 @@ currency_rates as (
         valid_to,
         conversion_rate,
         for_opportunities
-    from {{ ref('int_currency_rates') }}
+    from {{ ref('int_currency_rates_combined') }}
     where for_opportunities
 
 ),

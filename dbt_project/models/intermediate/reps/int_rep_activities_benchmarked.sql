@@ -1,5 +1,5 @@
 {%- set metrics = activity_metrics() -%}
-{#- The metrics of a kind of activity the org may not log (int_activity_logged_weekly). -#}
+{#- The metrics of a kind of activity the org may not log (int_activity_kinds_logged_weekly). -#}
 {%- set logged_kinds = ['calls', 'emails', 'meetings'] -%}
 
 with

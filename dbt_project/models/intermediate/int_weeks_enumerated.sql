@@ -10,7 +10,7 @@ opportunities as (
 
 opportunity_history as (
 
-    select created_at from {{ ref('int_opportunity_history_converted') }}
+    select created_at from {{ ref('int_opportunity_histories_converted') }}
 
 ),
 
@@ -31,7 +31,7 @@ org_settings as (
     select
         fiscal_year_start_month,
         uses_start_date_as_fiscal_year_name
-    from {{ ref('int_org_settings') }}
+    from {{ ref('int_org_settings_resolved') }}
 
 ),
 
@@ -43,7 +43,7 @@ fiscal_quarters as (
         quarter_end,
         fiscal_year_name,
         quarter_number
-    from {{ ref('int_fiscal_quarters') }}
+    from {{ ref('int_fiscal_quarters_labeled') }}
 
 ),
 

@@ -7,7 +7,7 @@ history as (
         stage_run_number,
         stage_name,
         created_at
-    from {{ ref('int_opportunity_history_sequenced') }}
+    from {{ ref('int_opportunity_histories_sequenced') }}
 
 ),
 

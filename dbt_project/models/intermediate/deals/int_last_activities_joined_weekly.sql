@@ -7,7 +7,7 @@ opportunity_weeks as (
         opportunity_id,
         week,
         week_end
-    from {{ ref('int_opportunity_states_weekly') }}
+    from {{ ref('int_opportunity_states_sampled_weekly') }}
     where {{ in_build_window('week') }}
 
 ),
@@ -28,7 +28,7 @@ activity_logged as (
         is_calls_logged,
         is_emails_logged,
         is_meetings_logged
-    from {{ ref('int_activity_logged_weekly') }}
+    from {{ ref('int_activity_kinds_logged_weekly') }}
     where {{ in_build_window('week') }}
 
 ),

@@ -29,12 +29,15 @@ from salesprep.packets.model import (
     DataQuality,
     Deal,
     FastMover,
+    FeedbackTheme,
     Lesson,
     MetricLine,
     PacingWeek,
     PacketContext,
     Person,
     Quota,
+    ThemeDeal,
+    ThemeNextStep,
     UnconvertedAmount,
     not_logged_note,
     plain_number,
@@ -188,8 +191,11 @@ def _build_one(
         if label in quota_rows
     ]
 
-    deals = [_deal(row, rules) for row in marts.deals.get(rep_id, [])]
-    discussion.mark_large_deals(deals)
+    large = marts.large_deals.get(rep_id, set())
+    deals = [
+        _deal(row, rules, is_large=row["opportunity_id"] in large)
+        for row in marts.deals.get(rep_id, [])
+    ]
     discussion.suggest_close_or_kill(deals)
     coaching = discussion.coaching_items(deals, money)
     by_id = {d.opportunity_id: d for d in deals}
@@ -197,7 +203,9 @@ def _build_one(
         _fast_mover(row, by_id.get(row["opportunity_id"]))
         for row in marts.fast_movers.get(rep_id, [])
     ]
-    themes, unrecorded = discussion.feedback_themes(marts.recent_lost.get(rep_id, []), deals)
+    themes, unrecorded = _feedback_themes(
+        marts.feedback_themes.get(rep_id, []), marts.mentions_by_rep.get(rep_id, [])
+    )
     # The kinds the org logs this week; the ones it does not are blank, not zeros.
     not_logged = [m.name for m in metrics if not m.logged]
 
@@ -371,7 +379,7 @@ def _quota(row: dict[str, Any] | None, rules: MetricRules, money: MoneyFormat) -
     )
 
 
-def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
+def _deal(row: dict[str, Any], rules: MetricRules, *, is_large: bool) -> Deal:
     reasons = [r for r in (row["stuck_reasons"] or "").split(",") if r]
     return Deal(
         opportunity_id=row["opportunity_id"],
@@ -398,7 +406,59 @@ def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
         loss_reason=row["loss_reason"],
         cycle_days=plain_number(row["cycle_days"]),
         next_step=row["next_step"],
+        is_large=is_large,
     )
+
+
+def _feedback_themes(
+    rows: list[dict[str, Any]], mentions: list[dict[str, Any]]
+) -> tuple[list[FeedbackTheme], int]:
+    """The rep's field-feedback themes (rpt_rep_feedback_themes_weekly, in its order) with the
+    lost deals and open deals' next steps that name each (rpt_feedback_mentions_weekly), and
+    how many recent losses have no loss reason."""
+    by_theme: dict[str, list[dict[str, Any]]] = {}
+    unrecorded = 0
+    for mention in mentions:
+        if mention["theme_key"] is None:
+            unrecorded += 1
+        else:
+            by_theme.setdefault(mention["theme_key"], []).append(mention)
+    themes = []
+    for row in rows:
+        named = by_theme.get(row["theme_key"], [])
+        themes.append(
+            FeedbackTheme(
+                theme=row["theme_key"],
+                label=row["theme_label"],
+                count=row["mentions"],
+                amount=plain_number(row["lost_amount"]),
+                deals=[
+                    ThemeDeal(
+                        opportunity_id=m["source_id"],
+                        name=m["opportunity_name"] or m["source_id"],
+                        amount=m["amount"],
+                        week=m["mention_week"],
+                        loss_reason=m["mention_text"],
+                    )
+                    for m in named
+                    if m["mention_kind"] == "loss_reason"
+                ],
+                escalate=bool(row["is_escalated"]),
+                escalate_to=row["escalate_to"],
+                next_steps=[
+                    ThemeNextStep(
+                        opportunity_id=m["source_id"],
+                        name=m["opportunity_name"] or m["source_id"],
+                        amount=plain_number(m["amount"]),
+                        stage=m["stage_name"],
+                        next_step=m["mention_text"],
+                    )
+                    for m in named
+                    if m["mention_kind"] == "next_step"
+                ],
+            )
+        )
+    return themes, unrecorded
 
 
 def _fast_mover(row: dict[str, Any], deal: Deal | None) -> FastMover:

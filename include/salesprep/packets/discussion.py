@@ -5,8 +5,6 @@ Inputs are mart values; nothing here recomputes a METRICS.md metric."""
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
 from typing import Any
 
 from salesprep.config import MetricRules
@@ -35,17 +33,12 @@ from salesprep.packets.model import (
     Question,
     Quota,
     StuckReason,
-    ThemeDeal,
-    ThemeNextStep,
 )
 
 # A metric "moved" when it differs from its 4-week average by at least 30% and at least 3
 # units: small counts swing by large percentages without meaning anything.
 MOVE_MIN_RATIO = 0.30
 MOVE_MIN_ABS = 3
-
-# Open deals at or above this percentile of the rep's open amounts count as "large".
-LARGE_DEAL_PERCENTILE = 0.75
 
 # Cadence notes: weekly touches (calls + emails + meetings, 4-week average) and open deals.
 HIGH_VOLUME_TOUCHES = 150
@@ -65,54 +58,6 @@ _AGENDA_WEIGHTS = (
     ("fast mover", "fast movers", 2),
     ("initiative", "initiatives", 1),
 )
-
-ESCALATE_MIN_DEALS = 2
-
-# Field-feedback themes: key, label, who hears about it, and the lowercase keywords that put a
-# loss reason (or a recorded learning) in the theme; a text can match several themes. The dbt
-# model dim_learning_theme_keywords holds the same rows (tests/learnings checks they agree).
-THEME_KEYWORDS: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
-    (
-        "implementation",
-        "Implementation timeline",
-        "the head of services",
-        ("implement", "onboard", "rollout", "roll-out", "deploy", "integrat", "go-live",
-         "go live", "time to value", "setup"),
-    ),
-    (
-        "price",
-        "Price",
-        "sales leadership (pricing)",
-        ("pric", "cost", "budget", "expensive", "discount", "afford", "too high"),
-    ),
-    (
-        "competitor",
-        "Competitor",
-        "product marketing (competitive intelligence)",
-        ("compet", "went with", "chose", "lost to", "incumbent", "alternative", "vendor"),
-    ),
-    (
-        "timing",
-        "Timing / no decision",
-        None,  # a qualification topic for this 1:1 itself, not one to take elsewhere
-        ("timing", "no decision", "not now", "postpone", "delay", "on hold", "stall",
-         "status quo", "next year", "went dark", "unresponsive", "no response",
-         "non-responsive", "priorit"),
-    ),
-)  # fmt: skip
-_THEMES: tuple[tuple[str, str, str | None, re.Pattern[str]], ...] = tuple(
-    (key, label, to, re.compile("|".join(re.escape(word) for word in words)))
-    for key, label, to, words in THEME_KEYWORDS
-)
-THEME_LABELS: dict[str, str] = {key: label for key, label, _, _ in THEME_KEYWORDS}
-ESCALATE_TO: dict[str, str | None] = {key: to for key, _, to, _ in THEME_KEYWORDS}
-
-
-def theme_keys(text: str) -> list[str]:
-    """The field-feedback themes whose keywords occur in `text` (case-insensitive)."""
-    lowered = (text or "").lower()
-    return [key for key, _, _, pattern in _THEMES if pattern.search(lowered)]
-
 
 _STUCK_LABELS = {
     "stage_aging": "Stage aging",
@@ -236,30 +181,6 @@ def stuck_evidence(row: dict[str, Any], rules: MetricRules) -> list[StuckReason]
     return evidence
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolation percentile (numpy's and DuckDB quantile_cont's default method)."""
-    ordered = sorted(float(v) for v in values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def mark_large_deals(deals: list[Deal]) -> float | None:
-    """Flag open deals at or above the rep's 75th-percentile open amount; return that amount."""
-    amounts = [float(d.amount) for d in deals if d.is_open_end and d.amount is not None]
-    threshold = percentile(amounts, LARGE_DEAL_PERCENTILE)
-    if threshold is None:
-        return None
-    for deal in deals:
-        deal.is_large = bool(
-            deal.is_open_end and deal.amount is not None and float(deal.amount) >= threshold
-        )
-    return threshold
-
-
 def suggest_close_or_kill(deals: list[Deal]) -> Deal | None:
     """Mark the worst stuck deal (most reasons, then furthest past its stage threshold, then
     largest) with a "close it or kill it" suggestion."""
@@ -347,75 +268,6 @@ def fast_mover_prompt(row: dict[str, Any], deal: Deal | None) -> str:
         f"{name} advanced {format_number(row.get('stages_advanced'))} stages this week{path}. "
         "What unlocked it, and does it apply to the stuck deals?"
     )
-
-
-def feedback_themes(
-    lost_rows: list[dict[str, Any]], open_deals: Sequence[Deal] = ()
-) -> tuple[list[FeedbackTheme], int]:
-    """Keyword themes of recent loss reasons and of open deals' next steps (largest count
-    first), and how many lost deals gave no reason.
-
-    A lost deal counts toward every theme its loss reason matches, or "other"; an open deal
-    (`is_open_end`) counts toward every theme its next step matches, and toward none when it
-    matches no theme (a next step is usually just a plan). `count` is both together.
-
-    Escalation stays on lost deals alone (at least ESCALATE_MIN_DEALS of them): a loss reason is
-    the buyer's verdict, while a next step is the rep's plan and names a theme in the normal
-    course of a sale (walking a buyer through the implementation plan is no complaint yet), so
-    next-step mentions show what prospects are raising now without sending it up the line."""
-    buckets: dict[str, list[ThemeDeal]] = {key: [] for key, *_ in _THEMES}
-    buckets["other"] = []
-    mentions: dict[str, list[ThemeNextStep]] = {key: [] for key in buckets}
-    unrecorded = 0
-    for row in lost_rows:
-        reason = (row.get("loss_reason") or "").strip()
-        if not reason:
-            unrecorded += 1
-            continue
-        theme_deal = ThemeDeal(
-            opportunity_id=row["opportunity_id"],
-            name=row.get("opportunity_name") or row["opportunity_id"],
-            amount=row.get("amount"),
-            week=row["week"],
-            loss_reason=reason,
-        )
-        for key in theme_keys(reason) or ["other"]:
-            buckets[key].append(theme_deal)
-    for deal in open_deals:
-        step = (deal.next_step or "").strip()
-        if not (deal.is_open_end and step):
-            continue
-        mention = ThemeNextStep(
-            opportunity_id=deal.opportunity_id,
-            name=deal.name,
-            amount=deal.amount,
-            stage=deal.stage_end,
-            next_step=step,
-        )
-        for key in theme_keys(step):
-            mentions[key].append(mention)
-    themes = []
-    labels = {key: (label, to) for key, label, to, _ in _THEMES}
-    labels["other"] = ("Other reasons", None)
-    for key, deals in buckets.items():
-        steps = mentions[key]
-        if not (deals or steps):
-            continue
-        label, escalate_to = labels[key]
-        themes.append(
-            FeedbackTheme(
-                theme=key,
-                label=label,
-                count=len(deals) + len(steps),
-                amount=sum(float(d.amount) for d in deals if d.amount is not None),
-                deals=deals,
-                escalate=escalate_to is not None and len(deals) >= ESCALATE_MIN_DEALS,
-                escalate_to=escalate_to,
-                next_steps=steps,
-            )
-        )
-    themes.sort(key=lambda t: (-t.count, -t.amount, t.theme))
-    return themes, unrecorded
 
 
 def theme_summary(theme: FeedbackTheme, money: MoneyFormat) -> str:

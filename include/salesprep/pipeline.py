@@ -74,6 +74,7 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     from salesprep.emulator.store import WORK_DIR_PREFIX
     from salesprep.packets.publish import sweep_remote
     from salesprep.quality.report import FAILED_RUNS_DIR
+    from salesprep.shared_folder import join
 
     data = Path(settings.data_dir)
     weeks = [p for base in (data / "rendered", data / "quality") for p in base.glob("*")]
@@ -90,7 +91,7 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     }
     swept = [str(path) for folder in sorted(folders) for path in sweep(folder)]
     fs, root = fsspec.core.url_to_fs(settings.shared_folder_url)
-    for folder in (root.rstrip("/") or "/", f"{root.rstrip('/')}/{FAILED_RUNS_DIR}"):
+    for folder in (root.rstrip("/") or "/", join(root, FAILED_RUNS_DIR)):
         swept += sweep_remote(fs, folder)
     swept += [str(path) for path in sweep_temp_dirs(WORK_DIR_PREFIX)]
     return swept
@@ -145,9 +146,9 @@ def check_raw(week: Week, settings: Settings) -> Summary:
 
 def load_learnings(week: Week, settings: Settings) -> Summary:
     """Read the lessons and feedback pairs recorded before this week (the learnings loop)."""
-    from salesprep.learnings import load_learnings as load
+    from salesprep.learnings import land_learnings
 
-    report = load(settings.shared_folder_url, settings.learnings_path, week)
+    report = land_learnings(settings.shared_folder_url, settings.learnings_path, week)
     return report.summary()
 
 
@@ -186,8 +187,8 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     import duckdb
 
     from salesprep.orchestration.quality_docs import stage_quality_docs
-    from salesprep.packets import render_week
-    from salesprep.packets.batch import EXTRA_DIR, write_unpaired
+    from salesprep.packets.layout import EXTRA_DIR
+    from salesprep.packets.render import render_week, write_unpaired
     from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root
     from salesprep.week_guard import load_coverage

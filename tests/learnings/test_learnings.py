@@ -8,7 +8,7 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
-from salesprep.learnings import LearningsFormatError, load_learnings, parse_learnings
+from salesprep.learnings import LearningsFormatError, land_learnings, parse_learnings
 from salesprep.weeks import Week
 
 TWO_ENTRIES = """---
@@ -96,7 +96,7 @@ def test_load_reads_earlier_weeks_only_and_reports_bad_files(shared_root, tmp_pa
     _write(shared_root, "learnings/not-a-week/ann/bob.md", "---\ntheme: x\n---\ny\n")
 
     out = tmp_path / "learnings.parquet"
-    report = load_learnings(shared_root, out, Week.parse("2026-W42"))
+    report = land_learnings(shared_root, out, Week.parse("2026-W42"))
 
     rows = pq.read_table(out).to_pylist()
     assert sorted(r["theme"] for r in rows) == ["implementation timeline", "price", "pricing"]
@@ -113,7 +113,7 @@ def test_load_reads_earlier_weeks_only_and_reports_bad_files(shared_root, tmp_pa
 
 def test_load_with_no_learnings_writes_an_empty_table(tmp_path):
     out = tmp_path / "learnings.parquet"
-    report = load_learnings(str(tmp_path / "shared"), out, Week.parse("2026-W42"))
+    report = land_learnings(str(tmp_path / "shared"), out, Week.parse("2026-W42"))
     assert report.entries == 0
     table = pq.read_table(out)
     assert table.num_rows == 0 and "theme" in table.column_names

@@ -6,6 +6,6 @@ from salesprep.learnings.entries import (
     LearningsFormatError,
     parse_learnings,
 )
-from salesprep.learnings.load import load_learnings
+from salesprep.learnings.load import land_learnings
 
-__all__ = ["TEMPLATE", "Learning", "LearningsFormatError", "load_learnings", "parse_learnings"]
+__all__ = ["TEMPLATE", "Learning", "LearningsFormatError", "land_learnings", "parse_learnings"]

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from salesprep.learnings.entries import Learning, LearningsFormatError, parse_learnings
+from salesprep.shared_folder import join
 from salesprep.weeks import InvalidWeekError, Week
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def _pair_ids(
     fs: fsspec.AbstractFileSystem, root: str, week: str
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """(manager slug, rep slug) → (manager id, rep id), from that week's published manifest."""
-    path = f"{root}/{week}/manifest.json"
+    path = join(root, week, "manifest.json")
     if not fs.exists(path):
         return {}
     manifest = json.loads(fs.cat_file(path))
@@ -83,7 +84,7 @@ def read_learnings(
     root = root.rstrip("/")
     report = LearningsReport()
     rows: list[tuple[Learning, str | None, str | None]] = []
-    pattern = f"{root}/{LEARNINGS_DIR}/*/*/*.md"
+    pattern = join(root, LEARNINGS_DIR, "*", "*", "*.md")
     for path in sorted(fs.glob(pattern)):
         relative = path[len(root) + 1 :] if path.startswith(root) else path
         week_label, manager_slug, file_name = relative.split("/")[-3:]
@@ -114,8 +115,9 @@ def read_learnings(
     return rows, report
 
 
-def load_learnings(shared_folder_url: str, out_path: Path, week: Week) -> LearningsReport:
-    """Write the learnings recorded before `week` to `out_path` (Parquet), atomically."""
+def land_learnings(shared_folder_url: str, out_path: Path, week: Week) -> LearningsReport:
+    """Land the learnings recorded before `week` in `out_path` (Parquet, the dbt source
+    `learnings`), atomically; the pipeline step `load_learnings` calls it."""
     rows, report = read_learnings(shared_folder_url, week)
     records = []
     for entry, manager_id, rep_id in rows:

@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from jinja2 import TemplateError
-
-from salesprep.packets.formatting import MoneyFormat
 from salesprep.packets.marts import MartError, WeekMarts
 from salesprep.packets.model import plain_number, to_plain
 
@@ -209,19 +206,3 @@ def _escalations(marts: WeekMarts) -> tuple[list[Escalation], int]:
         for row in marts.escalations
     ]
     return escalations, unrecorded
-
-
-def render_digest(digest: Digest, money: MoneyFormat) -> tuple[str, str]:
-    """The digest as HTML and Markdown, amounts written as `money` says (the week's corporate
-    currency and money locale)."""
-    from salesprep.packets.render import RenderError, environment
-
-    env = environment()
-    try:
-        html = env.get_template("learnings.html.j2").render(d=digest, money=money)
-        markdown = env.get_template("learnings.md.j2").render(d=digest, money=money)
-    except TemplateError as exc:
-        raise RenderError(
-            f"rendering the learnings digest for {digest.week} failed: {exc}"
-        ) from exc
-    return html, markdown

@@ -1,6 +1,7 @@
-"""What a packet suggests discussing: questions behind moved metrics, stuck-deal evidence,
-field-feedback themes, coaching prompts, cadence, the timed agenda and both prep checklists.
-Inputs are mart values; nothing here recomputes a METRICS.md metric."""
+"""What a packet suggests discussing, in words: questions behind moved metrics, stuck-deal
+evidence, the close-or-kill suggestion, coaching prompts, fast-mover questions, field-feedback
+summaries, cadence and both prep checklists (the agenda is `agenda`'s). Inputs are mart values;
+nothing here recomputes a metric of docs/metrics.md."""
 
 from __future__ import annotations
 
@@ -13,13 +14,9 @@ from salesprep.packets.formatting import (
     format_days,
     format_delta,
     format_number,
-    format_percent,
-    format_ratio,
 )
 from salesprep.packets.model import (
     ACTIVITY_METRICS,
-    Agenda,
-    AgendaSection,
     Cadence,
     CoachingItem,
     Deal,
@@ -28,7 +25,6 @@ from salesprep.packets.model import (
     Initiative,
     Lesson,
     MetricLine,
-    PacingWeek,
     PrepItem,
     Question,
     Quota,
@@ -45,19 +41,6 @@ HIGH_VOLUME_TOUCHES = 150
 HIGH_VOLUME_OPEN_DEALS = 40
 LOW_VOLUME_TOUCHES = 10
 LOW_VOLUME_OPEN_DEALS = 5
-
-# Agenda length: 30 minutes plus points for what there is to discuss, to the nearest 5.
-AGENDA_MIN, AGENDA_MAX, AGENDA_STEP = 30, 60, 5
-PERFORMANCE_AGENDA_MIN = 45
-_AGENDA_WEIGHTS = (
-    ("stuck deal", "stuck deals", 3),
-    ("moved deal", "moved deals", 1),
-    ("question", "questions", 2),
-    ("escalated theme", "escalated themes", 2),
-    ("large stuck deal to coach", "large stuck deals to coach", 3),
-    ("fast mover", "fast movers", 2),
-    ("initiative", "initiatives", 1),
-)
 
 _STUCK_LABELS = {
     "stage_aging": "Stage aging",
@@ -316,121 +299,6 @@ def cadence_for(metrics: list[MetricLine], open_deals: int) -> Cadence:
             ),
         )
     return Cadence(recommendation="weekly", volume="normal", note=base)
-
-
-def agenda_minutes(counts: dict[str, int], performance: bool) -> tuple[int, str]:
-    """Suggested length from how much there is to discuss, 30..60 in 5-minute steps, and a
-    sentence showing the arithmetic."""
-    points = 0
-    parts = []
-    for label, plural, weight in _AGENDA_WEIGHTS:
-        n = counts.get(label, 0)
-        if n:
-            points += n * weight
-            parts.append(f"{weight} × {n} {label if n == 1 else plural}")
-    raw = AGENDA_MIN + points
-    nearest = math.floor(raw / AGENDA_STEP + 0.5) * AGENDA_STEP
-    minutes = min(AGENDA_MAX, max(AGENDA_MIN, nearest))
-    basis = f"{AGENDA_MIN} min base" + (" + " + " + ".join(parts) if parts else "")
-    basis += f" = {raw} min"
-    if performance and minutes < PERFORMANCE_AGENDA_MIN:
-        minutes = PERFORMANCE_AGENDA_MIN
-        basis += f"; at least {PERFORMANCE_AGENDA_MIN} min for a performance conversation"
-    basis += f"; suggested {minutes} min (always 30 to 60)"
-    return minutes, basis
-
-
-def standard_agenda(
-    minutes: int,
-    basis: str,
-    context_items: list[str],
-    communication_items: list[str],
-    coaching_items_: list[str],
-) -> Agenda:
-    """The three Cs in the guide's order, then next steps."""
-    wrap = 5
-    rest = minutes - wrap
-    context = round(rest * 0.40)
-    communication = round(rest * 0.25)
-    coaching = rest - context - communication
-    return Agenda(
-        kind="standard",
-        minutes=minutes,
-        basis=basis,
-        sections=[
-            AgendaSection("context", "Context", context, context_items),
-            AgendaSection("communication", "Communication", communication, communication_items),
-            AgendaSection("coaching", "Coaching", coaching, coaching_items_),
-            AgendaSection(
-                "next_steps",
-                "Next steps",
-                wrap,
-                ["Agree owners and dates for each action; confirm next week's 1:1."],
-            ),
-        ],
-    )
-
-
-def performance_agenda(
-    minutes: int,
-    basis: str,
-    quota: Quota | None,
-    history: list[PacingWeek],
-    rules: MetricRules,
-    money: MoneyFormat,
-) -> Agenda:
-    """The different conversation the guide asks for when a rep is regularly underperforming."""
-    below = [w for w in history if w.is_below_pacing]
-    evidence = ", ".join(f"{w.week} {format_ratio(w.pacing)}" for w in history)
-    reason = (
-        f"Pacing was below {format_ratio(rules.underperformance_pacing)} in {len(below)} of the "
-        f"last {len(history)} weeks ({evidence}). The standard agenda assumes quality "
-        "performance and effort; a rep who is regularly underperforming needs a different "
-        "conversation, held with care and documented as your company's policy requires."
-    )
-    facts = ["Pacing by week: " + evidence + "."]
-    if quota is not None:
-        facts.append(
-            f"Quarter to date: {money(quota.won_to_date)} won of "
-            f"{money(quota.amount)} ({format_percent(quota.attainment)}), "
-            f"{format_percent(quota.elapsed)} of the quarter elapsed."
-        )
-    part = minutes - 5
-    facts_min = round(part * 0.25)
-    view_min = round(part * 0.30)
-    plan_min = part - facts_min - view_min
-    return Agenda(
-        kind="performance",
-        minutes=minutes,
-        basis=basis,
-        reason=reason,
-        pacing_history=history,
-        sections=[
-            AgendaSection("facts", "Facts: results against quota", facts_min, facts),
-            AgendaSection(
-                "rep_view",
-                "The rep's view: causes and obstacles",
-                view_min,
-                ["Listen first: what does the rep see behind the numbers?"],
-            ),
-            AgendaSection(
-                "plan",
-                "Plan and support",
-                plan_min,
-                [
-                    "Agree specific, measurable commitments for the next 2 to 4 weeks "
-                    "(activity, deals to progress).",
-                    "Agree the support the manager gives (ride-alongs, deal reviews, training).",
-                ],
-            ),
-            AgendaSection(
-                "follow_up",
-                "Follow-up",
-                5,
-                ["Set the review date and write down what was agreed."],
-            ),
-        ],
-    )
 
 
 def manager_prep(

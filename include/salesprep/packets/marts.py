@@ -1,14 +1,17 @@
-"""Reads the packet marts (docs/data-contracts.md) for one week from the published warehouse,
-checking each table and column exists, so contract drift fails with a message naming it."""
+"""Reads the packet marts (docs/data-contracts.md) for one week from the warehouse, checking
+each table and column exists, so contract drift fails with a message naming it. The first
+stage of the packet layer: marts → context → render → publish."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from salesprep.config import Settings
 from salesprep.weeks import Week
 
 # Only the columns the packets use; a mart may carry more.
@@ -213,6 +216,21 @@ FEEDBACK_WEEKS = 4
 DIGEST_WEEKS = 4
 
 Row = dict[str, Any]
+
+
+def connect_warehouse(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse at `path` (default: the published one; the
+    weekly run renders from the checked build, before it publishes both together)."""
+    path = Path(path) if path is not None else settings.published_warehouse_path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"warehouse {path} does not exist: run the warehouse build first, or set "
+            "SALESPREP_WAREHOUSE_PATH"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise OSError(f"opening the warehouse {path} read-only failed: {exc}") from exc
 
 
 class MartError(LookupError):

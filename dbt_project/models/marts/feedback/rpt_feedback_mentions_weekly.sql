@@ -1,4 +1,3 @@
-{%- set feedback_weeks = feedback_weeks() -%}
 {%- set digest_weeks = digest_weeks() -%}
 
 with
@@ -14,17 +13,19 @@ weeks as (
 
 ),
 
-loss_reasons as (
+recent_losses as (
 
     select
-        opportunity_id,
         week,
+        lost_week,
+        opportunity_id,
         rep_id,
         opportunity_name,
         amount,
         loss_reason,
         theme_key
-    from {{ ref('int_loss_reasons_themed') }}
+    from {{ ref('int_recent_losses_themed') }}
+    where {{ in_build_window('week') }}
 
 ),
 
@@ -68,34 +69,31 @@ learning_themes as (
 ),
 
 -- Deals lost in the feedback weeks up to the week, by the themes their loss reasons name.
-recent_losses as (
+loss_mentions as (
 
     select
         weeks.week,
         weeks.week_start,
         weeks.week_end,
         'loss_reason' as mention_kind,
-        loss_reasons.theme_key,
-        loss_reasons.rep_id,
-        loss_reasons.opportunity_id as source_id,
-        loss_reasons.opportunity_name,
-        loss_reasons.amount,
+        recent_losses.theme_key,
+        recent_losses.rep_id,
+        recent_losses.opportunity_id as source_id,
+        recent_losses.opportunity_name,
+        recent_losses.amount,
         cast(null as varchar) as stage_name,
-        loss_reasons.week as mention_week,
-        loss_reasons.loss_reason as mention_text,
+        recent_losses.lost_week as mention_week,
+        recent_losses.loss_reason as mention_text,
         row_number() over (
-            partition by weeks.week, loss_reasons.theme_key
+            partition by weeks.week, recent_losses.theme_key
             order by
-                loss_reasons.week desc,
-                loss_reasons.amount desc nulls last,
-                loss_reasons.opportunity_id asc
+                recent_losses.lost_week desc,
+                recent_losses.amount desc nulls last,
+                recent_losses.opportunity_id asc
         ) as mention_rank
     from weeks
-    inner join loss_reasons
-        on
-            weeks.week >= loss_reasons.week
-            and {{ iso_week_label(add_days('weeks.week_start', -7 * (feedback_weeks - 1))) }}
-            <= loss_reasons.week
+    inner join recent_losses
+        on weeks.week = recent_losses.week
 
 ),
 
@@ -160,7 +158,7 @@ shared_feedback as (
 
 mentions as (
 
-    select * from recent_losses
+    select * from loss_mentions
     union all
     select * from open_next_steps
     union all

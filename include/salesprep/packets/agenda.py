@@ -27,6 +27,8 @@ from salesprep.packets.model import (
 # Agenda length: 30 minutes plus points for what there is to discuss, to the nearest 5.
 AGENDA_MIN, AGENDA_MAX, AGENDA_STEP = 30, 60, 5
 PERFORMANCE_AGENDA_MIN = 45
+# Both agendas end with 5 minutes to agree next steps (or the follow-up).
+WRAP_UP_MINUTES = 5
 _AGENDA_WEIGHTS = (
     ("stuck deal", "stuck deals", 3),
     ("moved deal", "moved deals", 1),
@@ -105,11 +107,7 @@ def agenda_minutes(counts: dict[str, int], performance: bool) -> tuple[int, str]
 def standard_agenda(minutes: int, basis: str, topics: Topics, money: MoneyFormat) -> Agenda:
     """The three Cs in the guide's order, then next steps: 40% of the time before the wrap-up
     for context, 25% for communication, the rest for coaching."""
-    wrap = 5
-    rest = minutes - wrap
-    context = round(rest * 0.40)
-    communication = round(rest * 0.25)
-    coaching = rest - context - communication
+    context, communication, coaching = _split(minutes - WRAP_UP_MINUTES, 0.40, 0.25)
     return Agenda(
         kind="standard",
         minutes=minutes,
@@ -126,7 +124,7 @@ def standard_agenda(minutes: int, basis: str, topics: Topics, money: MoneyFormat
             AgendaSection(
                 "next_steps",
                 "Next steps",
-                wrap,
+                WRAP_UP_MINUTES,
                 ["Agree owners and dates for each action; confirm next week's 1:1."],
             ),
         ],
@@ -200,10 +198,7 @@ def performance_agenda(
             f"{money(quota.amount)} ({format_percent(quota.attainment)}), "
             f"{format_percent(quota.elapsed)} of the quarter elapsed."
         )
-    part = minutes - 5
-    facts_min = round(part * 0.25)
-    view_min = round(part * 0.30)
-    plan_min = part - facts_min - view_min
+    facts_min, view_min, plan_min = _split(minutes - WRAP_UP_MINUTES, 0.25, 0.30)
     return Agenda(
         kind="performance",
         minutes=minutes,
@@ -231,8 +226,15 @@ def performance_agenda(
             AgendaSection(
                 "follow_up",
                 "Follow-up",
-                5,
+                WRAP_UP_MINUTES,
                 ["Set the review date and write down what was agreed."],
             ),
         ],
     )
+
+
+def _split(minutes: int, first: float, second: float) -> tuple[int, int, int]:
+    """`minutes` in three blocks: the `first` and `second` shares of it (rounded), the rest."""
+    one = round(minutes * first)
+    two = round(minutes * second)
+    return one, two, minutes - one - two

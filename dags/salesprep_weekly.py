@@ -1,14 +1,21 @@
 """
 ### salesprep_weekly
 
-Prepares every sales manager–rep 1:1 of the week that just ended: one task per step of
-`salesprep.pipeline.STEPS` (check the settings and the week → extract Salesforce → raw
-checkpoint → learnings → dbt build → marts checkpoint → render the packets with the week's
-Data Docs → publish the warehouse and the packets together).
+Prepares every sales manager–rep 1:1 of the week that just ended, one task per step of
+`salesprep.pipeline`: `check_week` (the settings, the week has ended) → `extract` (Salesforce
+into the raw landing zone) → `check_raw` (Great Expectations) → `load_learnings` → `build_marts`
+(dbt build) → `check_marts` (Great Expectations) → `render_packets` (with the week's Data Docs)
+→ `publish` (the warehouse and the packets together), between a lease on the data directory
+and its release.
 
 * **Schedule**: `SALESPREP_SCHEDULE` (cron, default Monday 06:00) in `SALESPREP_ORG_TIMEZONE`
   (default UTC); a run prepares the ISO week that ended before its scheduled time. A manual
   run takes the week from the `week` param (`YYYY-Www`). Re-running a week rewrites it.
+* **Manual actions** (trigger form): `full_extract` re-pulls every object ignoring the
+  watermarks; `full_refresh` runs `dbt build --full-refresh` (once after upgrading a data
+  directory from an older version); `republish` skips `extract` and rebuilds, renders and
+  publishes the week from the landing zone of the last extraction. `salesprep run` has the
+  same switches as flags (`--full-extract`, `--full-refresh`, `--republish`).
 * **Week guard**: a week that has not ended, that the org's data does not reach, or that comes
   before the org's first data fails `check_week` or `extract` before anything is read or
   published, unless the `allow_partial_week` param labels the packets as a partial week.
@@ -34,25 +41,24 @@ Data Docs → publish the warehouse and the packets together).
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, PokeReturnValue, dag, task
+from airflow.sdk import CronTriggerTimetable, PokeReturnValue, chain, dag, task
 
-from salesprep.orchestration.assets import OUTLETS
-from salesprep.orchestration.dag_config import dag_config, partial_week_param, week_param
-from salesprep.pipeline import STEPS
+from salesprep.orchestration.assets import PACKETS_ASSET, WAREHOUSE_ASSET
+from salesprep.orchestration.dag_config import dag_config, run_option_params, week_param
 
 CONFIG = dag_config()
 DEFAULT_ARGS = CONFIG.default_args()
 
 
-def _step_task(name: str):
-    outlets = OUTLETS.get(name, ())
+def pipeline_step(name: str, outlets: tuple = (), **task_args):
+    """A task that runs the step `name` of `salesprep.pipeline.STEPS` for the run's week, with
+    the trigger form's switches (`params`) as its options."""
 
-    @task(task_id=name, pool=CONFIG.pool, outlets=list(outlets))
-    def run_step(week: str, outlet_events=None, params=None) -> dict:
+    @task(task_id=name, pool=CONFIG.pool, outlets=list(outlets), **task_args)
+    def run_step(week: str, params=None, outlet_events=None) -> dict:
         from salesprep.orchestration.tasks import run_pipeline_step
 
-        partial = bool((params or {}).get("allow_partial_week"))
-        return run_pipeline_step(name, week, outlet_events, outlets, allow_partial_week=partial)
+        return run_pipeline_step(name, week, params, outlet_events, outlets)
 
     return run_step
 
@@ -69,7 +75,7 @@ def _step_task(name: str):
     tags=["salesprep", "salesforce", "dbt"],
     params={
         "week": week_param("ISO week to prepare (YYYY-Www). Empty: the week before the run."),
-        "allow_partial_week": partial_week_param(),
+        **run_option_params(),
     },
     doc_md=__doc__,
 )
@@ -102,19 +108,27 @@ def salesprep_weekly():
 
     claimed = claim_data_dir()
     week = resolve_week()
-    claimed >> week
-    previous = week
-    for step in STEPS:
-        if step.name == "build_marts" and CONFIG.dbt_mode == "cosmos":
-            from salesprep.orchestration.dbt_tasks import dbt_task_group
+    if CONFIG.dbt_mode == "cosmos":  # a task per dbt model and its tests
+        from salesprep.orchestration.dbt_tasks import dbt_task_group
 
-            current = dbt_task_group(CONFIG, default_args=DEFAULT_ARGS)
-        else:
-            current = _step_task(step.name)(week)
-        previous >> current
-        previous = current
+        marts_built = dbt_task_group(CONFIG, default_args=DEFAULT_ARGS)
+    else:
+        marts_built = pipeline_step("build_marts")(week)
     released = release_data_dir()
-    previous >> released
+    chain(
+        claimed,
+        week,
+        pipeline_step("check_week")(week),
+        pipeline_step("extract")(week),
+        # Runs after an extract that `republish` skipped, on the landing zone as it is.
+        pipeline_step("check_raw", trigger_rule="none_failed")(week),
+        pipeline_step("load_learnings")(week),
+        marts_built,
+        pipeline_step("check_marts")(week),
+        pipeline_step("render_packets")(week),
+        pipeline_step("publish", outlets=(WAREHOUSE_ASSET, PACKETS_ASSET))(week),
+        released,
+    )
     released.as_teardown(setups=claimed)
 
 

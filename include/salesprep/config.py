@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from salesprep.dbt_project import CHECKOUT_PROJECT_DIR
 
@@ -49,6 +54,9 @@ class MetricRules(BaseModel):
         3, ge=1, description="Weeks below pacing, out of the window."
     )
     underperformance_window_weeks: int = Field(4, ge=1)
+    close_it_or_kill_it_weeks: int = Field(
+        3, ge=1, description="Weeks stuck in a row before a deal is 'close it or kill it'."
+    )
 
 
 class PairRules(BaseModel):
@@ -265,7 +273,7 @@ class Settings(BaseSettings):
             init_settings,
             env_settings,
             _DbtPostgresEnvSource(settings_cls),
-            _YamlFileSource(settings_cls),
+            _config_file_source(settings_cls),
         )
 
     # Layout of the data directory: tasks hand each other these paths, never local state.
@@ -276,6 +284,10 @@ class Settings(BaseSettings):
     @property
     def learnings_path(self) -> Path:
         return self.data_dir / "learnings" / "learnings.parquet"
+
+    @property
+    def learnings_rejected_path(self) -> Path:
+        return self.data_dir / "learnings" / "rejected.parquet"
 
     @property
     def build_warehouse_path(self) -> Path:
@@ -303,7 +315,10 @@ class NotificationSettings(BaseSettings):
 
     alert_email: str = Field("", description="Failure alert recipients, comma or ; separated.")
     smtp_conn_id: str = "smtp_default"
-    slack_conn_id: str = ""
+    slack_conn_id: str = Field("", description="Slack incoming-webhook connection for alerts.")
+    apprise_conn_id: str = Field(
+        "", description="Apprise connection for alerts: Microsoft Teams or any Apprise service."
+    )
     packets_base_url: str = Field(
         "", description="Where links in notices start (an intranet URL of the shared folder)."
     )
@@ -331,27 +346,26 @@ class _DbtPostgresEnvSource(PydanticBaseSettingsSource):
         return {"postgres": values} if values else {}
 
 
-class _YamlFileSource(PydanticBaseSettingsSource):
-    """Settings from the YAML file named by SALESPREP_CONFIG (lowest precedence)."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = os.environ.get(CONFIG_FILE_ENV)
-        if not path:
-            return {}
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(
-                f"{CONFIG_FILE_ENV}={path}: cannot read the config file: {exc}"
-            ) from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{CONFIG_FILE_ENV}={path}: not valid YAML: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{CONFIG_FILE_ENV}={path}: the top level must be a mapping")
-        return data
+def _config_file_source(settings_cls: type[BaseSettings]) -> YamlConfigSettingsSource:
+    """pydantic-settings' YAML source for the file named by SALESPREP_CONFIG (none: no values).
+    A file that is missing, unreadable, not YAML or not a mapping is a ConfigError naming it
+    (the library would skip a missing file silently); its keys are validated like any other
+    source, so a misspelt nested key fails on the model's `extra="forbid"`."""
+    path = os.environ.get(CONFIG_FILE_ENV)
+    if not path:
+        return YamlConfigSettingsSource(settings_cls, yaml_file=None)
+    file = Path(path).expanduser()
+    if not file.is_file():
+        problem = "it is a folder" if file.is_dir() else "no such file"
+        raise ConfigError(f"{CONFIG_FILE_ENV}={path}: cannot read the config file: {problem}")
+    try:
+        return YamlConfigSettingsSource(settings_cls, yaml_file=file, yaml_file_encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{CONFIG_FILE_ENV}={path}: cannot read the config file: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{CONFIG_FILE_ENV}={path}: not valid YAML: {exc}") from exc
+    except (TypeError, ValueError) as exc:  # the source merges the file's top level as a dict
+        raise ConfigError(f"{CONFIG_FILE_ENV}={path}: the top level must be a mapping") from exc
 
 
 @contextmanager

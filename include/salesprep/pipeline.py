@@ -49,13 +49,14 @@ def rendered_dir(settings: Settings, week: Week) -> Path:
     return settings.data_dir / "rendered" / week.label
 
 
-def check_week(week: Week, settings: Settings) -> Summary:
-    """Before any work: the settings a run needs are usable (preflight), what dead runs left
-    is swept, and the week has ended (week guard); a refusal is one line naming the fix."""
-    from salesprep.preflight import check_settings
-    from salesprep.week_guard import check_week_ended
+def check_week(week: Week, settings: Settings, *, republish: bool = False) -> Summary:
+    """Before any work: the settings a run needs are usable (preflight; a republish needs no
+    Salesforce connection), what dead runs left is swept, and the week has ended (week guard);
+    a refusal is one line naming the fix."""
+    from salesprep.runs.preflight import check_settings
+    from salesprep.runs.week_guard import check_week_ended
 
-    check_settings(settings)
+    check_settings(settings, check_connection=not republish)
     swept = sweep_leftovers(settings)
     now = datetime.now(UTC)
     check_week_ended(
@@ -70,10 +71,10 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     an org); the run lease makes this run the only writer of all of them."""
     import fsspec
 
-    from salesprep.atomic_swap import sweep, sweep_temp_dirs
     from salesprep.emulator.store import WORK_DIR_PREFIX
     from salesprep.packets.publish import sweep_remote
     from salesprep.quality.report import FAILED_RUNS_DIR
+    from salesprep.runs.atomic_swap import sweep, sweep_temp_dirs
     from salesprep.shared_folder import join
 
     data = Path(settings.data_dir)
@@ -104,12 +105,12 @@ def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) 
     to another org stops, unless `reset_history` drops the old org's history first
     (`salesprep.warehouse.history`); and the org's data span must cover the week (week guard,
     decision 18)."""
+    from salesprep.runs.week_guard import judge_coverage, save_coverage
     from salesprep.salesforce.client import ApiClient, session_org_id
     from salesprep.salesforce.connection import connect
     from salesprep.salesforce.data_span import org_data_span
     from salesprep.salesforce.extract import extract_org
     from salesprep.warehouse.history import check_org, landed_organization, record_org, same_org
-    from salesprep.week_guard import judge_coverage, save_coverage
 
     sf = connect(settings)
     org_id = session_org_id(sf)
@@ -145,19 +146,27 @@ def check_raw(week: Week, settings: Settings) -> Summary:
 
 
 def load_learnings(week: Week, settings: Settings) -> Summary:
-    """Read the lessons and feedback pairs recorded before this week (the learnings loop)."""
+    """Read the lessons, feedback and actions pairs recorded before this week (the learnings
+    loop); a bad entry is rejected with its reason, never a failure of the run."""
     from salesprep.learnings import land_learnings
 
-    report = land_learnings(settings.shared_folder_url, settings.learnings_path, week)
+    report = land_learnings(
+        settings.shared_folder_url,
+        settings.learnings_path,
+        week,
+        rejected_path=settings.learnings_rejected_path,
+    )
     return report.summary()
 
 
-def build_marts(week: Week, settings: Settings) -> Summary:
-    """dbt build (models and tests) into the build warehouse, which BI never reads."""
+def build_marts(week: Week, settings: Settings, *, full_refresh: bool = False) -> Summary:
+    """dbt build (models and tests) into the build warehouse, which BI never reads;
+    `full_refresh` rebuilds every incremental model from scratch (`dbt build --full-refresh`,
+    once after upgrading a data directory from an older version)."""
     from salesprep.warehouse import build_warehouse
 
-    result = build_warehouse(settings, week)
-    return result.summary()
+    result = build_warehouse(settings, week, full_refresh=full_refresh)
+    return result.summary() | ({"full_refresh": True} if full_refresh else {})
 
 
 def check_marts(week: Week, settings: Settings) -> Summary:
@@ -186,12 +195,12 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     who got no packet go to the week index."""
     import duckdb
 
-    from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets.layout import EXTRA_DIR
     from salesprep.packets.render import render_week, write_unpaired
+    from salesprep.quality.data_docs import stage_quality_docs
     from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root
-    from salesprep.week_guard import load_coverage
+    from salesprep.runs.week_guard import load_coverage
 
     out_dir = rendered_dir(settings, week)
     coverage = load_coverage(settings.data_dir, week)
@@ -211,8 +220,8 @@ def publish(week: Week, settings: Settings) -> Summary:
     shared folder, check both, then swap them in together (the warehouse first: putting it
     back is one local rename). If the packets' swap fails, the warehouse swap is rolled back,
     so BI and the shared folder always show the same week."""
-    from salesprep.atomic_swap import commit_together
     from salesprep.packets.publish import stage_rendered_week
+    from salesprep.runs.atomic_swap import commit_together
     from salesprep.warehouse import finish_warehouse, stage_warehouse
 
     published = settings.published_warehouse_path
@@ -232,13 +241,14 @@ def refusal_types() -> tuple[type[Exception], ...]:
     """The errors that refuse a run for a reason a retry cannot change: a bad setting, a week
     that must not be prepared, the data dir held by another run."""
     from salesprep.config import ConfigError
-    from salesprep.orchestration.lease import LeaseBusyError
-    from salesprep.preflight import PreflightError
+    from salesprep.runs.lease import LeaseBusyError
+    from salesprep.runs.preflight import PreflightError
+    from salesprep.runs.week_guard import WeekRefusedError
     from salesprep.salesforce.connection import SalesforceConnectionError
-    from salesprep.week_guard import WeekRefusedError
 
     return (
         ConfigError,
+        RunOptionsError,
         PreflightError,
         WeekRefusedError,
         SalesforceConnectionError,
@@ -246,19 +256,75 @@ def refusal_types() -> tuple[type[Exception], ...]:
     )
 
 
+class RunOptionsError(ValueError):
+    """Manual actions of a run that contradict each other; the message says which."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The manual actions one run may take (the DAG's trigger-form params, `salesprep run`'s
+    flags; docs/operations.md): `full_extract` re-pulls every object ignoring the saved
+    watermarks; `full_refresh` rebuilds every incremental dbt model; `republish` skips the
+    extraction and rebuilds, renders and publishes the week from the landing zone as the last
+    extraction left it; `allow_partial_week` labels a week that has not ended or that the data
+    does not reach; `reset_history` lets the data directory change orgs."""
+
+    full_extract: bool = False
+    full_refresh: bool = False
+    republish: bool = False
+    allow_partial_week: bool = False
+    reset_history: bool = False
+
+    def __post_init__(self) -> None:
+        if self.republish and (self.full_extract or self.reset_history):
+            extra = "a full extract" if self.full_extract else "a history reset"
+            raise RunOptionsError(
+                f"republish publishes the week without extracting: it cannot be combined with "
+                f"{extra}; run one, then the other"
+            )
+
+    def apply(self, settings: Settings) -> Settings:
+        """The settings with the actions that are settings turned on."""
+        if self.allow_partial_week:
+            guards = settings.guards.model_copy(update={"allow_partial_week": True})
+            settings = settings.model_copy(update={"guards": guards})
+        if self.full_extract:
+            salesforce = settings.salesforce.model_copy(update={"extract_mode": "full"})
+            settings = settings.model_copy(update={"salesforce": salesforce})
+        return settings
+
+    def skip_reason(self, step: str) -> str | None:
+        """Why this run skips `step`, None when it runs it."""
+        if self.republish and step == "extract":
+            return (
+                "republish: nothing is extracted; the landing zone of the last extraction is used"
+            )
+        return None
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
-    run: Callable[[Week, Settings], Summary]
+    run: Callable[..., Summary]
     doc: str
+    # The RunOptions this step takes as keyword arguments.
+    options: tuple[str, ...] = ()
+
+    def __call__(self, week: Week, settings: Settings, options: RunOptions) -> Summary:
+        """Run the step for `week` with the settings `options` already applied to."""
+        return self.run(week, settings, **{name: getattr(options, name) for name in self.options})
 
 
 STEPS: tuple[Step, ...] = (
-    Step("check_week", check_week, "check the settings and that the week has ended"),
-    Step("extract", extract_raw, "extract Salesforce into the raw landing zone"),
+    Step(
+        "check_week", check_week, "check the settings and that the week has ended", ("republish",)
+    ),
+    Step(
+        "extract", extract_raw, "extract Salesforce into the raw landing zone", ("reset_history",)
+    ),
     Step("check_raw", check_raw, "validate the raw data (Great Expectations)"),
     Step("load_learnings", load_learnings, "read the learnings recorded by pairs"),
-    Step("build_marts", build_marts, "build and test the marts (dbt)"),
+    Step("build_marts", build_marts, "build and test the marts (dbt)", ("full_refresh",)),
     Step("check_marts", check_marts, "validate the marts (Great Expectations)"),
     Step("render_packets", render_packets, "render the prep packets"),
     Step("publish", publish, "publish the warehouse and the packets together"),
@@ -270,19 +336,22 @@ def run_week(
     settings: Settings,
     *,
     progress: Callable[[str], None] = log.info,
-    reset_history: bool = False,
+    options: RunOptions | None = None,
 ) -> dict[str, Summary]:
-    """Run every step for `week` in order; the first failure stops the run. `reset_history`
-    lets a data directory change orgs (`extract_raw`)."""
+    """Run every step for `week` in order, as `options` say; the first failure stops the run."""
+    options = options or RunOptions()
+    settings = options.apply(settings)
     summaries: dict[str, Summary] = {}
     for step in STEPS:
+        skipped = options.skip_reason(step.name)
+        if skipped:
+            progress(f"{week.label}: {step.name} skipped ({skipped})")
+            summaries[step.name] = {"skipped": skipped}
+            continue
         progress(f"{week.label}: {step.doc} ...")
         started = time.perf_counter()
         try:
-            if step.run is extract_raw:
-                summaries[step.name] = extract_raw(week, settings, reset_history=reset_history)
-            else:
-                summaries[step.name] = step.run(week, settings)
+            summaries[step.name] = step(week, settings, options)
         except Exception as exc:  # re-raised: only the quality report is added on the way out
             url = report_failure(week, exc, step.name, settings)
             if url:
@@ -317,16 +386,20 @@ def report_failure(
         return None
 
 
-def run_step(name: str, week: str, *, allow_partial_week: bool = False) -> Summary:
-    """Run one step by name for the week label, with settings read now (inside the task);
-    `allow_partial_week` (the DAG's param) turns the setting guards.allow_partial_week on."""
+class StepSkipped(Exception):
+    """This run skips the step (e.g. `extract` when republishing); the message says why."""
+
+
+def run_step(name: str, week: str, options: RunOptions | None = None) -> Summary:
+    """Run one step by name for the week label, with settings read now (inside the task) and
+    `options` (the DAG's params) applied; raises StepSkipped when the options skip it."""
     from salesprep.config import load_settings
 
     steps = {step.name: step for step in STEPS}
     if name not in steps:
         raise KeyError(f"unknown step {name!r}; steps: {', '.join(steps)}")
-    settings = load_settings()
-    if allow_partial_week:
-        guards = settings.guards.model_copy(update={"allow_partial_week": True})
-        settings = settings.model_copy(update={"guards": guards})
-    return steps[name].run(Week.parse(week), settings)
+    options = options or RunOptions()
+    skipped = options.skip_reason(name)
+    if skipped:
+        raise StepSkipped(skipped)
+    return steps[name](Week.parse(week), options.apply(load_settings()), options)

@@ -1,6 +1,7 @@
 """The pieces behind the DAG tasks, with real files, a real DuckDB warehouse, a real SMTP
-server (aiosmtpd) and a real HTTP server for Slack: the run lease, the DAG settings, the Data
-Docs staged for publishing, the failure alert and the managers' notifications."""
+server (aiosmtpd) and real HTTP servers for the Slack and Apprise (Teams) webhooks: the run
+lease, the DAG settings, the Data Docs staged for publishing, the failure alert and the
+managers' notifications."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from salesprep.config import Settings
 from salesprep.orchestration.dag_config import DagConfigError, dag_config
-from salesprep.orchestration.lease import (
+from salesprep.runs.lease import (
     Lease,
     LeaseError,
     claim_lease,
@@ -118,9 +119,30 @@ def _gx_site(root: Path) -> None:
     )
 
 
+def test_republish_skips_the_extract_task_before_reading_anything(monkeypatch):
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from salesprep.orchestration.tasks import run_pipeline_step
+
+    # No settings a run could use: a skipped step must not even read them.
+    monkeypatch.setenv("SALESPREP_ORG_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(AirflowSkipException, match="republish"):
+        run_pipeline_step("extract", "2026-W47", {"republish": True})
+
+
+def test_contradictory_switches_fail_the_task_without_retries(monkeypatch, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from salesprep.orchestration.tasks import run_pipeline_step
+
+    monkeypatch.setenv("SALESPREP_DATA_DIR", str(tmp_path))
+    with pytest.raises(AirflowFailException, match="RunOptionsError: republish"):
+        run_pipeline_step("check_week", "2026-W47", {"republish": True, "full_extract": True})
+
+
 def test_data_docs_are_staged_under_quality_with_an_index_and_safe_paths(tmp_path):
-    from salesprep.orchestration.quality_docs import stage_quality_docs
     from salesprep.packets.publish import _EXTRA_PATH
+    from salesprep.quality.data_docs import stage_quality_docs
 
     quality = tmp_path / "quality" / "2026-W47"
     _gx_site(quality / "raw")
@@ -144,7 +166,7 @@ def test_data_docs_are_staged_under_quality_with_an_index_and_safe_paths(tmp_pat
 
 
 def test_a_week_without_checkpoint_results_stages_nothing(tmp_path):
-    from salesprep.orchestration.quality_docs import stage_quality_docs
+    from salesprep.quality.data_docs import stage_quality_docs
 
     assert stage_quality_docs(tmp_path / "none", tmp_path / "extra", "2026-W47") == []
     assert not (tmp_path / "extra" / "quality").exists()
@@ -188,32 +210,54 @@ def smtp(monkeypatch):
     controller.stop()
 
 
+class _Webhook:
+    """A local HTTP server standing in for a webhook (Slack, or a Teams workflow through
+    Apprise): keeps every POST and answers `status`."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict]] = []
+        self.status = 200
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                webhook.posts.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(webhook.status)
+                self.end_headers()
+                self.wfile.write(b"ok" if webhook.status == 200 else b"invalid_token")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture
 def slack(monkeypatch):
-    posts: list[tuple[str, dict]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers["Content-Length"])
-            posts.append((self.path, json.loads(self.rfile.read(length))))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    webhook = _Webhook()
     conn = {
-        "conn_type": "http",
-        "host": f"http://127.0.0.1:{server.server_port}/services",
+        "conn_type": "slackwebhook",
+        "host": f"{webhook.url}/services",
         "password": "T000/B000/secretpart",
     }
     monkeypatch.setenv("AIRFLOW_CONN_SLACK_TEST", json.dumps(conn))
-    yield posts
-    server.shutdown()
+    yield webhook
+    webhook.server.shutdown()
+
+
+@pytest.fixture
+def teams(monkeypatch):
+    """An Apprise connection whose one service posts JSON to a local webhook (a real Teams
+    workflow URL, `workflows://…`, goes through the same notifier and hook)."""
+    webhook = _Webhook()
+    host = webhook.url.removeprefix("http://")
+    conn = {"conn_type": "apprise", "extra": {"config": {"path": f"json://{host}/teams"}}}
+    monkeypatch.setenv("AIRFLOW_CONN_APPRISE_TEST", json.dumps(conn))
+    yield webhook
+    webhook.server.shutdown()
 
 
 def _body(message) -> str:
@@ -248,8 +292,8 @@ def _context(exception, week="2026-W47", **ti):
     }
 
 
-def test_the_failure_alert_says_which_week_failed_where_and_why_by_email_and_slack(
-    smtp, slack, monkeypatch, tmp_path
+def test_the_failure_alert_says_which_week_failed_where_and_why_by_email_slack_and_teams(
+    smtp, slack, teams, monkeypatch, tmp_path
 ):
     from salesprep.orchestration.alerts import report_task_failure
     from salesprep.warehouse import WarehouseBuildError
@@ -259,6 +303,7 @@ def test_the_failure_alert_says_which_week_failed_where_and_why_by_email_and_sla
     monkeypatch.setenv("SALESPREP_ALERT_EMAIL", "ops@example.com; lead@example.com")
     monkeypatch.setenv("SALESPREP_SMTP_CONN_ID", "smtp_test")
     monkeypatch.setenv("SALESPREP_SLACK_CONN_ID", "slack_test")
+    monkeypatch.setenv("SALESPREP_APPRISE_CONN_ID", "apprise_test")
     error = WarehouseBuildError("dbt build for 2026-W47 (duckdb) failed: 1 node(s) <fct_x>")
 
     alert = report_task_failure(_context(error))
@@ -271,14 +316,75 @@ def test_the_failure_alert_says_which_week_failed_where_and_why_by_email_and_sla
     html = _body(message)
     assert "&lt;fct_x&gt;" in html and "<fct_x>" not in html  # escaped
     assert "x=1&amp;y=2" in html
-    [(path, payload)] = slack
+    [(path, payload)] = slack.posts
     assert path == "/services/T000/B000/secretpart"
     assert payload["text"].startswith("salesprep: week 2026-W47 failed in task build_marts")
+    assert "&lt;fct_x&gt;" in payload["text"]  # Slack's escaping: no accidental link syntax
+    [(path, payload)] = teams.posts
+    assert path == "/teams" and payload["type"] == "failure"
+    assert payload["title"] == "salesprep: week 2026-W47 failed in build_marts"
+    assert payload["message"] == alert.text
     # The failed step published the week's quality report (nothing else), and the alert links it.
     report = tmp_path / "shared" / "_quality" / "2026-W47" / "index.html"
     assert report.is_file() and "dbt build for 2026-W47" in report.read_text(encoding="utf-8")
     assert f"Quality report: {report}" in alert.text
     assert not (tmp_path / "shared" / "2026-W47").exists()
+
+
+def test_hostile_text_in_an_alert_is_escaped_never_run_as_a_template(smtp, slack, monkeypatch):
+    from salesprep.orchestration.alerts import report_task_failure
+
+    monkeypatch.setenv("SALESPREP_ALERT_EMAIL", "ops@example.com")
+    monkeypatch.setenv("SALESPREP_SMTP_CONN_ID", "smtp_test")
+    monkeypatch.setenv("SALESPREP_SLACK_CONN_ID", "slack_test")
+    monkeypatch.delenv("SALESPREP_APPRISE_CONN_ID", raising=False)
+    hostile = "rep {{ 7 * 7 }} {% raw %}<script>alert(1)</script> ../x | émoji 🚀 שלום"
+    alert = report_task_failure(_context(ValueError(hostile), task_id="resolve_week"))
+
+    html = _body(smtp.messages[0])
+    assert "{{ 7 * 7 }}" in html and "49" not in html and "{% raw %}" in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "émoji 🚀 שלום" in html
+    [(_, payload)] = slack.posts
+    assert "{{ 7 * 7 }}" in payload["text"] and "<script>" not in payload["text"]
+    assert hostile in alert.text
+
+
+def test_the_missed_deadline_alert_goes_to_every_channel(smtp, slack, monkeypatch):
+    import asyncio
+
+    from salesprep.orchestration.alerts import report_missed_deadline
+
+    monkeypatch.setenv("SALESPREP_ALERT_EMAIL", "ops@example.com")
+    monkeypatch.setenv("SALESPREP_SMTP_CONN_ID", "smtp_test")
+    monkeypatch.setenv("SALESPREP_SLACK_CONN_ID", "slack_test")
+    monkeypatch.delenv("SALESPREP_APPRISE_CONN_ID", raising=False)
+    run = SimpleNamespace(run_id="scheduled__2026-11-23T06:00:00+00:00")
+
+    text = asyncio.run(report_missed_deadline({"dag_run": run}, minutes=180))
+
+    assert text.startswith(f"salesprep: the weekly run {run.run_id} has not published")
+    assert "180 minutes" in text
+    [message] = smtp.messages
+    assert message["Subject"] == "salesprep: packets not published by the deadline"
+    assert f"<code>{run.run_id}</code>" in _body(message)
+    [(_, payload)] = slack.posts
+    assert payload["text"] == text
+
+
+def test_a_channel_that_refuses_the_alert_does_not_stop_the_others(smtp, slack, monkeypatch):
+    from salesprep.orchestration.notifiers import Message, deliver_alert
+
+    monkeypatch.setenv("SALESPREP_ALERT_EMAIL", "ops@example.com")
+    monkeypatch.setenv("SALESPREP_SMTP_CONN_ID", "smtp_test")
+    monkeypatch.setenv("SALESPREP_SLACK_CONN_ID", "slack_test")
+    monkeypatch.setenv("SALESPREP_APPRISE_CONN_ID", "no_such_connection")
+    slack.status = 403  # a revoked webhook
+
+    delivered = deliver_alert(Message("subject", "<p>body</p>", "body"))
+
+    assert delivered == ["email to ops@example.com (smtp_test)"]
+    assert len(smtp.messages) == 1 and len(slack.posts) == 1
 
 
 def test_the_alert_falls_back_to_the_week_param_and_never_raises_on_delivery(monkeypatch):
@@ -287,6 +393,7 @@ def test_the_alert_falls_back_to_the_week_param_and_never_raises_on_delivery(mon
     monkeypatch.setenv("SALESPREP_ALERT_EMAIL", "ops@example.com")
     monkeypatch.setenv("SALESPREP_SMTP_CONN_ID", "no_such_connection")
     monkeypatch.delenv("SALESPREP_SLACK_CONN_ID", raising=False)
+    monkeypatch.delenv("SALESPREP_APPRISE_CONN_ID", raising=False)
     context = _context(None, week=None, task_id="resolve_week")
     context["params"] = {"week": "2026-W60"}
 

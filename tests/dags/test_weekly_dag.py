@@ -132,6 +132,41 @@ def test_every_task_times_out_and_a_missed_publish_deadline_alerts(clean_env):
     assert dag.params["allow_partial_week"] is False
 
 
+def test_the_trigger_form_offers_the_manual_actions_off_by_default(clean_env):
+    from salesprep.orchestration.tasks import RUN_OPTION_PARAMS, run_options
+    from salesprep.pipeline import RunOptions
+
+    dag = parse(WEEKLY)[0].dags["salesprep_weekly"]
+    for name in ("full_extract", "full_refresh", "republish", "allow_partial_week"):
+        param = dag.params.get_param(name)
+        assert param.value is False and param.schema["type"] == "boolean", name
+        assert param.schema["title"] and param.description, name
+    assert set(RUN_OPTION_PARAMS) <= set(dag.params)
+    # Each switch is the RunOptions field of the same name (the CLI flags' too).
+    assert run_options(dag.params.dump()) == RunOptions()
+    assert run_options({"republish": True, "full_refresh": True}) == RunOptions(
+        republish=True, full_refresh=True
+    )
+
+
+def test_the_dag_file_names_every_step_in_pipeline_order():
+    """A reader of the DAG file sees the steps, in order, without opening pipeline.py."""
+    from salesprep.pipeline import STEPS
+
+    source = WEEKLY.read_text(encoding="utf-8")
+    body = source[source.index("    chain(") :]
+    positions = [body.index(f'"{step.name}"') for step in STEPS if step.name != "build_marts"]
+    assert positions == sorted(positions)
+    assert 'pipeline_step("build_marts")' in source
+
+
+def test_a_skipped_extract_still_lets_the_raw_checkpoint_run(clean_env):
+    dag = parse(WEEKLY)[0].dags["salesprep_weekly"]
+    assert dag.get_task("check_raw").trigger_rule == "none_failed"
+    for task_id in ("check_week", "extract", "load_learnings", "build_marts", "publish"):
+        assert dag.get_task(task_id).trigger_rule == "all_success", task_id
+
+
 def test_a_missed_deadline_is_reported(caplog):
     import asyncio
 

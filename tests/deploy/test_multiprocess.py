@@ -1,8 +1,9 @@
 """The weekly DAG on a real multi-process deployment (api-server, scheduler, dag-processor,
 Celery worker; Postgres metadata DB, Redis broker): a triggered week publishes its packets and
 Data Docs and the managers get their emails; a failed week alerts sales ops with the week and
-the reason; a backfill publishes each week once, one run at a time, and re-running a week gives
-the same bytes; no file anywhere holds the Salesforce password or token."""
+the reason; a triggered republish skips the extract; a backfill publishes each week once, one
+run at a time, and re-running a week gives the same bytes; no file anywhere holds the
+Salesforce password or token."""
 
 from __future__ import annotations
 
@@ -102,6 +103,23 @@ def test_a_failed_week_alerts_sales_ops_with_the_week_and_the_reason(
     assert tis["extract"]["state"] == "upstream_failed"  # nothing ran, nothing published
     assert tis["release_data_dir"]["state"] == "success"
     assert not (deployment.data_dir / "state" / "run.lease").exists()
+
+
+def test_a_triggered_republish_skips_the_extract_and_publishes_the_same_packets(
+    deployment: Deployment, scheduled_week: dict, week: Week
+) -> None:
+    # The trigger form's switch: no extraction, the week rebuilt and published from the
+    # landing zone the scheduled run left, with a dbt full refresh on the way.
+    run_id = deployment.trigger(DAG, {"week": week.label, "republish": True, "full_refresh": True})
+    assert deployment.wait_for_run(DAG, run_id) == "success", deployment.diagnose(DAG, run_id)
+    tis = deployment.task_instances(DAG, run_id)
+    assert tis["extract"]["state"] == "skipped"
+    for step in ("check_raw", "build_marts", "render_packets", "publish", "release_data_dir"):
+        assert tis[step]["state"] == "success", step
+    assert deployment.xcom(DAG, run_id, "build_marts")["full_refresh"] is True
+    manifest = json.loads((deployment.shared / week.label / "manifest.json").read_text())
+    hashes = [(p["rep_id"], p["sha256"]) for p in manifest["packets"]]
+    assert hashes == [(p["rep_id"], p["sha256"]) for p in scheduled_week["manifest"]["packets"]]
 
 
 def test_backfill_publishes_each_week_once_one_run_at_a_time_and_reruns_are_idempotent(

@@ -197,3 +197,36 @@ def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(tmp_path):
     assert missing.returncode == 1
     assert "nope" in missing.stderr and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+
+
+def test_stuck_deal_followups_in_the_published_warehouse_match_the_oracle(run):
+    """Since our last 1:1, in the warehouse BI reads after `salesprep run`: the stuck deals of
+    the week before and of this week, their outcomes and streaks, recomputed by the oracle from
+    the first week with data (I30), in the org's timezone."""
+    import duckdb
+    from oracle.metrics import compute_stuck_followups
+
+    published = run["root"] / "data" / "warehouse" / "salesprep.duckdb"
+    with duckdb.connect(str(published), read_only=True) as conn:
+        weeks = [
+            w
+            for (w,) in conn.execute(
+                "select week from intermediate.int_weeks order by week"
+            ).fetchall()
+        ]
+        got = {
+            (row[0], row[1]): row[2:]
+            for row in conn.execute(
+                "select week, opportunity_id, outcome, stuck_weeks, is_close_it_or_kill_it"
+                " from rpt_stuck_deal_followups_weekly"
+            ).fetchall()
+        }
+    org = load_org(run["org"], tz=TZ)
+    followups = compute_stuck_followups([recompute_week(org, w, tz=TZ) for w in weeks])
+    want = {
+        (week, oid): (f["outcome"], f["stuck_weeks"], f["close_it_or_kill_it"])
+        for week, deals in followups.items()
+        for oid, f in deals.items()
+    }
+    assert got == want
+    assert {outcome for outcome, _, _ in want.values()} >= {"newly_stuck", "still_stuck"}

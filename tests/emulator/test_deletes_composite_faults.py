@@ -11,6 +11,7 @@ import pytest
 import requests
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
+from salesprep.cli.emulator import add_fault_arguments, emulator_config_from_args
 from salesprep.demo_org import is_valid_id
 from salesprep.emulator import (
     EmulatorConfig,
@@ -18,11 +19,7 @@ from salesprep.emulator import (
     run_emulator,
     write_deleted_records,
 )
-from salesprep.emulator.faults import (
-    FaultConfigError,
-    add_fault_arguments,
-    emulator_config_from_args,
-)
+from salesprep.emulator.faults import FaultConfigError
 from salesprep.emulator.server import derive_org_id
 from salesprep.org_folder import write_object
 

@@ -7,7 +7,7 @@ import requests
 from simple_salesforce.exceptions import SalesforceGeneralError
 
 from salesprep.emulator import Request, Response, run_emulator
-from salesprep.emulator.server import Handler
+from salesprep.emulator.messages import Handler
 
 from .conftest import OrgFixture, connect
 

@@ -71,3 +71,42 @@ def test_missing_connection_names_the_env_var(tmp_path: Path):
     settings = Settings(data_dir=tmp_path, salesforce={"conn_id": "salesforce_nowhere"})
     with pytest.raises(SalesforceConnectionError, match="AIRFLOW_CONN_SALESFORCE_NOWHERE"):
         connect(settings)
+
+
+def test_an_expired_session_logs_in_again_through_the_connection(
+    sample_org_dir: Path, tmp_path: Path
+):
+    from salesprep.salesforce.client import ApiClient
+
+    settings = Settings(data_dir=tmp_path)
+    with serve_org(sample_org_dir, settings) as served:
+        client = ApiClient(served.sf, settings.salesforce)
+        old_session = served.sf.session_id
+        served.handle.emulator.sessions.expire_all()
+        body = client.get_json(client.data_path("limits/"), what="limits")
+        assert "DailyApiRequests" in body
+        assert client.relogins == 1
+        assert client.sf.session_id != old_session
+        # The same requests session: still routed to the emulator, logins still watched.
+        assert client.sf.session is served.sf.session
+
+
+def test_a_client_given_a_session_id_cannot_log_in_again(sample_org_dir: Path, tmp_path: Path):
+    from simple_salesforce import Salesforce
+
+    from salesprep.salesforce.client import ApiClient
+    from salesprep.salesforce.errors import ApiRequestError
+
+    settings = Settings(data_dir=tmp_path)
+    with serve_org(sample_org_dir, settings) as served:
+        direct = Salesforce(
+            session_id=served.sf.session_id,
+            instance_url=f"https://{served.sf.sf_instance}",
+            session=served.sf.session,
+            version=served.sf.sf_version,
+        )
+        client = ApiClient(direct, settings.salesforce)
+        served.handle.emulator.sessions.expire_all()
+        with pytest.raises(ApiRequestError, match="given a session id"):
+            client.get_json(client.data_path("limits/"), what="limits")
+        assert client.relogins == 0

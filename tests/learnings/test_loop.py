@@ -38,8 +38,11 @@ def _marker(text: str) -> str | None:
 def test_load_reads_last_weeks_files_and_reports_the_rest(learnings_run):
     summary = learnings_run.load_summary
     assert summary["learnings"] == 8  # 2 + 3 + 3, not the file of this very week
-    assert [s["path"] for s in summary["learnings_skipped"]] == [
+    assert summary["learnings_skipped"] == []
+    assert summary["learnings_rejected"] == [
         f"learnings/{PREVIOUS.label}/{learnings_run.extras['d'].manager_slug}/not-a-pair.md"
+        " entry 1: the front matter is not closed with '---'; fix: add a '---' line after the"
+        " entry's keys"
     ]
     rows = learnings_run.query("select count(*), count(pair_id) from fct_learnings")
     assert rows == [(8, 8)]  # every entry mapped to its pair through last week's manifest

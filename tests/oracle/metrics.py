@@ -156,6 +156,17 @@ Record types
      the org is read, before the stage list (I11) is built, so no opportunity-based number
      sees it; Tasks and Events on it still count as rep activity. A deal's `record_type` is the
      RecordType `Name` (None when it has none or the id is unknown).
+
+Since our last 1:1 (stuck deals followed up)
+ I30. Weeks are followed up in the order given, which must be consecutive ISO weeks starting
+     at the first week with data (a streak needs every earlier week). A deal's streak at week W
+     is the number of consecutive weeks ending at W in which it is stuck (I14-I17); a week in
+     which it has no movement (closed at both instants) or is not stuck ends the run. The
+     follow-up of W lists the deals stuck at W-1 or at W: `newly_stuck` when not stuck at W-1,
+     else by W's movement `won`, `lost`, `advanced`, else `still_stuck` when stuck at W, else
+     `unstuck`. Its `stuck_weeks` is the streak at W when stuck at W, else the streak at W-1;
+     `close_it_or_kill_it` needs stuck at W with a streak of at least
+     `close_it_or_kill_it_weeks`. A deal stuck at W-1 without a movement at W has no follow-up.
 """
 
 from __future__ import annotations
@@ -213,6 +224,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "underperformance_pacing": 0.7,
     "underperformance_weeks": 3,
     "underperformance_window_weeks": 4,
+    "close_it_or_kill_it_weeks": 3,
     # Not thresholds, but config METRICS.md mentions, under the names of the settings.
     "fiscal_year_start_month": None,  # None: from the org (Period, Organization), else January
     "currency_code": "USD",
@@ -1511,6 +1523,45 @@ class OracleWeek:
     quota_rows_without_rate: dict[str, list[dict[str, Any]]]
     # Opportunity ids the record type rules left out of every number (I29).
     left_out_by_record_type: set[str]
+
+
+def compute_stuck_followups(
+    weeks: list[OracleWeek], *, close_it_or_kill_it_weeks: int = 3
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per week label, per deal stuck at that week or the one before: its follow-up (I30)."""
+    streaks: dict[str, tuple[int, str]] = {}  # stuck at the previous week: (streak, since)
+    followups: dict[str, dict[str, dict[str, Any]]] = {}
+    previous: OracleWeek | None = None
+    for week in weeks:
+        if previous is not None and week.week_start - previous.week_start != timedelta(days=7):
+            raise OracleInputError(f"week {week.week} does not follow {previous.week}")
+        now: dict[str, tuple[int, str]] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for oid, deal in week.deals.items():
+            before = streaks.get(oid)
+            if deal["is_stuck"]:
+                now[oid] = (before[0] + 1, before[1]) if before else (1, week.week)
+            if before is None and not deal["is_stuck"]:
+                continue
+            if before is None:
+                outcome = "newly_stuck"
+            elif deal["movement"] in ("won", "lost", "advanced"):
+                outcome = deal["movement"]
+            else:
+                outcome = "still_stuck" if deal["is_stuck"] else "unstuck"
+            streak, since = now[oid] if deal["is_stuck"] else before  # type: ignore[misc]
+            rows[oid] = {
+                "rep_id": deal["rep_id"],
+                "outcome": outcome,
+                "was_stuck_last_week": before is not None,
+                "is_stuck": deal["is_stuck"],
+                "stuck_weeks": streak,
+                "stuck_since_week": since,
+                "close_it_or_kill_it": deal["is_stuck"] and streak >= close_it_or_kill_it_weeks,
+            }
+        followups[week.week] = rows
+        streaks, previous = now, week
+    return followups
 
 
 def _unconverted_activity(org: OracleOrg, week: _Week, reps: set[str]) -> list[dict[str, Any]]:

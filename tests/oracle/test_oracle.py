@@ -14,6 +14,7 @@ import pytest
 from .metrics import (
     STUCK_REASON_ORDER,
     OracleInputError,
+    compute_stuck_followups,
     load_org,
     recompute_week,
     rules_from_settings,
@@ -1829,3 +1830,88 @@ def test_a_30_rep_30_week_org_recomputes_a_week_in_seconds(tmp_path: Path) -> No
         assert deal["is_stuck"] is False or deal["is_open_end"]
         reasons = deal["stuck_reasons"]
         assert reasons == [r for r in STUCK_REASON_ORDER if r in reasons]
+
+
+# ------------------------------------------------------------------ since our last 1:1 (I30)
+
+
+def _followup_weeks(deals_by_week: list[dict[str, tuple[str, bool]]]) -> list[Any]:
+    """Oracle weeks from 2026-W06 on with only what the follow-up reads: movement, stuck."""
+    from types import SimpleNamespace
+
+    weeks = []
+    for n, deals in enumerate(deals_by_week):
+        start = date(2026, 2, 2) + timedelta(weeks=n)
+        iso = start.isocalendar()
+        weeks.append(
+            SimpleNamespace(
+                week=f"{iso.year}-W{iso.week:02d}",
+                week_start=start,
+                deals={
+                    oid: {"rep_id": R1, "movement": movement, "is_stuck": stuck}
+                    for oid, (movement, stuck) in deals.items()
+                },
+            )
+        )
+    return weeks
+
+
+def test_stuck_followups_every_outcome_and_streak() -> None:
+    u, a = "unchanged", "advanced"
+    weeks = _followup_weeks(
+        [
+            {"STILL": (u, True), "WON": (u, True), "GAP": (u, True), "QUIET": (u, False)},
+            {"STILL": (u, True), "WON": (u, True), "GAP": (u, False), "QUIET": (u, True)},
+            {
+                "STILL": (u, True),
+                "WON": ("won", False),
+                "GAP": (u, True),
+                "QUIET": (u, False),
+                "ADV": (u, True),
+                "LOST": (u, True),
+                "BACK": (u, True),
+            },
+            {
+                "STILL": (u, True),
+                "GAP": (u, True),
+                "ADV": (a, True),
+                "LOST": ("lost", False),
+                "BACK": ("regressed", False),
+                "NEW": ("new", True),
+            },
+        ]
+    )
+    followups = compute_stuck_followups(weeks)
+    first, second, third, fourth = (followups[w.week] for w in weeks)
+
+    def outcome(rows: dict, oid: str) -> tuple:
+        row = rows[oid]
+        return row["outcome"], row["stuck_weeks"], row["close_it_or_kill_it"]
+
+    assert {oid: outcome(first, oid) for oid in first} == {
+        "STILL": ("newly_stuck", 1, False),
+        "WON": ("newly_stuck", 1, False),
+        "GAP": ("newly_stuck", 1, False),
+    }
+    assert outcome(second, "GAP") == ("unstuck", 1, False)
+    assert outcome(second, "QUIET") == ("newly_stuck", 1, False)
+    assert outcome(third, "STILL") == ("still_stuck", 3, True)
+    assert outcome(third, "WON") == ("won", 2, False)
+    assert outcome(third, "GAP") == ("newly_stuck", 1, False)  # the run restarts
+    assert outcome(third, "QUIET") == ("unstuck", 1, False)
+    assert outcome(fourth, "STILL") == ("still_stuck", 4, True)
+    assert outcome(fourth, "ADV") == ("advanced", 2, False)
+    assert outcome(fourth, "LOST") == ("lost", 1, False)
+    assert outcome(fourth, "BACK") == ("unstuck", 1, False)
+    assert outcome(fourth, "NEW") == ("newly_stuck", 1, False)
+    assert "WON" not in fourth  # closed last week: no movement, nothing to follow up
+    assert fourth["STILL"]["stuck_since_week"] == weeks[0].week
+    assert compute_stuck_followups(weeks, close_it_or_kill_it_weeks=2)[weeks[3].week]["ADV"][
+        "close_it_or_kill_it"
+    ]
+
+
+def test_stuck_followups_need_consecutive_weeks() -> None:
+    weeks = _followup_weeks([{}, {}, {}])
+    with pytest.raises(OracleInputError, match="does not follow"):
+        compute_stuck_followups([weeks[0], weeks[2]])

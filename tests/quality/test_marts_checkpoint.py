@@ -168,7 +168,7 @@ def test_a_passing_week_stages_its_checks_and_dbt_docs_with_the_packets(
 ) -> None:
     """check_marts writes the marts Data Docs and the dbt stage (results, freshness, dbt docs);
     the render step's staging puts them in the rendered week's extra/quality/."""
-    from salesprep.orchestration.quality_docs import stage_quality_docs
+    from salesprep.quality.data_docs import stage_quality_docs
 
     shutil.copytree(demo.settings.data_dir, tmp_path / "data")
     settings = Settings(data_dir=tmp_path / "data")

@@ -317,7 +317,7 @@ def _lease(place: Place, **fields) -> Path:
 
 
 def _host() -> str:
-    from salesprep.process_owner import this_host
+    from salesprep.runs.process_owner import this_host
 
     return this_host()
 

@@ -6,6 +6,7 @@ what was published."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -211,7 +212,7 @@ def test_when_the_packets_swap_fails_the_warehouse_swap_is_rolled_back(republish
     before = republish.published()
     import os
 
-    from salesprep import atomic_swap
+    from salesprep.runs import atomic_swap
 
     real_rename = os.rename
 
@@ -316,7 +317,7 @@ def _wait_for(process, ready, timeout: float = 300) -> None:
 
 
 def _host() -> str:
-    from salesprep.process_owner import this_host
+    from salesprep.runs.process_owner import this_host
 
     return this_host()
 
@@ -425,3 +426,49 @@ def test_an_unreachable_salesforce_is_retried_then_named(place, run):
     env = {"AIRFLOW_CONN_SALESFORCE_DEFAULT": json.dumps(conn)}
     result = run(place.args(org=False), env=env)
     assert result.code == 1 and "is incomplete" in result.line and "password" in result.line
+
+
+# --- the manual actions: republish, dbt full refresh, full extract ---------------------------
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _packet_hashes(place: Place) -> list[tuple[str, dict]]:
+    manifest = json.loads((place.shared / WEEK.label / "manifest.json").read_text("utf-8"))
+    return [(p["rep_id"], p["sha256"]) for p in manifest["packets"]]
+
+
+def test_republish_rebuilds_and_publishes_the_week_without_reaching_salesforce(republish, run):
+    landing = _tree(republish.data / "raw")
+    packets = _packet_hashes(republish)
+    (republish.shared / WEEK.label).rename(republish.root / "set-aside")  # e.g. deleted by hand
+
+    # No --org and no Salesforce connection in the environment: an extract would fail.
+    result = run(republish.args("--republish", "--full-refresh", org=False))
+
+    assert result.code == 0, result.err[-3000:]
+    assert f"{WEEK.label}: extract skipped (republish:" in result.out
+    assert _tree(republish.data / "raw") == landing  # the landing zone as it was
+    assert _packet_hashes(republish) == packets  # the same packets, published again
+    run_results = republish.data / "warehouse" / "dbt" / "target" / "run_results.json"
+    assert json.loads(run_results.read_text("utf-8"))["args"]["full_refresh"] is True
+
+
+def test_a_full_extract_ignores_the_watermarks(republish, run):
+    result = run(republish.args("--full-extract"))
+    assert result.code == 0, result.err[-3000:]
+    report = json.loads((republish.data / "raw" / "_extract_report.json").read_text("utf-8"))
+    assert report["mode"] == "full"
+
+
+def test_republish_with_a_full_extract_is_refused_before_any_work(place, run):
+    result = run(place.args("--republish", "--full-extract"))
+    assert result.code == 2
+    assert "republish" in result.line and "full extract" in result.line
+    assert not place.data.exists()

@@ -36,6 +36,8 @@ MART_KEYS: dict[str, str] = {
     "rpt_feedback_escalations_weekly": "week, theme_key",
     "fct_pipeline_waterfall_weekly": "rep_week_key",
     "rpt_pair_prep_weekly": "pair_id, week",
+    "rpt_stuck_deal_followups_weekly": "opportunity_id, week",
+    "rpt_manager_team_weekly": "pair_id, week",
     "fct_opportunity_snapshots_weekly": "opportunity_week_key",
     "dim_organization": "corporate_currency",
     "fct_unconverted_amounts_weekly": "rep_id, week, amount_kind, record_id",

@@ -197,3 +197,92 @@ def test_prep_headline_counts_add_up(built: DemoBuild, oracle_weeks: dict[str, A
                 row["performance_conversation_recommended"]
                 is expected.performance_conversation_recommended[rep]
             )
+
+
+def test_stuck_deal_followups_of_every_week(built: DemoBuild, oracle_weeks: dict[str, Any]) -> None:
+    """Since our last 1:1: every outcome of last week's stuck deals, streaks, close it or kill
+    it, recomputed week after week from the first week with data (I30)."""
+    from oracle.metrics import compute_stuck_followups
+
+    followups = compute_stuck_followups(list(oracle_weeks.values()))
+    rows = _dicts(built, "select * from rpt_stuck_deal_followups_weekly")
+    got = {
+        (r["week"], r["opportunity_id"]): (
+            r["rep_id"],
+            r["outcome"],
+            r["was_stuck_last_week"],
+            r["is_stuck"],
+            r["stuck_weeks"],
+            r["stuck_since_week"],
+            r["is_close_it_or_kill_it"],
+        )
+        for r in rows
+    }
+    want = {
+        (week, oid): (
+            f["rep_id"],
+            f["outcome"],
+            f["was_stuck_last_week"],
+            f["is_stuck"],
+            f["stuck_weeks"],
+            f["stuck_since_week"],
+            f["close_it_or_kill_it"],
+        )
+        for week, deals in followups.items()
+        for oid, f in deals.items()
+    }
+    assert got == want
+    outcomes = {value[1] for value in want.values()}
+    # The seeded demo org has every outcome somewhere, so each is compared at least once.
+    assert outcomes == {"newly_stuck", "won", "lost", "advanced", "still_stuck", "unstuck"}
+    assert any(value[6] for value in want.values())  # some deal is close it or kill it
+    assert max(value[4] for value in want.values()) >= 4
+
+
+def test_team_page_counts_and_order_of_every_week(
+    built: DemoBuild, oracle_weeks: dict[str, Any]
+) -> None:
+    """The manager's team page: stuck deals, close-it-or-kill-it deals and the performance flag
+    per rep as the oracle has them, and each manager's reps ranked 1..n by the documented rule."""
+    from oracle.metrics import compute_stuck_followups
+
+    followups = compute_stuck_followups(list(oracle_weeks.values()))
+    rows = _dicts(built, "select * from rpt_manager_team_weekly")
+    by_key = {(r["rep_id"], r["week"]): r for r in rows}
+    ranked = 0
+    for week, expected in oracle_weeks.items():
+        for _manager, rep in expected.pairs:
+            row = by_key[(rep, week)]
+            stuck = [d for d in expected.deals.values() if d["rep_id"] == rep and d["is_stuck"]]
+            close_or_kill = [
+                f
+                for f in followups[week].values()
+                if f["rep_id"] == rep and f["close_it_or_kill_it"]
+            ]
+            assert row["stuck_deals"] == len(stuck), (week, rep)
+            assert _close(row["stuck_amount"], float(sum(d["amount"] or 0 for d in stuck)))
+            assert row["close_it_or_kill_it_deals"] == len(close_or_kill), (week, rep)
+            assert (
+                row["performance_conversation_recommended"]
+                is expected.performance_conversation_recommended[rep]
+            )
+        for manager in {m for m, _ in expected.pairs}:
+            team = sorted(
+                (r for r in rows if r["manager_id"] == manager and r["week"] == week),
+                key=lambda r: r["attention_rank"],
+            )
+            assert [r["attention_rank"] for r in team] == list(range(1, len(team) + 1))
+            keys = [
+                (
+                    not r["performance_conversation_recommended"],
+                    -r["close_it_or_kill_it_deals"],
+                    -r["overdue_actions"],
+                    r["pacing"] is None,
+                    r["pacing"] or 0.0,
+                    r["rep_name"],
+                )
+                for r in team
+            ]
+            assert keys == sorted(keys), (week, manager)
+            ranked += len(team)
+    assert ranked == len(rows)

@@ -73,7 +73,7 @@ def test_a_failed_swap_later_in_the_unit_rolls_the_warehouse_back(tmp_path: Path
     """The warehouse and the week's packets are swapped in as one unit: when the packets'
     swap fails (here its staged folder vanished), the published warehouse is the old one
     again, and nothing staged is left beside either."""
-    from salesprep.atomic_swap import AtomicSwapError, Swap, commit_together
+    from salesprep.runs.atomic_swap import AtomicSwapError, Swap, commit_together
     from salesprep.warehouse import stage_warehouse
 
     build = _write_build(tmp_path / "warehouse" / "build.duckdb", "2026-W09")
@@ -93,7 +93,7 @@ def test_a_failed_swap_later_in_the_unit_rolls_the_warehouse_back(tmp_path: Path
 def test_a_swap_cut_between_its_two_renames_is_put_back_by_the_next_sweep(tmp_path: Path) -> None:
     """A run killed after setting the old version aside and before moving the new one in:
     the next run's sweep puts the old version back and drops the half-built new one."""
-    from salesprep.atomic_swap import Swap, sweep
+    from salesprep.runs.atomic_swap import Swap, sweep
 
     target = tmp_path / "2026-W09"
     (target / "mgr").mkdir(parents=True)

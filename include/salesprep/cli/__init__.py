@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import signal
 import sys
@@ -58,16 +57,6 @@ def _seconds(value: str) -> float:
     return number
 
 
-def _port(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from exc
-    if not 0 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is outside 0..65535")
-    return number
-
-
 def _last_complete_week() -> Week:
     # The CLI is the one place that reads the wall clock: to pick a default week.
     return Week.last_complete(datetime.now(UTC))
@@ -118,37 +107,32 @@ def _cmd_generate_org(args: argparse.Namespace) -> int:
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
-    from salesprep.emulator import serve
-    from salesprep.emulator.faults import FaultConfigError, emulator_config_from_args
+    from salesprep.cli.emulator import serve_emulator_cli
 
-    org_dir = Path(args.org_dir)
-    if not org_dir.is_dir():
-        raise UsageError(f"org folder {org_dir} does not exist")
-    from salesprep.emulator.permissions import Permissions, PermissionsError, load_permissions
-
-    try:
-        config = dataclasses.replace(emulator_config_from_args(args), hidden=frozenset(args.hide))
-        # Checked before serving, so a typo is one line, not a server that hides nothing.
-        Permissions.parse(config.hidden, source="--hide")
-        load_permissions(org_dir)
-    except (FaultConfigError, PermissionsError) as exc:
-        raise UsageError(str(exc)) from exc
-    print(f"serving {org_dir} as a Salesforce org on http://{args.host}:{args.port}", flush=True)
-    serve(org_dir, host=args.host, port=args.port, config=config)
-    return 0
+    return serve_emulator_cli(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from salesprep.cli.run import run_week_cli
+    from salesprep.pipeline import RunOptions, RunOptionsError
 
+    try:
+        options = RunOptions(
+            full_extract=args.full_extract,
+            full_refresh=args.full_refresh,
+            republish=args.republish,
+            allow_partial_week=args.allow_partial_week,
+            reset_history=args.reset_history,
+        )
+    except RunOptionsError as exc:
+        raise UsageError(str(exc)) from exc
     return run_week_cli(
         week=args.week,
         org_dir=Path(args.org) if args.org else None,
         shared_folder=args.shared_folder,
         warehouse=Path(args.warehouse) if args.warehouse else None,
         data_dir=Path(args.data_dir) if args.data_dir else None,
-        reset_history=args.reset_history,
-        allow_partial_week=args.allow_partial_week,
+        options=options,
         wait_seconds=args.wait,
     )
 
@@ -276,15 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve an org folder over the Salesforce REST and Bulk 2.0 APIs",
         description="Serve ORG_DIR as a Salesforce org (REST, SOAP login, OAuth) until stopped.",
     )
-    emu.add_argument("org_dir", metavar="ORG_DIR")
-    emu.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
-    emu.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    from salesprep.emulator.faults import add_fault_arguments
+    from salesprep.cli.emulator import add_emulator_arguments
 
-    add_fault_arguments(emu)
-    from salesprep.emulator.permissions import add_permission_arguments
-
-    add_permission_arguments(emu)
+    add_emulator_arguments(emu)
     emu.set_defaults(handler=_cmd_emulator)
 
     run = commands.add_parser(
@@ -315,6 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="prepare a week that has not ended or that the data does not reach yet; every "
         "packet then says 'partial week, data to <time>'",
+    )
+    run.add_argument(
+        "--full-extract",
+        action="store_true",
+        help="re-pull every Salesforce object from scratch, ignoring the saved watermarks",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental dbt model from scratch (dbt build --full-refresh); "
+        "needed once after upgrading a data dir from an older version",
+    )
+    run.add_argument(
+        "--republish",
+        action="store_true",
+        help="do not extract: rebuild, render and publish the week from the landing zone of "
+        "the last extraction",
     )
     run.add_argument(
         "--wait",

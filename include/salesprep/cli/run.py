@@ -10,21 +10,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesprep.config import environment_overrides, load_settings
 from salesprep.weeks import Week
+
+if TYPE_CHECKING:
+    from salesprep.pipeline import RunOptions
 
 
 @contextlib.contextmanager
 def serving_org(org_dir: Path) -> Iterator[str]:
     """Serve `org_dir` through the in-process emulator and point the Salesforce connection at it,
     so the data still travels over HTTP through simple-salesforce. The folder is checked first
-    (`org_folder_check`), and every object is loaded before the run starts, so that a value of
+    (`org_folder.checks`), and every object is loaded before the run starts, so that a value of
     the wrong type is one line naming it, not an HTTP 500 the extraction retries."""
     from salesprep.emulator import Credentials, run_emulator
     from salesprep.emulator.store import StoreError
-    from salesprep.org_folder_check import OrgFolderError, check_org_folder
+    from salesprep.org_folder import OrgFolderError, check_org_folder
     from salesprep.salesforce.connection import salesforce_conn_env
 
     check_org_folder(org_dir)
@@ -51,17 +54,17 @@ def run_week_cli(
     shared_folder: str | None,
     warehouse: Path | None,
     data_dir: Path | None,
-    reset_history: bool = False,
-    allow_partial_week: bool = False,
+    options: RunOptions | None = None,
     wait_seconds: float = 0.0,
 ) -> int:
-    """Run every step of `week` in this process, print where the outputs went; 0 on success.
-    `reset_history` drops another org's history from the data dir (salesprep.warehouse.history)."""
-    from salesprep.orchestration.lease import cli_lease
-    from salesprep.org_folder_check import OrgFolderError
-    from salesprep.pipeline import run_week
-    from salesprep.preflight import check_settings
+    """Run every step of `week` in this process, as `options` say (the manual actions: a full
+    extract, a dbt full refresh, a republish, a partial week, a history reset), and print
+    where the outputs went; 0 on success."""
+    from salesprep.org_folder import OrgFolderError
+    from salesprep.pipeline import RunOptions, run_week
     from salesprep.quality.report import quality_root
+    from salesprep.runs.lease import cli_lease
+    from salesprep.runs.preflight import check_settings
 
     overrides: dict[str, Any] = {}
     if shared_folder:
@@ -70,14 +73,12 @@ def run_week_cli(
         overrides["warehouse_path"] = warehouse
     if data_dir:
         overrides["data_dir"] = data_dir
-    settings = load_settings(**overrides)
-    if allow_partial_week:
-        guards = settings.guards.model_copy(update={"allow_partial_week": True})
-        settings = settings.model_copy(update={"guards": guards})
+    options = options or RunOptions()
+    settings = options.apply(load_settings(**overrides))
     if org_dir is not None and not org_dir.is_dir():
         raise OrgFolderError(f"org folder {org_dir} (--org) does not exist or is not a folder")
     # Before any work: a bad setting is one line now, not an errno half-way through.
-    check_settings(settings, check_connection=org_dir is None)
+    check_settings(settings, check_connection=org_dir is None and not options.republish)
     with contextlib.ExitStack() as stack:
         stack.enter_context(
             cli_lease(
@@ -93,7 +94,7 @@ def run_week_cli(
             week,
             settings,
             progress=lambda line: print(line, flush=True),
-            reset_history=reset_history,
+            options=options,
         )
     published = summaries.get("publish", {})
     rendered = summaries.get("render_packets", {})

@@ -9,13 +9,12 @@ from salesprep.emulator.auth import (
     Credentials,
 )
 from salesprep.emulator.faults import FaultConfig, FaultInjector
+from salesprep.emulator.messages import Request, Response
 from salesprep.emulator.server import (
     DEFAULT_DAILY_API_LIMIT,
     Emulator,
     EmulatorConfig,
     EmulatorHandle,
-    Request,
-    Response,
     run_emulator,
     serve,
 )

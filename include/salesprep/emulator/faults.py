@@ -13,7 +13,6 @@ the aimed ones count their requests (`relogin_errors` logins after each expiry, 
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 import re
@@ -21,13 +20,17 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Protocol
 
 from salesprep.emulator import soql
 from salesprep.emulator.errors import ApiError
+from salesprep.emulator.messages import Handler, Request, Response
 
 if TYPE_CHECKING:
-    from salesprep.emulator.server import Emulator, EmulatorConfig, Handler, Request, Response
+    from salesprep.emulator.auth import SessionRegistry
+    from salesprep.emulator.bulk import BulkQueryJobs
+    from salesprep.emulator.store import OrgStore
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +112,18 @@ def _check_rate(name: str, rate: float) -> None:
         raise FaultConfigError(f"fault {name} {rate} must be between 0 and 1")
 
 
+class FaultTarget(Protocol):
+    """What the injector touches of the emulator it is installed in (`server.Emulator`)."""
+
+    sessions: SessionRegistry
+    bulk_jobs: BulkQueryJobs
+    store: OrgStore
+
+
 class FaultInjector:
     """The interceptor injecting `config`'s faults into `emulator`; `injected` counts them."""
 
-    def __init__(self, emulator: Emulator, config: FaultConfig) -> None:
+    def __init__(self, emulator: FaultTarget, config: FaultConfig) -> None:
         self.emulator = emulator
         self.config = config
         self.injected: Counter[str] = Counter()
@@ -241,113 +252,13 @@ class FaultInjector:
 
 
 def _gateway_page(status: int) -> Response:
-    from http import HTTPStatus
-
-    from salesprep.emulator.server import Response
-
     title = _GATEWAY_PAGES.get(status) or HTTPStatus(status).phrase
     page = f"<html><body><h1>{status} {title}</h1></body></html>"
     return Response(status=status, body=page.encode(), content_type="text/html")
 
 
 def _error_response(status: int) -> Response:
-    from salesprep.emulator.server import Response
-
     if status in _GATEWAY_PAGES:
         return _gateway_page(status)
     code, message = _ERRORS[status]
     return Response.json([{"message": message, "errorCode": code}], status=status)
-
-
-# ------------------------------------------------------------------------------ CLI flags
-
-
-def _rate_pair(value: str) -> tuple[int, float]:
-    status, sep, rate = value.partition("=")
-    try:
-        if not sep:
-            raise ValueError
-        return int(status), float(rate)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not STATUS=RATE, e.g. 503=0.2") from exc
-
-
-def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
-    """The emulator's usage-limit and fault-injection flags."""
-    group = parser.add_argument_group("API limits and fault injection (for resilience tests)")
-    group.add_argument("--daily-api-limit", type=int, default=None, metavar="N")
-    group.add_argument("--api-usage", type=int, default=0, metavar="N", help="calls already used")
-    group.add_argument("--fault-seed", type=int, default=0, metavar="N")
-    group.add_argument(
-        "--fault-error",
-        type=_rate_pair,
-        action="append",
-        default=[],
-        metavar="STATUS=RATE",
-        help="answer STATUS (429, 403, 500, 502, 503, 504) to this share of API requests",
-    )
-    group.add_argument("--fault-max-consecutive", type=int, default=2, metavar="N")
-    group.add_argument(
-        "--fault-session-expiry", type=int, default=0, metavar="N", help="expire sessions every N"
-    )
-    group.add_argument("--fault-slow", type=float, default=0.0, metavar="SECONDS")
-    group.add_argument("--fault-slow-rate", type=float, default=0.0, metavar="RATE")
-    group.add_argument(
-        "--fault-drop-rate", type=float, default=0.0, metavar="RATE", help="cut answers midway"
-    )
-    group.add_argument(
-        "--fault-modify-while-paging",
-        type=int,
-        default=0,
-        metavar="N",
-        help="edit N records of an object after its first page",
-    )
-    group.add_argument("--fault-exhaust-daily-limit", action="store_true")
-    group.add_argument(
-        "--fault-relogin-errors",
-        type=int,
-        default=0,
-        metavar="N",
-        help="after each session expiry, fail the next N logins (with --fault-relogin-status)",
-    )
-    group.add_argument("--fault-relogin-status", type=int, default=503, metavar="STATUS")
-    group.add_argument(
-        "--fault-bulk-result-drops",
-        type=int,
-        default=0,
-        metavar="N",
-        help="cut the first N Bulk result downloads midway",
-    )
-    group.add_argument(
-        "--fault-bulk-poll-429s",
-        type=int,
-        default=0,
-        metavar="N",
-        help="answer 429 to the first N Bulk job polls",
-    )
-
-
-def emulator_config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    """The `EmulatorConfig` the flags of `add_fault_arguments` describe."""
-    from salesprep.emulator.server import DEFAULT_DAILY_API_LIMIT, EmulatorConfig
-
-    faults = FaultConfig(
-        seed=args.fault_seed,
-        error_rates=dict(args.fault_error),
-        max_consecutive=args.fault_max_consecutive,
-        session_expiry_every=args.fault_session_expiry,
-        slow_seconds=args.fault_slow,
-        slow_rate=args.fault_slow_rate if args.fault_slow_rate or not args.fault_slow else 1.0,
-        drop_rate=args.fault_drop_rate,
-        modify_while_paging=args.fault_modify_while_paging,
-        exhaust_daily_limit=args.fault_exhaust_daily_limit,
-        relogin_errors=args.fault_relogin_errors,
-        relogin_error_status=args.fault_relogin_status,
-        bulk_result_drops=args.fault_bulk_result_drops,
-        bulk_poll_429s=args.fault_bulk_poll_429s,
-    )
-    return EmulatorConfig(
-        daily_api_limit=args.daily_api_limit or DEFAULT_DAILY_API_LIMIT,
-        api_usage=args.api_usage,
-        faults=faults if faults != FaultConfig(seed=args.fault_seed) else None,
-    )

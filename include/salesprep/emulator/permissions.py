@@ -15,7 +15,6 @@ as Salesforce answers a user without field-level access.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Iterable
@@ -123,15 +122,3 @@ def load_permissions(org_dir: Path) -> Permissions:
     if not isinstance(hidden, list):
         raise PermissionsError(f"permissions file {path}: hidden must be a list")
     return Permissions.parse(hidden, source=f"permissions file {path}")
-
-
-def add_permission_arguments(parser: argparse.ArgumentParser) -> None:
-    """The emulator's `--hide` flag."""
-    parser.add_argument(
-        "--hide",
-        action="append",
-        default=[],
-        metavar="OBJECT[.FIELD]",
-        help="hide an object or field from the user, as field-level security does "
-        "(repeatable; adds to the org folder's _permissions.yaml)",
-    )

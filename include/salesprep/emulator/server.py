@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,10 +24,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from salesprep.emulator import auth, describe, soql
-from salesprep.emulator.auth import Credentials, Session, SessionRegistry
+from salesprep.emulator.auth import Credentials, SessionRegistry
 from salesprep.emulator.bulk import BulkQueryJobs
 from salesprep.emulator.errors import ApiError, malformed_query, not_found
 from salesprep.emulator.faults import FaultConfig, FaultInjector
+from salesprep.emulator.messages import Handler, Interceptor, Request, Response
 from salesprep.emulator.permissions import Permissions, load_permissions
 from salesprep.emulator.query import QueryEngine, batch_size_from_header
 from salesprep.emulator.store import NoSuchObjectError, OrgStore, StoreError
@@ -75,50 +76,6 @@ class EmulatorConfig:
     # `_permissions.yaml` (see emulator/permissions.py).
     hidden: frozenset[str] = frozenset()
 
-
-@dataclass
-class Request:
-    """One HTTP request, decoupled from the socket."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Message
-    body: bytes = b""
-    session: Session | None = None
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-
-@dataclass
-class Response:
-    """One HTTP answer; `drop_connection` closes the socket without answering, `truncate`
-    sends the headers and half the body, then closes it."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "application/json;charset=UTF-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    drop_connection: bool = False
-    truncate: bool = False
-
-    @classmethod
-    def json(cls, payload: Any, status: int = 200) -> Response:
-        return cls(status=status, body=json.dumps(payload).encode())
-
-    @classmethod
-    def error(cls, exc: ApiError) -> Response:
-        return cls(status=exc.status, body=exc.body())
-
-
-Handler = Callable[[Request], Response]
-# An interceptor gets the request and the rest of the chain; it may answer by itself.
-Interceptor = Callable[[Request, Handler], Response]
 
 _API_ROOT = re.compile(r"^/services/data/v(?P<version>\d+\.\d)(?P<rest>/.*)?$")
 _SOAP_LOGIN = re.compile(r"^/services/Soap/u/(?P<version>\d+\.\d)/?$")

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import duckdb
 
-from salesprep.atomic_swap import owned_temp_dir
 from salesprep.catalog import KEY_PREFIXES, OBJECTS, SObject, UnknownObjectError, get_object
 from salesprep.emulator.permissions import Permissions
 from salesprep.emulator.schema import (
@@ -36,6 +35,7 @@ from salesprep.emulator.schema import (
     quote_literal,
 )
 from salesprep.org_folder import object_path
+from salesprep.runs.atomic_swap import owned_temp_dir
 
 log = logging.getLogger(__name__)
 

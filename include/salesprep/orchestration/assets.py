@@ -13,10 +13,6 @@ from airflow.sdk import Asset
 WAREHOUSE_ASSET = Asset(name="salesprep_warehouse", uri="salesprep://warehouse/published")
 PACKETS_ASSET = Asset(name="salesprep_packets", uri="salesprep://packets/weekly")
 
-# The pipeline step whose success publishes each asset: the warehouse and the packets of a
-# week are published together, as one unit.
-OUTLETS: dict[str, tuple[Asset, ...]] = {"publish": (WAREHOUSE_ASSET, PACKETS_ASSET)}
-
 
 def event_extra(asset: Asset, summary: dict[str, Any], week: str) -> dict[str, Any]:
     """The `extra` of the event the publish step emits for `asset`: JSON, small, with the

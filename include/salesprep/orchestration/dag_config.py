@@ -82,17 +82,36 @@ def week_param(description: str) -> Param:
     return Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description=description)
 
 
-def partial_week_param() -> Param:
-    """The `allow_partial_week` param: prepare a week that has not ended or that the org's
-    data does not reach yet, with every packet labelled as a partial week."""
+def run_option_params() -> dict[str, Param]:
+    """The trigger form's switches for the common manual actions, each off by default and each
+    a field of `pipeline.RunOptions` (the same as `salesprep run`'s flags)."""
     from airflow.sdk import Param
 
-    return Param(
-        False,
-        type="boolean",
-        description="Prepare a week that has not ended (or that the data does not reach): "
-        "packets say 'partial week, data to <time>'.",
-    )
+    def switch(title: str, description: str) -> Param:
+        return Param(False, type="boolean", title=title, description=description)
+
+    return {
+        "full_extract": switch(
+            "Full re-extract",
+            "Re-pull every Salesforce object from scratch, ignoring the saved watermarks "
+            "(after a bulk data fix in Salesforce, or a landing zone in doubt).",
+        ),
+        "full_refresh": switch(
+            "dbt full refresh",
+            "Rebuild every incremental dbt model from scratch (dbt build --full-refresh); "
+            "needed once after upgrading a data directory from an older version.",
+        ),
+        "republish": switch(
+            "Re-publish without extracting",
+            "Skip the extraction: rebuild, render and publish the week from the landing zone "
+            "of the last extraction (after a template, setting or learnings change).",
+        ),
+        "allow_partial_week": switch(
+            "Allow a partial week",
+            "Prepare a week that has not ended (or that the data does not reach): packets say "
+            "'partial week, data to <time>'.",
+        ),
+    }
 
 
 def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:

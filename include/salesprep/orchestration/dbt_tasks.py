@@ -62,7 +62,8 @@ def build_manifest(target_dir: Path | None = None) -> Path:
 
 def apply_week(context: Any, operator: Any) -> None:
     """Cosmos interceptor: give the dbt command the vars and build warehouse of the run's week
-    (from the `resolve_week` task), read from the settings now, inside the task."""
+    (from the `resolve_week` task), read from the settings now, inside the task, and the
+    trigger form's `full_refresh` switch to the commands that take it (run, seed)."""
     from salesprep.config import load_settings
     from salesprep.warehouse import dbt_vars
     from salesprep.weeks import Week
@@ -87,6 +88,8 @@ def apply_week(context: Any, operator: Any) -> None:
         env.update(settings.postgres.dbt_env())
     operator.env = env
     operator.vars = dbt_vars(settings, Week.parse(str(week)))
+    if hasattr(operator, "full_refresh"):
+        operator.full_refresh = bool((context.get("params") or {}).get("full_refresh"))
 
 
 def release_duckdb(project_dir: str, **_: Any) -> None:

@@ -1,4 +1,5 @@
-"""Telling each manager that the week's packets are ready, with links to their folder.
+"""Telling each manager that the week's packets are ready, with links to their folder: one
+email each (`SmtpNotifier`), its body from the template `packets_ready.html.j2`.
 
 The recipients come from the published warehouse (`dim_sales_pairs.manager_email`), the links
 from the week's `manifest.json` in the shared folder. Links start at
@@ -8,7 +9,6 @@ intranet or SharePoint URL), else at the shared folder URL itself (`file://` for
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from dataclasses import dataclass, field
@@ -46,18 +46,9 @@ class ManagerNotice:
 
     @property
     def html(self) -> str:
-        items = "".join(
-            f'<li><a href="{html.escape(p.url)}">{html.escape(p.rep_name)}</a></li>'
-            for p in self.packets
-        )
-        return (
-            f"<p>Hi {html.escape(self.manager_name)},</p>"
-            f"<p>The 1:1 prep packets for {html.escape(self.week)} are ready in "
-            f'<a href="{html.escape(self.folder_url)}">your folder</a>:</p>'
-            f"<ul>{items}</ul>"
-            "<p>Each packet has the rep's week in numbers, deals to discuss and coaching "
-            "prompts; the rep has the same data.</p>"
-        )
+        from salesprep.orchestration.notifiers import render
+
+        return render("packets_ready.html.j2", notice=self)
 
 
 @dataclass
@@ -154,7 +145,7 @@ def manager_notices(
 def notify_managers(week: str, settings: Any, smtp_conn_id: str = "smtp_default") -> NotifySummary:
     """Email every manager of `week` a link to their packets; managers without an email
     address in the warehouse are listed in the summary and logged, not an error."""
-    from salesprep.orchestration.alerts import send_email
+    from salesprep.orchestration.notifiers import send_email
 
     manifest = read_manifest(settings.shared_folder_url, week)
     emails = manager_emails(settings.published_warehouse_path)

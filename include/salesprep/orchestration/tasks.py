@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from salesprep.orchestration.lease import Lease, claim_lease, release_lease
+from salesprep.runs.lease import Lease, claim_lease, release_lease
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +82,40 @@ def resolve_run_week(
     return week.label
 
 
+def run_options(params: Mapping[str, Any] | None) -> Any:
+    """The `pipeline.RunOptions` a DAG run's params ask for (the trigger form's switches)."""
+    from salesprep.pipeline import RunOptions
+
+    params = params or {}
+    return RunOptions(**{name: bool(params.get(name)) for name in RUN_OPTION_PARAMS})
+
+
+# The trigger-form switches of the weekly DAG (`dag_config.run_option_params`), each a field of
+# `pipeline.RunOptions`.
+RUN_OPTION_PARAMS = ("full_extract", "full_refresh", "republish", "allow_partial_week")
+
+
 def run_pipeline_step(
     name: str,
     week: str,
+    params: Mapping[str, Any] | None = None,
     outlet_events: Any = None,
     outlets: Sequence[Any] = (),
-    *,
-    allow_partial_week: bool = False,
 ) -> dict[str, Any]:
-    """Run one step of `salesprep.pipeline.STEPS`; the publish step also describes the asset
-    events it emits (the week, where it went). A refusal (a bad setting, a week that must not
-    be prepared) fails the task without retries: retrying cannot change the answer."""
-    from airflow.sdk.exceptions import AirflowFailException
+    """Run one step of `salesprep.pipeline.STEPS` with the run's params as its options; the
+    publish step also describes the asset events it emits (the week, where it went). A
+    refusal (a bad setting, a week that must not be prepared, contradictory switches) fails
+    the task without retries: retrying cannot change the answer. A step the switches leave
+    out (`extract` when republishing) is skipped."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from salesprep import pipeline
     from salesprep.orchestration.assets import event_extra
 
     try:
-        summary = pipeline.run_step(name, week, allow_partial_week=allow_partial_week)
+        summary = pipeline.run_step(name, week, run_options(params))
+    except pipeline.StepSkipped as exc:
+        raise AirflowSkipException(str(exc)) from exc
     except pipeline.refusal_types() as exc:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
     if outlet_events is not None:

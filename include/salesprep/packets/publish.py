@@ -16,7 +16,6 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from salesprep.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
 from salesprep.packets.layout import (
     DIGEST_HTML,
     INDEX,
@@ -35,6 +34,7 @@ from salesprep.packets.render import (
     render_manager_index,
     render_week_index,
 )
+from salesprep.runs.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
 from salesprep.shared_folder import join
 from salesprep.weeks import Week
 

@@ -15,7 +15,6 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, select_autoescape
 from markupsafe import Markup
 
-from salesprep.atomic_swap import replacing, write_text_atomic
 from salesprep.config import Settings
 from salesprep.learnings.entries import TEMPLATE as LEARNINGS_TEMPLATE
 from salesprep.packets.charts import ACTIVITY_SERIES, MONEY_SERIES, trend_svg
@@ -34,6 +33,7 @@ from salesprep.packets.layout import (
 )
 from salesprep.packets.marts import connect_warehouse, read_week_marts
 from salesprep.packets.model import Lesson, PacketContext
+from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)

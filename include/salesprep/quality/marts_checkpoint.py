@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from salesprep.atomic_swap import write_text_atomic
 from salesprep.quality.gx import (
     Check,
     Dataset,
@@ -31,6 +30,7 @@ from salesprep.quality.pair_coverage import (
     published_pairs,
     unpaired_users,
 )
+from salesprep.runs.atomic_swap import write_text_atomic
 
 if TYPE_CHECKING:
     import pandas as pd

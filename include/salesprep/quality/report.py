@@ -5,7 +5,7 @@ page over all of them published on its own.
 A run that passes publishes every stage's pages with the packets: `write_build_report` puts the
 dbt stage in `<data_dir>/quality/<week>/dbt/data_docs/` like a checkpoint's Data Docs, and the
 render step stages every stage into the rendered week's `extra/quality/` (see
-`salesprep.orchestration.quality_docs`). A run that fails publishes `publish_failed_quality_report`
+`salesprep.quality.data_docs`). A run that fails publishes `publish_failed_quality_report`
 to `<shared>/_quality/<week>/`, so ops can read why nothing else was published.
 """
 
@@ -22,9 +22,9 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from salesprep.atomic_swap import replacing, write_text_atomic
 from salesprep.config import Settings
 from salesprep.quality.page_policy import NO_SCRIPT, with_policy
+from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.shared_folder import join
 from salesprep.weeks import Week
 

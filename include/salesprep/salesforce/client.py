@@ -135,6 +135,16 @@ def login_with_retries(
             backoff.retry_or_raise(attempt, what, " ".join(problem.split())[:300])
 
 
+def open_session(conn_id: str, session: requests.Session) -> Salesforce:
+    """One login through Airflow's SalesforceHook for the connection `conn_id`, on `session`: a
+    new `simple_salesforce.Salesforce` with a fresh session id. The first login
+    (`connection.connect`) and every re-login after a session expired go through here, so both
+    read the connection the same way and neither needs simple-salesforce's internals."""
+    from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
+
+    return SalesforceHook(salesforce_conn_id=conn_id, session=session).get_conn()
+
+
 @dataclass(frozen=True)
 class ApiUsage:
     """The org's daily API usage, as the last `Sforce-Limit-Info` header reported it."""
@@ -391,9 +401,11 @@ class ApiClient:
         )
 
     def _relogin(self, what: str, code: str) -> None:
+        """Log in again through the Airflow connection `settings.conn_id`, on the same requests
+        session (retries and routing kept), and talk through the new client from now on."""
         from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
-        if getattr(self.sf, "_salesforce_login_partial", None) is None:
+        if self.sf.auth_type == "direct":
             raise ApiRequestError(
                 f"{what}: the session expired ({code or 'HTTP 401'}) and this connection was "
                 "given a session id, so it cannot log in again",
@@ -401,10 +413,10 @@ class ApiClient:
                 error_code=code,
             )
         log.info("Salesforce session expired during %s: logging in again", what)
+        session = self.sf.session
         try:
-            # simple-salesforce's own re-login, on the same session.
-            login_with_retries(
-                self.sf._refresh_session,
+            self.sf = login_with_retries(
+                lambda: open_session(self.settings.conn_id, session),
                 self._backoff,
                 self._login_status,
                 f"login again for {what}",

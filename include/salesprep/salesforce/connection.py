@@ -116,7 +116,7 @@ def connection_value_problem(value: str) -> str | None:
 def check_connection_env(conn_id: str) -> None:
     """If the connection comes from its `AIRFLOW_CONN_*` environment variable, check that the
     value there is well-formed: Airflow would report it as "not found"."""
-    from salesprep.preflight import PreflightError
+    from salesprep.runs.preflight import PreflightError
 
     name = conn_env_var(conn_id)
     value = os.environ.get(name)
@@ -175,11 +175,10 @@ def connect_conn_id(conn_id: str, retry: SalesforceSettings | None = None) -> Sa
     """A logged-in `simple_salesforce.Salesforce` for the Airflow connection `conn_id`,
     retrying transient login failures as `retry` says (default settings)."""
     import requests
-    from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
     from simple_salesforce.exceptions import SalesforceError
 
     from salesprep.config import SalesforceSettings
-    from salesprep.salesforce.client import Backoff, login_with_retries, watch_logins
+    from salesprep.salesforce.client import Backoff, login_with_retries, open_session, watch_logins
     from salesprep.salesforce.errors import ApiRequestError
 
     info = describe_connection(conn_id)
@@ -187,11 +186,12 @@ def connect_conn_id(conn_id: str, retry: SalesforceSettings | None = None) -> Sa
         InstanceRewritingSession(info.instance_host) if info.instance_host else requests.Session()
     )
     last_status = watch_logins(session)
-    hook = SalesforceHook(salesforce_conn_id=conn_id, session=session)
     where = info.instance_host or "Salesforce login servers"
     backoff = Backoff(retry or SalesforceSettings())
     try:
-        sf = login_with_retries(hook.get_conn, backoff, last_status, f"login at {where}")
+        sf = login_with_retries(
+            lambda: open_session(conn_id, session), backoff, last_status, f"login at {where}"
+        )
     except ApiRequestError as exc:  # a transient failure that outlasted the retries
         raise SalesforceConnectionError(
             f"Salesforce login for connection {conn_id!r} (user {info.username!r}): {exc}"

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from salesprep.org_folder import parse_datetime
+from salesprep.runs.week_guard import DataSpan
 from salesprep.salesforce.errors import ExtractError
-from salesprep.week_guard import DataSpan
 
 if TYPE_CHECKING:
     from salesprep.salesforce.client import ApiClient

@@ -25,9 +25,9 @@ from urllib.parse import urlencode
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from salesprep import atomic_swap
 from salesprep.catalog import OBJECTS, Field, SObject, get_object
 from salesprep.org_folder import parse_datetime
+from salesprep.runs import atomic_swap
 from salesprep.salesforce import landing
 from salesprep.salesforce.bulk import BulkUnavailable, iter_bulk_rows
 from salesprep.salesforce.client import ApiClient

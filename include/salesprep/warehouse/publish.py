@@ -1,5 +1,6 @@
 """Publishing the built DuckDB warehouse for BI: copy beside the published file, then swap it
-in with one atomic rename (`salesprep.atomic_swap`), so a reader never sees a half-built week."""
+in with one atomic rename (`salesprep.runs.atomic_swap`), so a reader never sees a half-built
+week."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from salesprep.atomic_swap import AtomicSwapError, Swap, commit_together, sweep
+from salesprep.runs.atomic_swap import AtomicSwapError, Swap, commit_together, sweep
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesprep.atomic_swap import write_text_atomic
 from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
+from salesprep.runs.atomic_swap import write_text_atomic
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
     """The dbt vars of a run: the contract of docs/data-contracts.md."""
     return {
         "raw_root": str(Path(settings.raw_root).resolve()),
-        "learnings_path": _learnings_path(settings),
+        "learnings_path": _loaded_path(settings, settings.learnings_path),
+        "learnings_rejected_path": _loaded_path(settings, settings.learnings_rejected_path),
         "week": week.label,
         "org_timezone": settings.org_timezone,
         "fiscal_year_start_month": settings.fiscal_year_start_month,
@@ -112,10 +113,10 @@ def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
     }
 
 
-def _learnings_path(settings: Settings) -> str:
-    """The learnings Parquet for var `learnings_path`, or '' (no learnings) when the
-    load_learnings step has not written it, or on Postgres, which does not load it."""
-    path = Path(settings.learnings_path)
+def _loaded_path(settings: Settings, path: Path) -> str:
+    """A Parquet file of the load_learnings step for its dbt var, or '' (none) when the step has
+    not written it, or on Postgres, which does not load it."""
+    path = Path(path)
     if settings.dbt_target != "duckdb" or not path.is_file():
         return ""
     return str(path.resolve())

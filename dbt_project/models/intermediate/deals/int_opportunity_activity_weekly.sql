@@ -12,29 +12,12 @@ opportunity_weeks as (
 
 ),
 
-tasks as (
+deal_activities as (
 
     select
-        what_id,
-        activity_date,
-        is_closed
-    from {{ ref('stg_salesforce__tasks') }}
-
-),
-
-events as (
-
-    select
-        what_id,
-        start_at,
+        opportunity_id,
         activity_date
-    from {{ ref('stg_salesforce__events') }}
-
-),
-
-opportunities as (
-
-    select opportunity_id from {{ ref('int_opportunities_scoped') }}
+    from {{ ref('int_deal_activities_dated') }}
 
 ),
 
@@ -47,35 +30,6 @@ activity_logged as (
         is_meetings_logged
     from {{ ref('int_activity_logged_weekly') }}
     where {{ in_build_window('week') }}
-
-),
-
--- Activity on a deal, from any owner: closed Tasks on ActivityDate, Events on their start
--- (ActivityDate when StartDateTime is empty).
-deal_activity as (
-
-    select
-        what_id as opportunity_id,
-        activity_date
-    from tasks
-    where is_closed and what_id is not null and activity_date is not null
-
-    union all
-
-    select
-        what_id as opportunity_id,
-        coalesce(cast(start_at as date), activity_date) as activity_date
-    from events
-    where what_id is not null and coalesce(cast(start_at as date), activity_date) is not null
-
-),
-
-known_deal_activity as (
-
-    select deal_activity.*
-    from deal_activity
-    inner join opportunities
-        on deal_activity.opportunity_id = opportunities.opportunity_id
 
 ),
 
@@ -100,7 +54,7 @@ timeline as (
         1 as event_order,
         cast(null as varchar) as opportunity_week_key,
         activity_date
-    from known_deal_activity
+    from deal_activities
 
 ),
 

@@ -1,5 +1,6 @@
-{#- The learnings Parquet of var `learnings_path`; without one, an empty relation of the same
-    shape, so a build without the load_learnings step (or on Postgres) still compiles. -#}
+{#- The lessons and field feedback of the learnings Parquet (var `learnings_path`; its agreed
+    actions are stg_learnings__actions); without one, an empty relation of the same shape, so a
+    build without the load_learnings step (or on Postgres) still compiles. -#}
 with
 
 source as (
@@ -22,6 +23,7 @@ source as (
         opportunity_id,
         source_path
     from {{ source('learnings', 'entries') }}
+    where kind in ('lesson', 'feedback')
     {%- else -%}
     select
         cast(null as varchar) as learning_id,

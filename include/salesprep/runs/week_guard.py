@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from salesprep.atomic_swap import write_text_atomic
+from salesprep.runs.atomic_swap import write_text_atomic
 from salesprep.weeks import Week
 
 _PARTIAL_HINT = (

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from salesprep.process_owner import ProcessOwner
+from salesprep.runs.process_owner import ProcessOwner
 
 log = logging.getLogger(__name__)
 

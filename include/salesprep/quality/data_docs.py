@@ -17,9 +17,9 @@ import re
 import shutil
 from pathlib import Path
 
-from salesprep.atomic_swap import replacing
 from salesprep.quality.page_policy import NO_SCRIPT, meta_tag
 from salesprep.quality.pair_coverage import UNPAIRED_FILE
+from salesprep.runs.atomic_swap import replacing
 
 log = logging.getLogger(__name__)
 

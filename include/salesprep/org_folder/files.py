@@ -17,7 +17,8 @@ from salesprep.catalog import Field, SObject, get_object
 
 
 class OrgFolderError(ValueError):
-    """An org folder, object file or value that cannot be read; the message names which."""
+    """An org folder, object file or value that cannot be read or served; one line naming the
+    file, the problem and the fix."""
 
 
 @dataclass

@@ -18,14 +18,10 @@ import csv
 from pathlib import Path
 
 from salesprep.catalog import OBJECTS, SObject
-from salesprep.org_folder import object_path
+from salesprep.org_folder.files import OrgFolderError, object_path
 
 _CHUNK = 1 << 20
 _FIX = "fix the file or export the org again"
-
-
-class OrgFolderError(ValueError):
-    """An org folder the run cannot serve; one line naming the file, the problem and the fix."""
 
 
 def check_org_folder(org_dir: Path) -> None:

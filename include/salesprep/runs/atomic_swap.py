@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from salesprep.process_owner import ProcessOwner, this_host
+from salesprep.runs.process_owner import ProcessOwner, this_host
 
 log = logging.getLogger(__name__)
 

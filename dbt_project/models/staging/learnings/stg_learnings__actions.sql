@@ -1,0 +1,76 @@
+{#- The agreed actions of the learnings Parquet (var `learnings_path`): each action recorded,
+    and each later marker that says one is done. Without the file, an empty relation. -#}
+with
+
+source as (
+
+    {% if var('learnings_path', '') | trim != '' -%}
+    select
+        learning_id,
+        week,
+        manager_slug,
+        rep_slug,
+        manager_id,
+        rep_id,
+        action_id,
+        owner,
+        due_date,
+        opportunity_id,
+        shareable,
+        status,
+        body,
+        source_path,
+        entry_number
+    from {{ source('learnings', 'entries') }}
+    where kind = 'action'
+    {%- else -%}
+    select
+        cast(null as varchar) as learning_id,
+        cast(null as varchar) as week,  -- noqa: RF04
+        cast(null as varchar) as manager_slug,
+        cast(null as varchar) as rep_slug,
+        cast(null as varchar) as manager_id,
+        cast(null as varchar) as rep_id,
+        cast(null as varchar) as action_id,
+        cast(null as varchar) as owner,  -- noqa: RF04
+        cast(null as date) as due_date,
+        cast(null as varchar) as opportunity_id,
+        cast(null as boolean) as shareable,
+        cast(null as varchar) as status,  -- noqa: RF04
+        cast(null as varchar) as body,
+        cast(null as varchar) as source_path,
+        cast(null as integer) as entry_number
+    where 1 = 0
+    {%- endif %}
+
+),
+
+renamed as (
+
+    select
+        cast(learning_id as varchar) as action_entry_id,
+        cast(week as varchar) as week,  -- noqa: RF04
+        cast(manager_slug as varchar) as manager_slug,
+        cast(rep_slug as varchar) as rep_slug,
+        cast(manager_id as varchar) as manager_id,
+        cast(rep_id as varchar) as rep_id,
+        cast(action_id as varchar) as action_id,
+        lower(cast(owner as varchar)) as owner,  -- noqa: RF04
+        cast(due_date as date) as due_date,
+        nullif(trim(cast(opportunity_id as varchar)), '') as opportunity_id,
+        coalesce(cast(shareable as boolean), false) as is_shareable,
+        lower(cast(status as varchar)) as entry_status,
+        cast(body as varchar) as body,
+        cast(source_path as varchar) as source_path,
+        cast(entry_number as integer) as entry_number
+    from source
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

@@ -76,6 +76,7 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     from salesprep.packets.publish import sweep_remote
     from salesprep.quality.report import FAILED_RUNS_DIR
     from salesprep.runs.atomic_swap import sweep, sweep_temp_dirs
+    from salesprep.shared_folder import join
 
     data = Path(settings.data_dir)
     weeks = [p for base in (data / "rendered", data / "quality") for p in base.glob("*")]
@@ -93,7 +94,7 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     }
     swept = [str(path) for folder in sorted(folders) for path in sweep(folder)]
     fs, root = fsspec.core.url_to_fs(settings.shared_folder_url)
-    for folder in (root.rstrip("/") or "/", f"{root.rstrip('/')}/{FAILED_RUNS_DIR}"):
+    for folder in (root.rstrip("/") or "/", join(root, FAILED_RUNS_DIR)):
         swept += sweep_remote(fs, folder)
     swept += [str(path) for path in sweep_temp_dirs(WORK_DIR_PREFIX)]
     return swept
@@ -151,9 +152,9 @@ def check_raw(week: Week, settings: Settings) -> Summary:
 def load_learnings(week: Week, settings: Settings) -> Summary:
     """Read the lessons, feedback and actions pairs recorded before this week (the learnings
     loop); a bad entry is rejected with its reason, never a failure of the run."""
-    from salesprep.learnings import load_learnings as load
+    from salesprep.learnings import land_learnings
 
-    report = load(
+    report = land_learnings(
         settings.shared_folder_url,
         settings.learnings_path,
         week,
@@ -198,8 +199,8 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     who got no packet go to the week index."""
     import duckdb
 
-    from salesprep.packets import render_week
-    from salesprep.packets.batch import EXTRA_DIR, write_unpaired
+    from salesprep.packets.layout import EXTRA_DIR
+    from salesprep.packets.render import render_week, write_unpaired
     from salesprep.quality.data_docs import stage_quality_docs
     from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root

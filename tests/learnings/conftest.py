@@ -17,13 +17,14 @@ from salesprep.catalog import OBJECTS
 from salesprep.config import Settings
 from salesprep.demo_org import generate_org
 from salesprep.org_folder import read_object
-from salesprep.packets.discussion import theme_keys
 from salesprep.warehouse import build_warehouse
 from salesprep.weeks import Week
 
 WEEK = Week.parse("2026-W20")
 PREVIOUS = WEEK.shift(-1)
-LEARNINGS_MODELS = "path:models/staging/learnings path:models/marts/learnings"
+# The learnings models and everything downstream of them (the feedback marts count shared
+# feedback too).
+LEARNINGS_MODELS = "path:models/staging/learnings+"
 
 
 @dataclass
@@ -116,11 +117,11 @@ def run_learnings_loop(data_dir: Path) -> LearningsRun:
             "where week = ? and is_open_end order by rep_id, opportunity_id",
             [WEEK.label],
         ).fetchall()
+        # The themes of each rep's losses in the last 4 weeks, as the feedback marts name them.
         losses = con.execute(
-            "select rep_id, loss_reason from fct_deal_movement_weekly "
-            "where movement = 'lost' and loss_reason is not null and week between ? and ? "
-            "order by rep_id, opportunity_id",
-            [WEEK.shift(-3).label, WEEK.label],
+            "select rep_id, theme_key from rpt_feedback_mentions_weekly "
+            "where week = ? and mention_kind = 'loss_reason' order by rep_id, source_id",
+            [WEEK.label],
         ).fetchall()
     by_rep = {pair.rep_id: pair for pair in pairs}
 
@@ -147,11 +148,17 @@ def run_learnings_loop(data_dir: Path) -> LearningsRun:
         key=lambda i: (len(in_industry_of(i)), i),
     )
     at_stage, in_industry = at_stage_of(stage), in_industry_of(industry)
-    competitor_losses = reps_with(row for row in losses if "competitor" in theme_keys(row[1]))
-    price_losses = reps_with(row for row in losses if "price" in theme_keys(row[1]))
+    competitor_losses = reps_with(row for row in losses if row[1] == "competitor")
+    price_losses = reps_with(row for row in losses if row[1] == "price")
     # The themes below are chosen to match no keyword theme by accident.
-    for theme in ("mutual plan", "follow up", "security review", f"references {industry}"):
-        assert not theme_keys(theme), theme
+    custom = ["mutual plan", "follow up", "security review", f"references {industry.lower()}"]
+    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
+        named = con.execute(
+            "select theme, keyword from unnest(?) as t(theme) "
+            "inner join dim_learning_theme_keywords on theme like '%' || keyword || '%'",
+            [custom],
+        ).fetchall()
+    assert not named, named
 
     markers = {
         "MARK-STAGE": "stage",

@@ -9,7 +9,7 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
-from salesprep.learnings import LearningsFormatError, load_learnings, parse_learnings, read_entries
+from salesprep.learnings import LearningsFormatError, land_learnings, parse_learnings, read_entries
 from salesprep.weeks import Week
 
 TWO_ENTRIES = """---
@@ -130,7 +130,7 @@ def test_load_reads_earlier_weeks_only_and_reports_bad_entries(shared_root, tmp_
     _write(shared_root, "learnings/not-a-week/ann/bob.md", "---\ntheme: x\n---\ny\n")
 
     out, rejected_out = tmp_path / "learnings.parquet", tmp_path / "rejected.parquet"
-    report = load_learnings(shared_root, out, Week.parse("2026-W42"), rejected_path=rejected_out)
+    report = land_learnings(shared_root, out, Week.parse("2026-W42"), rejected_path=rejected_out)
 
     rows = pq.read_table(out).to_pylist()
     lessons = [r for r in rows if r["kind"] != "action"]
@@ -164,7 +164,7 @@ def test_load_reads_earlier_weeks_only_and_reports_bad_entries(shared_root, tmp_
 
 def test_load_with_no_learnings_writes_an_empty_table(tmp_path):
     out, rejected = tmp_path / "learnings.parquet", tmp_path / "rejected.parquet"
-    report = load_learnings(
+    report = land_learnings(
         str(tmp_path / "shared"), out, Week.parse("2026-W42"), rejected_path=rejected
     )
     assert report.entries == 0

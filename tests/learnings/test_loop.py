@@ -154,19 +154,6 @@ def test_the_scenario_tells_relevant_from_irrelevant(learnings_run):
         assert 2 <= len(learnings_run.expected[marker]) < len(everyone), marker
 
 
-def test_dbt_theme_keywords_equal_the_packets_keywords(learnings_run):
-    """Loss reasons are themed in dbt (relevance) and in Python (packets, digest): one list."""
-    from salesprep.packets.discussion import THEME_KEYWORDS
-
-    in_dbt = set(
-        learnings_run.query(
-            "select theme_key, theme_label, escalate_to, keyword from dim_learning_theme_keywords"
-        )
-    )
-    in_python = {(k, label, to, word) for k, label, to, words in THEME_KEYWORDS for word in words}
-    assert in_dbt == in_python
-
-
 @pytest.mark.skipif(
     chromium_path() is None,
     reason="Chromium is not installed (/usr/bin/chromium): apt-get install -y chromium",

@@ -127,6 +127,53 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("cycle_p25_days", "double"),
         ("stages_advanced", "integer"),
     ],
+    "fct_large_deals_weekly": [
+        ("opportunity_id", "varchar"),
+        ("week", "varchar"),
+        ("rep_id", "varchar"),
+        ("amount", "double"),
+        ("large_deal_threshold", "double"),
+        ("open_deals_with_amount", "integer"),
+    ],
+    "rpt_rep_feedback_themes_weekly": [
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("theme_key", "varchar"),
+        ("theme_label", "varchar"),
+        ("escalate_to", "varchar"),
+        ("lost_deals", "integer"),
+        ("lost_amount", "double"),
+        ("next_step_mentions", "integer"),
+        ("mentions", "integer"),
+        ("is_escalated", "boolean"),
+        ("theme_rank", "integer"),
+    ],
+    "rpt_feedback_mentions_weekly": [
+        ("week", "varchar"),
+        ("theme_key", "varchar"),
+        ("mention_kind", "varchar"),
+        ("rep_id", "varchar"),
+        ("source_id", "varchar"),
+        ("opportunity_name", "varchar"),
+        ("amount", "double"),
+        ("stage_name", "varchar"),
+        ("mention_week", "varchar"),
+        ("mention_text", "varchar"),
+        ("mention_rank", "integer"),
+    ],
+    "rpt_feedback_escalations_weekly": [
+        ("week", "varchar"),
+        ("theme_key", "varchar"),
+        ("theme_label", "varchar"),
+        ("escalate_to", "varchar"),
+        ("lost_deals", "integer"),
+        ("lost_amount", "double"),
+        ("reps", "integer"),
+        ("feedback_entries", "integer"),
+        ("mentions", "integer"),
+        ("is_escalated", "boolean"),
+        ("escalation_rank", "integer"),
+    ],
     "rpt_pair_learnings_weekly": [
         ("pair_id", "varchar"),
         ("manager_id", "varchar"),
@@ -177,6 +224,8 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("rep_name", "varchar"),
         ("kind", "varchar"),
         ("theme", "varchar"),
+        ("theme_key", "varchar"),
+        ("theme_label", "varchar"),
         ("body", "varchar"),
         ("is_shareable", "boolean"),
         ("tags", "varchar"),
@@ -624,6 +673,8 @@ LEARNINGS = [
         rep_name="Quiet Rep",
         kind="lesson",
         theme="implementation timeline",
+        theme_key="implementation",
+        theme_label="Implementation timeline",
         body="Bring the services lead to the second call; the timeline worry disappears.",
         is_shareable=True,
         tags="healthcare",
@@ -640,6 +691,8 @@ LEARNINGS = [
         rep_name="Alex Rep",
         kind="lesson",
         theme="follow up",
+        theme_key="follow up",
+        theme_label="Follow up",
         body=PRIVATE_NOTE,
         is_shareable=False,
         tags="",
@@ -654,6 +707,8 @@ LEARNINGS = [
         rep_name=HOSTILE,
         kind="feedback",
         theme="price",
+        theme_key="price",
+        theme_label="Price",
         body=HOSTILE_MULTILINE,
         is_shareable=True,
         tags="",
@@ -668,6 +723,8 @@ LEARNINGS = [
         rep_name="Alex Rep",
         kind="feedback",
         theme="security review",
+        theme_key="security review",
+        theme_label="Security review",
         body="Private to P3: the security review questionnaire takes three weeks",
         is_shareable=False,
         tags="",
@@ -712,6 +769,129 @@ def _pair_lesson_rows() -> list[dict[str, Any]]:
     ]
 
 
+# What the feedback marts hold for these deals and learnings (docs/data-contracts.md): the
+# large open deals (at or above the rep's 75th-percentile open amount), the themes the loss
+# reasons of the last 4 weeks and the open deals' next steps name, and the digest's escalations.
+IMPLEMENTATION = ("implementation", "Implementation timeline", "the head of services")
+PRICE = ("price", "Price", "sales leadership (pricing)")
+COMPETITOR = ("competitor", "Competitor", "product marketing (competitive intelligence)")
+OTHER = ("other", "Other reasons", None)
+
+
+def _large_deal_rows(
+    reps: dict[str, tuple[int, dict[str, float]]], r1_threshold: float = 80000.0
+) -> list[dict[str, Any]]:
+    """Per rep: how many open deals have an amount, and those at or above the bar."""
+    thresholds = {R1: r1_threshold, R2: 60000.0}
+    return [
+        dict(
+            opportunity_id=opp,
+            week=WEEK.label,
+            rep_id=rep,
+            amount=amount,
+            large_deal_threshold=thresholds[rep],
+            open_deals_with_amount=count,
+        )
+        for rep, (count, deals) in reps.items()
+        for opp, amount in deals.items()
+    ]
+
+
+def _theme_row(rep: str, theme: tuple, rank: int, lost: int, amount: float, steps: int) -> dict:
+    key, label, to = theme
+    return dict(
+        rep_id=rep,
+        week=WEEK.label,
+        theme_key=key,
+        theme_label=label,
+        escalate_to=to,
+        lost_deals=lost,
+        lost_amount=amount,
+        next_step_mentions=steps,
+        mentions=lost + steps,
+        is_escalated=to is not None and lost >= 2,
+        theme_rank=rank,
+    )
+
+
+def _mention(theme: str, kind: str, rank: int, source: str, text: str, **kw: Any) -> dict:
+    deal = next((d for d in DEALS if d["opportunity_id"] == source), {})
+    return dict(
+        week=WEEK.label,
+        theme_key=theme,
+        mention_kind=kind,
+        rep_id=kw.get("rep_id", deal.get("rep_id")),
+        source_id=source,
+        opportunity_name=deal.get("opportunity_name"),
+        amount=kw.get("amount", deal.get("amount")),
+        stage_name=deal.get("stage_end") if kind == "next_step" else None,
+        mention_week=kw.get("mention_week", deal.get("week")),
+        mention_text=text,
+        mention_rank=rank,
+    )
+
+
+def _mention_rows(new_opp_amount: float = 45000.0) -> list[dict[str, Any]]:
+    l01, l02 = "006000000000L01AAA", "006000000000L02AAA"
+    l01_reason = "Concerned about the implementation timeline"
+    l02_reason = "Implementation took too long; went with a competitor"
+    return [
+        _mention("implementation", "loss_reason", 1, l01, l01_reason),
+        _mention("implementation", "loss_reason", 2, l02, l02_reason),
+        _mention("competitor", "loss_reason", 1, l02, l02_reason),
+        _mention("price", "loss_reason", 1, "006000000000D05AAA", "Price too high"),
+        _mention("other", "loss_reason", 1, "006000000000H02AAA", HOSTILE_MULTILINE),
+        _mention(
+            "implementation",
+            "next_step",
+            1,
+            "006000000000H01AAA",
+            f"Implementation plan {HOSTILE_MULTILINE}",
+        ),
+        _mention(
+            "implementation",
+            "next_step",
+            2,
+            "006000000000D06AAA",
+            "Walk Dana through the implementation plan",
+            amount=new_opp_amount,
+        ),
+        _mention(
+            "price", "next_step", 1, "006000000000D07AAA", "Pricing concession request with finance"
+        ),
+        _mention(
+            "price", "feedback", 1, "L3", HOSTILE_MULTILINE, rep_id=R2, amount=None,
+            mention_week="2026-W08",
+        ),
+    ]  # fmt: skip
+
+
+def _escalation_rows() -> list[dict[str, Any]]:
+    rows = []
+    for rank, (theme, lost, amount, feedback) in enumerate(
+        ((IMPLEMENTATION, 2, 60000.0, 0), (PRICE, 1, 15000.0, 1), (COMPETITOR, 1, 20000.0, 0),
+         (OTHER, 1, 10000.0, 0)),
+        start=1,
+    ):  # fmt: skip
+        key, label, to = theme
+        rows.append(
+            dict(
+                week=WEEK.label,
+                theme_key=key,
+                theme_label=label,
+                escalate_to=to,
+                lost_deals=lost,
+                lost_amount=amount,
+                reps=1,
+                feedback_entries=feedback,
+                mentions=lost + feedback,
+                is_escalated=to is not None and lost + feedback >= 2,
+                escalation_rank=rank,
+            )
+        )
+    return rows
+
+
 def table_rows() -> dict[str, list[dict[str, Any]]]:
     return {
         "dim_sales_pairs": PAIRS,
@@ -720,6 +900,22 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
         "fct_rep_quota_weekly": _quota_rows(),
         "fct_deal_movement_weekly": DEALS,
         "fct_fast_movers_weekly": FAST_MOVERS,
+        # R1's open amounts 5k, 30k, 45k, 80k, 120k: the 75th percentile is 80k.
+        "fct_large_deals_weekly": _large_deal_rows(
+            {
+                R1: (5, {"006000000000D01AAA": 120000.0, "006000000000D02AAA": 80000.0}),
+                R2: (1, {"006000000000H01AAA": 60000.0}),
+            }
+        ),
+        "rpt_rep_feedback_themes_weekly": [
+            _theme_row(R1, IMPLEMENTATION, 1, 2, 60000.0, 1),
+            _theme_row(R1, PRICE, 2, 1, 15000.0, 1),
+            _theme_row(R1, COMPETITOR, 3, 1, 20000.0, 0),
+            _theme_row(R2, OTHER, 1, 1, 10000.0, 0),
+            _theme_row(R2, IMPLEMENTATION, 2, 0, 0.0, 1),
+        ],
+        "rpt_feedback_mentions_weekly": _mention_rows(),
+        "rpt_feedback_escalations_weekly": _escalation_rows(),
         "rpt_pair_learnings_weekly": _pair_lesson_rows(),
         "fct_learnings": LEARNINGS,
         "dim_reps": [
@@ -759,6 +955,11 @@ def international_table_rows() -> dict[str, list[dict[str, Any]]]:
         if row["opportunity_id"] == "006000000000H01AAA":
             row.update(record_type=HOSTILE, forecast_category="Commit")
     tables["fct_deal_movement_weekly"] = deals
+    # R1's open amounts without the JPY deal: 30k, 41.4k, 80k, 120k, so the bar is 90k.
+    tables["fct_large_deals_weekly"] = [
+        row for row in tables["fct_large_deals_weekly"] if row["rep_id"] != R1
+    ] + _large_deal_rows({R1: (4, {"006000000000D01AAA": 120000.0})}, r1_threshold=90000.0)
+    tables["rpt_feedback_mentions_weekly"] = _mention_rows(new_opp_amount=41400.0)
     for row in tables["fct_rep_quota_weekly"]:
         if row["rep_id"] == R2:
             row.update(quota_amount=None, attainment=None, pacing=None, coverage=None)

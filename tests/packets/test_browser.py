@@ -13,9 +13,10 @@ import pytest
 
 from salesprep.config import Settings
 from salesprep.packets.context import week_money
-from salesprep.packets.digest import build_digest, render_digest
+from salesprep.packets.digest import build_digest
 from salesprep.packets.marts import read_week_marts
 from salesprep.packets.publish import publish_week
+from salesprep.packets.render import render_digest
 
 from .marts_fixture import R1, WEEK
 from browser import (

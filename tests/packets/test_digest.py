@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from salesprep.packets.digest import build_digest, render_digest
+from salesprep.packets.digest import build_digest
 from salesprep.packets.formatting import MoneyFormat
 from salesprep.packets.marts import MartError, read_week_marts
+from salesprep.packets.render import render_digest
 
 from .marts_fixture import HOSTILE, HOSTILE_MULTILINE, LEARNINGS, PRIVATE_NOTE, R1, WEEK
 

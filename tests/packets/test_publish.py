@@ -12,7 +12,8 @@ import fsspec
 import pytest
 
 from salesprep.packets import publish_rendered_week, read_rendered, write_rendered
-from salesprep.packets.publish import PublishError, publish_week, slugify
+from salesprep.packets.layout import slugify
+from salesprep.packets.publish import PublishError, publish_week
 from salesprep.weeks import Week
 
 from .marts_fixture import HOSTILE, M1, R1, R3, WEEK

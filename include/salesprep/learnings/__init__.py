@@ -9,14 +9,14 @@ from salesprep.learnings.entries import (
     parse_learnings,
     read_entries,
 )
-from salesprep.learnings.load import load_learnings
+from salesprep.learnings.load import land_learnings
 
 __all__ = [
     "TEMPLATE",
     "EntryProblem",
     "Learning",
     "LearningsFormatError",
-    "load_learnings",
+    "land_learnings",
     "parse_learnings",
     "read_entries",
 ]

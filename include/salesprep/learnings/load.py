@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from salesprep.learnings.entries import EntryProblem, Learning, read_entries
+from salesprep.shared_folder import join
 from salesprep.weeks import InvalidWeekError, Week
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _pair_ids(
     fs: fsspec.AbstractFileSystem, root: str, week: str
 ) -> dict[tuple[str, str], tuple[str, str]]:
     """(manager slug, rep slug) → (manager id, rep id), from that week's published manifest."""
-    path = f"{root}/{week}/manifest.json"
+    path = join(root, week, "manifest.json")
     if not fs.exists(path):
         return {}
     manifest = json.loads(fs.cat_file(path))
@@ -135,7 +136,7 @@ def read_learnings(
     root = root.rstrip("/")
     report = LearningsReport()
     rows: list[tuple[Learning, str | None, str | None]] = []
-    pattern = f"{root}/{LEARNINGS_DIR}/*/*/*.md"
+    pattern = join(root, LEARNINGS_DIR, "*", "*", "*.md")
     manifests: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
     for path in sorted(fs.glob(pattern)):
         relative = path[len(root) + 1 :] if path.startswith(root) else path
@@ -185,11 +186,12 @@ def _write(table: pa.Table, out_path: Path) -> None:
     os.replace(partial, out_path)
 
 
-def load_learnings(
+def land_learnings(
     shared_folder_url: str, out_path: Path, week: Week, *, rejected_path: Path
 ) -> LearningsReport:
-    """Write the entries recorded before `week` to `out_path` (Parquet), and the rejected ones
-    to `rejected_path`, each atomically."""
+    """Land the entries recorded before `week` in `out_path` (Parquet, the dbt source
+    `learnings`), and the rejected ones in `rejected_path`, each atomically; the pipeline step
+    `load_learnings` calls it."""
     rows, report = read_learnings(shared_folder_url, week)
     records = []
     for entry, manager_id, rep_id in rows:

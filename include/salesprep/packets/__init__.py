@@ -1,11 +1,21 @@
 """Packets: one weekly 1:1 prep packet per manager–rep pair, built from the marts, rendered to
-HTML, Markdown and JSON, and published per week into the shared folder."""
+HTML, Markdown and JSON, and published per week into the shared folder. One way through the
+modules: marts → context (with discussion, agenda, digest) → render → publish; layout names
+the files and slugs every stage agrees on."""
 
-from salesprep.packets.batch import RenderResult, read_rendered, render_week, write_rendered
-from salesprep.packets.context import build_contexts, connect_warehouse
+from salesprep.packets.context import build_contexts
+from salesprep.packets.layout import slugify
+from salesprep.packets.marts import connect_warehouse
 from salesprep.packets.model import Lesson, PacketContext
-from salesprep.packets.publish import WeekManifest, publish_rendered_week, publish_week, slugify
-from salesprep.packets.render import RenderedPacket, render_packet
+from salesprep.packets.publish import WeekManifest, publish_rendered_week, publish_week
+from salesprep.packets.render import (
+    RenderedPacket,
+    RenderResult,
+    read_rendered,
+    render_packet,
+    render_week,
+    write_rendered,
+)
 
 __all__ = [
     "Lesson",

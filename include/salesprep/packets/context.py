@@ -1,18 +1,18 @@
-"""Packet contexts: one typed context per manager–rep pair for a week, built from the marts of
-the published warehouse. Values come from the marts unchanged; this layer selects, orders and
-explains them."""
+"""Packet contexts: one typed context per manager–rep pair for a week, built from the week's
+marts (the second stage: marts → context → render → publish). Values come from the marts
+unchanged; this layer selects, orders and explains them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from salesprep.config import MetricRules, Settings
 from salesprep.packets import discussion
+from salesprep.packets.agenda import Topics, plan_agenda
 from salesprep.packets.formatting import (
     MoneyFormat,
     format_date,
@@ -21,25 +21,28 @@ from salesprep.packets.formatting import (
     resolve_money_locale,
 )
 from salesprep.packets.initiatives import load_initiatives
+from salesprep.packets.layout import learnings_file, pair_slugs
 from salesprep.packets.marts import MartError, WeekMarts, read_week_marts
 from salesprep.packets.model import (
     METRIC_LABELS,
     MONEY_METRICS,
-    Agenda,
     DataQuality,
     Deal,
     FastMover,
+    FeedbackTheme,
+    Initiative,
     Lesson,
     MetricLine,
     PacingWeek,
     PacketContext,
     Person,
     Quota,
+    ThemeDeal,
+    ThemeNextStep,
     UnconvertedAmount,
     not_logged_note,
     plain_number,
 )
-from salesprep.packets.publish import learnings_file, pair_slugs
 from salesprep.weeks import Week
 
 # A packet lists at most this many learnings; the rest are counted.
@@ -49,24 +52,8 @@ __all__ = [
     "Lesson",
     "PacketContext",
     "build_contexts",
-    "connect_warehouse",
     "contexts_from_marts",
 ]
-
-
-def connect_warehouse(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse at `path` (default: the published one; the
-    weekly run renders from the checked build, before it publishes both together)."""
-    path = Path(path) if path is not None else settings.published_warehouse_path
-    if not path.exists():
-        raise FileNotFoundError(
-            f"warehouse {path} does not exist: run the warehouse build first, or set "
-            "SALESPREP_WAREHOUSE_PATH"
-        )
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise OSError(f"opening the warehouse {path} read-only failed: {exc}") from exc
 
 
 def build_contexts(
@@ -96,21 +83,15 @@ def contexts_from_marts(
     contexts = []
     for pair in marts.pairs:
         initiatives = book.for_pair(pair["manager_id"], pair["rep_id"])
-        pair_lessons = [_lesson(row, pair) for row in marts.lessons.get(pair["pair_id"], [])]
-        pair_lessons += [
-            lesson
-            for lesson in lessons
-            if (lesson.manager_id in (None, pair["manager_id"]))
-            and (lesson.rep_id in (None, pair["rep_id"]))
-        ]
+        pair_lessons = _pair_lessons(pair, marts, lessons)
         ctx = _build_one(
             pair,
             marts,
             settings.metrics,
+            money,
             initiatives,
             book.note if not initiatives else None,
             pair_lessons[:MAX_LESSONS],
-            money,
         )
         ctx.lessons_not_shown = max(len(pair_lessons) - MAX_LESSONS, 0)
         ctx.learnings_file = learnings_file(
@@ -125,6 +106,18 @@ def week_money(marts: WeekMarts, settings: Settings) -> MoneyFormat:
     config's money_locale, else the org's default locale, else en_US."""
     locale = resolve_money_locale(settings.money_locale, marts.org_locale)
     return MoneyFormat(marts.currency, locale)
+
+
+def _pair_lessons(pair: dict[str, Any], marts: WeekMarts, extra: Sequence[Lesson]) -> list[Lesson]:
+    """The pair's relevant learnings, most relevant first, then the `extra` lessons meant for
+    every pair or scoped to this one's manager or rep."""
+    lessons = [_lesson(row, pair) for row in marts.lessons.get(pair["pair_id"], [])]
+    return lessons + [
+        lesson
+        for lesson in extra
+        if (lesson.manager_id in (None, pair["manager_id"]))
+        and (lesson.rep_id in (None, pair["rep_id"]))
+    ]
 
 
 def _lesson(row: dict[str, Any], pair: dict[str, Any]) -> Lesson:
@@ -164,99 +157,38 @@ def _build_one(
     pair: dict[str, Any],
     marts: WeekMarts,
     rules: MetricRules,
-    initiatives: list,
+    money: MoneyFormat,
+    initiatives: list[Initiative],
     initiatives_note: str | None,
     lessons: list[Lesson],
-    money: MoneyFormat,
 ) -> PacketContext:
-    week = marts.week
+    """The packet of one pair: each section from its marts, then what to discuss."""
     rep_id = pair["rep_id"]
     metrics, missing_metrics = _metric_lines(pair, marts)
     questions = [discussion.why_question(m, money) for m in metrics if m.moved]
-
-    quota_rows = marts.quota.get(rep_id, {})
-    this_quota = quota_rows.get(week.label)
-    quota = _quota(this_quota, rules, money)
-    performance = bool(this_quota and this_quota["performance_conversation_recommended"])
-    history = [
-        PacingWeek(
-            week=label,
-            pacing=plain_number(quota_rows[label]["pacing"]),
-            is_below_pacing=quota_rows[label]["is_below_pacing"],
-        )
-        for label in marts.quota_weeks
-        if label in quota_rows
-    ]
-
-    deals = [_deal(row, rules) for row in marts.deals.get(rep_id, [])]
-    discussion.mark_large_deals(deals)
-    discussion.suggest_close_or_kill(deals)
+    quota, history, performance = _quota_status(rep_id, marts, rules, money)
+    deals = _deals(rep_id, marts, rules)
     coaching = discussion.coaching_items(deals, money)
-    by_id = {d.opportunity_id: d for d in deals}
-    fast_movers = [
-        _fast_mover(row, by_id.get(row["opportunity_id"]))
-        for row in marts.fast_movers.get(rep_id, [])
-    ]
-    themes, unrecorded = discussion.feedback_themes(marts.recent_lost.get(rep_id, []), deals)
+    fast_movers = _fast_movers(rep_id, marts, deals)
+    themes, unrecorded = _feedback_themes(
+        marts.feedback_themes.get(rep_id, []), marts.mentions_by_rep.get(rep_id, [])
+    )
+    topics = Topics(
+        questions=questions,
+        quota=quota,
+        deals=deals,
+        fast_movers=fast_movers,
+        themes=themes,
+        coaching=coaching,
+        initiatives=initiatives,
+        lessons=lessons,
+    )
     # The kinds the org logs this week; the ones it does not are blank, not zeros.
     not_logged = [m.name for m in metrics if not m.logged]
-
-    open_deals = sum(1 for d in deals if d.is_open_end)
-    cadence = discussion.cadence_for(metrics, open_deals)
-    stuck = [d for d in deals if d.is_stuck]
-    moved = [d for d in deals if d.movement != "unchanged"]
-    minutes, basis = discussion.agenda_minutes(
-        {
-            "stuck deal": len(stuck),
-            "moved deal": len(moved),
-            "question": len(questions),
-            "escalated theme": sum(1 for t in themes if t.escalate),
-            "large stuck deal to coach": len(coaching),
-            "fast mover": len(fast_movers),
-            "initiative": len(initiatives),
-        },
-        performance,
-    )
-    if performance:
-        agenda = discussion.performance_agenda(minutes, basis, quota, history, rules, money)
-    else:
-        agenda = _standard_agenda(
-            money,
-            minutes,
-            basis,
-            metrics,
-            quota,
-            deals,
-            fast_movers,
-            themes,
-            coaching,
-            initiatives,
-            lessons,
-            questions,
-        )
-
-    activity_row = marts.activity.get(rep_id, {}).get(week.label)
-    null_amounts = (
-        plain_number(activity_row["pipeline_created_null_amounts"]) if activity_row else None
-    )
-    unconverted = _unconverted(marts.unconverted.get(rep_id, []))
-    data_quality = _data_quality(
-        null_amounts,
-        deals,
-        marts,
-        missing_metrics,
-        quota,
-        unrecorded,
-        activity_row is None,
-        unconverted,
-        not_logged,
-        money,
-    )
-
     return PacketContext(
-        week=week.label,
-        week_start=week.start_date,
-        week_end=week.end_date,
+        week=marts.week.label,
+        week_start=marts.week.start_date,
+        week_end=marts.week.end_date,
         pair_id=pair["pair_id"],
         manager=Person(
             id=pair["manager_id"], name=pair["manager_name"], email=pair["manager_email"]
@@ -286,9 +218,13 @@ def _build_one(
         rep_prep=discussion.rep_prep(
             questions, deals, fast_movers, initiatives, initiatives_note, themes
         ),
-        agenda=agenda,
-        cadence=cadence,
-        data_quality=data_quality,
+        agenda=plan_agenda(
+            topics, performance=performance, history=history, rules=rules, money=money
+        ),
+        cadence=discussion.cadence_for(metrics, sum(1 for d in deals if d.is_open_end)),
+        data_quality=_data_quality(
+            rep_id, marts, deals, missing_metrics, quota, unrecorded, not_logged, money
+        ),
         currency=money.currency,
         money_locale=money.locale,
         activity_not_logged=not_logged,
@@ -323,6 +259,26 @@ def _metric_lines(pair: dict[str, Any], marts: WeekMarts) -> tuple[list[MetricLi
         line.moved = discussion.is_moved(line)
         lines.append(line)
     return lines, missing
+
+
+def _quota_status(
+    rep_id: str, marts: WeekMarts, rules: MetricRules, money: MoneyFormat
+) -> tuple[Quota | None, list[PacingWeek], bool]:
+    """The rep's quota this week, pacing over the underperformance window, and whether a
+    performance conversation is recommended."""
+    rows = marts.quota.get(rep_id, {})
+    this_week = rows.get(marts.week.label)
+    history = [
+        PacingWeek(
+            week=label,
+            pacing=plain_number(rows[label]["pacing"]),
+            is_below_pacing=rows[label]["is_below_pacing"],
+        )
+        for label in marts.quota_weeks
+        if label in rows
+    ]
+    performance = bool(this_week and this_week["performance_conversation_recommended"])
+    return _quota(this_week, rules, money), history, performance
 
 
 def _quota(row: dict[str, Any] | None, rules: MetricRules, money: MoneyFormat) -> Quota | None:
@@ -371,7 +327,19 @@ def _quota(row: dict[str, Any] | None, rules: MetricRules, money: MoneyFormat) -
     )
 
 
-def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
+def _deals(rep_id: str, marts: WeekMarts, rules: MetricRules) -> list[Deal]:
+    """The rep's deals with a movement this week (largest first), the large ones marked
+    (fct_large_deals_weekly) and the worst stuck one given a close-or-kill suggestion."""
+    large = marts.large_deals.get(rep_id, set())
+    deals = [
+        _deal(row, rules, is_large=row["opportunity_id"] in large)
+        for row in marts.deals.get(rep_id, [])
+    ]
+    discussion.suggest_close_or_kill(deals)
+    return deals
+
+
+def _deal(row: dict[str, Any], rules: MetricRules, *, is_large: bool) -> Deal:
     reasons = [r for r in (row["stuck_reasons"] or "").split(",") if r]
     return Deal(
         opportunity_id=row["opportunity_id"],
@@ -398,7 +366,67 @@ def _deal(row: dict[str, Any], rules: MetricRules) -> Deal:
         loss_reason=row["loss_reason"],
         cycle_days=plain_number(row["cycle_days"]),
         next_step=row["next_step"],
+        is_large=is_large,
     )
+
+
+def _feedback_themes(
+    rows: list[dict[str, Any]], mentions: list[dict[str, Any]]
+) -> tuple[list[FeedbackTheme], int]:
+    """The rep's field-feedback themes (rpt_rep_feedback_themes_weekly, in its order) with the
+    lost deals and open deals' next steps that name each (rpt_feedback_mentions_weekly), and
+    how many recent losses have no loss reason."""
+    by_theme: dict[str, list[dict[str, Any]]] = {}
+    unrecorded = 0
+    for mention in mentions:
+        if mention["theme_key"] is None:
+            unrecorded += 1
+        else:
+            by_theme.setdefault(mention["theme_key"], []).append(mention)
+    themes = []
+    for row in rows:
+        named = by_theme.get(row["theme_key"], [])
+        themes.append(
+            FeedbackTheme(
+                theme=row["theme_key"],
+                label=row["theme_label"],
+                count=row["mentions"],
+                amount=plain_number(row["lost_amount"]),
+                deals=[
+                    ThemeDeal(
+                        opportunity_id=m["source_id"],
+                        name=m["opportunity_name"] or m["source_id"],
+                        amount=m["amount"],
+                        week=m["mention_week"],
+                        loss_reason=m["mention_text"],
+                    )
+                    for m in named
+                    if m["mention_kind"] == "loss_reason"
+                ],
+                escalate=bool(row["is_escalated"]),
+                escalate_to=row["escalate_to"],
+                next_steps=[
+                    ThemeNextStep(
+                        opportunity_id=m["source_id"],
+                        name=m["opportunity_name"] or m["source_id"],
+                        amount=plain_number(m["amount"]),
+                        stage=m["stage_name"],
+                        next_step=m["mention_text"],
+                    )
+                    for m in named
+                    if m["mention_kind"] == "next_step"
+                ],
+            )
+        )
+    return themes, unrecorded
+
+
+def _fast_movers(rep_id: str, marts: WeekMarts, deals: list[Deal]) -> list[FastMover]:
+    by_id = {d.opportunity_id: d for d in deals}
+    return [
+        _fast_mover(row, by_id.get(row["opportunity_id"]))
+        for row in marts.fast_movers.get(rep_id, [])
+    ]
 
 
 def _fast_mover(row: dict[str, Any], deal: Deal | None) -> FastMover:
@@ -414,54 +442,6 @@ def _fast_mover(row: dict[str, Any], deal: Deal | None) -> FastMover:
         stage_end=deal.stage_end if deal else None,
         prompt=discussion.fast_mover_prompt(row, deal),
     )
-
-
-def _standard_agenda(
-    money: MoneyFormat,
-    minutes: int,
-    basis: str,
-    metrics: list[MetricLine],
-    quota: Quota | None,
-    deals: list[Deal],
-    fast_movers: list[FastMover],
-    themes: list,
-    coaching: list,
-    initiatives: list,
-    lessons: list[Lesson],
-    questions: list,
-) -> Agenda:
-    stuck = [d for d in deals if d.is_stuck]
-    context = [
-        "Metrics against the 4-week average and team median"
-        + (f": ask the why behind {len(questions)} moved metric(s)" if questions else ""),
-        f"Quota: {quota.verdict}" if quota else "Quota: no quota set for this quarter.",
-        discussion.movement_summary(deals, money),
-    ]
-    worst = next((d for d in stuck if d.suggestion), None)
-    if worst:
-        context.append(f"Stuck deals: close it or kill it for {worst.name}.")
-    context.append(
-        f"Growth flywheel: {len(fast_movers)} fast mover(s) to learn from."
-        if fast_movers
-        else "Growth flywheel: no fast movers this week."
-    )
-    communication = [
-        f"Field feedback: {discussion.theme_summary(t, money)}"
-        + (f", take it to {t.escalate_to}" if t.escalate else "")
-        for t in themes
-    ]
-    communication.append("What conversations with prospects or colleagues are worth sharing?")
-    if initiatives:
-        communication.append(f"Updates on {len(initiatives)} key initiative(s).")
-    coaching_lines = [f"Move {c.name} forward ({money(c.amount)})" for c in coaching]
-    shared = sum(1 for lesson in lessons if not lesson.own)
-    own = len(lessons) - shared
-    if shared:
-        coaching_lines.append(f"Share {shared} lesson(s) from other 1:1s.")
-    if own:
-        coaching_lines.append(f"Follow up on {own} note(s) from your own earlier 1:1s.")
-    coaching_lines.append("What support does the rep need from the manager this week?")
-    return discussion.standard_agenda(minutes, basis, context, communication, coaching_lines)
 
 
 # The numbers an amount without a rate is missing from, as a packet names them.
@@ -512,17 +492,21 @@ def _unconverted_note(item: UnconvertedAmount, money: MoneyFormat) -> str:
 
 
 def _data_quality(
-    null_amounts: int | None,
-    deals: list[Deal],
+    rep_id: str,
     marts: WeekMarts,
+    deals: list[Deal],
     missing_metrics: list[str],
     quota: Quota | None,
     unrecorded_losses: int,
-    no_activity_row: bool,
-    unconverted: list[UnconvertedAmount],
     not_logged: list[str],
     money: MoneyFormat,
 ) -> DataQuality:
+    """What the packet's numbers lack and why, in the order the appendix lists it."""
+    activity_row = marts.activity.get(rep_id, {}).get(marts.week.label)
+    null_amounts = (
+        plain_number(activity_row["pipeline_created_null_amounts"]) if activity_row else None
+    )
+    unconverted = _unconverted(marts.unconverted.get(rep_id, []))
     notes = []
     if null_amounts:
         notes.append(
@@ -541,7 +525,7 @@ def _data_quality(
         )
     if missing_metrics:
         notes.append("No mart row for: " + ", ".join(missing_metrics) + " (shown as —).")
-    if no_activity_row:
+    if activity_row is None:
         notes.append("No activity row for this rep and week in fct_rep_activity_weekly.")
     quota_currencies = sorted(
         {item.currency or "?" for item in unconverted if "quota_amount" in item.numbers}

@@ -10,14 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from jinja2 import TemplateError
-
-from salesprep.packets import discussion
-from salesprep.packets.formatting import MoneyFormat
 from salesprep.packets.marts import MartError, WeekMarts
 from salesprep.packets.model import plain_number, to_plain
-
-_OTHER = "other"
 
 
 @dataclass
@@ -105,24 +99,6 @@ class Digest:
         return json.dumps(to_plain(self), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def _learning_theme_keys(theme: str, tags: str | None) -> list[str]:
-    """The feedback themes a learning's theme and comma-separated tags name."""
-    return discussion.theme_keys(f"{theme} {(tags or '').replace(',', ' ')}")
-
-
-def _theme_as_label(theme: str) -> str:
-    """A learning's own theme (no feedback theme matched) as a label: first letter upper."""
-    return theme[:1].upper() + theme[1:]
-
-
-def _group_key(theme: str, tags: str | None) -> tuple[str, str]:
-    """A learning's digest group: its first feedback theme, else its theme as written."""
-    keys = _learning_theme_keys(theme, tags)
-    if keys:
-        return keys[0], discussion.THEME_LABELS[keys[0]]
-    return theme, _theme_as_label(theme)
-
-
 def _check_shareable(row: dict[str, Any]) -> None:
     if not row["is_shareable"]:
         raise MartError(
@@ -136,13 +112,11 @@ def build_digest(marts: WeekMarts) -> Digest:
     names = {pair["rep_id"]: pair for pair in marts.pairs}
 
     groups: dict[str, LessonGroup] = {}
-    feedback_rows = []
     for row in marts.shared_learnings:
         _check_shareable(row)
         if row["kind"] == "feedback":
-            feedback_rows.append(row)
-            continue
-        key, label = _group_key(row["theme"], row["tags"])
+            continue  # counted with the loss reasons under the escalations
+        key, label = row["theme_key"], row["theme_label"]
         source = " with ".join(n for n in (row["rep_name"], row["manager_name"]) if n)
         groups.setdefault(key, LessonGroup(key=key, label=label, lessons=[])).lessons.append(
             DigestLesson(
@@ -186,7 +160,7 @@ def build_digest(marts: WeekMarts) -> Digest:
         key=lambda f: (f.manager_name or "", f.rep_name or "", -(f.amount or 0), f.opportunity_id)
     )
 
-    escalations, unrecorded = _escalations(marts, feedback_rows)
+    escalations, unrecorded = _escalations(marts)
     return Digest(
         week=marts.week.label,
         week_start=marts.week.start_date,
@@ -201,75 +175,34 @@ def build_digest(marts: WeekMarts) -> Digest:
     )
 
 
-def _escalations(
-    marts: WeekMarts, feedback_rows: list[dict[str, Any]]
-) -> tuple[list[Escalation], int]:
-    """Loss-reason themes of every rep's recent losses, plus the shareable feedback entries,
-    counted per theme; a theme with an owner escalates from ESCALATE_MIN_DEALS on."""
-    buckets: dict[str, dict[str, Any]] = {}
-    labels: dict[str, tuple[str, str | None]] = {
-        key: (label, to) for key, label, to, _ in discussion.THEME_KEYWORDS
-    }
-    labels[_OTHER] = ("Other reasons", None)
-
-    def bucket(key: str) -> dict[str, Any]:
-        return buckets.setdefault(
-            key, {"lost": 0, "amount": 0.0, "reps": set(), "reasons": [], "feedback": []}
-        )
-
+def _escalations(marts: WeekMarts) -> tuple[list[Escalation], int]:
+    """The week's themes across all teams (rpt_feedback_escalations_weekly, in its order) with
+    up to 5 of their loss reasons and their shared feedback (rpt_feedback_mentions_weekly), and
+    how many recent losses have no loss reason."""
+    reasons: dict[str, set[str]] = {}
+    feedback: dict[str, list[str]] = {}
     unrecorded = 0
-    for rep_id in sorted(marts.recent_lost):
-        for row in marts.recent_lost[rep_id]:
-            reason = (row.get("loss_reason") or "").strip()
-            if not reason:
-                unrecorded += 1
-                continue
-            for key in discussion.theme_keys(reason) or [_OTHER]:
-                b = bucket(key)
-                b["lost"] += 1
-                b["amount"] += float(row["amount"] or 0)
-                b["reps"].add(rep_id)
-                b["reasons"].append(reason)
-    for row in feedback_rows:
-        _check_shareable(row)
-        for key in _learning_theme_keys(row["theme"], row["tags"]) or [row["theme"]]:
-            if key not in labels:
-                labels[key] = (_theme_as_label(row["theme"]), None)
-            bucket(key)["feedback"].append(row["body"])
-
-    escalations = []
-    for key, b in buckets.items():
-        label, escalate_to = labels[key]
-        total = b["lost"] + len(b["feedback"])
-        escalations.append(
-            Escalation(
-                theme=key,
-                label=label,
-                escalate_to=escalate_to,
-                lost_deals=b["lost"],
-                lost_amount=plain_number(b["amount"]),
-                reps=len(b["reps"]),
-                feedback_entries=len(b["feedback"]),
-                loss_reasons=sorted(set(b["reasons"]))[:5],
-                feedback=b["feedback"],
-                escalate=escalate_to is not None and total >= discussion.ESCALATE_MIN_DEALS,
-            )
+    for mention in marts.feedback_mentions:
+        key, kind = mention["theme_key"], mention["mention_kind"]
+        if key is None:
+            unrecorded += 1
+        elif kind == "loss_reason":
+            reasons.setdefault(key, set()).add(mention["mention_text"])
+        elif kind == "feedback":
+            feedback.setdefault(key, []).append(mention["mention_text"])
+    escalations = [
+        Escalation(
+            theme=row["theme_key"],
+            label=row["theme_label"],
+            escalate_to=row["escalate_to"],
+            lost_deals=row["lost_deals"],
+            lost_amount=plain_number(row["lost_amount"]),
+            reps=row["reps"],
+            feedback_entries=row["feedback_entries"],
+            loss_reasons=sorted(reasons.get(row["theme_key"], ()))[:5],
+            feedback=feedback.get(row["theme_key"], []),
+            escalate=bool(row["is_escalated"]),
         )
-    escalations.sort(key=lambda e: (not e.escalate, -e.total, -e.lost_amount, e.label))
+        for row in marts.escalations
+    ]
     return escalations, unrecorded
-
-
-def render_digest(digest: Digest, money: MoneyFormat) -> tuple[str, str]:
-    """The digest as HTML and Markdown, amounts written as `money` says (the week's corporate
-    currency and money locale)."""
-    from salesprep.packets.render import RenderError, environment
-
-    env = environment()
-    try:
-        html = env.get_template("learnings.html.j2").render(d=digest, money=money)
-        markdown = env.get_template("learnings.md.j2").render(d=digest, money=money)
-    except TemplateError as exc:
-        raise RenderError(
-            f"rendering the learnings digest for {digest.week} failed: {exc}"
-        ) from exc
-    return html, markdown

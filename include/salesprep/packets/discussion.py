@@ -1,12 +1,11 @@
-"""What a packet suggests discussing: questions behind moved metrics, stuck-deal evidence,
-field-feedback themes, coaching prompts, cadence, the timed agenda and both prep checklists.
-Inputs are mart values; nothing here recomputes a METRICS.md metric."""
+"""What a packet suggests discussing, in words: questions behind moved metrics, stuck-deal
+evidence, the close-or-kill suggestion, coaching prompts, fast-mover questions, field-feedback
+summaries, cadence and both prep checklists (the agenda is `agenda`'s). Inputs are mart values;
+nothing here recomputes a metric of docs/metrics.md."""
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
 from typing import Any
 
 from salesprep.config import MetricRules
@@ -15,13 +14,9 @@ from salesprep.packets.formatting import (
     format_days,
     format_delta,
     format_number,
-    format_percent,
-    format_ratio,
 )
 from salesprep.packets.model import (
     ACTIVITY_METRICS,
-    Agenda,
-    AgendaSection,
     Cadence,
     CoachingItem,
     Deal,
@@ -30,13 +25,10 @@ from salesprep.packets.model import (
     Initiative,
     Lesson,
     MetricLine,
-    PacingWeek,
     PrepItem,
     Question,
     Quota,
     StuckReason,
-    ThemeDeal,
-    ThemeNextStep,
 )
 
 # A metric "moved" when it differs from its 4-week average by at least 30% and at least 3
@@ -44,75 +36,11 @@ from salesprep.packets.model import (
 MOVE_MIN_RATIO = 0.30
 MOVE_MIN_ABS = 3
 
-# Open deals at or above this percentile of the rep's open amounts count as "large".
-LARGE_DEAL_PERCENTILE = 0.75
-
 # Cadence notes: weekly touches (calls + emails + meetings, 4-week average) and open deals.
 HIGH_VOLUME_TOUCHES = 150
 HIGH_VOLUME_OPEN_DEALS = 40
 LOW_VOLUME_TOUCHES = 10
 LOW_VOLUME_OPEN_DEALS = 5
-
-# Agenda length: 30 minutes plus points for what there is to discuss, to the nearest 5.
-AGENDA_MIN, AGENDA_MAX, AGENDA_STEP = 30, 60, 5
-PERFORMANCE_AGENDA_MIN = 45
-_AGENDA_WEIGHTS = (
-    ("stuck deal", "stuck deals", 3),
-    ("moved deal", "moved deals", 1),
-    ("question", "questions", 2),
-    ("escalated theme", "escalated themes", 2),
-    ("large stuck deal to coach", "large stuck deals to coach", 3),
-    ("fast mover", "fast movers", 2),
-    ("initiative", "initiatives", 1),
-)
-
-ESCALATE_MIN_DEALS = 2
-
-# Field-feedback themes: key, label, who hears about it, and the lowercase keywords that put a
-# loss reason (or a recorded learning) in the theme; a text can match several themes. The dbt
-# model dim_learning_theme_keywords holds the same rows (tests/learnings checks they agree).
-THEME_KEYWORDS: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
-    (
-        "implementation",
-        "Implementation timeline",
-        "the head of services",
-        ("implement", "onboard", "rollout", "roll-out", "deploy", "integrat", "go-live",
-         "go live", "time to value", "setup"),
-    ),
-    (
-        "price",
-        "Price",
-        "sales leadership (pricing)",
-        ("pric", "cost", "budget", "expensive", "discount", "afford", "too high"),
-    ),
-    (
-        "competitor",
-        "Competitor",
-        "product marketing (competitive intelligence)",
-        ("compet", "went with", "chose", "lost to", "incumbent", "alternative", "vendor"),
-    ),
-    (
-        "timing",
-        "Timing / no decision",
-        None,  # a qualification topic for this 1:1 itself, not one to take elsewhere
-        ("timing", "no decision", "not now", "postpone", "delay", "on hold", "stall",
-         "status quo", "next year", "went dark", "unresponsive", "no response",
-         "non-responsive", "priorit"),
-    ),
-)  # fmt: skip
-_THEMES: tuple[tuple[str, str, str | None, re.Pattern[str]], ...] = tuple(
-    (key, label, to, re.compile("|".join(re.escape(word) for word in words)))
-    for key, label, to, words in THEME_KEYWORDS
-)
-THEME_LABELS: dict[str, str] = {key: label for key, label, _, _ in THEME_KEYWORDS}
-ESCALATE_TO: dict[str, str | None] = {key: to for key, _, to, _ in THEME_KEYWORDS}
-
-
-def theme_keys(text: str) -> list[str]:
-    """The field-feedback themes whose keywords occur in `text` (case-insensitive)."""
-    lowered = (text or "").lower()
-    return [key for key, _, _, pattern in _THEMES if pattern.search(lowered)]
-
 
 _STUCK_LABELS = {
     "stage_aging": "Stage aging",
@@ -236,30 +164,6 @@ def stuck_evidence(row: dict[str, Any], rules: MetricRules) -> list[StuckReason]
     return evidence
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolation percentile (numpy's and DuckDB quantile_cont's default method)."""
-    ordered = sorted(float(v) for v in values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def mark_large_deals(deals: list[Deal]) -> float | None:
-    """Flag open deals at or above the rep's 75th-percentile open amount; return that amount."""
-    amounts = [float(d.amount) for d in deals if d.is_open_end and d.amount is not None]
-    threshold = percentile(amounts, LARGE_DEAL_PERCENTILE)
-    if threshold is None:
-        return None
-    for deal in deals:
-        deal.is_large = bool(
-            deal.is_open_end and deal.amount is not None and float(deal.amount) >= threshold
-        )
-    return threshold
-
-
 def suggest_close_or_kill(deals: list[Deal]) -> Deal | None:
     """Mark the worst stuck deal (most reasons, then furthest past its stage threshold, then
     largest) with a "close it or kill it" suggestion."""
@@ -349,75 +253,6 @@ def fast_mover_prompt(row: dict[str, Any], deal: Deal | None) -> str:
     )
 
 
-def feedback_themes(
-    lost_rows: list[dict[str, Any]], open_deals: Sequence[Deal] = ()
-) -> tuple[list[FeedbackTheme], int]:
-    """Keyword themes of recent loss reasons and of open deals' next steps (largest count
-    first), and how many lost deals gave no reason.
-
-    A lost deal counts toward every theme its loss reason matches, or "other"; an open deal
-    (`is_open_end`) counts toward every theme its next step matches, and toward none when it
-    matches no theme (a next step is usually just a plan). `count` is both together.
-
-    Escalation stays on lost deals alone (at least ESCALATE_MIN_DEALS of them): a loss reason is
-    the buyer's verdict, while a next step is the rep's plan and names a theme in the normal
-    course of a sale (walking a buyer through the implementation plan is no complaint yet), so
-    next-step mentions show what prospects are raising now without sending it up the line."""
-    buckets: dict[str, list[ThemeDeal]] = {key: [] for key, *_ in _THEMES}
-    buckets["other"] = []
-    mentions: dict[str, list[ThemeNextStep]] = {key: [] for key in buckets}
-    unrecorded = 0
-    for row in lost_rows:
-        reason = (row.get("loss_reason") or "").strip()
-        if not reason:
-            unrecorded += 1
-            continue
-        theme_deal = ThemeDeal(
-            opportunity_id=row["opportunity_id"],
-            name=row.get("opportunity_name") or row["opportunity_id"],
-            amount=row.get("amount"),
-            week=row["week"],
-            loss_reason=reason,
-        )
-        for key in theme_keys(reason) or ["other"]:
-            buckets[key].append(theme_deal)
-    for deal in open_deals:
-        step = (deal.next_step or "").strip()
-        if not (deal.is_open_end and step):
-            continue
-        mention = ThemeNextStep(
-            opportunity_id=deal.opportunity_id,
-            name=deal.name,
-            amount=deal.amount,
-            stage=deal.stage_end,
-            next_step=step,
-        )
-        for key in theme_keys(step):
-            mentions[key].append(mention)
-    themes = []
-    labels = {key: (label, to) for key, label, to, _ in _THEMES}
-    labels["other"] = ("Other reasons", None)
-    for key, deals in buckets.items():
-        steps = mentions[key]
-        if not (deals or steps):
-            continue
-        label, escalate_to = labels[key]
-        themes.append(
-            FeedbackTheme(
-                theme=key,
-                label=label,
-                count=len(deals) + len(steps),
-                amount=sum(float(d.amount) for d in deals if d.amount is not None),
-                deals=deals,
-                escalate=escalate_to is not None and len(deals) >= ESCALATE_MIN_DEALS,
-                escalate_to=escalate_to,
-                next_steps=steps,
-            )
-        )
-    themes.sort(key=lambda t: (-t.count, -t.amount, t.theme))
-    return themes, unrecorded
-
-
 def theme_summary(theme: FeedbackTheme, money: MoneyFormat) -> str:
     """One line for a theme, lost deals and next-step mentions kept apart, e.g.
     "Implementation timeline × 4 lost (123,000), 2 open deals' next steps mention it"."""
@@ -464,121 +299,6 @@ def cadence_for(metrics: list[MetricLine], open_deals: int) -> Cadence:
             ),
         )
     return Cadence(recommendation="weekly", volume="normal", note=base)
-
-
-def agenda_minutes(counts: dict[str, int], performance: bool) -> tuple[int, str]:
-    """Suggested length from how much there is to discuss, 30..60 in 5-minute steps, and a
-    sentence showing the arithmetic."""
-    points = 0
-    parts = []
-    for label, plural, weight in _AGENDA_WEIGHTS:
-        n = counts.get(label, 0)
-        if n:
-            points += n * weight
-            parts.append(f"{weight} × {n} {label if n == 1 else plural}")
-    raw = AGENDA_MIN + points
-    nearest = math.floor(raw / AGENDA_STEP + 0.5) * AGENDA_STEP
-    minutes = min(AGENDA_MAX, max(AGENDA_MIN, nearest))
-    basis = f"{AGENDA_MIN} min base" + (" + " + " + ".join(parts) if parts else "")
-    basis += f" = {raw} min"
-    if performance and minutes < PERFORMANCE_AGENDA_MIN:
-        minutes = PERFORMANCE_AGENDA_MIN
-        basis += f"; at least {PERFORMANCE_AGENDA_MIN} min for a performance conversation"
-    basis += f"; suggested {minutes} min (always 30 to 60)"
-    return minutes, basis
-
-
-def standard_agenda(
-    minutes: int,
-    basis: str,
-    context_items: list[str],
-    communication_items: list[str],
-    coaching_items_: list[str],
-) -> Agenda:
-    """The three Cs in the guide's order, then next steps."""
-    wrap = 5
-    rest = minutes - wrap
-    context = round(rest * 0.40)
-    communication = round(rest * 0.25)
-    coaching = rest - context - communication
-    return Agenda(
-        kind="standard",
-        minutes=minutes,
-        basis=basis,
-        sections=[
-            AgendaSection("context", "Context", context, context_items),
-            AgendaSection("communication", "Communication", communication, communication_items),
-            AgendaSection("coaching", "Coaching", coaching, coaching_items_),
-            AgendaSection(
-                "next_steps",
-                "Next steps",
-                wrap,
-                ["Agree owners and dates for each action; confirm next week's 1:1."],
-            ),
-        ],
-    )
-
-
-def performance_agenda(
-    minutes: int,
-    basis: str,
-    quota: Quota | None,
-    history: list[PacingWeek],
-    rules: MetricRules,
-    money: MoneyFormat,
-) -> Agenda:
-    """The different conversation the guide asks for when a rep is regularly underperforming."""
-    below = [w for w in history if w.is_below_pacing]
-    evidence = ", ".join(f"{w.week} {format_ratio(w.pacing)}" for w in history)
-    reason = (
-        f"Pacing was below {format_ratio(rules.underperformance_pacing)} in {len(below)} of the "
-        f"last {len(history)} weeks ({evidence}). The standard agenda assumes quality "
-        "performance and effort; a rep who is regularly underperforming needs a different "
-        "conversation, held with care and documented as your company's policy requires."
-    )
-    facts = ["Pacing by week: " + evidence + "."]
-    if quota is not None:
-        facts.append(
-            f"Quarter to date: {money(quota.won_to_date)} won of "
-            f"{money(quota.amount)} ({format_percent(quota.attainment)}), "
-            f"{format_percent(quota.elapsed)} of the quarter elapsed."
-        )
-    part = minutes - 5
-    facts_min = round(part * 0.25)
-    view_min = round(part * 0.30)
-    plan_min = part - facts_min - view_min
-    return Agenda(
-        kind="performance",
-        minutes=minutes,
-        basis=basis,
-        reason=reason,
-        pacing_history=history,
-        sections=[
-            AgendaSection("facts", "Facts: results against quota", facts_min, facts),
-            AgendaSection(
-                "rep_view",
-                "The rep's view: causes and obstacles",
-                view_min,
-                ["Listen first: what does the rep see behind the numbers?"],
-            ),
-            AgendaSection(
-                "plan",
-                "Plan and support",
-                plan_min,
-                [
-                    "Agree specific, measurable commitments for the next 2 to 4 weeks "
-                    "(activity, deals to progress).",
-                    "Agree the support the manager gives (ride-alongs, deal reviews, training).",
-                ],
-            ),
-            AgendaSection(
-                "follow_up",
-                "Follow-up",
-                5,
-                ["Set the review date and write down what was agreed."],
-            ),
-        ],
-    )
 
 
 def manager_prep(

@@ -1,14 +1,17 @@
-"""Reads the packet marts (docs/data-contracts.md) for one week from the published warehouse,
-checking each table and column exists, so contract drift fails with a message naming it."""
+"""Reads the packet marts (docs/data-contracts.md) for one week from the warehouse, checking
+each table and column exists, so contract drift fails with a message naming it. The first
+stage of the packet layer: marts → context → render → publish."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from salesprep.config import Settings
 from salesprep.weeks import Week
 
 # Only the columns the packets use; a mart may carry more.
@@ -112,6 +115,46 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "cycle_p25_days",
         "stages_advanced",
     ),
+    "fct_large_deals_weekly": ("opportunity_id", "week", "rep_id", "large_deal_threshold"),
+    "rpt_rep_feedback_themes_weekly": (
+        "rep_id",
+        "week",
+        "theme_key",
+        "theme_label",
+        "escalate_to",
+        "lost_deals",
+        "lost_amount",
+        "next_step_mentions",
+        "mentions",
+        "is_escalated",
+        "theme_rank",
+    ),
+    "rpt_feedback_mentions_weekly": (
+        "week",
+        "theme_key",
+        "mention_kind",
+        "rep_id",
+        "source_id",
+        "opportunity_name",
+        "amount",
+        "stage_name",
+        "mention_week",
+        "mention_text",
+        "mention_rank",
+    ),
+    "rpt_feedback_escalations_weekly": (
+        "week",
+        "theme_key",
+        "theme_label",
+        "escalate_to",
+        "lost_deals",
+        "lost_amount",
+        "reps",
+        "feedback_entries",
+        "mentions",
+        "is_escalated",
+        "escalation_rank",
+    ),
     "rpt_pair_learnings_weekly": (
         "pair_id",
         "manager_id",
@@ -155,6 +198,8 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "rep_name",
         "kind",
         "theme",
+        "theme_key",
+        "theme_label",
         "body",
         "is_shareable",
         "tags",
@@ -164,11 +209,28 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 TREND_WEEKS = 13
+# The weeks the feedback marts count (dbt macros feedback_weeks and digest_weeks), named in
+# the packets' and the digest's text: losses of the 4 weeks up to the week, and the learnings
+# recorded for the 4 weeks before it.
 FEEDBACK_WEEKS = 4
-# The digest shares the learnings recorded for the 4 weeks before the week it is for.
 DIGEST_WEEKS = 4
 
 Row = dict[str, Any]
+
+
+def connect_warehouse(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse at `path` (default: the published one; the
+    weekly run renders from the checked build, before it publishes both together)."""
+    path = Path(path) if path is not None else settings.published_warehouse_path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"warehouse {path} does not exist: run the warehouse build first, or set "
+            "SALESPREP_WAREHOUSE_PATH"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise OSError(f"opening the warehouse {path} read-only failed: {exc}") from exc
 
 
 class MartError(LookupError):
@@ -185,7 +247,6 @@ class WeekMarts:
     activity: dict[str, dict[str, Row]]
     quota: dict[str, dict[str, Row]]
     deals: dict[str, list[Row]]
-    recent_lost: dict[str, list[Row]]
     fast_movers: dict[str, list[Row]]
     trend_weeks: list[str]
     quota_weeks: list[str]
@@ -202,6 +263,14 @@ class WeekMarts:
     # Kinds (calls, emails, meetings) the org does not log in Salesforce this week.
     activity_not_logged: list[str] = field(default_factory=list)
     unconverted: dict[str, list[Row]] = field(default_factory=dict)
+    # Per rep: the ids of its large open deals, and its field-feedback themes in packet order.
+    large_deals: dict[str, set[str]] = field(default_factory=dict)
+    feedback_themes: dict[str, list[Row]] = field(default_factory=dict)
+    # Every mention of a theme this week (ordered by theme, kind, rank), and the same by rep.
+    feedback_mentions: list[Row] = field(default_factory=list)
+    mentions_by_rep: dict[str, list[Row]] = field(default_factory=dict)
+    # The learnings digest's themes across all teams, in its order.
+    escalations: list[Row] = field(default_factory=list)
 
 
 def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
@@ -246,13 +315,32 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         [week.label],
         "rep_id, amount desc nulls last, opportunity_id",
     )
-    lost_rows = _select(
+    large_rows = _select(
+        con, tables, "fct_large_deals_weekly", "week = ?", [week.label], "rep_id, opportunity_id"
+    )
+    theme_rows = _select(
         con,
         tables,
-        "fct_deal_movement_weekly",
-        "movement = 'lost' and week >= ? and week <= ?",
-        [feedback_weeks[0], week.label],
-        "rep_id, week desc, amount desc nulls last, opportunity_id",
+        "rpt_rep_feedback_themes_weekly",
+        "week = ?",
+        [week.label],
+        "rep_id, theme_rank",
+    )
+    mention_rows = _select(
+        con,
+        tables,
+        "rpt_feedback_mentions_weekly",
+        "week = ?",
+        [week.label],
+        "theme_key nulls first, mention_kind, mention_rank, source_id",
+    )
+    escalation_rows = _select(
+        con,
+        tables,
+        "rpt_feedback_escalations_weekly",
+        "week = ?",
+        [week.label],
+        "escalation_rank",
     )
     fast_rows = _select(
         con,
@@ -323,7 +411,6 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         activity=dict(activity),
         quota=dict(quota),
         deals=_group(deal_rows),
-        recent_lost=_group(lost_rows),
         fast_movers=_group(fast_rows),
         trend_weeks=trend_weeks,
         quota_weeks=quota_weeks,
@@ -338,6 +425,13 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         org_locale=organization[0]["default_locale"],
         activity_not_logged=not_logged,
         unconverted=_group(unconverted_rows),
+        large_deals={
+            rep: {row["opportunity_id"] for row in rows} for rep, rows in _group(large_rows).items()
+        },
+        feedback_themes=_group(theme_rows),
+        feedback_mentions=mention_rows,
+        mentions_by_rep=_group(mention_rows),
+        escalations=escalation_rows,
     )
 
 

@@ -1,5 +1,6 @@
-"""Publishing a week of packets to the shared folder (any fsspec URL): safe slugs, index pages,
-a manifest with content hashes, and an atomic per-week swap through a staging folder."""
+"""Publishing a rendered week of packets to the shared folder (any fsspec URL): index pages, a
+manifest with content hashes, and an atomic per-week swap through a staging folder. The names
+and slugs of the week's files are `layout`'s."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import hashlib
 import json
 import logging
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,32 +16,30 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from salesprep.learnings.load import LEARNINGS_DIR
+from salesprep.packets.layout import (
+    DIGEST_HTML,
+    INDEX,
+    MANIFEST,
+    QUALITY_INDEX,
+    SlugError,
+    pair_slugs,
+)
 from salesprep.packets.model import SCHEMA_VERSION
 from salesprep.packets.render import (
     IndexManager,
     IndexPacket,
     RenderedPacket,
+    read_rendered,
+    read_unpaired,
     render_manager_index,
     render_week_index,
 )
 from salesprep.runs.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
+from salesprep.shared_folder import join
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-INDEX = "index.html"
-# The week's quality report (Great Expectations Data Docs, dbt results), staged with the packets.
-QUALITY_INDEX = "quality/index.html"
-DIGEST = "learnings.html"
-SLUG_ID_CHARS = 8
-_SLUG_NAME_CHARS = 48
-# Letters NFKD does not decompose into ASCII.
-_TRANSLITERATE = str.maketrans(
-    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d",
-     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D", "ı": "i"}
-)  # fmt: skip
 _EXTRA_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
@@ -112,25 +110,6 @@ class WeekManifest:
         raise KeyError(f"manifest of {self.week} has no packet for rep {rep_id}")
 
 
-def slugify(name: str, id: str, id_chars: int = SLUG_ID_CHARS) -> str:
-    """A file-name-safe slug: lowercase ASCII words of `name` plus the last `id_chars`
-    characters of `id`, so two people with one name get two slugs. Only `[a-z0-9-]`: no
-    dots, slashes or traversal. Stable for the same name and id."""
-    ident = re.sub(r"[^a-z0-9]", "", (id or "").lower())
-    if not ident:
-        raise ValueError(f"cannot make a slug for {name!r}: the id {id!r} has no letters or digits")
-    ascii_name = (
-        unicodedata.normalize("NFKD", (name or "").translate(_TRANSLITERATE))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-        .lower()
-    )
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
-    words = words[:_SLUG_NAME_CHARS].strip("-")
-    suffix = ident[-id_chars:]
-    return f"{words}-{suffix}" if words else suffix
-
-
 def publish_week(
     rendered: Sequence[RenderedPacket],
     shared_folder_url: str,
@@ -172,11 +151,11 @@ def stage_week(
             f"{exc}"
         ) from exc
     root = root.rstrip("/") or "/"
-    url = shared_folder_url.rstrip("/") + "/" + week.label
+    url = join(shared_folder_url, week.label)
     manifest = WeekManifest(
         week=manifest.week, url=url, packets=manifest.packets, files=manifest.files
     )
-    target = _join(root, week.label)
+    target = join(root, week.label)
     try:
         if isinstance(fs, LocalFileSystem):
             fs.makedirs(root, exist_ok=True)
@@ -212,8 +191,6 @@ def publish_rendered_week(rendered_dir: Path, shared_folder_url: str, week: Week
 
 def stage_rendered_week(rendered_dir: Path, shared_folder_url: str, week: Week) -> StagedWeek:
     """Stage what render_week wrote into `rendered_dir` as `week` of the shared folder."""
-    from salesprep.packets.batch import read_rendered, read_unpaired
-
     packets, extra = read_rendered(rendered_dir)
     return stage_week(
         packets, shared_folder_url, week, extra_files=extra, unpaired=read_unpaired(rendered_dir)
@@ -285,8 +262,8 @@ class _RemoteWeek(StagedWeek):
         self.target = target
         self.files = files
         parent, name = target.rsplit("/", 1)
-        self.staging = _join(parent, leftover_name(name, "staging"))
-        self.aside = _join(parent, leftover_name(name, "old"))
+        self.staging = join(parent, leftover_name(name, "staging"))
+        self.aside = join(parent, leftover_name(name, "old"))
         self._previous: set[str] = set()
         self.committed = False
 
@@ -301,8 +278,8 @@ class _RemoteWeek(StagedWeek):
         fs = self.fs
         self._previous = _managed_paths(fs, self.target)
         for path in sorted(self._previous):
-            if fs.exists(_join(self.target, path)):
-                _copy_file(fs, _join(self.target, path), _join(self.aside, path))
+            if fs.exists(join(self.target, path)):
+                _copy_file(fs, join(self.target, path), join(self.aside, path))
         self.committed = True
         _swap_by_copy(fs, self.staging, self.target, self.files)
         self.log_published()
@@ -313,13 +290,13 @@ class _RemoteWeek(StagedWeek):
             return
         fs = self.fs
         for path in sorted(set(self.files) - self._previous):
-            full = _join(self.target, path)
+            full = join(self.target, path)
             if fs.exists(full):
                 fs.rm(full)
         for path in sorted(self._previous, key=lambda p: p == MANIFEST):
-            saved = _join(self.aside, path)
+            saved = join(self.aside, path)
             if fs.exists(saved):
-                _copy_file(fs, saved, _join(self.target, path))
+                _copy_file(fs, saved, join(self.target, path))
         self.finish()
         self.committed = False
 
@@ -343,7 +320,7 @@ def sweep_remote(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
         item = parse_leftover(Path(name))
         if item is None or item.live:
             continue
-        target = _join(root, item.target)
+        target = join(root, item.target)
         if item.kind == "old" and not fs.exists(target):
             fs.mv(entry, target, recursive=True)
         else:
@@ -372,7 +349,10 @@ def _week_files(
             raise PublishError(f"two packets for manager {key[0]} and rep {key[1]} in {week.label}")
         seen.add(key)
 
-    slugs = pair_slugs((p.manager_id, p.manager_name, p.rep_id, p.rep_name) for p in rendered)
+    try:
+        slugs = pair_slugs((p.manager_id, p.manager_name, p.rep_id, p.rep_name) for p in rendered)
+    except SlugError as exc:
+        raise PublishError(f"{exc} in {week.label}") from exc
     manager_slugs = {m: m_slug for (m, _), (m_slug, _) in slugs.items()}
     by_manager: dict[str, list[RenderedPacket]] = {}
     for packet in rendered:
@@ -428,7 +408,7 @@ def _week_files(
         )
         index_managers.append(manager)
         files[f"{m_slug}/{INDEX}"] = render_manager_index(week.label, manager).encode("utf-8")
-    digest = DIGEST if DIGEST in extra else None
+    digest = DIGEST_HTML if DIGEST_HTML in extra else None
     quality = QUALITY_INDEX if QUALITY_INDEX in extra else None
     files[INDEX] = render_week_index(
         week.label, index_managers, digest=digest, quality=quality, unpaired=unpaired
@@ -453,60 +433,9 @@ def _week_files(
     return files, manifest
 
 
-def pair_slugs(
-    pairs: Iterable[tuple[str, str, str, str]],
-) -> dict[tuple[str, str], tuple[str, str]]:
-    """(manager id, rep id) → (manager slug, rep slug) for the pairs of one week, given as
-    (manager id, manager name, rep id, rep name): the folder and file names a publish of
-    exactly these pairs uses (render_week puts the learnings path in each packet with it)."""
-    pairs = list(pairs)
-    manager_slugs = _unique_slugs({(m_id, m_name) for m_id, m_name, _, _ in pairs})
-    reps_by_manager: dict[str, set[tuple[str, str]]] = {}
-    for m_id, _, r_id, r_name in pairs:
-        reps_by_manager.setdefault(m_id, set()).add((r_id, r_name))
-    result = {}
-    for m_id, reps in reps_by_manager.items():
-        rep_slugs = _unique_slugs(reps)
-        for r_id, _ in reps:
-            result[(m_id, r_id)] = (manager_slugs[m_id], rep_slugs[r_id])
-    return result
-
-
-def learnings_file(week: str, manager_slug: str, rep_slug: str) -> str:
-    """Where a pair records the learnings of its 1:1 on the packet of `week`, relative to
-    the shared folder root (salesprep.learnings reads it back the week after)."""
-    return f"{LEARNINGS_DIR}/{week}/{manager_slug}/{rep_slug}.md"
-
-
-def _unique_slugs(people: set[tuple[str, str]]) -> dict[str, str]:
-    """id → slug, lengthening the id part where two people would share a slug."""
-    slugs: dict[str, str] = {}
-    pending = sorted(people)
-    chars = SLUG_ID_CHARS
-    while pending:
-        candidates = {pid: slugify(name, pid, chars) for pid, name in pending}
-        counts: dict[str, int] = {}
-        for slug in candidates.values():
-            counts[slug] = counts.get(slug, 0) + 1
-        taken = set(slugs.values())
-        retry = []
-        for pid, name in pending:
-            slug = candidates[pid]
-            if counts[slug] == 1 and slug not in taken:
-                slugs[pid] = slug
-            else:
-                retry.append((pid, name))
-        if retry and chars > 64:
-            raise PublishError(
-                "cannot give distinct file names to ids " + ", ".join(pid for pid, _ in retry)
-            )
-        pending, chars = retry, chars + 4
-    return slugs
-
-
 def _write_all(fs: fsspec.AbstractFileSystem, base: str, files: Mapping[str, bytes]) -> None:
     for path in sorted(files, key=lambda p: p == MANIFEST):  # manifest last
-        full = _join(base, path)
+        full = join(base, path)
         fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
         fs.pipe_file(full, files[path])
 
@@ -518,14 +447,14 @@ def _swap_by_copy(
     manifest listed and this one does not, write the manifest last, drop the staging folder."""
     stale = _managed_paths(fs, target) - set(files)
     for path in sorted(p for p in files if p != MANIFEST):
-        full = _join(target, path)
+        full = join(target, path)
         fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
-        fs.copy(_join(staging, path), full)
+        fs.copy(join(staging, path), full)
     for path in sorted(stale):
-        full = _join(target, path)
+        full = join(target, path)
         if fs.exists(full):
             fs.rm(full)
-    fs.copy(_join(staging, MANIFEST), _join(target, MANIFEST))
+    fs.copy(join(staging, MANIFEST), join(target, MANIFEST))
     fs.rm(staging, recursive=True)
 
 
@@ -546,14 +475,14 @@ def _carry_foreign(
         path = full[len(target) :].lstrip("/")
         if path in managed or path in files:
             continue
-        dest = _join(staging, path)
+        dest = join(staging, path)
         fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
         fs.copy(full, dest)
 
 
 def _managed_paths(fs: fsspec.AbstractFileSystem, target: str) -> set[str]:
     """Paths the previous publish of the week wrote, from its manifest (none without one)."""
-    path = _join(target, MANIFEST)
+    path = join(target, MANIFEST)
     if not fs.exists(path):
         return set()
     try:
@@ -565,10 +494,6 @@ def _managed_paths(fs: fsspec.AbstractFileSystem, target: str) -> set[str]:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PublishError(f"the existing manifest {path} cannot be read: {exc}") from exc
     return managed
-
-
-def _join(base: str, path: str) -> str:
-    return f"{base.rstrip('/')}/{path}"
 
 
 def _sha256(content: bytes) -> str:

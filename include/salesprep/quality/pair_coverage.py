@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from salesprep.shared_folder import join
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def published_pairs(shared_folder_url: str, week: Week) -> dict[tuple[str, str],
     has no such week (the first run, or a week that was never published)."""
     import fsspec
 
-    path = f"{shared_folder_url.rstrip('/')}/{week.label}/manifest.json"
+    path = join(shared_folder_url, week.label, "manifest.json")
     try:
         with fsspec.open(path, "rb") as handle:
             manifest = json.load(handle)

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from salesprep.config import Settings
 from salesprep.quality.page_policy import NO_SCRIPT, with_policy
 from salesprep.runs.atomic_swap import replacing, write_text_atomic
+from salesprep.shared_folder import join
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def publish_failed_quality_report(
     error, to `<shared folder>/_quality/<week>/` and return its index URL. The week's packets
     and the published warehouse are left as the previous run left them."""
     message = str(error)
-    base = _join(settings.shared_folder_url, f"{FAILED_RUNS_DIR}/{week.label}")
+    base = join(settings.shared_folder_url, FAILED_RUNS_DIR, week.label)
     with tempfile.TemporaryDirectory(prefix="salesprep-quality-") as tmp:
         write_quality_report(week, settings, Path(tmp), failure=message, failed_step=failed_step)
         try:
@@ -172,7 +173,7 @@ def publish_failed_quality_report(
             raise QualityReportError(
                 f"cannot publish the failed-run quality report of {week} to {base}: {exc}"
             ) from exc
-    url = _join(base, "index.html")
+    url = join(base, "index.html")
     log.warning("run for %s failed; quality report published to %s", week, url)
     return url
 
@@ -220,10 +221,6 @@ def _swap_local(source: Path, target: Path) -> None:
     """Copy beside the target, then rename it in, so readers see the old or the new report."""
     with replacing(target) as staging:
         shutil.copytree(source, staging, dirs_exist_ok=True)
-
-
-def _join(base: str, path: str) -> str:
-    return f"{base.rstrip('/')}/{path}"
 
 
 def _environment() -> Environment:

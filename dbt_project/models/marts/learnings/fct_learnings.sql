@@ -34,6 +34,22 @@ pairs as (
 
 ),
 
+-- The feedback theme a learning is grouped under: the first one its theme or tags name, else
+-- its theme as written.
+learning_themes as (
+
+    select
+        learning_id,
+        theme_key,
+        theme_label,
+        row_number() over (
+            partition by learning_id
+            order by theme_order asc nulls last, theme_key asc
+        ) as theme_position
+    from {{ ref('int_learnings_themed') }}
+
+),
+
 weeks as (
 
     select
@@ -62,6 +78,8 @@ joined as (
         entries.rep_slug,
         entries.kind,
         entries.theme,
+        learning_themes.theme_key,
+        learning_themes.theme_label,
         entries.body,
         entries.is_shareable,
         entries.tags,
@@ -76,6 +94,10 @@ joined as (
             and entries.rep_id = pairs.rep_id
     left join weeks
         on entries.week = weeks.week
+    left join learning_themes
+        on
+            entries.learning_id = learning_themes.learning_id
+            and learning_themes.theme_position = 1
 
 ),
 

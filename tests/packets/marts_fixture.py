@@ -232,6 +232,57 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("stage_name", "varchar"),
         ("industry", "varchar"),
     ],
+    "rpt_manager_team_weekly": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("manager_name", "varchar"),
+        ("rep_id", "varchar"),
+        ("rep_name", "varchar"),
+        ("week", "varchar"),
+        ("attention_rank", "integer"),
+        ("attention_reason", "varchar"),
+        ("quota_amount", "double"),
+        ("attainment", "double"),
+        ("pacing", "double"),
+        ("open_pipeline", "double"),
+        ("coverage", "double"),
+        ("weeks_below_pacing", "integer"),
+        ("performance_conversation_recommended", "boolean"),
+        ("stuck_deals", "integer"),
+        ("stuck_amount", "double"),
+        ("newly_stuck_deals", "integer"),
+        ("close_it_or_kill_it_deals", "integer"),
+        ("open_actions", "integer"),
+        ("overdue_actions", "integer"),
+        ("done_actions", "integer"),
+    ],
+    "rpt_manager_feedback_themes_weekly": [
+        ("manager_id", "varchar"),
+        ("week", "varchar"),
+        ("theme_key", "varchar"),
+        ("theme_label", "varchar"),
+        ("escalate_to", "varchar"),
+        ("reps", "integer"),
+        ("lost_deals", "integer"),
+        ("lost_amount", "double"),
+        ("next_step_mentions", "integer"),
+        ("mentions", "integer"),
+        ("is_escalated", "boolean"),
+        ("theme_rank", "integer"),
+    ],
+    "rpt_manager_team_trend_weekly": [
+        ("manager_id", "varchar"),
+        ("week", "varchar"),
+        ("reps", "integer"),
+        ("calls", "integer"),
+        ("emails", "integer"),
+        ("meetings", "integer"),
+        ("pipeline_created", "double"),
+        ("closed_won_amount", "double"),
+        ("open_pipeline", "double"),
+        ("stuck_deals", "integer"),
+        ("stuck_amount", "double"),
+    ],
 }
 
 PAIRS = [
@@ -892,6 +943,95 @@ def _escalation_rows() -> list[dict[str, Any]]:
     return rows
 
 
+# The team pages (rpt_manager_team_weekly and friends): M1's team in the order to prepare, R2
+# (hostile text) first for the performance conversation, R1 for deals to close or kill, R3
+# last without a quota; M2's only rep by pacing.
+def _team_row(pair: dict, rank: int, reason: str, **kw: Any) -> dict:
+    base = dict(
+        pair_id=pair["pair_id"],
+        manager_id=pair["manager_id"],
+        manager_name=pair["manager_name"],
+        rep_id=pair["rep_id"],
+        rep_name=pair["rep_name"],
+        week=WEEK.label,
+        attention_rank=rank,
+        attention_reason=reason,
+        quota_amount=None,
+        attainment=None,
+        pacing=None,
+        open_pipeline=0.0,
+        coverage=None,
+        weeks_below_pacing=0,
+        performance_conversation_recommended=False,
+        stuck_deals=0,
+        stuck_amount=0.0,
+        newly_stuck_deals=0,
+        close_it_or_kill_it_deals=0,
+        open_actions=0,
+        overdue_actions=0,
+        done_actions=0,
+    )
+    return {**base, **kw}
+
+
+TEAM = [
+    _team_row(
+        PAIRS[1], 1, "performance_conversation", quota_amount=200000.0, attainment=0.1,
+        pacing=0.2, open_pipeline=60000.0, coverage=0.33, weeks_below_pacing=4,
+        performance_conversation_recommended=True, stuck_deals=1, stuck_amount=60000.0,
+        newly_stuck_deals=1, open_actions=1, overdue_actions=2,
+    ),
+    _team_row(
+        PAIRS[0], 2, "close_it_or_kill_it", quota_amount=300000.0, attainment=0.5,
+        pacing=1.1, open_pipeline=280000.0, coverage=1.87, weeks_below_pacing=0,
+        stuck_deals=2, stuck_amount=200000.0, close_it_or_kill_it_deals=1, open_actions=2,
+        done_actions=1,
+    ),
+    _team_row(PAIRS[2], 3, "none", open_pipeline=30000.0),
+    _team_row(
+        PAIRS[3], 1, "pacing", quota_amount=50000.0, attainment=0.4, pacing=0.9,
+        open_pipeline=0.0, coverage=0.0,
+    ),
+]  # fmt: skip
+
+
+def _team_theme_row(manager: str, theme: tuple, rank: int, reps: int, lost: int, amount: float,
+                    steps: int) -> dict:  # fmt: skip
+    key, label, escalate_to = theme
+    return dict(
+        manager_id=manager,
+        week=WEEK.label,
+        theme_key=key,
+        theme_label=label,
+        escalate_to=escalate_to,
+        reps=reps,
+        lost_deals=lost,
+        lost_amount=amount,
+        next_step_mentions=steps,
+        mentions=lost + steps,
+        is_escalated=escalate_to is not None and lost >= 2,
+        theme_rank=rank,
+    )
+
+
+def _team_trend_rows() -> list[dict[str, Any]]:
+    """M1's team over the last 3 weeks (older weeks missing: gaps in the chart), M2's this
+    week only."""
+    rows = []
+    for back, (calls, pipeline) in enumerate(((23, 370000.0), (31, 350000.0), (40, 300000.0))):
+        rows.append(
+            dict(manager_id=M1, week=WEEK.shift(-back).label, reps=3, calls=calls, emails=71,
+                 meetings=10, pipeline_created=75000.0, closed_won_amount=50000.0,
+                 open_pipeline=pipeline, stuck_deals=3, stuck_amount=260000.0)
+        )  # fmt: skip
+    rows.append(
+        dict(manager_id=M2, week=WEEK.label, reps=1, calls=2, emails=1, meetings=0,
+             pipeline_created=0.0, closed_won_amount=0.0, open_pipeline=0.0, stuck_deals=0,
+             stuck_amount=0.0)
+    )  # fmt: skip
+    return rows
+
+
 def table_rows() -> dict[str, list[dict[str, Any]]]:
     return {
         "dim_sales_pairs": PAIRS,
@@ -924,6 +1064,14 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
         ],
         "dim_organization": [dict(corporate_currency="USD", default_locale="en_US")],
         "fct_unconverted_amounts_weekly": [],
+        "rpt_manager_team_weekly": TEAM,
+        "rpt_manager_feedback_themes_weekly": [
+            _team_theme_row(M1, IMPLEMENTATION, 1, 2, 2, 60000.0, 2),
+            _team_theme_row(M1, PRICE, 2, 1, 1, 15000.0, 1),
+            _team_theme_row(M1, COMPETITOR, 3, 1, 1, 20000.0, 0),
+            _team_theme_row(M1, OTHER, 4, 1, 1, 10000.0, 0),
+        ],
+        "rpt_manager_team_trend_weekly": _team_trend_rows(),
     }
 
 

@@ -206,6 +206,59 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "stage_name",
         "industry",
     ),
+    # The manager's team page (packets/team.py): the team in the order to prepare, its
+    # field-feedback themes and its weekly numbers for the trend chart.
+    "rpt_manager_team_weekly": (
+        "pair_id",
+        "manager_id",
+        "manager_name",
+        "rep_id",
+        "rep_name",
+        "week",
+        "attention_rank",
+        "attention_reason",
+        "quota_amount",
+        "attainment",
+        "pacing",
+        "open_pipeline",
+        "coverage",
+        "weeks_below_pacing",
+        "performance_conversation_recommended",
+        "stuck_deals",
+        "stuck_amount",
+        "newly_stuck_deals",
+        "close_it_or_kill_it_deals",
+        "open_actions",
+        "overdue_actions",
+        "done_actions",
+    ),
+    "rpt_manager_feedback_themes_weekly": (
+        "manager_id",
+        "week",
+        "theme_key",
+        "theme_label",
+        "escalate_to",
+        "reps",
+        "lost_deals",
+        "lost_amount",
+        "next_step_mentions",
+        "mentions",
+        "is_escalated",
+        "theme_rank",
+    ),
+    "rpt_manager_team_trend_weekly": (
+        "manager_id",
+        "week",
+        "reps",
+        "calls",
+        "emails",
+        "meetings",
+        "pipeline_created",
+        "closed_won_amount",
+        "open_pipeline",
+        "stuck_deals",
+        "stuck_amount",
+    ),
 }
 
 TREND_WEEKS = 13
@@ -271,6 +324,11 @@ class WeekMarts:
     mentions_by_rep: dict[str, list[Row]] = field(default_factory=dict)
     # The learnings digest's themes across all teams, in its order.
     escalations: list[Row] = field(default_factory=list)
+    # Per manager: the team in the order to prepare (attention_rank), the team's feedback
+    # themes in page order, and the team's numbers by week (the trend weeks it has).
+    team: dict[str, list[Row]] = field(default_factory=dict)
+    team_themes: dict[str, list[Row]] = field(default_factory=dict)
+    team_trend: dict[str, dict[str, Row]] = field(default_factory=dict)
 
 
 def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
@@ -370,6 +428,31 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         "week desc, theme, learning_id",
     )
 
+    team_rows = _select(
+        con,
+        tables,
+        "rpt_manager_team_weekly",
+        "week = ?",
+        [week.label],
+        "manager_id, attention_rank",
+    )
+    team_theme_rows = _select(
+        con,
+        tables,
+        "rpt_manager_feedback_themes_weekly",
+        "week = ?",
+        [week.label],
+        "manager_id, theme_rank",
+    )
+    team_trend_rows = _select(
+        con,
+        tables,
+        "rpt_manager_team_trend_weekly",
+        "week >= ? and week <= ?",
+        [trend_weeks[0], week.label],
+        "manager_id, week",
+    )
+
     people = _select(con, tables, "dim_reps", "true", [], "user_id")
     organization = _select(con, tables, "dim_organization", "true", [], "corporate_currency")
     if len(organization) != 1:
@@ -432,6 +515,12 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         feedback_mentions=mention_rows,
         mentions_by_rep=_group(mention_rows),
         escalations=escalation_rows,
+        team=_group(team_rows, "manager_id"),
+        team_themes=_group(team_theme_rows, "manager_id"),
+        team_trend={
+            manager: {row["week"]: row for row in rows}
+            for manager, rows in _group(team_trend_rows, "manager_id").items()
+        },
     )
 
 

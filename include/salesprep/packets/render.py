@@ -18,7 +18,14 @@ from markupsafe import Markup
 from salesprep import progress
 from salesprep.config import Settings
 from salesprep.learnings.entries import TEMPLATE as LEARNINGS_TEMPLATE
-from salesprep.packets.charts import ACTIVITY_SERIES, MONEY_SERIES, trend_svg
+from salesprep.packets.charts import (
+    ACTIVITY_SERIES,
+    MONEY_SERIES,
+    TEAM_ACTIVITY_SERIES,
+    TEAM_MONEY_SERIES,
+    team_trend_svg,
+    trend_svg,
+)
 from salesprep.packets.context import contexts_from_marts, week_money
 from salesprep.packets.digest import Digest, build_digest
 from salesprep.packets.formatting import FILTERS, MoneyFormat
@@ -30,10 +37,12 @@ from salesprep.packets.layout import (
     METRICS_SOURCE,
     PACKET_FORMS,
     PACKETS_DIR,
+    TEAMS_JSON,
     UNPAIRED_FILE,
 )
 from salesprep.packets.marts import connect_warehouse, read_week_marts
 from salesprep.packets.model import Lesson, PacketContext
+from salesprep.packets.team import WeekTeams, team_pages
 from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.weeks import Week
 
@@ -113,6 +122,8 @@ def environment() -> Environment:
     env.globals.update(
         activity_series=ACTIVITY_SERIES,
         money_series=MONEY_SERIES,
+        team_activity_series=TEAM_ACTIVITY_SERIES,
+        team_money_series=TEAM_MONEY_SERIES,
         learnings_template=LEARNINGS_TEMPLATE,
     )
     return env
@@ -170,9 +181,27 @@ def render_week_index(
     )
 
 
-def render_manager_index(week: str, manager: IndexManager) -> str:
-    """`<week>/<manager-slug>/index.html`: one manager's packets for the week."""
-    return _render_page("manager_index.html.j2", week=week, manager=manager)
+def render_manager_index(week: str, manager: IndexManager, teams: WeekTeams | None = None) -> str:
+    """`<week>/<manager-slug>/index.html`, the manager's team page: with the week's team data
+    (`teams`, see packets/team.py) the team in the order to prepare and why, each rep's
+    numbers, the team's field-feedback themes and trend chart; then the packets. Without it
+    (a week published from packets alone) the packets only."""
+    team = teams.manager(manager.manager_id) if teams is not None else None
+    if team is None:
+        return _render_page("manager_index.html.j2", week=week, manager=manager, team=None)
+    weeks = team.trend_weeks
+    chart = Markup(team_trend_svg(weeks, team.trend)) if weeks else None
+    slugs = {packet.rep_id: packet.slug for packet in manager.packets}
+    return _render_page(
+        "manager_index.html.j2",
+        week=week,
+        manager=manager,
+        team=team,
+        teams=teams,
+        slugs=slugs,
+        chart=chart,
+        money=teams.money,
+    )
 
 
 def _render_page(name: str, **values: Any) -> str:
@@ -218,8 +247,9 @@ def render_week(
     data_to: str | None = None,
 ) -> RenderResult:
     """Render the packet of every pair for `week` into `out_dir/packets/` (replacing what a
-    previous run left there), and the cross-team learnings digest into
-    `out_dir/extra/learnings.{html,md}`; publish_rendered_week publishes both in one swap.
+    previous run left there), the cross-team learnings digest into
+    `out_dir/extra/learnings.{html,md}` and the managers' team data into
+    `out_dir/extra/teams.json`; publish_rendered_week publishes them all in one swap.
     `warehouse` is the DuckDB file to read (default: the published one); `data_to` (ISO time)
     marks a partial week: every packet says how far its data reaches."""
     con = connect_warehouse(settings, warehouse)
@@ -231,13 +261,20 @@ def render_week(
     for ctx in contexts:
         ctx.data_to = data_to
     digest = build_digest(marts)
+    money = week_money(marts, settings)
+    teams = team_pages(marts, settings, money)
     packets = progress.track(contexts, f"render packets {week.label}", unit="packets")
     rendered = [render_packet(ctx) for ctx in packets]
-    digest_html, digest_md = render_digest(digest, week_money(marts, settings))
+    digest_html, digest_md = render_digest(digest, money)
     write_rendered(rendered, out_dir)
     write_extra(
         out_dir,
-        {DIGEST_HTML: digest_html, DIGEST_MD: digest_md, METRICS_MD: _metric_dictionary()},
+        {
+            DIGEST_HTML: digest_html,
+            DIGEST_MD: digest_md,
+            METRICS_MD: _metric_dictionary(),
+            TEAMS_JSON: teams.to_json(),
+        },
     )
     log.info(
         "rendered %d packets and the learnings digest (%d shared lessons) for %s into %s",

@@ -283,6 +283,62 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("stuck_deals", "integer"),
         ("stuck_amount", "double"),
     ],
+    "rpt_stuck_deal_followups_weekly": [
+        ("pair_id", "varchar"),
+        ("rep_id", "varchar"),
+        ("opportunity_id", "varchar"),
+        ("week", "varchar"),
+        ("opportunity_name", "varchar"),
+        ("account_name", "varchar"),
+        ("amount", "double"),
+        ("close_date", "date"),
+        ("stage_start", "varchar"),
+        ("stage_end", "varchar"),
+        ("movement", "varchar"),
+        ("outcome", "varchar"),
+        ("was_stuck_last_week", "boolean"),
+        ("is_stuck", "boolean"),
+        ("previous_stuck_reasons", "varchar"),
+        ("stuck_reasons", "varchar"),
+        ("stuck_weeks", "integer"),
+        ("stuck_since_week", "varchar"),
+        ("is_close_it_or_kill_it", "boolean"),
+    ],
+    "rpt_pair_actions_weekly": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("action_id", "varchar"),
+        ("recorded_week", "varchar"),
+        ("owner", "varchar"),
+        ("due_date", "date"),
+        ("body", "varchar"),
+        ("is_shareable", "boolean"),
+        ("status", "varchar"),
+        ("done_week", "varchar"),
+        ("opportunity_id", "varchar"),
+        ("opportunity_name", "varchar"),
+        ("is_opportunity_found", "boolean"),
+        ("deal_activities_since", "integer"),
+        ("last_deal_activity_date", "date"),
+        ("stage_at_1on1", "varchar"),
+        ("stage_now", "varchar"),
+        ("is_stage_changed", "boolean"),
+        ("close_date_at_1on1", "date"),
+        ("close_date_now", "date"),
+        ("is_close_date_changed", "boolean"),
+        ("deal_closed_since", "varchar"),
+    ],
+    "fct_learnings_rejected": [
+        ("pair_id", "varchar"),
+        ("week", "varchar"),
+        ("source_path", "varchar"),
+        ("entry_number", "integer"),
+        ("problem_key", "varchar"),
+        ("problem", "varchar"),
+        ("fix", "varchar"),
+    ],
 }
 
 PAIRS = [
@@ -995,6 +1051,144 @@ TEAM = [
 ]  # fmt: skip
 
 
+def _followup(
+    pair: str, rep: str, opp: str, name: str, amount: float | None, outcome: str, **kw: Any
+) -> dict[str, Any]:
+    row = {c: None for c, _ in COLUMNS["rpt_stuck_deal_followups_weekly"]}
+    row.update(
+        pair_id=pair,
+        rep_id=rep,
+        opportunity_id=opp,
+        week=WEEK.label,
+        opportunity_name=name,
+        account_name="Acme",
+        amount=amount,
+        movement="unchanged",
+        outcome=outcome,
+        was_stuck_last_week=outcome != "newly_stuck",
+        is_stuck=outcome in ("newly_stuck", "still_stuck"),
+        previous_stuck_reasons="",
+        stuck_reasons="",
+        stuck_weeks=1,
+        stuck_since_week=WEEK.label,
+        is_close_it_or_kill_it=False,
+    )
+    row.update(kw)
+    return row
+
+
+# "Since our last 1:1" of R1 (Small deal and Globex close it or kill it, Won deal won, Jumped
+# advanced, Initech newly stuck) and R2 (the hostile deal, still stuck).
+FOLLOWUPS = [
+    _followup(
+        "P1", R1, "006000000000D01AAA", "Globex expansion", 120000.0, "still_stuck",
+        stage_start="Negotiation", stage_end="Negotiation", close_date=date(2026, 3, 31),
+        previous_stuck_reasons="stage_aging,close_date_pushed",
+        stuck_reasons="stage_aging,close_date_pushed", stuck_weeks=4,
+        stuck_since_week="2026-W07", is_close_it_or_kill_it=True,
+    ),
+    _followup(
+        "P1", R1, "006000000000D03AAA", "Small deal", 5000.0, "still_stuck",
+        stage_start="Qualification", stage_end="Qualification",
+        previous_stuck_reasons="stage_aging", stuck_reasons="stage_aging", stuck_weeks=5,
+        stuck_since_week="2026-W06", is_close_it_or_kill_it=True,
+    ),
+    _followup(
+        "P1", R1, "006000000000D04AAA", "Won deal", 25000.0, "won", movement="won",
+        stage_start="Negotiation", stage_end="Closed Won",
+        previous_stuck_reasons="no_activity",
+        stuck_weeks=2, stuck_since_week="2026-W08",
+    ),
+    _followup(
+        "P1", R1, "006000000000D07AAA", "Jumped", 30000.0, "advanced", movement="advanced",
+        stage_start="Qualification", stage_end="Negotiation",
+        previous_stuck_reasons="stage_aging",
+        stuck_weeks=1, stuck_since_week="2026-W09",
+    ),
+    _followup(
+        "P1", R1, "006000000000D02AAA", "Initech | pilot", 80000.0, "newly_stuck",
+        stage_start="Proposal", stage_end="Proposal", stuck_reasons="no_activity",
+    ),
+    _followup(
+        "P2", R2, "006000000000H01AAA", HOSTILE, 60000.0, "still_stuck",
+        account_name=HOSTILE_MULTILINE, stage_start="Proposal", stage_end=HOSTILE,
+        previous_stuck_reasons="stage_aging", stuck_reasons="stage_aging", stuck_weeks=2,
+        stuck_since_week="2026-W09",
+    ),
+    # Another week: never read for WEEK.
+    _followup("P1", R1, "006000000000D08AAA", "Other week", None, "newly_stuck",
+              week=WEEK.shift(-1).label),
+]  # fmt: skip
+
+
+def _action_row(pair: dict, action_id: str, status: str, body: str, **kw: Any) -> dict:
+    row = {c: None for c, _ in COLUMNS["rpt_pair_actions_weekly"]}
+    row.update(
+        pair_id=pair["pair_id"],
+        manager_id=pair["manager_id"],
+        rep_id=pair["rep_id"],
+        week=WEEK.label,
+        action_id=action_id,
+        recorded_week=WEEK.shift(-1).label,
+        owner="rep",
+        due_date=date(2026, 3, 20),
+        body=body,
+        is_shareable=False,
+        status=status,
+        is_opportunity_found=False,
+        is_stage_changed=False,
+        is_close_date_changed=False,
+    )
+    row.update(kw)
+    return row
+
+
+ACTIONS = [
+    # Overdue, on Globex: the close date moved and two activities were logged since the 1:1.
+    _action_row(
+        PAIRS[0], "cfo-call", "overdue", "Book the CFO call before the pricing review.",
+        recorded_week="2026-W08", due_date=date(2026, 3, 6),
+        opportunity_id="006000000000D01AAA", opportunity_name="Globex expansion",
+        is_opportunity_found=True, deal_activities_since=2,
+        last_deal_activity_date=date(2026, 3, 5), stage_at_1on1="Negotiation",
+        stage_now="Negotiation", close_date_at_1on1=date(2026, 3, 20),
+        close_date_now=date(2026, 3, 31), is_close_date_changed=True,
+    ),
+    _action_row(
+        PAIRS[0], "security-pack", "done", "Send the *security* pack.", owner="manager",
+        done_week="2026-W09", is_shareable=True,
+    ),
+    # Open, on Initech: nothing in the CRM yet.
+    _action_row(
+        PAIRS[0], "pilot-plan", "open", "Agree the pilot success criteria.",
+        opportunity_id="006000000000D02AAA", opportunity_name="Initech | pilot",
+        is_opportunity_found=True, deal_activities_since=0, stage_at_1on1="Proposal",
+        stage_now="Proposal", close_date_at_1on1=date(2026, 3, 27),
+        close_date_now=date(2026, 3, 27),
+    ),
+    _action_row(PAIRS[1], "hostile", "open", HOSTILE_MULTILINE),
+    _action_row(PAIRS[0], "other-week", "open", "Never read", week=WEEK.shift(-1).label),
+]  # fmt: skip
+
+R1_LEARNINGS_FILE = "learnings/2026-W09/dana-manager-00000m01aaa/alex-rep-00000r01aac.md"
+REJECTED = [
+    dict(
+        pair_id="P1", week="2026-W09", source_path=R1_LEARNINGS_FILE, entry_number=3,
+        problem_key="owner", problem="must be rep or manager, not 'boss'",
+        fix="write owner: rep or owner: manager",
+    ),
+    # This week's own file and a file without a pair never reach a packet of WEEK.
+    dict(
+        pair_id="P1", week=WEEK.label, source_path="learnings/2026-W10/x/y.md", entry_number=1,
+        problem_key="theme", problem="NOT-SHOWN this week", fix="x",
+    ),
+    dict(
+        pair_id=None, week=None, source_path="notes.md", entry_number=None, problem_key=None,
+        problem="NOT-SHOWN without a pair", fix="x",
+    ),
+]  # fmt: skip
+
+
 def _team_theme_row(manager: str, theme: tuple, rank: int, reps: int, lost: int, amount: float,
                     steps: int) -> dict:  # fmt: skip
     key, label, escalate_to = theme
@@ -1072,6 +1266,9 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
             _team_theme_row(M1, OTHER, 4, 1, 1, 10000.0, 0),
         ],
         "rpt_manager_team_trend_weekly": _team_trend_rows(),
+        "rpt_stuck_deal_followups_weekly": FOLLOWUPS,
+        "rpt_pair_actions_weekly": ACTIONS,
+        "fct_learnings_rejected": REJECTED,
     }
 
 

@@ -259,6 +259,65 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "stuck_deals",
         "stuck_amount",
     ),
+    # "Since our last 1:1": last week's stuck deals and this week's newly stuck ones.
+    "rpt_stuck_deal_followups_weekly": (
+        "pair_id",
+        "rep_id",
+        "opportunity_id",
+        "week",
+        "opportunity_name",
+        "account_name",
+        "amount",
+        "close_date",
+        "stage_start",
+        "stage_end",
+        "movement",
+        "outcome",
+        "was_stuck_last_week",
+        "is_stuck",
+        "previous_stuck_reasons",
+        "stuck_reasons",
+        "stuck_weeks",
+        "stuck_since_week",
+        "is_close_it_or_kill_it",
+    ),
+    # The pair's agreed actions and what the CRM shows since the 1:1.
+    "rpt_pair_actions_weekly": (
+        "pair_id",
+        "manager_id",
+        "rep_id",
+        "week",
+        "action_id",
+        "recorded_week",
+        "owner",
+        "due_date",
+        "body",
+        "is_shareable",
+        "status",
+        "done_week",
+        "opportunity_id",
+        "opportunity_name",
+        "is_opportunity_found",
+        "deal_activities_since",
+        "last_deal_activity_date",
+        "stage_at_1on1",
+        "stage_now",
+        "is_stage_changed",
+        "close_date_at_1on1",
+        "close_date_now",
+        "is_close_date_changed",
+        "deal_closed_since",
+    ),
+    # Learnings entries the format or the checks refused, for the data-quality appendix.
+    "fct_learnings_rejected": (
+        "pair_id",
+        "week",
+        "source_path",
+        "entry_number",
+        "problem_key",
+        "problem",
+        "fix",
+    ),
 }
 
 TREND_WEEKS = 13
@@ -329,6 +388,12 @@ class WeekMarts:
     team: dict[str, list[Row]] = field(default_factory=dict)
     team_themes: dict[str, list[Row]] = field(default_factory=dict)
     team_trend: dict[str, dict[str, Row]] = field(default_factory=dict)
+    # By pair: its stuck-deal follow-ups (last week's first, then newly stuck; close it or
+    # kill it first within each, then by amount), its agreed actions (due date first) and its
+    # rejected learnings entries (newest file first).
+    stuck_followups: dict[str, list[Row]] = field(default_factory=dict)
+    actions: dict[str, list[Row]] = field(default_factory=dict)
+    rejected_learnings: dict[str, list[Row]] = field(default_factory=dict)
 
 
 def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
@@ -452,6 +517,33 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         [trend_weeks[0], week.label],
         "manager_id, week",
     )
+    followup_rows = _select(
+        con,
+        tables,
+        "rpt_stuck_deal_followups_weekly",
+        "week = ?",
+        [week.label],
+        "pair_id, was_stuck_last_week desc, is_close_it_or_kill_it desc, stuck_weeks desc, "
+        "amount desc nulls last, opportunity_id",
+    )
+    action_rows = _select(
+        con,
+        tables,
+        "rpt_pair_actions_weekly",
+        "week = ?",
+        [week.label],
+        "pair_id, due_date nulls last, recorded_week, action_id",
+    )
+    # The entries of the files the run for `week` read (weeks before it); a file that is not
+    # under a week folder has no pair, so it never reaches a packet.
+    rejected_rows = _select(
+        con,
+        tables,
+        "fct_learnings_rejected",
+        "pair_id is not null and week < ?",
+        [week.label],
+        "pair_id, week desc, source_path, entry_number nulls first, problem_key nulls first",
+    )
 
     people = _select(con, tables, "dim_reps", "true", [], "user_id")
     organization = _select(con, tables, "dim_organization", "true", [], "corporate_currency")
@@ -521,6 +613,9 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
             manager: {row["week"]: row for row in rows}
             for manager, rows in _group(team_trend_rows, "manager_id").items()
         },
+        stuck_followups=_group(followup_rows, "pair_id"),
+        actions=_group(action_rows, "pair_id"),
+        rejected_learnings=_group(rejected_rows, "pair_id"),
     )
 
 

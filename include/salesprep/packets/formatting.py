@@ -91,19 +91,8 @@ class MoneyFormat:
         """`value` in `currency` (the corporate one when None)."""
         if _is_missing(value):
             return MISSING
-        code = currency or self.currency
-        locale = self.locale if _babel_locale(self.locale) else DEFAULT_MONEY_LOCALE
-        number = Decimal(str(float(value)))
-        if get_currency_precision(code) == 0:
-            # A currency without minor units (JPY): whole, rounded as Babel rounds.
-            number = number.quantize(Decimal(1))
-        if number == number.to_integral_value():
-            text = format_currency(
-                number, code, format=_whole_pattern(locale), locale=locale, currency_digits=False
-            )
-        else:
-            text = format_currency(number, code, locale=locale)
-        return text.replace("-", _MINUS)
+        # Keyed by the float's text: -0.0 and 0.0 are equal as keys but written differently.
+        return _amount_text(str(float(value)), currency or self.currency, self.locale)
 
     def with_original(
         self,
@@ -120,6 +109,24 @@ class MoneyFormat:
         if _is_missing(amount):
             return f"{converted} ({own}, no rate)"
         return f"{converted} ({own})"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _amount_text(value: str, code: str, locale: str) -> str:
+    """An amount as MoneyFormat writes it, cached: Babel takes 0.1-0.5 ms per amount, and a
+    week's packets repeat many (zeros, round quotas, the same deal in a rep's sections)."""
+    locale = locale if _babel_locale(locale) else DEFAULT_MONEY_LOCALE
+    number = Decimal(value)
+    if get_currency_precision(code) == 0:
+        # A currency without minor units (JPY): whole, rounded as Babel rounds.
+        number = number.quantize(Decimal(1))
+    if number == number.to_integral_value():
+        text = format_currency(
+            number, code, format=_whole_pattern(locale), locale=locale, currency_digits=False
+        )
+    else:
+        text = format_currency(number, code, locale=locale)
+    return text.replace("-", _MINUS)
 
 
 DEFAULT_MONEY = MoneyFormat()

@@ -108,6 +108,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the package: no stat() of every included file on every render.
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     env.globals.update(
@@ -119,19 +121,21 @@ def environment() -> Environment:
 
 
 def render_packet(ctx: PacketContext) -> RenderedPacket:
-    """The packet of one pair as HTML, Markdown and the `.json` payload."""
+    """The packet of one pair as HTML, Markdown and the `.json` payload. Any failure is a
+    RenderError that names the pair."""
     env = environment()
-    series = {line.name: line.trend for line in ctx.metrics}
-    chart = Markup(trend_svg(ctx.trend_weeks, series))
     try:
+        series = {line.name: line.trend for line in ctx.metrics}
+        chart = Markup(trend_svg(ctx.trend_weeks, series, money=ctx.money))
         html = env.get_template("packet.html.j2").render(p=ctx, chart=chart, money=ctx.money)
         markdown = env.get_template("packet.md.j2").render(p=ctx, money=ctx.money)
-    except TemplateError as exc:
+        payload = ctx.to_json()
+    except Exception as exc:
         raise RenderError(
             f"rendering the packet of pair {ctx.pair_id} (rep {ctx.rep.id}) for {ctx.week} "
-            f"failed: {exc}"
+            f"failed: {type(exc).__name__}: {exc}"
         ) from exc
-    return RenderedPacket(html=html, markdown=markdown, json=ctx.to_json())
+    return RenderedPacket(html=html, markdown=markdown, json=payload)
 
 
 def render_digest(digest: Digest, money: MoneyFormat) -> tuple[str, str]:

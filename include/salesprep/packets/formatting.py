@@ -25,6 +25,8 @@ _MINUS = "−"  # a real minus sign: a hyphen reads as a dash next to numbers
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~&])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# Any character that one of the three above would change.
+_MD_ANY = re.compile(r"[\\`*_{}\[\]<>|#~&\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
 
 
 def _is_missing(value: object) -> bool:
@@ -238,7 +240,10 @@ def escape_markdown(text: object) -> str:
     right-to-left text pass through unchanged."""
     if text is None:
         return ""
-    value = _CONTROL.sub("", str(text))
+    value = str(text)
+    if not _MD_ANY.search(value):  # most CRM text: nothing to escape, fold or drop
+        return value.strip()
+    value = _CONTROL.sub("", value)
     value = _LINE_BREAKS.sub(" ", value).strip()
     return _MD_SPECIAL.sub(r"\\\1", value)
 

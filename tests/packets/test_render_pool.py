@@ -101,3 +101,28 @@ def test_pool_size_from_config_and_cpus(tmp_path):
     assert 1 <= render_workers(settings, 500) <= 500
     with pytest.raises(ValueError, match="render_workers"):
         Settings(data_dir=tmp_path, render_workers=0)
+
+
+def test_render_week_through_the_pool_writes_what_one_process_writes(
+    settings, warehouse, tmp_path, monkeypatch
+):
+    from salesprep.packets import render
+
+    from .marts_fixture import WEEK
+
+    one = settings.model_copy(update={"render_workers": 1})
+    alone = render.render_week(WEEK, one, tmp_path / "alone", warehouse=warehouse)
+    # The fixture's week has a handful of pairs: let it use the pool anyway.
+    monkeypatch.setattr(render, "POOL_MIN_PAIRS", 1)
+    pooled_settings = settings.model_copy(update={"render_workers": 2})
+    assert render.render_workers(pooled_settings, alone.packets) == 2
+    pooled = render.render_week(WEEK, pooled_settings, tmp_path / "pooled", warehouse=warehouse)
+    assert pooled.summary() | {"rendered_dir": ""} == alone.summary() | {"rendered_dir": ""}
+    for part in ("packets", "extra"):
+        first, second = tmp_path / "alone" / part, tmp_path / "pooled" / part
+        assert sorted(p.relative_to(first) for p in first.rglob("*")) == sorted(
+            p.relative_to(second) for p in second.rglob("*")
+        )
+        for path in first.rglob("*"):
+            if path.is_file():
+                assert path.read_bytes() == (second / path.relative_to(first)).read_bytes()

@@ -104,7 +104,7 @@ def test_pool_size_from_config_and_cpus(tmp_path):
 
 
 def test_render_week_through_the_pool_writes_what_one_process_writes(
-    settings, warehouse, tmp_path, monkeypatch
+    settings, warehouse, tmp_path, monkeypatch, caplog
 ):
     from salesprep.packets import render
 
@@ -116,7 +116,9 @@ def test_render_week_through_the_pool_writes_what_one_process_writes(
     monkeypatch.setattr(render, "POOL_MIN_PAIRS", 1)
     pooled_settings = settings.model_copy(update={"render_workers": 2})
     assert render.render_workers(pooled_settings, alone.packets) == 2
-    pooled = render.render_week(WEEK, pooled_settings, tmp_path / "pooled", warehouse=warehouse)
+    with caplog.at_level("INFO", logger=render.__name__):
+        pooled = render.render_week(WEEK, pooled_settings, tmp_path / "pooled", warehouse=warehouse)
+    assert "packets (2 processes)" in caplog.text
     assert pooled.summary() | {"rendered_dir": ""} == alone.summary() | {"rendered_dir": ""}
     for part in ("packets", "extra"):
         first, second = tmp_path / "alone" / part, tmp_path / "pooled" / part

@@ -367,13 +367,13 @@ def render_week(
     for ctx in contexts:
         ctx.data_to = data_to
     digest = build_digest(marts)
+    digest_html, digest_md = render_digest(digest, week_money(marts, settings))
     workers = render_workers(settings, len(contexts))
     out_dir.mkdir(parents=True, exist_ok=True)
     with replacing(out_dir / PACKETS_DIR) as fresh:
         written = render_packets(
             contexts, fresh, workers=workers, description=f"render packets {week.label}"
         )
-    digest_html, digest_md = render_digest(digest, week_money(marts, settings))
     write_extra(
         out_dir,
         {DIGEST_HTML: digest_html, DIGEST_MD: digest_md, METRICS_MD: _metric_dictionary()},

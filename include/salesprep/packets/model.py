@@ -597,7 +597,31 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+_PLAIN_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+@functools.cache
+def _dataclass_names(cls: type) -> tuple[str, ...] | None:
+    return _field_names(cls) if hasattr(cls, "__dataclass_fields__") else None
+
+
 def _plain(value: Any) -> Any:
+    # The common exact types first (a packet has tens of thousands of values); anything else,
+    # subclasses included, takes the general path below.
+    kind = type(value)
+    if kind in _PLAIN_AS_IS:
+        return value
+    if kind is float:
+        return plain_number(value)
+    if kind is list:
+        return [_plain(v) for v in value]
+    names = _dataclass_names(kind)
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    return _plain_general(value)
+
+
+def _plain_general(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return plain_number(value) if isinstance(value, float) else value
     if hasattr(type(value), "__dataclass_fields__"):

@@ -227,6 +227,8 @@ def _duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
                 "threads": min(2, os.cpu_count() or 1),
                 "temp_directory": spill,
                 "preserve_insertion_order": False,
+                # Its bar would go to stdout, into the task's log.
+                "enable_progress_bar": False,
             }
         )
         try:

@@ -227,10 +227,10 @@ def _duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
                 "threads": min(2, os.cpu_count() or 1),
                 "temp_directory": spill,
                 "preserve_insertion_order": False,
-                # Its bar would go to stdout, into the task's log.
-                "enable_progress_bar": False,
             }
         )
+        # Its bar would go to stdout, into the task's log (a session option, not a global one).
+        con.execute("set enable_progress_bar = false")
         try:
             yield con
         finally:

@@ -153,3 +153,20 @@ def test_peak_memory_does_not_grow_with_the_size_of_an_object(tmp_path: Path):
     # own working memory: about 64 MiB, at most a quarter of 435 MiB in this test.
     print(f"raw checkpoint peak RSS: {peaks} (growth {growth / 2**20:.0f} MiB)")
     assert growth < 108 * 2**20, f"peak RSS grew by {growth / 2**20:.0f} MiB: {peaks}"
+
+
+def test_duplicate_ids_counts_every_row_of_a_shared_id_as_gx_does(tmp_path: Path):
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"Id": ["a", "b", None, "c", "b", "a", "b", "d"]}), path)
+    with raw_checkpoint._duckdb() as con:
+        found = raw_checkpoint.duplicate_ids(con, path)
+        clean = raw_checkpoint.duplicate_ids(con, _write(tmp_path / "clean.parquet", ["x", "y"]))
+    assert found.element_count == 8 and found.missing_count == 1
+    assert found.unexpected_count == 5
+    assert found.partial_unexpected_list == ["a", "b", "b", "a", "b"]
+    assert (clean.unexpected_count, clean.partial_unexpected_list) == (0, [])
+
+
+def _write(path: Path, ids: list[str]) -> Path:
+    pq.write_table(pa.table({"Id": ids}), path)
+    return path

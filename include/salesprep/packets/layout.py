@@ -18,8 +18,9 @@ from salesprep.learnings.load import LEARNINGS_DIR
 PACKETS_DIR = "packets"
 EXTRA_DIR = "extra"
 UNPAIRED_FILE = "unpaired.json"
-# A packet's forms: the RenderedPacket attribute and the file extension.
-PACKET_FORMS = (("html", "html"), ("markdown", "md"), ("json", "json"))
+# A packet's forms: the RenderedPacket attribute and the file extension (the .ics is the
+# pair's pre-set weekly 1:1, published with the packet).
+PACKET_FORMS = (("html", "html"), ("markdown", "md"), ("json", "json"), ("ics", "ics"))
 
 # A published week, `<shared folder>/<week>/`: `<manager-slug>/<rep-slug>.{html,md,json}`, one
 # index per manager, and these.

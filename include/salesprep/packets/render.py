@@ -33,6 +33,7 @@ from salesprep.packets.layout import (
     UNPAIRED_FILE,
 )
 from salesprep.packets.marts import connect_warehouse, read_week_marts
+from salesprep.packets.meeting import meeting_ics
 from salesprep.packets.model import Lesson, PacketContext
 from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.weeks import Week
@@ -46,11 +47,13 @@ class RenderError(RuntimeError):
 
 @dataclass(frozen=True)
 class RenderedPacket:
-    """One packet in its three forms. Identity (manager, rep, week) is read from the JSON."""
+    """One packet in its three forms, and the pair's calendar file (the pre-set weekly 1:1).
+    Identity (manager, rep, week) is read from the JSON."""
 
     html: str
     markdown: str
     json: str
+    ics: str
 
     @functools.cached_property
     def data(self) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def render_packet(ctx: PacketContext) -> RenderedPacket:
             f"rendering the packet of pair {ctx.pair_id} (rep {ctx.rep.id}) for {ctx.week} "
             f"failed: {exc}"
         ) from exc
-    return RenderedPacket(html=html, markdown=markdown, json=ctx.to_json())
+    return RenderedPacket(html=html, markdown=markdown, json=ctx.to_json(), ics=meeting_ics(ctx))
 
 
 def render_digest(digest: Digest, money: MoneyFormat) -> tuple[str, str]:

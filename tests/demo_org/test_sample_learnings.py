@@ -150,7 +150,7 @@ def test_a_third_week_marks_the_follow_up_done(org: Path, tmp_path: Path):
 
 
 def test_the_sample_needs_the_published_week(org: Path, tmp_path: Path):
-    with pytest.raises(SampleLearningsError, match="manifest.json is missing: publish 2026-W20"):
+    with pytest.raises(SampleLearningsError, match=r"manifest\.json is missing: publish 2026-W20"):
         write_sample_learnings(tmp_path, org, WEEK)
 
 

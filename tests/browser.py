@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -260,6 +261,12 @@ class Browser:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def pdf_pages(data: bytes) -> int:
+    """The number of pages of a PDF Chromium printed: its `/Type /Page` objects (Chromium
+    writes page dictionaries uncompressed; `/Pages`, the page tree, does not count)."""
+    return len(re.findall(rb"/Type\s*/Page\b", data))
 
 
 def printable_width(paper: str) -> int:

@@ -3,8 +3,9 @@
 them and its sample initiatives file, so that the second week's packets close the loop.
 
 Checked on the second week: packets for both weeks, the pre-set weekly 1:1 `.ics` of every pair
-in the manager's time zone, the prior lessons and initiatives in the packets, and the actions
-and stuck follow-up marts holding the week's rows.
+in the manager's time zone, the prior lessons and initiatives in the packets, the fullest packet
+printed by Chromium on at most 4 A4 pages, and the actions and stuck follow-up marts holding the
+week's rows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pytest
 from icalendar import Calendar
 
 from salesprep.weeks import Week
+
+from browser import Browser, chromium_path, pdf_pages
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +124,17 @@ def test_second_week_packets_show_prior_lessons_and_initiatives(demo, weeks):
     assert any(not lesson["own"] for p in packets for lesson in p["lessons"])
     digest = (demo / "shared" / second.label / "learnings.html").read_text()
     assert "Bring the services lead" in digest or "Anchor on the cost" in digest
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed")
+def test_the_fullest_packet_prints_to_at_most_4_a4_pages(demo, weeks, tmp_path):
+    _, second = weeks
+    folder = demo / "shared" / second.label
+    pages = [folder / p["paths"]["html"] for p in _manifest(demo, second)["packets"]]
+    fullest = max(pages, key=lambda page: page.stat().st_size)
+    with Browser() as browser:
+        data = browser.print_pdf(fullest.as_uri(), tmp_path / "packet.pdf", "A4")
+    assert 1 <= pdf_pages(data) <= 4, (fullest.name, pdf_pages(data))
 
 
 def test_actions_and_stuck_follow_ups_have_second_week_rows(demo, weeks):

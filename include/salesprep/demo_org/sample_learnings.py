@@ -114,8 +114,8 @@ def write_sample_learnings(shared_folder: Path, org_dir: Path, week: Week) -> Sa
                     "kind": "lesson",
                     "theme": theme,
                     "tags": "[demo]",
-                    # Every third pair shares its lesson with the other teams and the digest.
-                    "shareable": "yes" if number % 3 == 0 else "no",
+                    # Every sixth pair shares its lesson with the other teams and the digest.
+                    "shareable": "yes" if number % 6 == 0 else "no",
                     "stage": lesson_deal.stage if lesson_deal else None,
                     "industry": lesson_deal.industry if lesson_deal else None,
                     "opportunity_id": lesson_deal.id if lesson_deal else None,
@@ -126,7 +126,8 @@ def write_sample_learnings(shared_folder: Path, org_dir: Path, week: Week) -> Sa
         lessons += 1
         if number % 2 == 0:
             theme, text = _FEEDBACK[number // 2 % len(_FEEDBACK)]
-            entries.append(_entry({"kind": "feedback", "theme": theme, "shareable": "yes"}, text))
+            shared = "yes" if number % 4 == 0 else "no"
+            entries.append(_entry({"kind": "feedback", "theme": theme, "shareable": shared}, text))
             feedback += 1
         earlier = _recorded_follow_up(shared_folder, week.shift(-1), packet)
         if earlier:

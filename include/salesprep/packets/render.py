@@ -40,6 +40,9 @@ from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
+PRINT_MOVED_DEALS = 15
+PRINT_THEME_ITEMS = 3
+
 
 class RenderError(RuntimeError):
     """A packet or index page that could not be rendered; the message names which."""
@@ -117,6 +120,10 @@ def environment() -> Environment:
         activity_series=ACTIVITY_SERIES,
         money_series=MONEY_SERIES,
         learnings_template=LEARNINGS_TEMPLATE,
+        # The print stylesheet keeps a packet to 4 A4 pages: it prints this many moved deals
+        # (and at most 3 lost deals and next steps per field-feedback theme), and says so.
+        print_moved_deals=PRINT_MOVED_DEALS,
+        print_theme_items=PRINT_THEME_ITEMS,
     )
     return env
 

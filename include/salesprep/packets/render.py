@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 PRINT_MOVED_DEALS = 15
 PRINT_THEME_ITEMS = 3
+PRINT_LESSONS = 4
 
 
 class RenderError(RuntimeError):
@@ -124,6 +125,7 @@ def environment() -> Environment:
         # (and at most 3 lost deals and next steps per field-feedback theme), and says so.
         print_moved_deals=PRINT_MOVED_DEALS,
         print_theme_items=PRINT_THEME_ITEMS,
+        print_lessons=PRINT_LESSONS,
     )
     return env
 

@@ -4,6 +4,7 @@ and an optional YAML file named by SALESPREP_CONFIG, inside tasks, never at impo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,6 +179,115 @@ class RunGuards(BaseModel):
     )
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME_OF_DAY = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+_USER_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
+
+
+def _weekday(value: str | None) -> str | None:
+    if value is None:
+        return None
+    day = str(value).strip().lower()
+    if day not in WEEKDAYS:
+        raise ValueError(f"{value!r} is not a day of the week such as 'tuesday'")
+    return day
+
+
+def _time_of_day(value: str | int | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 10:30 as the base-60 number 630.
+        value = f"{value // 60}:{value % 60:02d}"
+    match = _TIME_OF_DAY.match(str(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a time of day in 24-hour HH:MM such as '09:30'")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+class MeetingSlot(BaseModel):
+    """When one manager's or one pair's weekly 1:1 is; what it leaves out comes from the level
+    above (the pair's manager, then the default)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    day: str | None = Field(None, description="Day of the week, e.g. 'tuesday'.")
+    time: str | None = Field(None, description="Start, 24-hour HH:MM in the manager's time zone.")
+    minutes: int | None = Field(None, ge=5, le=240, description="Length of the meeting.")
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _known_day(cls, value: str | None) -> str | None:
+        return _weekday(value)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: str | int | None) -> str | None:
+        return _time_of_day(value)
+
+
+class MeetingRules(BaseModel):
+    """The pre-set weekly 1:1 that each pair's `.ics` file holds (docs/configuration.md): a
+    default slot, overridden per manager and per pair (keyed by the manager's or the rep's
+    Salesforce User Id, 15 or 18 characters), in the manager's time zone
+    (User.TimeZoneSidKey, else org_timezone)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    day: str = Field("tuesday", description="Default day of the week.")
+    time: str = Field("10:00", description="Default start, 24-hour HH:MM.")
+    minutes: int = Field(30, ge=5, le=240, description="Default length of the meeting.")
+    link_base: str = Field(
+        "",
+        description="Where the calendar entry's link to the week's packet starts (the shared "
+        "folder's intranet URL); empty: a link relative to the .ics file.",
+    )
+    managers: dict[str, MeetingSlot] = Field(
+        default_factory=dict, description="Manager User Id -> that manager's slot."
+    )
+    pairs: dict[str, MeetingSlot] = Field(
+        default_factory=dict, description="Rep User Id -> the slot of that rep's 1:1."
+    )
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _known_day(cls, value: str) -> str:
+        return _weekday(value) or value
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: str | int) -> str:
+        return _time_of_day(value) or value
+
+    @field_validator("managers", "pairs")
+    @classmethod
+    def _user_ids(cls, value: dict[str, MeetingSlot]) -> dict[str, MeetingSlot]:
+        for key in value:
+            if not _USER_ID.match(str(key)):
+                raise ValueError(
+                    f"{key!r} is not a Salesforce User Id (15 or 18 letters and digits, "
+                    "e.g. 005000000000001AAA)"
+                )
+        return value
+
+    def slot(self, manager_id: str, rep_id: str) -> tuple[str, str, int]:
+        """(day, time, minutes) of the pair's 1:1: the pair's own setting, else its manager's,
+        else the default, field by field."""
+        levels = [_keyed(self.pairs, rep_id), _keyed(self.managers, manager_id)]
+        day, time, minutes = self.day, self.time, self.minutes
+        for level in reversed(levels):
+            if level is not None:
+                day = level.day or day
+                time = level.time or time
+                minutes = level.minutes or minutes
+        return day, time, minutes
+
+
+def _keyed(slots: dict[str, MeetingSlot], user_id: str) -> MeetingSlot | None:
+    """The slot of `user_id` (18 characters) keyed by its 18- or its 15-character form."""
+    return slots.get(user_id) or slots.get(user_id[:15])
+
+
 class Settings(BaseSettings):
     """Everything a weekly run needs to know. Environment: SALESPREP_<NAME>, nested with `__`."""
 
@@ -217,6 +327,7 @@ class Settings(BaseSettings):
     pairs: PairRules = Field(default_factory=PairRules)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
     guards: RunGuards = Field(default_factory=RunGuards)
+    meeting: MeetingRules = Field(default_factory=MeetingRules)
 
     @field_validator("org_timezone")
     @classmethod

@@ -25,7 +25,13 @@ from .marts_fixture import HOSTILE, M1, R1, R3, WEEK
         ("Alex Rep", "005000000000R01AAC", "alex-rep-00r01aac"),
         ("Ølaf Ñúñez", "005000000000M02AAB", "olaf-nunez-00m02aab"),
         ("../../etc/passwd", "005X", "etc-passwd-005x"),
-        ("שלום 🚀", "005ABC", "005abc"),
+        # Any script is transliterated (anyascii); symbols and emoji are dropped, not named.
+        ("Анна Смирнова", "005000000000R03AAE", "anna-smirnova-00r03aae"),
+        ("Ελένη Παπαδοπούλου", "005ABC", "eleni-papadopoyloy-005abc"),
+        ("山田 太郎", "005ABC", "shantian-tailang-005abc"),
+        ("שלום 🚀", "005ABC", "slvm-005abc"),
+        ("🚀 ✨", "005ABC", "005abc"),
+        ("Conor O'Brien", "005ABC", "conor-o-brien-005abc"),
         ("", "005ABC", "005abc"),
     ],
 )

@@ -38,12 +38,13 @@ def test_dbt_artifacts_stay_in_the_data_dir(tiny_warehouse: TinyWarehouse) -> No
 
 def test_pairs_follow_the_hierarchy_rules(tiny_warehouse: TinyWarehouse) -> None:
     pairs = tiny_warehouse.query(
-        "select pair_id, manager_id, rep_id, manager_name, rep_name from dim_sales_pairs"
-        " order by rep_id"
+        "select pair_id, manager_id, rep_id, manager_name, rep_name, manager_time_zone"
+        " from dim_sales_pairs order by rep_id"
     )
+    # The pair's 1:1 is in the manager's time zone (User.TimeZoneSidKey), not the rep's.
     assert pairs == [
-        (f"{M1}-{R1}", M1, R1, "Mona Manager", "Rita Rep"),
-        (f"{M1}-{R2}", M1, R2, "Mona Manager", "Ravi Rep"),
+        (f"{M1}-{R1}", M1, R1, "Mona Manager", "Rita Rep", "Europe/Berlin"),
+        (f"{M1}-{R2}", M1, R2, "Mona Manager", "Ravi Rep", "Europe/Berlin"),
     ]
     reasons = dict(tiny_warehouse.query("select user_id, ineligible_reason from dim_reps"))
     assert reasons == {

@@ -107,9 +107,9 @@ def write_tiny_org(org_dir: Path) -> Path:
         "User",
         [
             _user(VP, "Vera President", None, Title="VP Sales"),
-            _user(M1, "Mona Manager", VP, Title="Sales Manager"),
+            _user(M1, "Mona Manager", VP, Title="Sales Manager", TimeZoneSidKey="Europe/Berlin"),
             _user(M2, "Max Gone", VP, active=False),
-            _user(R1, "Rita Rep", M1),
+            _user(R1, "Rita Rep", M1, TimeZoneSidKey="America/Chicago"),
             _user(R2, "Ravi Rep", M1),
             _user(R3, "Rolf Inactive", M1, active=False),
             _user(R4, "Rosa Orphan", M2),

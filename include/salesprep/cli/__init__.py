@@ -379,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate a demo org and run the Airflow DAG on it",
         description=(
             "Generate a demo org, serve it, run the salesprep_weekly DAG through Airflow for the "
-            "latest complete week(s), and print where the packets are. Writes only under DIR."
+            "two latest complete weeks (sample lessons, feedback and actions recorded between "
+            "them), and print where the packets are. Writes only under DIR."
         ),
     )
     demo.add_argument(
@@ -399,7 +400,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reps", type=_positive, default=24)
     demo.add_argument("--managers", type=_positive, default=4)
     demo.add_argument("--weeks", type=_positive, default=26)
-    demo.add_argument("--runs", type=_positive, default=1, help="latest weeks to run (default 1)")
+    demo.add_argument(
+        "--runs",
+        type=_positive,
+        default=2,
+        help=(
+            "latest weeks to run, oldest first, with sample learnings recorded between them "
+            "(default 2)"
+        ),
+    )
     demo.set_defaults(handler=_cmd_demo)
     return parser
 

@@ -1,4 +1,7 @@
-"""`salesprep demo`: generate a demo org, serve it, and run the weekly DAG through Airflow.
+"""`salesprep demo`: generate a demo org, serve it, and run the weekly DAG through Airflow on
+two consecutive weeks (`--runs`), recording sample lessons, field feedback and agreed actions
+between them (salesprep.demo_org.sample_learnings), so that the last week's packets show the
+loop from one 1:1 to the next.
 
 Everything the demo writes (org, raw data, warehouse, shared folder, Airflow home, caches) stays
 under one folder, `./demo` by default.
@@ -36,7 +39,9 @@ class DemoError(RuntimeError):
 
 
 def demo_environment(root: Path, base_url: str) -> dict[str, str]:
-    """The environment of the Airflow processes: every path under `root`."""
+    """The environment of the Airflow processes: every path under `root`, the sample
+    initiatives file unless the caller's environment names one."""
+    from salesprep.demo_org.sample_learnings import SAMPLE_INITIATIVES
     from salesprep.emulator import Credentials
     from salesprep.salesforce.connection import salesforce_conn_env
 
@@ -59,6 +64,13 @@ def demo_environment(root: Path, base_url: str) -> dict[str, str]:
             "GX_ANALYTICS_ENABLED": "False",
             # A demo failure should show at once, not after the production retry delays.
             "SALESPREP_TASK_RETRIES": env.get("SALESPREP_TASK_RETRIES", "0"),
+            # No publish-deadline alert: `airflow dags test` (Airflow 3.3) fails a successful
+            # run while pruning the deadlines of a DAG that sets one ('dict' object has no
+            # attribute 'hex'); a demo has nobody to alert anyway.
+            "SALESPREP_PUBLISH_DEADLINE_MINUTES": "0",
+            "SALESPREP_INITIATIVES_FILE": env.get(
+                "SALESPREP_INITIATIVES_FILE", str(SAMPLE_INITIATIVES)
+            ),
         }
     )
     return env
@@ -155,7 +167,9 @@ def run_demo(
     root: Path, *, reps: int, managers: int, weeks: int, runs: int, international: bool = False
 ) -> int:
     """Generate a demo org (the international shape with `international`), serve it and run
-    the weekly DAG on its latest complete week(s)."""
+    the weekly DAG on its latest `runs` complete weeks, oldest first; after each run but the
+    last, record the pairs' sample learnings for that week (the next run reads them)."""
+    from salesprep.demo_org.sample_learnings import write_sample_learnings
     from salesprep.emulator import run_emulator
 
     root = root.resolve()
@@ -178,19 +192,25 @@ def run_demo(
         print(f"[3/4] preparing Airflow (metadata database in {root / 'airflow'})", flush=True)
         _airflow(["db", "migrate"], env, root / "airflow" / "db-migrate.log")
         run_weeks = [last_week.shift(-offset) for offset in reversed(range(runs))]
-        for week in run_weeks:
-            print(f"[4/4] airflow dags test {DAG_ID} for {week}", flush=True)
+        for number, week in enumerate(run_weeks, start=1):
+            print(f"[4/4] airflow dags test {DAG_ID} for {week} ({number} of {runs})", flush=True)
             _airflow(
                 ["dags", "test", DAG_ID, "-c", json.dumps({"week": week.label})],
                 env,
                 root / "airflow" / f"dags-test-{week.label}.log",
                 _Progress(),
             )
+            if week != last_week:
+                sample = write_sample_learnings(root / "shared", org_dir, week)
+                print(f"      recorded the 1:1s of {week}: {sample.describe()}", flush=True)
     shared = root / "shared"
     manifest = json.loads((shared / last_week.label / "manifest.json").read_text())
     print(f"\nDone in {time.perf_counter() - started:.0f}s.")
     print(f"  packets ({len(manifest['packets'])}): {shared / last_week.label / 'index.html'}")
     print(f"  learnings digest: {shared / last_week.label / 'learnings.html'}")
+    if runs > 1:
+        print(f"  learnings the pairs recorded: {shared / 'learnings'}")
+    print(f"  weekly 1:1 calendar files: {shared / last_week.label}/<manager>/<rep>.ics")
     print(f"  warehouse for BI: {root / 'data' / 'warehouse' / 'salesprep.duckdb'}")
     print(f"  quality report:   {shared / last_week.label / 'quality' / 'index.html'}")
     print(f"  Airflow logs:     {root / 'airflow'}")

@@ -147,6 +147,10 @@ FIELD_NEEDS: dict[tuple[str, str], Need] = {
     ("User", "Title"): Need("the rep's title in the packet header", "no title is shown"),
     ("User", "UserRoleId"): Need("role rules", "role rules match nobody"),
     ("User", "ProfileId"): Need("profile rules", "profile rules match nobody"),
+    ("User", "TimeZoneSidKey"): Need(
+        "the time zone of each pair's weekly 1:1 (the manager's)",
+        "every 1:1 is set in org_timezone",
+    ),
     ("Account", "Name"): Need("each deal's account name", "deals show no account"),
     ("Account", "Industry"): Need(
         "each deal's industry, lessons matched by industry", "lessons are not matched by industry"

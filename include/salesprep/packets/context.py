@@ -23,6 +23,7 @@ from salesprep.packets.formatting import (
 from salesprep.packets.initiatives import load_initiatives
 from salesprep.packets.layout import learnings_file, pair_slugs
 from salesprep.packets.marts import MartError, WeekMarts, read_week_marts
+from salesprep.packets.meeting import pair_meeting
 from salesprep.packets.model import (
     METRIC_LABELS,
     MONEY_METRICS,
@@ -98,9 +99,9 @@ def contexts_from_marts(
             pair_lessons[:MAX_LESSONS],
         )
         ctx.lessons_not_shown = max(len(pair_lessons) - MAX_LESSONS, 0)
-        ctx.learnings_file = learnings_file(
-            marts.week.label, *slugs[(pair["manager_id"], pair["rep_id"])]
-        )
+        pair_slug = slugs[(pair["manager_id"], pair["rep_id"])]
+        ctx.learnings_file = learnings_file(marts.week.label, *pair_slug)
+        ctx.meeting = pair_meeting(pair, marts.week, settings, *pair_slug)
         contexts.append(ctx)
     return contexts
 

@@ -8,6 +8,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from anyascii import anyascii
+
 from salesprep.config import PROJECT_ROOT
 from salesprep.learnings.load import LEARNINGS_DIR
 
@@ -16,8 +18,9 @@ from salesprep.learnings.load import LEARNINGS_DIR
 PACKETS_DIR = "packets"
 EXTRA_DIR = "extra"
 UNPAIRED_FILE = "unpaired.json"
-# A packet's forms: the RenderedPacket attribute and the file extension.
-PACKET_FORMS = (("html", "html"), ("markdown", "md"), ("json", "json"))
+# A packet's forms: the RenderedPacket attribute and the file extension (the .ics is the
+# pair's pre-set weekly 1:1, published with the packet).
+PACKET_FORMS = (("html", "html"), ("markdown", "md"), ("json", "json"), ("ics", "ics"))
 
 # A published week, `<shared folder>/<week>/`: `<manager-slug>/<rep-slug>.{html,md,json}`, one
 # index per manager, and these.
@@ -36,30 +39,31 @@ QUALITY_INDEX = "quality/index.html"
 
 SLUG_ID_CHARS = 8
 _SLUG_NAME_CHARS = 48
-# Letters NFKD does not decompose into ASCII.
-_TRANSLITERATE = str.maketrans(
-    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d",
-     "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D", "ı": "i"}
-)  # fmt: skip
 
 
 class SlugError(ValueError):
     """People who cannot be given distinct file names; the message names their ids."""
 
 
+def _transliterate(name: str) -> str:
+    """The letters and digits of `name` in ASCII, any script (anyascii: Анна Смирнова → Anna
+    Smirnova, Søren → Soren, 山田 → ShanTian); anything else (punctuation, symbols, emoji,
+    control characters) becomes a space, so an emoji never turns into a word like 'rocket'."""
+    kept = "".join(
+        char if unicodedata.category(char)[0] in "LMN" else " "
+        for char in unicodedata.normalize("NFC", name)
+    )
+    return anyascii(kept)
+
+
 def slugify(name: str, id: str, id_chars: int = SLUG_ID_CHARS) -> str:
-    """A file-name-safe slug: lowercase ASCII words of `name` plus the last `id_chars`
-    characters of `id`, so two people with one name get two slugs. Only `[a-z0-9-]`: no
-    dots, slashes or traversal. Stable for the same name and id."""
+    """A file-name-safe slug: lowercase ASCII words of `name` (transliterated from any script)
+    plus the last `id_chars` characters of `id`, so two people with one name get two slugs.
+    Only `[a-z0-9-]`: no dots, slashes or traversal. Stable for the same name and id."""
     ident = re.sub(r"[^a-z0-9]", "", (id or "").lower())
     if not ident:
         raise SlugError(f"cannot make a slug for {name!r}: the id {id!r} has no letters or digits")
-    ascii_name = (
-        unicodedata.normalize("NFKD", (name or "").translate(_TRANSLITERATE))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-        .lower()
-    )
+    ascii_name = _transliterate(name or "").lower()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
     words = words[:_SLUG_NAME_CHARS].strip("-")
     suffix = ident[-id_chars:]

@@ -21,6 +21,7 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "manager_id",
         "manager_name",
         "manager_email",
+        "manager_time_zone",
         "rep_id",
         "rep_name",
         "rep_email",

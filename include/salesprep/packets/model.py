@@ -464,6 +464,29 @@ class DataQuality:
 
 
 @dataclass
+class Meeting:
+    """The pair's pre-set weekly 1:1 (config `meeting`), which the pair's `.ics` file holds:
+    from `first_start` (local time in `time_zone`) every week on `day` for `minutes`."""
+
+    day: str
+    time: str
+    minutes: int
+    time_zone: str
+    # "manager": the manager's User.TimeZoneSidKey; "org": org_timezone, when the manager's
+    # is missing or unknown.
+    time_zone_source: str
+    first_start: datetime
+    # The calendar file beside the packet (`<rep-slug>.ics`), and the link its description
+    # gives to this week's packet (relative to the .ics file unless meeting.link_base is set).
+    ics_file: str
+    packet_link: str
+
+    @property
+    def day_label(self) -> str:
+        return self.day.capitalize()
+
+
+@dataclass
 class PacketContext:
     """Everything one manager–rep packet shows; rendered to HTML and Markdown, and to `.json`."""
 
@@ -506,6 +529,8 @@ class PacketContext:
     # "Since our last 1:1" (opens Context) and the agreed actions followed up this week.
     since_last_1on1: SinceLastOneOnOne | None = None
     actions: list[AgreedAction] = field(default_factory=list)
+    # The pre-set weekly 1:1 and its calendar file (None only for contexts built without one).
+    meeting: Meeting | None = None
 
     @property
     def week_last_day(self) -> date:

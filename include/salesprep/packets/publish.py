@@ -376,6 +376,7 @@ def _week_files(
                 ("html", packet.html),
                 ("md", packet.markdown),
                 ("json", packet.json),
+                ("ics", packet.ics),
             ):
                 path = f"{m_slug}/{r_slug}.{kind}"
                 content = text.encode("utf-8")

@@ -47,12 +47,17 @@ from salesprep.packets.layout import (
     UNPAIRED_FILE,
 )
 from salesprep.packets.marts import connect_warehouse, read_week_marts
+from salesprep.packets.meeting import meeting_ics
 from salesprep.packets.model import Lesson, PacketContext
 from salesprep.packets.team import WeekTeams, team_pages
 from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
+
+PRINT_MOVED_DEALS = 15
+PRINT_THEME_ITEMS = 3
+PRINT_LESSONS = 4
 
 
 class RenderError(RuntimeError):
@@ -61,11 +66,13 @@ class RenderError(RuntimeError):
 
 @dataclass(frozen=True)
 class RenderedPacket:
-    """One packet in its three forms. Identity (manager, rep, week) is read from the JSON."""
+    """One packet in its three forms, and the pair's calendar file (the pre-set weekly 1:1).
+    Identity (manager, rep, week) is read from the JSON."""
 
     html: str
     markdown: str
     json: str
+    ics: str
 
     @functools.cached_property
     def data(self) -> dict[str, Any]:
@@ -133,6 +140,11 @@ def environment() -> Environment:
         team_activity_series=TEAM_ACTIVITY_SERIES,
         team_money_series=TEAM_MONEY_SERIES,
         learnings_template=LEARNINGS_TEMPLATE,
+        # The print stylesheet keeps a packet to 4 A4 pages: it prints this many moved deals
+        # (and at most 3 lost deals and next steps per field-feedback theme), and says so.
+        print_moved_deals=PRINT_MOVED_DEALS,
+        print_theme_items=PRINT_THEME_ITEMS,
+        print_lessons=PRINT_LESSONS,
     )
     return env
 
@@ -147,12 +159,13 @@ def render_packet(ctx: PacketContext) -> RenderedPacket:
         html = env.get_template("packet.html.j2").render(p=ctx, chart=chart, money=ctx.money)
         markdown = env.get_template("packet.md.j2").render(p=ctx, money=ctx.money)
         payload = ctx.to_json()
+        ics = meeting_ics(ctx)
     except Exception as exc:
         raise RenderError(
             f"rendering the packet of pair {ctx.pair_id} (rep {ctx.rep.id}) for {ctx.week} "
             f"failed: {type(exc).__name__}: {exc}"
         ) from exc
-    return RenderedPacket(html=html, markdown=markdown, json=payload)
+    return RenderedPacket(html=html, markdown=markdown, json=payload, ics=ics)
 
 
 # Below this many pairs a week renders in this process: starting workers costs more than it

@@ -20,7 +20,8 @@ users as (
         is_active,
         manager_id,
         user_role_id,
-        profile_id
+        profile_id,
+        time_zone
     from {{ ref('stg_salesforce__users') }}
 
 ),
@@ -99,6 +100,7 @@ joined as (
         users.title,
         users.is_active,
         users.manager_id,
+        users.time_zone,
         managers.user_name as manager_name,
         managers.email as manager_email,
         managers.is_active as manager_is_active,
@@ -171,6 +173,7 @@ final as (
         title,
         is_active,
         manager_id,
+        time_zone,
         manager_name,
         manager_email,
         manager_is_active,

@@ -19,7 +19,8 @@ managers as (
     select
         user_id,
         user_name,
-        email
+        email,
+        time_zone
     from {{ ref('int_users_classified') }}
 
 ),
@@ -31,6 +32,7 @@ pairs as (
         users_classified.manager_id,
         managers.user_name as manager_name,
         managers.email as manager_email,
+        managers.time_zone as manager_time_zone,
         users_classified.user_id as rep_id,
         users_classified.user_name as rep_name,
         users_classified.email as rep_email,

@@ -15,6 +15,7 @@ source as (
         ManagerId,
         UserRoleId,
         ProfileId,
+        TimeZoneSidKey,
         CreatedDate
     from {{ source('salesforce', 'User') }}
 
@@ -36,6 +37,7 @@ renamed as (
         cast(ManagerId as varchar) as manager_id,
         cast(UserRoleId as varchar) as user_role_id,
         cast(ProfileId as varchar) as profile_id,
+        cast(nullif(TimeZoneSidKey, '') as varchar) as time_zone,
         {{ to_org_time('CreatedDate') }} as created_at
     from source
 

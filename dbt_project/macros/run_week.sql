@@ -49,8 +49,11 @@
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where') -%}
+    {%- if where and '__run_week__' in where -%}
+        {%- set where = where | replace('__run_week__', "'" ~ run_week() ~ "'") -%}
+    {%- endif -%}
     {%- if where -%}
-        {%- do conditions.append('(' ~ (where | replace('__run_week__', "'" ~ run_week() ~ "'")) ~ ')') -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- if execute and test_scope() == 'window' and rebuilds_weeks(model) -%}
         {%- do conditions.append(

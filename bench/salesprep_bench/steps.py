@@ -29,8 +29,7 @@ _WARM_IMPORTS: dict[str, tuple[str, ...]] = {
     "check_raw": ("great_expectations", "salesprep.quality.raw_checkpoint"),
     "load_learnings": ("salesprep.learnings",),
     "build_marts": ("dbt.cli.main", "salesprep.warehouse"),
-    # The charts import matplotlib on first use; a warm worker has it loaded.
-    "render_packets": ("salesprep.packets", "matplotlib.figure", "matplotlib.backends.backend_svg"),
+    "render_packets": ("salesprep.packets",),
     "publish": ("salesprep.warehouse", "salesprep.packets.publish"),
 }
 

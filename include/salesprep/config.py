@@ -254,6 +254,9 @@ class Settings(BaseSettings):
     quota_csv: Path | None = None
     initiatives_file: Path | None = None
     extra_stages: list[str] = Field(default_factory=list)
+    # Processes that render a week's packets; None: one per CPU this process may use. A week
+    # with few pairs renders in one process whatever this says.
+    render_workers: int | None = Field(None, ge=1, le=64)
     metrics: MetricRules = Field(default_factory=MetricRules)
     pairs: PairRules = Field(default_factory=PairRules)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)

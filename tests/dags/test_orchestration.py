@@ -446,7 +446,51 @@ def published_week(tmp_path) -> Settings:
         "files": [],
     }
     (shared / "2026-W47" / "manifest.json").write_text(json.dumps(manifest))
+    (shared / "2026-W47" / "teams.json").write_text(_teams_json())
     return Settings(data_dir=tmp_path / "data", shared_folder=str(shared), warehouse_path=warehouse)
+
+
+def _teams_json() -> str:
+    """The week's team data as render_week writes it: Ana's three reps in the order of
+    rpt_manager_team_weekly (R3 of another team is not hers), the reasons worded."""
+    from salesprep.packets.team import TeamPage, TeamRep, WeekTeams
+
+    def rep(rep_id, name, rank, reason, why):
+        return TeamRep(
+            rep_id=rep_id, rep_name=name, rank=rank, reason=reason, why=why, quota_amount=None,
+            attainment=None, pacing=None, coverage=None, open_pipeline=None,
+            weeks_below_pacing=None, performance_conversation_recommended=False, stuck_deals=0,
+            stuck_amount=0, newly_stuck_deals=0, close_it_or_kill_it_deals=0, open_actions=0,
+            overdue_actions=0, done_actions=0,
+        )  # fmt: skip
+
+    def page(manager_id, reps):
+        return TeamPage(manager_id, "x", reps, [], ["2026-W47"], {}, [])
+
+    return WeekTeams(
+        week="2026-W47",
+        currency="USD",
+        money_locale="en_US",
+        close_it_or_kill_it_weeks=3,
+        underperformance_window_weeks=4,
+        managers=[
+            page(
+                "M1",
+                [
+                    rep(
+                        "R2",
+                        "Sam & Co",
+                        1,
+                        "close_it_or_kill_it",
+                        "2 deals stuck 3+ weeks in a row: close it or kill it",
+                    ),
+                    rep("R1", "Rae", 2, "overdue_actions", "1 agreed action overdue"),
+                    rep("R9", "Uma <i>", 3, "none", "no quota this quarter, nothing flagged"),
+                ],
+            ),
+            page("M2", [rep("R3", "Tim", 1, "pacing", "pacing 0.50×, nothing else flagged")]),
+        ],
+    ).to_json()
 
 
 def test_each_manager_with_an_address_gets_links_to_their_folder_and_packets(
@@ -469,6 +513,34 @@ def test_each_manager_with_an_address_gets_links_to_their_folder_and_packets(
     assert 'href="https://intranet.example/1on1s/2026-W47/ana-m1/index.html"' in html
     assert 'href="https://intranet.example/1on1s/2026-W47/ana-m1/r2.html"' in html
     assert "Sam &amp; Co" in html and "Ana &lt;Boss&gt;" in html
+    # The team page, and the two reps of rpt_manager_team_weekly's order with the reason.
+    assert (
+        '<a href="https://intranet.example/1on1s/2026-W47/ana-m1/index.html">Your team page</a>'
+        in html
+    )
+    first = html.split("Who needs attention first", 1)[1].split("</ol>", 1)[0]
+    assert [line.strip() for line in first.split("<li>")[1:]] == [
+        '<a href="https://intranet.example/1on1s/2026-W47/ana-m1/r2.html">Sam &amp; Co</a>: '
+        "2 deals stuck 3+ weeks in a row: close it or kill it</li>",
+        '<a href="https://intranet.example/1on1s/2026-W47/ana-m1/r1.html">Rae</a>: '
+        "1 agreed action overdue</li>",
+    ]
+    assert "Uma" not in html
+
+
+def test_a_week_published_without_team_data_is_notified_without_names(
+    smtp, published_week, monkeypatch
+):
+    from salesprep.orchestration.notify import NotifyError, notify_managers
+
+    teams = Path(published_week.shared_folder) / "2026-W47" / "teams.json"
+    teams.unlink()
+    notify_managers("2026-W47", published_week, smtp_conn_id="smtp_test")
+    html = _body(smtp.messages[0])
+    assert "Your team page" in html and "Who needs attention first" not in html
+    teams.write_text("{not json")
+    with pytest.raises(NotifyError, match=r"teams\.json is not the team data"):
+        notify_managers("2026-W47", published_week, smtp_conn_id="smtp_test")
 
 
 def test_links_default_to_the_shared_folder_and_a_missing_week_is_named(

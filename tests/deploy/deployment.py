@@ -239,7 +239,6 @@ def deployment_env(
             "SALESPREP_TASK_RETRIES": "1",
             "SALESPREP_RETRY_DELAY_SECONDS": "2",
             "SALESPREP_LEASE_POKE_SECONDS": "5",
-            "MPLCONFIGDIR": str(root / "cache" / "matplotlib"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DO_NOT_TRACK": "1",
             "GX_ANALYTICS_ENABLED": "False",

@@ -90,7 +90,7 @@ def test_every_pair_gets_a_packet_in_the_corporate_currency(run):
     assert {rep for _, rep in oracle.pairs} == set(run["packets"])
     for rep, (data, markdown) in run["packets"].items():
         assert data["currency"] == "EUR", rep
-        assert data["schema_version"] == "1.1"
+        assert data["schema_version"] == "1.2"
         assert "€" in markdown, rep
     # The metric dictionary the packets link to is published with them.
     assert (run["week_dir"] / "metrics.md").is_file()

@@ -232,6 +232,113 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("stage_name", "varchar"),
         ("industry", "varchar"),
     ],
+    "rpt_manager_team_weekly": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("manager_name", "varchar"),
+        ("rep_id", "varchar"),
+        ("rep_name", "varchar"),
+        ("week", "varchar"),
+        ("attention_rank", "integer"),
+        ("attention_reason", "varchar"),
+        ("quota_amount", "double"),
+        ("attainment", "double"),
+        ("pacing", "double"),
+        ("open_pipeline", "double"),
+        ("coverage", "double"),
+        ("weeks_below_pacing", "integer"),
+        ("performance_conversation_recommended", "boolean"),
+        ("stuck_deals", "integer"),
+        ("stuck_amount", "double"),
+        ("newly_stuck_deals", "integer"),
+        ("close_it_or_kill_it_deals", "integer"),
+        ("open_actions", "integer"),
+        ("overdue_actions", "integer"),
+        ("done_actions", "integer"),
+    ],
+    "rpt_manager_feedback_themes_weekly": [
+        ("manager_id", "varchar"),
+        ("week", "varchar"),
+        ("theme_key", "varchar"),
+        ("theme_label", "varchar"),
+        ("escalate_to", "varchar"),
+        ("reps", "integer"),
+        ("lost_deals", "integer"),
+        ("lost_amount", "double"),
+        ("next_step_mentions", "integer"),
+        ("mentions", "integer"),
+        ("is_escalated", "boolean"),
+        ("theme_rank", "integer"),
+    ],
+    "rpt_manager_team_trend_weekly": [
+        ("manager_id", "varchar"),
+        ("week", "varchar"),
+        ("reps", "integer"),
+        ("calls", "integer"),
+        ("emails", "integer"),
+        ("meetings", "integer"),
+        ("pipeline_created", "double"),
+        ("closed_won_amount", "double"),
+        ("open_pipeline", "double"),
+        ("stuck_deals", "integer"),
+        ("stuck_amount", "double"),
+    ],
+    "rpt_stuck_deal_followups_weekly": [
+        ("pair_id", "varchar"),
+        ("rep_id", "varchar"),
+        ("opportunity_id", "varchar"),
+        ("week", "varchar"),
+        ("opportunity_name", "varchar"),
+        ("account_name", "varchar"),
+        ("amount", "double"),
+        ("close_date", "date"),
+        ("stage_start", "varchar"),
+        ("stage_end", "varchar"),
+        ("movement", "varchar"),
+        ("outcome", "varchar"),
+        ("was_stuck_last_week", "boolean"),
+        ("is_stuck", "boolean"),
+        ("previous_stuck_reasons", "varchar"),
+        ("stuck_reasons", "varchar"),
+        ("stuck_weeks", "integer"),
+        ("stuck_since_week", "varchar"),
+        ("is_close_it_or_kill_it", "boolean"),
+    ],
+    "rpt_pair_actions_weekly": [
+        ("pair_id", "varchar"),
+        ("manager_id", "varchar"),
+        ("rep_id", "varchar"),
+        ("week", "varchar"),
+        ("action_id", "varchar"),
+        ("recorded_week", "varchar"),
+        ("owner", "varchar"),
+        ("due_date", "date"),
+        ("body", "varchar"),
+        ("is_shareable", "boolean"),
+        ("status", "varchar"),
+        ("done_week", "varchar"),
+        ("opportunity_id", "varchar"),
+        ("opportunity_name", "varchar"),
+        ("is_opportunity_found", "boolean"),
+        ("deal_activities_since", "integer"),
+        ("last_deal_activity_date", "date"),
+        ("stage_at_1on1", "varchar"),
+        ("stage_now", "varchar"),
+        ("is_stage_changed", "boolean"),
+        ("close_date_at_1on1", "date"),
+        ("close_date_now", "date"),
+        ("is_close_date_changed", "boolean"),
+        ("deal_closed_since", "varchar"),
+    ],
+    "fct_learnings_rejected": [
+        ("pair_id", "varchar"),
+        ("week", "varchar"),
+        ("source_path", "varchar"),
+        ("entry_number", "integer"),
+        ("problem_key", "varchar"),
+        ("problem", "varchar"),
+        ("fix", "varchar"),
+    ],
 }
 
 PAIRS = [
@@ -892,6 +999,233 @@ def _escalation_rows() -> list[dict[str, Any]]:
     return rows
 
 
+# The team pages (rpt_manager_team_weekly and friends): M1's team in the order to prepare, R2
+# (hostile text) first for the performance conversation, R1 for deals to close or kill, R3
+# last without a quota; M2's only rep by pacing.
+def _team_row(pair: dict, rank: int, reason: str, **kw: Any) -> dict:
+    base = dict(
+        pair_id=pair["pair_id"],
+        manager_id=pair["manager_id"],
+        manager_name=pair["manager_name"],
+        rep_id=pair["rep_id"],
+        rep_name=pair["rep_name"],
+        week=WEEK.label,
+        attention_rank=rank,
+        attention_reason=reason,
+        quota_amount=None,
+        attainment=None,
+        pacing=None,
+        open_pipeline=0.0,
+        coverage=None,
+        weeks_below_pacing=0,
+        performance_conversation_recommended=False,
+        stuck_deals=0,
+        stuck_amount=0.0,
+        newly_stuck_deals=0,
+        close_it_or_kill_it_deals=0,
+        open_actions=0,
+        overdue_actions=0,
+        done_actions=0,
+    )
+    return {**base, **kw}
+
+
+TEAM = [
+    _team_row(
+        PAIRS[1], 1, "performance_conversation", quota_amount=200000.0, attainment=0.1,
+        pacing=0.2, open_pipeline=60000.0, coverage=0.33, weeks_below_pacing=4,
+        performance_conversation_recommended=True, stuck_deals=1, stuck_amount=60000.0,
+        newly_stuck_deals=1, open_actions=1, overdue_actions=2,
+    ),
+    _team_row(
+        PAIRS[0], 2, "close_it_or_kill_it", quota_amount=300000.0, attainment=0.5,
+        pacing=1.1, open_pipeline=280000.0, coverage=1.87, weeks_below_pacing=0,
+        stuck_deals=2, stuck_amount=200000.0, close_it_or_kill_it_deals=1, open_actions=2,
+        done_actions=1,
+    ),
+    _team_row(PAIRS[2], 3, "none", open_pipeline=30000.0),
+    _team_row(
+        PAIRS[3], 1, "pacing", quota_amount=50000.0, attainment=0.4, pacing=0.9,
+        open_pipeline=0.0, coverage=0.0,
+    ),
+]  # fmt: skip
+
+
+def _followup(
+    pair: str, rep: str, opp: str, name: str, amount: float | None, outcome: str, **kw: Any
+) -> dict[str, Any]:
+    row = {c: None for c, _ in COLUMNS["rpt_stuck_deal_followups_weekly"]}
+    row.update(
+        pair_id=pair,
+        rep_id=rep,
+        opportunity_id=opp,
+        week=WEEK.label,
+        opportunity_name=name,
+        account_name="Acme",
+        amount=amount,
+        movement="unchanged",
+        outcome=outcome,
+        was_stuck_last_week=outcome != "newly_stuck",
+        is_stuck=outcome in ("newly_stuck", "still_stuck"),
+        previous_stuck_reasons="",
+        stuck_reasons="",
+        stuck_weeks=1,
+        stuck_since_week=WEEK.label,
+        is_close_it_or_kill_it=False,
+    )
+    row.update(kw)
+    return row
+
+
+# "Since our last 1:1" of R1 (Small deal and Globex close it or kill it, Won deal won, Jumped
+# advanced, Initech newly stuck) and R2 (the hostile deal, still stuck).
+FOLLOWUPS = [
+    _followup(
+        "P1", R1, "006000000000D01AAA", "Globex expansion", 120000.0, "still_stuck",
+        stage_start="Negotiation", stage_end="Negotiation", close_date=date(2026, 3, 31),
+        previous_stuck_reasons="stage_aging,close_date_pushed",
+        stuck_reasons="stage_aging,close_date_pushed", stuck_weeks=4,
+        stuck_since_week="2026-W07", is_close_it_or_kill_it=True,
+    ),
+    _followup(
+        "P1", R1, "006000000000D03AAA", "Small deal", 5000.0, "still_stuck",
+        stage_start="Qualification", stage_end="Qualification",
+        previous_stuck_reasons="stage_aging", stuck_reasons="stage_aging", stuck_weeks=5,
+        stuck_since_week="2026-W06", is_close_it_or_kill_it=True,
+    ),
+    _followup(
+        "P1", R1, "006000000000D04AAA", "Won deal", 25000.0, "won", movement="won",
+        stage_start="Negotiation", stage_end="Closed Won",
+        previous_stuck_reasons="no_activity",
+        stuck_weeks=2, stuck_since_week="2026-W08",
+    ),
+    _followup(
+        "P1", R1, "006000000000D07AAA", "Jumped", 30000.0, "advanced", movement="advanced",
+        stage_start="Qualification", stage_end="Negotiation",
+        previous_stuck_reasons="stage_aging",
+        stuck_weeks=1, stuck_since_week="2026-W09",
+    ),
+    _followup(
+        "P1", R1, "006000000000D02AAA", "Initech | pilot", 80000.0, "newly_stuck",
+        stage_start="Proposal", stage_end="Proposal", stuck_reasons="no_activity",
+    ),
+    _followup(
+        "P2", R2, "006000000000H01AAA", HOSTILE, 60000.0, "still_stuck",
+        account_name=HOSTILE_MULTILINE, stage_start="Proposal", stage_end=HOSTILE,
+        previous_stuck_reasons="stage_aging", stuck_reasons="stage_aging", stuck_weeks=2,
+        stuck_since_week="2026-W09",
+    ),
+    # Another week: never read for WEEK.
+    _followup("P1", R1, "006000000000D08AAA", "Other week", None, "newly_stuck",
+              week=WEEK.shift(-1).label),
+]  # fmt: skip
+
+
+def _action_row(pair: dict, action_id: str, status: str, body: str, **kw: Any) -> dict:
+    row = {c: None for c, _ in COLUMNS["rpt_pair_actions_weekly"]}
+    row.update(
+        pair_id=pair["pair_id"],
+        manager_id=pair["manager_id"],
+        rep_id=pair["rep_id"],
+        week=WEEK.label,
+        action_id=action_id,
+        recorded_week=WEEK.shift(-1).label,
+        owner="rep",
+        due_date=date(2026, 3, 20),
+        body=body,
+        is_shareable=False,
+        status=status,
+        is_opportunity_found=False,
+        is_stage_changed=False,
+        is_close_date_changed=False,
+    )
+    row.update(kw)
+    return row
+
+
+ACTIONS = [
+    # Overdue, on Globex: the close date moved and two activities were logged since the 1:1.
+    _action_row(
+        PAIRS[0], "cfo-call", "overdue", "Book the CFO call before the pricing review.",
+        recorded_week="2026-W08", due_date=date(2026, 3, 6),
+        opportunity_id="006000000000D01AAA", opportunity_name="Globex expansion",
+        is_opportunity_found=True, deal_activities_since=2,
+        last_deal_activity_date=date(2026, 3, 5), stage_at_1on1="Negotiation",
+        stage_now="Negotiation", close_date_at_1on1=date(2026, 3, 20),
+        close_date_now=date(2026, 3, 31), is_close_date_changed=True,
+    ),
+    _action_row(
+        PAIRS[0], "security-pack", "done", "Send the *security* pack.", owner="manager",
+        done_week="2026-W09", is_shareable=True,
+    ),
+    # Open, on Initech: nothing in the CRM yet.
+    _action_row(
+        PAIRS[0], "pilot-plan", "open", "Agree the pilot success criteria.",
+        opportunity_id="006000000000D02AAA", opportunity_name="Initech | pilot",
+        is_opportunity_found=True, deal_activities_since=0, stage_at_1on1="Proposal",
+        stage_now="Proposal", close_date_at_1on1=date(2026, 3, 27),
+        close_date_now=date(2026, 3, 27),
+    ),
+    _action_row(PAIRS[1], "hostile", "open", HOSTILE_MULTILINE),
+    _action_row(PAIRS[0], "other-week", "open", "Never read", week=WEEK.shift(-1).label),
+]  # fmt: skip
+
+R1_LEARNINGS_FILE = "learnings/2026-W09/dana-manager-00000m01aaa/alex-rep-00000r01aac.md"
+REJECTED = [
+    dict(
+        pair_id="P1", week="2026-W09", source_path=R1_LEARNINGS_FILE, entry_number=3,
+        problem_key="owner", problem="must be rep or manager, not 'boss'",
+        fix="write owner: rep or owner: manager",
+    ),
+    # This week's own file and a file without a pair never reach a packet of WEEK.
+    dict(
+        pair_id="P1", week=WEEK.label, source_path="learnings/2026-W10/x/y.md", entry_number=1,
+        problem_key="theme", problem="NOT-SHOWN this week", fix="x",
+    ),
+    dict(
+        pair_id=None, week=None, source_path="notes.md", entry_number=None, problem_key=None,
+        problem="NOT-SHOWN without a pair", fix="x",
+    ),
+]  # fmt: skip
+
+
+def _team_theme_row(manager: str, theme: tuple, rank: int, reps: int, lost: int, amount: float,
+                    steps: int) -> dict:  # fmt: skip
+    key, label, escalate_to = theme
+    return dict(
+        manager_id=manager,
+        week=WEEK.label,
+        theme_key=key,
+        theme_label=label,
+        escalate_to=escalate_to,
+        reps=reps,
+        lost_deals=lost,
+        lost_amount=amount,
+        next_step_mentions=steps,
+        mentions=lost + steps,
+        is_escalated=escalate_to is not None and lost >= 2,
+        theme_rank=rank,
+    )
+
+
+def _team_trend_rows() -> list[dict[str, Any]]:
+    """M1's team over the last 3 weeks (older weeks missing: gaps in the chart), M2's this
+    week only."""
+    rows = []
+    for back, (calls, pipeline) in enumerate(((23, 370000.0), (31, 350000.0), (40, 300000.0))):
+        rows.append(
+            dict(manager_id=M1, week=WEEK.shift(-back).label, reps=3, calls=calls, emails=71,
+                 meetings=10, pipeline_created=75000.0, closed_won_amount=50000.0,
+                 open_pipeline=pipeline, stuck_deals=3, stuck_amount=260000.0)
+        )  # fmt: skip
+    rows.append(
+        dict(manager_id=M2, week=WEEK.label, reps=1, calls=2, emails=1, meetings=0,
+             pipeline_created=0.0, closed_won_amount=0.0, open_pipeline=0.0, stuck_deals=0,
+             stuck_amount=0.0)
+    )  # fmt: skip
+    return rows
+
+
 def table_rows() -> dict[str, list[dict[str, Any]]]:
     return {
         "dim_sales_pairs": PAIRS,
@@ -924,6 +1258,17 @@ def table_rows() -> dict[str, list[dict[str, Any]]]:
         ],
         "dim_organization": [dict(corporate_currency="USD", default_locale="en_US")],
         "fct_unconverted_amounts_weekly": [],
+        "rpt_manager_team_weekly": TEAM,
+        "rpt_manager_feedback_themes_weekly": [
+            _team_theme_row(M1, IMPLEMENTATION, 1, 2, 2, 60000.0, 2),
+            _team_theme_row(M1, PRICE, 2, 1, 1, 15000.0, 1),
+            _team_theme_row(M1, COMPETITOR, 3, 1, 1, 20000.0, 0),
+            _team_theme_row(M1, OTHER, 4, 1, 1, 10000.0, 0),
+        ],
+        "rpt_manager_team_trend_weekly": _team_trend_rows(),
+        "rpt_stuck_deal_followups_weekly": FOLLOWUPS,
+        "rpt_pair_actions_weekly": ACTIONS,
+        "fct_learnings_rejected": REJECTED,
     }
 
 

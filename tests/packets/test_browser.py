@@ -14,9 +14,11 @@ import pytest
 from salesprep.config import Settings
 from salesprep.packets.context import week_money
 from salesprep.packets.digest import build_digest
+from salesprep.packets.layout import TEAMS_JSON
 from salesprep.packets.marts import read_week_marts
 from salesprep.packets.publish import publish_week
 from salesprep.packets.render import render_digest
+from salesprep.packets.team import team_pages
 
 from .marts_fixture import R1, WEEK
 from browser import (
@@ -43,11 +45,19 @@ def browser():
 
 @pytest.fixture(scope="module")
 def week_dir(tmp_path_factory, rendered, con) -> Path:
-    """The fixture week published as the pipeline publishes it, digest included."""
+    """The fixture week published as the pipeline publishes it, digest and team pages
+    included."""
     marts = read_week_marts(con, WEEK, 4)
-    html, markdown = render_digest(build_digest(marts), week_money(marts, Settings()))
+    money = week_money(marts, Settings())
+    html, markdown = render_digest(build_digest(marts), money)
+    teams = team_pages(marts, Settings(), money).to_json()
     root = tmp_path_factory.mktemp("browser") / "shared"
-    publish_week(rendered, str(root), WEEK, {"learnings.html": html, "learnings.md": markdown})
+    publish_week(
+        rendered,
+        str(root),
+        WEEK,
+        {"learnings.html": html, "learnings.md": markdown, TEAMS_JSON: teams},
+    )
     return root / WEEK.label
 
 
@@ -59,6 +69,10 @@ def test_the_week_has_every_kind_of_page(week_dir):
     names = {p.relative_to(week_dir).as_posix() for p in _pages(week_dir)}
     assert {"index.html", "learnings.html"} <= names
     assert sum(1 for n in names if n.count("/") == 1 and not n.endswith("index.html")) == 4
+    # Each manager's index is their team page (the team in order, themes, trend chart).
+    team_pages_ = [week_dir / n for n in names if n.endswith("/index.html")]
+    assert len(team_pages_) == 2
+    assert all('id="team"' in p.read_text(encoding="utf-8") for p in team_pages_)
 
 
 @pytest.mark.parametrize("width", [PHONE_WIDTH, DESKTOP_WIDTH])

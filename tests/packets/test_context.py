@@ -130,9 +130,16 @@ def test_deals_sorted_by_amount_and_stuck_evidence_shown(by_rep):
     assert (pushed.threshold, pushed.actual) == (2, 3)
     (quiet,) = initech.evidence
     assert (quiet.code, quiet.threshold, quiet.actual) == ("no_activity", 14, 20)
-    # The worst stuck deal (most reasons) gets "close it or kill it"; only that one.
-    assert globex.suggestion and "Close it or kill it" in globex.suggestion
-    assert initech.suggestion is None and small.suggestion is None
+    # The mart flags the deals stuck 3+ weeks running "close it or kill it"; only those.
+    assert globex.suggestion == (
+        "Stuck 4 weeks in a row. Close it or kill it: agree one concrete next step with the "
+        "buyer this week, with a date, or mark the deal Closed Lost so the time goes to deals "
+        "that move."
+    )
+    assert (globex.stuck_weeks, globex.close_it_or_kill_it) == (4, True)
+    assert small.suggestion.startswith("Stuck 5 weeks in a row. Close it or kill it")
+    assert initech.suggestion is None and not initech.close_it_or_kill_it
+    assert initech.stuck_weeks == 1
 
 
 def test_why_questions_only_for_metrics_that_moved_30_percent_and_3_units(by_rep):
@@ -148,12 +155,22 @@ def test_why_questions_only_for_metrics_that_moved_30_percent_and_3_units(by_rep
     assert by_rep[R4].questions == []
 
 
-def test_coaching_covers_large_stuck_deals_only(by_rep):
-    # Open amounts 5k, 30k, 45k, 80k, 120k: the 75th percentile is 80k.
+def test_coaching_opens_with_close_it_or_kill_it_then_large_stuck_deals(by_rep):
+    # Close it or kill it first, longest stuck first (Small deal is not large); then the large
+    # stuck deals (open amounts 5k, 30k, 45k, 80k, 120k: the 75th percentile is 80k).
     coaching = by_rep[R1].coaching
-    assert [c.name for c in coaching] == ["Globex expansion", "Initech | pilot"]
-    assert len(coaching[0].prompts) == 3  # stage aging, close pushes, deal size
-    assert any("Re-qualify" in p for p in coaching[0].prompts)
+    assert [(c.name, c.close_it_or_kill_it) for c in coaching] == [
+        ("Small deal", True),
+        ("Globex expansion", True),
+        ("Initech | pilot", False),
+    ]
+    small, globex, initech = coaching
+    assert small.prompts[0].startswith("Stuck 5 weeks in a row. Close it or kill it:")
+    assert len(small.prompts) == 2  # close it or kill it, stage aging; not large
+    assert len(globex.prompts) == 4  # close it or kill it, stage aging, close pushes, size
+    assert any("Re-qualify" in p for p in globex.prompts)
+    assert len(initech.prompts) == 2  # no activity, deal size
+    assert by_rep[R2].coaching[0].close_it_or_kill_it is False
 
 
 def test_field_feedback_themes_from_recent_losses(by_rep):

@@ -29,7 +29,7 @@ def test_single_currency_json_keys(by_rep):
     converted ones in a single-currency org), the forecast category and the record type."""
     data = by_rep[R1].to_dict()
     assert data["currency"] == "USD"
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     assert data["activity_not_logged"] == []
     assert "money_locale" not in data
     for deal in data["deals"]:

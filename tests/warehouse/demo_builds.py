@@ -38,6 +38,8 @@ MART_KEYS: dict[str, str] = {
     "rpt_pair_prep_weekly": "pair_id, week",
     "rpt_stuck_deal_followups_weekly": "opportunity_id, week",
     "rpt_manager_team_weekly": "pair_id, week",
+    "rpt_manager_team_trend_weekly": "manager_id, week",
+    "rpt_manager_feedback_themes_weekly": "manager_id, week, theme_key",
     "fct_opportunity_snapshots_weekly": "opportunity_week_key",
     "dim_organization": "corporate_currency",
     "fct_unconverted_amounts_weekly": "rep_id, week, amount_kind, record_id",

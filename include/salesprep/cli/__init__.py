@@ -8,9 +8,10 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from salesprep.runs.record import one_line
 from salesprep.weeks import InvalidWeekError, Week
@@ -407,21 +408,35 @@ def build_parser() -> argparse.ArgumentParser:
 _LONG_WORK = frozenset({"run", "generate-org", "demo"})
 
 
+@contextlib.contextmanager
+def _logging_to(stream: TextIO, level: int) -> Iterator[None]:
+    """The command's log lines on `stream` while it runs. Logs go to stdout with the progress
+    lines, and stderr carries only the one-line error; `status` prints what scripts read
+    (--json) on stdout, so its logs go to stderr. Not `logging.basicConfig`: it does nothing
+    when the root logger already has a handler, as it has once Airflow was imported in this
+    process, and that handler may write to a stream that is no longer this command's."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    # Logs go to stdout with the progress lines: stderr carries only the one-line error.
-    # `status` prints what scripts read (--json) on stdout: its logs go to stderr.
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr if args.command == "status" else sys.stdout,
-    )
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with contextlib.ExitStack() as stack:
+            level = logging.DEBUG if args.verbose else logging.INFO
+            stream = sys.stderr if args.command == "status" else sys.stdout
+            stack.enter_context(_logging_to(stream, level))
             if args.command in _LONG_WORK:
                 from salesprep import progress
 

@@ -54,7 +54,6 @@ def demo_environment(root: Path, base_url: str) -> dict[str, str]:
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(root / "airflow" / "logs"),
             "SALESPREP_DATA_DIR": str(root / "data"),
             "SALESPREP_SHARED_FOLDER": str(root / "shared"),
-            "MPLCONFIGDIR": str(root / "cache" / "matplotlib"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DO_NOT_TRACK": "1",
             "GX_ANALYTICS_ENABLED": "False",

@@ -1,10 +1,13 @@
-"""Telling each manager that the week's packets are ready, with links to their folder: one
-email each (`SmtpNotifier`), its body from the template `packets_ready.html.j2`.
+"""Telling each manager that the week's packets are ready: one email each (`SmtpNotifier`), its
+body from the template `packets_ready.html.j2`, linking their team page and each packet and
+naming the two reps who need attention first, with the reason.
 
 The recipients come from the published warehouse (`dim_sales_pairs.manager_email`), the links
-from the week's `manifest.json` in the shared folder. Links start at
-`SALESPREP_PACKETS_BASE_URL` when set (the address managers open the shared folder at, e.g. an
-intranet or SharePoint URL), else at the shared folder URL itself (`file://` for a local path).
+from the week's `manifest.json` in the shared folder, the reps to attend to first from the
+week's `teams.json` beside it (rpt_manager_team_weekly's order, as the team page shows it).
+Links start at `SALESPREP_PACKETS_BASE_URL` when set (the address managers open the shared
+folder at, e.g. an intranet or SharePoint URL), else at the shared folder URL itself
+(`file://` for a local path).
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from salesprep.packets.team import WeekTeams
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +35,19 @@ class PacketLink:
 
 
 @dataclass(frozen=True)
+class AttentionLink:
+    """A rep who needs attention first: the place in the order, why, and their packet."""
+
+    rank: int
+    rep_name: str
+    why: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class ManagerNotice:
-    """One email: a manager, their folder for the week, and a link per packet."""
+    """One email: a manager, their team page for the week, a link per packet, and the reps
+    who need attention first."""
 
     week: str
     manager_id: str
@@ -38,6 +55,7 @@ class ManagerNotice:
     email: str | None
     folder_url: str
     packets: tuple[PacketLink, ...]
+    first: tuple[AttentionLink, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -75,6 +93,34 @@ def read_manifest(shared_folder_url: str, week: str) -> dict[str, Any]:
         raise NotifyError(f"no manifest for {week} at {url}: were the packets published?") from exc
     except (OSError, ValueError) as exc:
         raise NotifyError(f"reading the manifest of {week} at {url} failed: {exc}") from exc
+
+
+def read_teams(shared_folder_url: str, week: str) -> WeekTeams | None:
+    """The week's `teams.json` from the shared folder, or None for a week published without
+    it (before team pages existed); one that cannot be read or parsed is an error."""
+    import fsspec
+
+    from salesprep.packets.layout import TEAMS_JSON
+    from salesprep.packets.team import TeamDataError, parse_teams
+
+    url = f"{shared_folder_url.rstrip('/')}/{week}/{TEAMS_JSON}"
+    try:
+        with fsspec.open(url, "rb") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        log.warning(
+            "no %s for %s at %s: notices name no rep to attend to first", TEAMS_JSON, week, url
+        )
+        return None
+    except OSError as exc:
+        raise NotifyError(f"reading {TEAMS_JSON} of {week} at {url} failed: {exc}") from exc
+    try:
+        teams = parse_teams(text)
+    except TeamDataError as exc:
+        raise NotifyError(f"{exc} (at {url})") from exc
+    if teams.week != week:
+        raise NotifyError(f"{url} is for {teams.week}, not {week}")
+    return teams
 
 
 def manager_emails(warehouse_path: Path) -> dict[str, tuple[str, str | None]]:
@@ -115,9 +161,13 @@ def link_base(shared_folder_url: str) -> str:
 
 
 def manager_notices(
-    manifest: dict[str, Any], emails: dict[str, tuple[str, str | None]], base_url: str
+    manifest: dict[str, Any],
+    emails: dict[str, tuple[str, str | None]],
+    base_url: str,
+    teams: WeekTeams | None = None,
 ) -> list[ManagerNotice]:
-    """One notice per manager of the manifest, in manifest order."""
+    """One notice per manager of the manifest, in manifest order, naming the first two reps
+    of the manager's team in `teams` (the week's teams.json) when given."""
     week = str(manifest["week"])
     by_manager: dict[str, list[dict[str, Any]]] = {}
     for packet in manifest.get("packets", []):
@@ -126,6 +176,12 @@ def manager_notices(
     for manager_id, packets in by_manager.items():
         name, email = emails.get(manager_id, (packets[0]["manager_name"], None))
         slug = packets[0]["manager_slug"]
+        urls = {p["rep_id"]: f"{base_url}/{week}/{p['paths']['html']}" for p in packets}
+        team = teams.manager(manager_id) if teams is not None else None
+        first = tuple(
+            AttentionLink(rep.rank, rep.rep_name, rep.why, urls.get(rep.rep_id))
+            for rep in (team.first if team is not None else [])
+        )
         notices.append(
             ManagerNotice(
                 week=week,
@@ -137,6 +193,7 @@ def manager_notices(
                     PacketLink(p["rep_name"], f"{base_url}/{week}/{p['paths']['html']}")
                     for p in packets
                 ),
+                first=first,
             )
         )
     return notices
@@ -149,7 +206,8 @@ def notify_managers(week: str, settings: Any, smtp_conn_id: str = "smtp_default"
 
     manifest = read_manifest(settings.shared_folder_url, week)
     emails = manager_emails(settings.published_warehouse_path)
-    notices = manager_notices(manifest, emails, link_base(settings.shared_folder_url))
+    teams = read_teams(settings.shared_folder_url, week)
+    notices = manager_notices(manifest, emails, link_base(settings.shared_folder_url), teams)
     summary = NotifySummary(week=week)
     for notice in notices:
         if not notice.email:

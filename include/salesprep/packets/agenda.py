@@ -5,14 +5,20 @@ a performance conversation when one is recommended. All of the agenda's wording 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from salesprep.config import MetricRules
-from salesprep.packets.discussion import movement_summary, quota_summary, theme_summary
+from salesprep.packets.discussion import (
+    actions_summary,
+    movement_summary,
+    quota_summary,
+    theme_summary,
+)
 from salesprep.packets.formatting import MoneyFormat, format_percent, format_ratio
 from salesprep.packets.model import (
     Agenda,
     AgendaSection,
+    AgreedAction,
     CoachingItem,
     Deal,
     FastMover,
@@ -22,6 +28,7 @@ from salesprep.packets.model import (
     PacingWeek,
     Question,
     Quota,
+    SinceLastOneOnOne,
 )
 
 # Agenda length: 30 minutes plus points for what there is to discuss, to the nearest 5.
@@ -34,7 +41,7 @@ _AGENDA_WEIGHTS = (
     ("moved deal", "moved deals", 1),
     ("question", "questions", 2),
     ("escalated theme", "escalated themes", 2),
-    ("large stuck deal to coach", "large stuck deals to coach", 3),
+    ("stuck deal to coach", "stuck deals to coach", 3),
     ("fast mover", "fast movers", 2),
     ("initiative", "initiatives", 1),
 )
@@ -52,6 +59,8 @@ class Topics:
     coaching: list[CoachingItem]
     initiatives: list[Initiative]
     lessons: list[Lesson]
+    since: SinceLastOneOnOne | None = None
+    actions: list[AgreedAction] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many of each weighted item (see _AGENDA_WEIGHTS) there are to discuss."""
@@ -60,7 +69,7 @@ class Topics:
             "moved deal": sum(1 for d in self.deals if d.movement != "unchanged"),
             "question": len(self.questions),
             "escalated theme": sum(1 for t in self.themes if t.escalate),
-            "large stuck deal to coach": len(self.coaching),
+            "stuck deal to coach": len(self.coaching),
             "fast mover": len(self.fast_movers),
             "initiative": len(self.initiatives),
         }
@@ -133,15 +142,19 @@ def standard_agenda(minutes: int, basis: str, topics: Topics, money: MoneyFormat
 
 def _context_items(topics: Topics, money: MoneyFormat) -> list[str]:
     questions = topics.questions
-    items = [
+    items = []
+    if topics.since is not None:
+        items.append(f"Since our last 1:1: {topics.since.summary}")
+    items.append(actions_summary(topics.actions))
+    items += [
         "Metrics against the 4-week average and team median"
         + (f": ask the why behind {len(questions)} moved metric(s)" if questions else ""),
         quota_summary(topics.quota),
         movement_summary(topics.deals, money),
     ]
-    worst = next((d for d in topics.deals if d.is_stuck and d.suggestion), None)
-    if worst:
-        items.append(f"Stuck deals: close it or kill it for {worst.name}.")
+    kill = [d.name for d in topics.deals if d.is_stuck and d.close_it_or_kill_it]
+    if kill:
+        items.append(f"Stuck deals: close it or kill it for {', '.join(kill)}.")
     items.append(
         f"Growth flywheel: {len(topics.fast_movers)} fast mover(s) to learn from."
         if topics.fast_movers
@@ -163,7 +176,12 @@ def _communication_items(topics: Topics, money: MoneyFormat) -> list[str]:
 
 
 def _coaching_items(topics: Topics, money: MoneyFormat) -> list[str]:
-    items = [f"Move {c.name} forward ({money(c.amount)})" for c in topics.coaching]
+    items = [
+        f"Close it or kill it: {c.name} ({money(c.amount)})"
+        if c.close_it_or_kill_it
+        else f"Move {c.name} forward ({money(c.amount)})"
+        for c in topics.coaching
+    ]
     shared = sum(1 for lesson in topics.lessons if not lesson.own)
     own = len(topics.lessons) - shared
     if shared:

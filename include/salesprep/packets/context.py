@@ -26,6 +26,7 @@ from salesprep.packets.marts import MartError, WeekMarts, read_week_marts
 from salesprep.packets.model import (
     METRIC_LABELS,
     MONEY_METRICS,
+    AgreedAction,
     DataQuality,
     Deal,
     FastMover,
@@ -37,6 +38,9 @@ from salesprep.packets.model import (
     PacketContext,
     Person,
     Quota,
+    RejectedEntry,
+    SinceLastOneOnOne,
+    StuckFollowup,
     ThemeDeal,
     ThemeNextStep,
     UnconvertedAmount,
@@ -167,8 +171,11 @@ def _build_one(
     metrics, missing_metrics = _metric_lines(pair, marts)
     questions = [discussion.why_question(m, money) for m in metrics if m.moved]
     quota, history, performance = _quota_status(rep_id, marts, rules, money)
-    deals = _deals(rep_id, marts, rules)
+    followups = marts.stuck_followups.get(pair["pair_id"], [])
+    deals = _deals(rep_id, marts, rules, followups)
     coaching = discussion.coaching_items(deals, money)
+    since = _since_last_1on1(pair, marts, followups)
+    actions = [_action(row, pair) for row in marts.actions.get(pair["pair_id"], [])]
     fast_movers = _fast_movers(rep_id, marts, deals)
     themes, unrecorded = _feedback_themes(
         marts.feedback_themes.get(rep_id, []), marts.mentions_by_rep.get(rep_id, [])
@@ -182,10 +189,12 @@ def _build_one(
         coaching=coaching,
         initiatives=initiatives,
         lessons=lessons,
+        since=since,
+        actions=actions,
     )
     # The kinds the org logs this week; the ones it does not are blank, not zeros.
     not_logged = [m.name for m in metrics if not m.logged]
-    return PacketContext(
+    ctx = PacketContext(
         week=marts.week.label,
         week_start=marts.week.start_date,
         week_end=marts.week.end_date,
@@ -216,7 +225,7 @@ def _build_one(
             metrics, deals, quota, lessons, initiatives, initiatives_note, coaching, money
         ),
         rep_prep=discussion.rep_prep(
-            questions, deals, fast_movers, initiatives, initiatives_note, themes
+            questions, deals, fast_movers, initiatives, initiatives_note, themes, actions
         ),
         agenda=plan_agenda(
             topics, performance=performance, history=history, rules=rules, money=money
@@ -228,7 +237,14 @@ def _build_one(
         currency=money.currency,
         money_locale=money.locale,
         activity_not_logged=not_logged,
+        since_last_1on1=since,
+        actions=actions,
     )
+    ctx.data_quality.rejected_learnings = _rejected(
+        marts.rejected_learnings.get(pair["pair_id"], [])
+    )
+    ctx.data_quality.notes.extend(entry.message for entry in ctx.data_quality.rejected_learnings)
+    return ctx
 
 
 def _metric_lines(pair: dict[str, Any], marts: WeekMarts) -> tuple[list[MetricLine], list[str]]:
@@ -327,16 +343,124 @@ def _quota(row: dict[str, Any] | None, rules: MetricRules, money: MoneyFormat) -
     )
 
 
-def _deals(rep_id: str, marts: WeekMarts, rules: MetricRules) -> list[Deal]:
+def _deals(
+    rep_id: str, marts: WeekMarts, rules: MetricRules, followups: list[dict[str, Any]]
+) -> list[Deal]:
     """The rep's deals with a movement this week (largest first), the large ones marked
-    (fct_large_deals_weekly) and the worst stuck one given a close-or-kill suggestion."""
+    (fct_large_deals_weekly), each stuck one with its streak and, when the mart flags it
+    close it or kill it, that suggestion (rpt_stuck_deal_followups_weekly)."""
     large = marts.large_deals.get(rep_id, set())
-    deals = [
-        _deal(row, rules, is_large=row["opportunity_id"] in large)
-        for row in marts.deals.get(rep_id, [])
-    ]
-    discussion.suggest_close_or_kill(deals)
+    streaks = {row["opportunity_id"]: row for row in followups if row["is_stuck"]}
+    deals = []
+    for row in marts.deals.get(rep_id, []):
+        deal = _deal(row, rules, is_large=row["opportunity_id"] in large)
+        streak = streaks.get(deal.opportunity_id)
+        if deal.is_stuck and streak is not None:
+            deal.stuck_weeks = plain_number(streak["stuck_weeks"])
+            deal.close_it_or_kill_it = bool(streak["is_close_it_or_kill_it"])
+            if deal.close_it_or_kill_it:
+                deal.suggestion = discussion.close_or_kill_suggestion(deal.stuck_weeks)
+        deals.append(deal)
     return deals
+
+
+def _since_last_1on1(
+    pair: dict[str, Any], marts: WeekMarts, rows: list[dict[str, Any]]
+) -> SinceLastOneOnOne:
+    """Last week's stuck deals with their outcome, then the newly stuck ones, in the order
+    read (close it or kill it first, longest stuck, largest). A rep without an activity row
+    for the week before has no earlier week of data: this is the pair's first packet."""
+    previous = marts.week.shift(-1).label
+    first_week = previous not in marts.activity.get(pair["rep_id"], {})
+    followups = [_followup(row) for row in rows]
+    last_week = [f for f in followups if f.outcome != "newly_stuck"]
+    newly = [f for f in followups if f.outcome == "newly_stuck"]
+    return SinceLastOneOnOne(
+        previous_week=previous,
+        first_week=first_week,
+        last_week=last_week,
+        newly_stuck=newly,
+        summary=discussion.since_summary(last_week, newly, first_week),
+    )
+
+
+def _followup(row: dict[str, Any]) -> StuckFollowup:
+    followup = StuckFollowup(
+        opportunity_id=row["opportunity_id"],
+        name=row["opportunity_name"] or row["opportunity_id"],
+        account_name=row["account_name"],
+        amount=plain_number(row["amount"]),
+        close_date=_as_date(row["close_date"]),
+        stage_start=row["stage_start"],
+        stage_end=row["stage_end"],
+        movement=row["movement"],
+        outcome=row["outcome"],
+        is_stuck=bool(row["is_stuck"]),
+        stuck_reasons=[r for r in (row["stuck_reasons"] or "").split(",") if r],
+        previous_stuck_reasons=[r for r in (row["previous_stuck_reasons"] or "").split(",") if r],
+        stuck_weeks=plain_number(row["stuck_weeks"]),
+        stuck_since_week=row["stuck_since_week"],
+        close_it_or_kill_it=bool(row["is_close_it_or_kill_it"]),
+        summary="",
+    )
+    followup.summary = discussion.followup_summary(followup)
+    return followup
+
+
+def _action(row: dict[str, Any], pair: dict[str, Any]) -> AgreedAction:
+    """An agreed action of the pair; one of another pair is a bug upstream (actions, private
+    or shareable, are followed up only in the packets of the pair that agreed them)."""
+    if (row["manager_id"], row["rep_id"]) != (pair["manager_id"], pair["rep_id"]):
+        raise MartError(
+            f"rpt_pair_actions_weekly lists action {row['action_id']} of "
+            f"{row['manager_id']}/{row['rep_id']} for pair {pair['pair_id']} in {row['week']}: "
+            "actions are followed up only in their own pair's packets"
+        )
+    action = AgreedAction(
+        action_id=row["action_id"],
+        owner=row["owner"],
+        due_date=_as_date(row["due_date"]),
+        text=row["body"],
+        status=row["status"],
+        recorded_week=row["recorded_week"],
+        done_week=row["done_week"],
+        shareable=bool(row["is_shareable"]),
+        opportunity_id=row["opportunity_id"],
+        opportunity_name=row["opportunity_name"],
+        is_opportunity_found=bool(row["is_opportunity_found"]),
+        deal_activities_since=plain_number(row["deal_activities_since"]),
+        last_deal_activity_date=_as_date(row["last_deal_activity_date"]),
+        stage_at_1on1=row["stage_at_1on1"],
+        stage_now=row["stage_now"],
+        is_stage_changed=bool(row["is_stage_changed"]),
+        close_date_at_1on1=_as_date(row["close_date_at_1on1"]),
+        close_date_now=_as_date(row["close_date_now"]),
+        is_close_date_changed=bool(row["is_close_date_changed"]),
+        deal_closed_since=row["deal_closed_since"],
+    )
+    action.crm = discussion.action_crm(action)
+    return action
+
+
+def _rejected(rows: list[dict[str, Any]]) -> list[RejectedEntry]:
+    """The pair's refused learnings entries, one message each in the load step's words."""
+    entries = []
+    for row in rows:
+        number = plain_number(row["entry_number"])
+        entries.append(
+            RejectedEntry(
+                source_path=row["source_path"],
+                week=row["week"],
+                entry_number=number,
+                problem_key=row["problem_key"],
+                problem=row["problem"],
+                fix=row["fix"],
+                message=discussion.rejected_message(
+                    row["source_path"], number, row["problem_key"], row["problem"], row["fix"]
+                ),
+            )
+        )
+    return entries
 
 
 def _deal(row: dict[str, Any], rules: MetricRules, *, is_large: bool) -> Deal:

@@ -1,22 +1,26 @@
 """What a packet suggests discussing, in words: questions behind moved metrics, stuck-deal
-evidence, the close-or-kill suggestion, coaching prompts, fast-mover questions, field-feedback
-summaries, cadence and both prep checklists (the agenda is `agenda`'s). Inputs are mart values;
-nothing here recomputes a metric of docs/metrics.md."""
+evidence, "since our last 1:1", agreed actions and what the CRM shows since, close it or kill
+it, coaching prompts, fast-mover questions, field-feedback summaries, cadence and both prep
+checklists (the agenda is `agenda`'s). Inputs are mart values; nothing here recomputes a metric
+of docs/metrics.md or decides a flag the marts hold."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from salesprep.config import MetricRules
 from salesprep.packets.formatting import (
     MoneyFormat,
+    format_date,
     format_days,
     format_delta,
     format_number,
 )
 from salesprep.packets.model import (
     ACTIVITY_METRICS,
+    AgreedAction,
     Cadence,
     CoachingItem,
     Deal,
@@ -28,6 +32,7 @@ from salesprep.packets.model import (
     PrepItem,
     Question,
     Quota,
+    StuckFollowup,
     StuckReason,
 )
 
@@ -164,35 +169,39 @@ def stuck_evidence(row: dict[str, Any], rules: MetricRules) -> list[StuckReason]
     return evidence
 
 
-def suggest_close_or_kill(deals: list[Deal]) -> Deal | None:
-    """Mark the worst stuck deal (most reasons, then furthest past its stage threshold, then
-    largest) with a "close it or kill it" suggestion."""
-    stuck = [d for d in deals if d.is_stuck]
-    if not stuck:
-        return None
+CLOSE_IT_OR_KILL_IT = (
+    "Close it or kill it: agree one concrete next step with the buyer this week, with a date, "
+    "or mark the deal Closed Lost so the time goes to deals that move."
+)
 
-    def badness(deal: Deal) -> tuple[Any, ...]:
-        overdue = 0.0
-        if deal.days_in_stage is not None and deal.stage_threshold_days:
-            overdue = float(deal.days_in_stage) / float(deal.stage_threshold_days)
-        amount = float(deal.amount) if deal.amount is not None else -1.0
-        return (-len(deal.stuck_reasons), -overdue, -amount, deal.opportunity_id)
 
-    worst = min(stuck, key=badness)
-    worst.suggestion = (
-        "Close it or kill it: agree one concrete next step with the buyer this week, with a "
-        "date, or mark the deal Closed Lost so the time goes to deals that move."
-    )
-    return worst
+def weeks_in_a_row(weeks: int | None) -> str:
+    """ "1 week" / "4 weeks in a row"."""
+    if weeks is None:
+        return "an unknown number of weeks"
+    return "1 week" if weeks == 1 else f"{weeks} weeks in a row"
+
+
+def close_or_kill_suggestion(stuck_weeks: int | None) -> str:
+    """The suggestion for a deal the mart flags close it or kill it (stuck for
+    `close_it_or_kill_it_weeks` or more weeks running)."""
+    return f"Stuck {weeks_in_a_row(stuck_weeks)}. {CLOSE_IT_OR_KILL_IT}"
 
 
 def coaching_items(deals: list[Deal], money: MoneyFormat) -> list[CoachingItem]:
-    """Large stuck deals with concrete prompts, one per stuck reason plus a deal-size one."""
+    """The deals to coach on: first every deal the mart flags close it or kill it (longest
+    stuck first), then the other large stuck deals, each with concrete prompts: one per stuck
+    reason, plus a deal-size one for a large deal."""
+    flagged = sorted(
+        (d for d in deals if d.is_stuck and d.close_it_or_kill_it),
+        key=lambda d: -(d.stuck_weeks or 0),
+    )
+    large = [d for d in deals if d.is_stuck and d.is_large and not d.close_it_or_kill_it]
     items = []
-    for deal in deals:
-        if not (deal.is_stuck and deal.is_large):
-            continue
+    for deal in [*flagged, *large]:
         prompts = []
+        if deal.close_it_or_kill_it:
+            prompts.append(close_or_kill_suggestion(deal.stuck_weeks))
         for reason in deal.evidence:
             if reason.code == "stage_aging":
                 prompts.append(
@@ -217,10 +226,11 @@ def coaching_items(deals: list[Deal], money: MoneyFormat) -> list[CoachingItem]:
                     "90 days. What changed each time? Re-qualify the compelling event, the "
                     "budget and the signer."
                 )
-        prompts.append(
-            f"At {money(deal.amount)} this is one of the rep's largest open deals: map "
-            "the decision process together and agree the next two steps with dates."
-        )
+        if deal.is_large:
+            prompts.append(
+                f"At {money(deal.amount)} this is one of the rep's largest open deals: map "
+                "the decision process together and agree the next two steps with dates."
+            )
         items.append(
             CoachingItem(
                 opportunity_id=deal.opportunity_id,
@@ -230,9 +240,124 @@ def coaching_items(deals: list[Deal], money: MoneyFormat) -> list[CoachingItem]:
                 days_in_stage=deal.days_in_stage,
                 reasons=list(deal.stuck_reasons),
                 prompts=prompts,
+                close_it_or_kill_it=deal.close_it_or_kill_it,
+                stuck_weeks=deal.stuck_weeks,
+                is_large=deal.is_large,
             )
         )
     return items
+
+
+def _reasons(codes: list[str]) -> str:
+    return ", ".join(_STUCK_LABELS.get(c, c.replace("_", " ")).lower() for c in codes)
+
+
+def followup_summary(followup: StuckFollowup) -> str:
+    """What became of one of last week's stuck deals, or why a deal is newly stuck, quoting
+    the mart's outcome and streak."""
+    streak = weeks_in_a_row(followup.stuck_weeks)
+    outcome = followup.outcome
+    if outcome == "newly_stuck":
+        why = _reasons(followup.stuck_reasons)
+        return "Newly stuck this week" + (f": {why}." if why else ".")
+    if outcome in ("won", "lost"):
+        return f"Closed {outcome} since the last 1:1, after being stuck {streak}."
+    if outcome == "advanced":
+        path = f" ({followup.stage_start} → {followup.stage_end})"
+        if followup.is_stuck:
+            return f"Advanced a stage{path} but still stuck: {streak}."
+        return f"Advanced a stage{path}; no longer stuck, after being stuck {streak}."
+    if outcome == "still_stuck":
+        return f"Still stuck: {streak}, since {followup.stuck_since_week}."
+    if outcome == "unstuck":
+        return f"Moving again without a stage change; no longer stuck, after being stuck {streak}."
+    return f"{outcome.replace('_', ' ').capitalize()} (stuck {streak})."
+
+
+# The order "Since our last 1:1" counts last week's outcomes in.
+_OUTCOME_WORDS = (
+    ("won", "won"),
+    ("lost", "lost"),
+    ("advanced", "advanced"),
+    ("unstuck", "moving again"),
+    ("still_stuck", "still stuck"),
+)
+
+
+def since_summary(
+    last_week: list[StuckFollowup], newly_stuck: list[StuckFollowup], first_week: bool
+) -> str:
+    """One sentence for "Since our last 1:1"."""
+    new = (
+        f"{len(newly_stuck)} deal(s) newly stuck this week."
+        if newly_stuck
+        else "No deal newly stuck this week."
+    )
+    if first_week:
+        return (
+            "First packet for this pair: there is no earlier week to follow up, so every "
+            f"stuck deal is new. {new}"
+        )
+    if not last_week:
+        return f"No deal was stuck at the last 1:1. {new}"
+    parts = []
+    for outcome, words in _OUTCOME_WORDS:
+        n = sum(1 for f in last_week if f.outcome == outcome)
+        if n:
+            parts.append(f"{n} {words}")
+    kill = sum(1 for f in last_week if f.close_it_or_kill_it)
+    tail = f" ({kill} to close or kill)" if kill else ""
+    return f"Of the {len(last_week)} deal(s) stuck at the last 1:1: {', '.join(parts)}{tail}. {new}"
+
+
+def action_crm(action: AgreedAction) -> list[str]:
+    """What the CRM shows since the 1:1 for a deal-linked action, one phrase per signal: closed,
+    stage change, close-date change, activity logged. Empty without a deal."""
+    if action.opportunity_id is None:
+        return []
+    if not action.is_opportunity_found:
+        return [
+            f"The CRM has no deal {action.opportunity_id} up to this week: check the "
+            "opportunity_id in the learnings file."
+        ]
+    signals = []
+    if action.deal_closed_since:
+        signals.append(f"Deal closed {action.deal_closed_since} since the 1:1.")
+    if action.is_stage_changed:
+        signals.append(f"Stage changed: {action.stage_at_1on1} → {action.stage_now}.")
+    if action.is_close_date_changed:
+        signals.append(
+            f"Close date changed: {format_date(action.close_date_at_1on1)} → "
+            f"{format_date(action.close_date_now)}."
+        )
+    activities = action.deal_activities_since or 0
+    if activities:
+        signals.append(
+            f"{activities} activit{'y' if activities == 1 else 'ies'} logged on the deal since "
+            f"the 1:1 (last {format_date(action.last_deal_activity_date)})."
+        )
+    else:
+        signals.append("No activity logged on the deal since the 1:1.")
+    return signals
+
+
+def rejected_message(
+    source_path: str, entry_number: int | None, key: str | None, problem: str, fix: str
+) -> str:
+    """One line for a rejected learnings entry, in the load step's words (docs/learnings.md)."""
+    where = source_path if entry_number is None else f"{source_path} entry {entry_number}"
+    return f"Learnings entry rejected, {where}{f' ({key})' if key else ''}: {problem}; fix: {fix}"
+
+
+def actions_summary(actions: list[AgreedAction]) -> str:
+    """The agreed actions followed up this week, counted by status."""
+    if not actions:
+        return "Agreed actions: none open from earlier 1:1s."
+    counts = {s: sum(1 for a in actions if a.status == s) for s in ("open", "overdue", "done")}
+    return (
+        f"Agreed actions: {counts['open']} open, {counts['overdue']} overdue, "
+        f"{counts['done']} done since the last 1:1."
+    )
 
 
 def fast_mover_prompt(row: dict[str, Any], deal: Deal | None) -> str:
@@ -313,10 +438,19 @@ def manager_prep(
 ) -> list[PrepItem]:
     """The guide's three manager steps, pointing at this packet's numbers."""
     review = [_activity_line(metrics), movement_summary(deals, money), quota_summary(quota)]
-    if coaching:
+    kill = [
+        f"{c.name} ({weeks_in_a_row(c.stuck_weeks)})" for c in coaching if c.close_it_or_kill_it
+    ]
+    if kill:
         review.append(
-            f"Prepare advice for {len(coaching)} large stuck deal(s): "
-            + ", ".join(c.name for c in coaching)
+            f"Decide with the rep: close it or kill it for {len(kill)} deal(s) stuck week "
+            "after week: " + ", ".join(kill) + " (see Coaching)."
+        )
+    large = [c.name for c in coaching if not c.close_it_or_kill_it]
+    if large:
+        review.append(
+            f"Prepare advice for {len(large)} large stuck deal(s): "
+            + ", ".join(large)
             + " (see Coaching)."
         )
     lesson_lines = [_lesson_line(lesson) for lesson in lessons] or [
@@ -347,8 +481,10 @@ def rep_prep(
     initiatives: list[Initiative],
     initiatives_note: str | None,
     themes: list[FeedbackTheme],
+    actions: Sequence[AgreedAction] = (),
 ) -> list[PrepItem]:
-    """The mirror image for the rep: the why behind the numbers, the flywheel, initiatives."""
+    """The mirror image for the rep: the why behind the numbers, the flywheel, the actions the
+    rep owns, initiatives."""
     review = []
     if questions:
         review.append(
@@ -379,6 +515,13 @@ def rep_prep(
         )
     else:
         review.append("Stuck deals: none flagged; bring any deal you are worried about.")
+    owned = [a for a in actions if a.owner == "rep" and a.status != "done"]
+    if owned:
+        review.append(
+            f"Agreed actions you own ({len(owned)}): "
+            + "; ".join(f"{a.action_id}, {a.status_text}" for a in owned)
+            + ". Bring where each stands."
+        )
     if themes:
         review.append(
             "Field feedback: bring what prospects said ("

@@ -25,6 +25,9 @@ MANIFEST = "manifest.json"
 INDEX = "index.html"
 DIGEST_HTML = "learnings.html"
 DIGEST_MD = "learnings.md"
+# The managers' team pages as data (packets/team.py), from which publish renders each
+# `<manager-slug>/index.html`; extra/teams.json in the rendered folder.
+TEAMS_JSON = "teams.json"
 # The metric dictionary travels with every week's packets, which link to it.
 METRICS_MD = "metrics.md"
 METRICS_SOURCE = PROJECT_ROOT / "docs" / "metrics.md"

@@ -206,6 +206,118 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
         "stage_name",
         "industry",
     ),
+    # The manager's team page (packets/team.py): the team in the order to prepare, its
+    # field-feedback themes and its weekly numbers for the trend chart.
+    "rpt_manager_team_weekly": (
+        "pair_id",
+        "manager_id",
+        "manager_name",
+        "rep_id",
+        "rep_name",
+        "week",
+        "attention_rank",
+        "attention_reason",
+        "quota_amount",
+        "attainment",
+        "pacing",
+        "open_pipeline",
+        "coverage",
+        "weeks_below_pacing",
+        "performance_conversation_recommended",
+        "stuck_deals",
+        "stuck_amount",
+        "newly_stuck_deals",
+        "close_it_or_kill_it_deals",
+        "open_actions",
+        "overdue_actions",
+        "done_actions",
+    ),
+    "rpt_manager_feedback_themes_weekly": (
+        "manager_id",
+        "week",
+        "theme_key",
+        "theme_label",
+        "escalate_to",
+        "reps",
+        "lost_deals",
+        "lost_amount",
+        "next_step_mentions",
+        "mentions",
+        "is_escalated",
+        "theme_rank",
+    ),
+    "rpt_manager_team_trend_weekly": (
+        "manager_id",
+        "week",
+        "reps",
+        "calls",
+        "emails",
+        "meetings",
+        "pipeline_created",
+        "closed_won_amount",
+        "open_pipeline",
+        "stuck_deals",
+        "stuck_amount",
+    ),
+    # "Since our last 1:1": last week's stuck deals and this week's newly stuck ones.
+    "rpt_stuck_deal_followups_weekly": (
+        "pair_id",
+        "rep_id",
+        "opportunity_id",
+        "week",
+        "opportunity_name",
+        "account_name",
+        "amount",
+        "close_date",
+        "stage_start",
+        "stage_end",
+        "movement",
+        "outcome",
+        "was_stuck_last_week",
+        "is_stuck",
+        "previous_stuck_reasons",
+        "stuck_reasons",
+        "stuck_weeks",
+        "stuck_since_week",
+        "is_close_it_or_kill_it",
+    ),
+    # The pair's agreed actions and what the CRM shows since the 1:1.
+    "rpt_pair_actions_weekly": (
+        "pair_id",
+        "manager_id",
+        "rep_id",
+        "week",
+        "action_id",
+        "recorded_week",
+        "owner",
+        "due_date",
+        "body",
+        "is_shareable",
+        "status",
+        "done_week",
+        "opportunity_id",
+        "opportunity_name",
+        "is_opportunity_found",
+        "deal_activities_since",
+        "last_deal_activity_date",
+        "stage_at_1on1",
+        "stage_now",
+        "is_stage_changed",
+        "close_date_at_1on1",
+        "close_date_now",
+        "is_close_date_changed",
+        "deal_closed_since",
+    ),
+    # Learnings entries the format or the checks refused, for the data-quality appendix.
+    "fct_learnings_rejected": (
+        "pair_id",
+        "week",
+        "source_path",
+        "entry_number",
+        "problem_key",
+        "problem",
+        "fix",
+    ),
 }
 
 TREND_WEEKS = 13
@@ -271,6 +383,17 @@ class WeekMarts:
     mentions_by_rep: dict[str, list[Row]] = field(default_factory=dict)
     # The learnings digest's themes across all teams, in its order.
     escalations: list[Row] = field(default_factory=list)
+    # Per manager: the team in the order to prepare (attention_rank), the team's feedback
+    # themes in page order, and the team's numbers by week (the trend weeks it has).
+    team: dict[str, list[Row]] = field(default_factory=dict)
+    team_themes: dict[str, list[Row]] = field(default_factory=dict)
+    team_trend: dict[str, dict[str, Row]] = field(default_factory=dict)
+    # By pair: its stuck-deal follow-ups (last week's first, then newly stuck; close it or
+    # kill it first within each, then by amount), its agreed actions (due date first) and its
+    # rejected learnings entries (newest file first).
+    stuck_followups: dict[str, list[Row]] = field(default_factory=dict)
+    actions: dict[str, list[Row]] = field(default_factory=dict)
+    rejected_learnings: dict[str, list[Row]] = field(default_factory=dict)
 
 
 def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
@@ -370,6 +493,58 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         "week desc, theme, learning_id",
     )
 
+    team_rows = _select(
+        con,
+        tables,
+        "rpt_manager_team_weekly",
+        "week = ?",
+        [week.label],
+        "manager_id, attention_rank",
+    )
+    team_theme_rows = _select(
+        con,
+        tables,
+        "rpt_manager_feedback_themes_weekly",
+        "week = ?",
+        [week.label],
+        "manager_id, theme_rank",
+    )
+    team_trend_rows = _select(
+        con,
+        tables,
+        "rpt_manager_team_trend_weekly",
+        "week >= ? and week <= ?",
+        [trend_weeks[0], week.label],
+        "manager_id, week",
+    )
+    followup_rows = _select(
+        con,
+        tables,
+        "rpt_stuck_deal_followups_weekly",
+        "week = ?",
+        [week.label],
+        "pair_id, was_stuck_last_week desc, is_close_it_or_kill_it desc, stuck_weeks desc, "
+        "amount desc nulls last, opportunity_id",
+    )
+    action_rows = _select(
+        con,
+        tables,
+        "rpt_pair_actions_weekly",
+        "week = ?",
+        [week.label],
+        "pair_id, due_date nulls last, recorded_week, action_id",
+    )
+    # The entries of the files the run for `week` read (weeks before it); a file that is not
+    # under a week folder has no pair, so it never reaches a packet.
+    rejected_rows = _select(
+        con,
+        tables,
+        "fct_learnings_rejected",
+        "pair_id is not null and week < ?",
+        [week.label],
+        "pair_id, week desc, source_path, entry_number nulls first, problem_key nulls first",
+    )
+
     people = _select(con, tables, "dim_reps", "true", [], "user_id")
     organization = _select(con, tables, "dim_organization", "true", [], "corporate_currency")
     if len(organization) != 1:
@@ -432,6 +607,15 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
         feedback_mentions=mention_rows,
         mentions_by_rep=_group(mention_rows),
         escalations=escalation_rows,
+        team=_group(team_rows, "manager_id"),
+        team_themes=_group(team_theme_rows, "manager_id"),
+        team_trend={
+            manager: {row["week"]: row for row in rows}
+            for manager, rows in _group(team_trend_rows, "manager_id").items()
+        },
+        stuck_followups=_group(followup_rows, "pair_id"),
+        actions=_group(action_rows, "pair_id"),
+        rejected_learnings=_group(rejected_rows, "pair_id"),
     )
 
 

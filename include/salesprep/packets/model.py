@@ -12,12 +12,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from salesprep.packets.formatting import MoneyFormat
+from salesprep.packets.formatting import MoneyFormat, format_date
 
 # 1.1 (issue 11): `currency`, `activity_not_logged`, deal `amount_original`/`currency_original`/
 # `forecast_category`/`record_type`, quota `quarter_label`, data_quality `unconverted_amounts`.
 # Additive: every 1.0 key keeps its meaning (amounts were already "in the org's currency").
-SCHEMA_VERSION = "1.1"
+# 1.2 (issue 16): `since_last_1on1`, `actions`, data_quality `rejected_learnings`, deal
+# `stuck_weeks`, coaching `close_it_or_kill_it`/`stuck_weeks`. Additive; deal `suggestion` now
+# comes from the mart's close-it-or-kill-it flag (every deal stuck 3+ weeks running), no longer
+# from a pick of the single worst stuck deal.
+SCHEMA_VERSION = "1.2"
 
 # The 8 activity metrics of METRICS.md, in the order a packet lists them.
 METRIC_LABELS: dict[str, str] = {
@@ -164,6 +168,10 @@ class Deal:
     is_large: bool = False
     suggestion: str | None = None
     next_step: str | None = None
+    # Weeks in a row it has been stuck, up to this week, and whether that makes it "close it
+    # or kill it" (rpt_stuck_deal_followups_weekly); None / False when it is not stuck.
+    stuck_weeks: int | None = None
+    close_it_or_kill_it: bool = False
 
 
 @dataclass
@@ -222,7 +230,8 @@ class FeedbackTheme:
 
 @dataclass
 class CoachingItem:
-    """A large stuck deal and the prompts a manager can coach with."""
+    """A deal to coach on and the prompts a manager can coach with: a deal stuck for
+    `close_it_or_kill_it_weeks` or more weeks running (listed first), or a large stuck deal."""
 
     opportunity_id: str
     name: str
@@ -231,6 +240,120 @@ class CoachingItem:
     days_in_stage: int | None
     reasons: list[str]
     prompts: list[str]
+    close_it_or_kill_it: bool = False
+    stuck_weeks: int | None = None
+    is_large: bool = False
+
+
+# How "Since our last 1:1" names the outcomes of rpt_stuck_deal_followups_weekly.
+OUTCOME_LABELS = {
+    "won": "Won",
+    "lost": "Lost",
+    "advanced": "Advanced",
+    "unstuck": "Moving again",
+    "still_stuck": "Still stuck",
+    "newly_stuck": "Newly stuck",
+}
+OUTCOME_TONES = {"lost": "bad", "still_stuck": "bad", "newly_stuck": "warn"}
+
+
+@dataclass
+class StuckFollowup:
+    """A deal of "Since our last 1:1" (rpt_stuck_deal_followups_weekly): one of last week's
+    stuck deals and what became of it (`outcome` won, lost, advanced, still_stuck or unstuck),
+    or a deal newly stuck this week (`newly_stuck`)."""
+
+    opportunity_id: str
+    name: str
+    account_name: str | None
+    amount: float | int | None
+    close_date: date | None
+    stage_start: str | None
+    stage_end: str | None
+    movement: str
+    outcome: str
+    is_stuck: bool
+    stuck_reasons: list[str]
+    previous_stuck_reasons: list[str]
+    stuck_weeks: int | None
+    stuck_since_week: str | None
+    close_it_or_kill_it: bool
+    # What became of it, in words.
+    summary: str
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome.replace("_", " ").capitalize())
+
+    @property
+    def outcome_tone(self) -> str:
+        """The tag class of the outcome: `bad` still stuck or lost, `warn` newly stuck."""
+        return OUTCOME_TONES.get(self.outcome, "")
+
+
+@dataclass
+class SinceLastOneOnOne:
+    """What changed since the last 1:1: last week's stuck deals, each with its outcome, and the
+    deals newly stuck this week. `first_week`: there is no earlier week of data for the rep,
+    so nothing to follow up."""
+
+    previous_week: str
+    first_week: bool
+    last_week: list[StuckFollowup]
+    newly_stuck: list[StuckFollowup]
+    summary: str
+
+
+@dataclass
+class AgreedAction:
+    """An action the pair agreed at an earlier 1:1 (rpt_pair_actions_weekly), its status and,
+    for a deal-linked one, what the CRM shows since that 1:1 (`crm`, in words)."""
+
+    action_id: str
+    owner: str
+    due_date: date | None
+    text: str
+    status: str
+    recorded_week: str
+    done_week: str | None
+    shareable: bool
+    opportunity_id: str | None
+    opportunity_name: str | None
+    is_opportunity_found: bool
+    deal_activities_since: int | None
+    last_deal_activity_date: date | None
+    stage_at_1on1: str | None
+    stage_now: str | None
+    is_stage_changed: bool
+    close_date_at_1on1: date | None
+    close_date_now: date | None
+    is_close_date_changed: bool
+    deal_closed_since: str | None
+    crm: list[str] = field(default_factory=list)
+
+    @property
+    def status_text(self) -> str:
+        """The status as the packet words it."""
+        if self.status == "done":
+            return f"done (marked for {self.done_week})"
+        due = format_date(self.due_date)
+        if self.status == "overdue":
+            return f"overdue (due {due})"
+        return f"open (due {due})"
+
+
+@dataclass
+class RejectedEntry:
+    """A learnings entry of the pair that the format or the checks refused
+    (fct_learnings_rejected), with one message naming the file, entry, key and fix."""
+
+    source_path: str
+    week: str | None
+    entry_number: int | None
+    problem_key: str | None
+    problem: str
+    fix: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -336,6 +459,8 @@ class DataQuality:
     missing_metrics: list[str]
     notes: list[str]
     unconverted_amounts: list[UnconvertedAmount] = field(default_factory=list)
+    # The pair's learnings entries the run refused; each never failed the run.
+    rejected_learnings: list[RejectedEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -378,6 +503,9 @@ class PacketContext:
     # A partial week (guards.allow_partial_week): where its data ends, ISO 8601; None for a
     # complete week, whose data runs to week_end (and whose JSON then has no such key).
     data_to: str | None = None
+    # "Since our last 1:1" (opens Context) and the agreed actions followed up this week.
+    since_last_1on1: SinceLastOneOnOne | None = None
+    actions: list[AgreedAction] = field(default_factory=list)
 
     @property
     def week_last_day(self) -> date:
@@ -469,7 +597,31 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+_PLAIN_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+@functools.cache
+def _dataclass_names(cls: type) -> tuple[str, ...] | None:
+    return _field_names(cls) if hasattr(cls, "__dataclass_fields__") else None
+
+
 def _plain(value: Any) -> Any:
+    # The common exact types first (a packet has tens of thousands of values); anything else,
+    # subclasses included, takes the general path below.
+    kind = type(value)
+    if kind in _PLAIN_AS_IS:
+        return value
+    if kind is float:
+        return plain_number(value)
+    if kind is list:
+        return [_plain(v) for v in value]
+    names = _dataclass_names(kind)
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    return _plain_general(value)
+
+
+def _plain_general(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return plain_number(value) if isinstance(value, float) else value
     if hasattr(type(value), "__dataclass_fields__"):

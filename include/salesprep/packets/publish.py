@@ -21,6 +21,7 @@ from salesprep.packets.layout import (
     INDEX,
     MANIFEST,
     QUALITY_INDEX,
+    TEAMS_JSON,
     SlugError,
     pair_slugs,
 )
@@ -34,6 +35,7 @@ from salesprep.packets.render import (
     render_manager_index,
     render_week_index,
 )
+from salesprep.packets.team import TeamDataError, WeekTeams, parse_teams
 from salesprep.runs.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
 from salesprep.shared_folder import join
 from salesprep.weeks import Week
@@ -354,6 +356,7 @@ def _week_files(
     except SlugError as exc:
         raise PublishError(f"{exc} in {week.label}") from exc
     manager_slugs = {m: m_slug for (m, _), (m_slug, _) in slugs.items()}
+    teams = _week_teams(extra, week)
     by_manager: dict[str, list[RenderedPacket]] = {}
     for packet in rendered:
         by_manager.setdefault(packet.manager_id, []).append(packet)
@@ -407,7 +410,9 @@ def _week_files(
             packets=index_packets,
         )
         index_managers.append(manager)
-        files[f"{m_slug}/{INDEX}"] = render_manager_index(week.label, manager).encode("utf-8")
+        files[f"{m_slug}/{INDEX}"] = render_manager_index(week.label, manager, teams).encode(
+            "utf-8"
+        )
     digest = DIGEST_HTML if DIGEST_HTML in extra else None
     quality = QUALITY_INDEX if QUALITY_INDEX in extra else None
     files[INDEX] = render_week_index(
@@ -431,6 +436,19 @@ def _week_files(
     manifest = WeekManifest(week=week.label, url="", packets=published, files=extras)
     files[MANIFEST] = manifest.to_json().encode("utf-8")
     return files, manifest
+
+
+def _week_teams(extra: Mapping[str, bytes | str], week: Week) -> WeekTeams | None:
+    """The managers' team data among the extra files (render_week writes it), if any."""
+    if TEAMS_JSON not in extra:
+        return None
+    try:
+        teams = parse_teams(extra[TEAMS_JSON])
+    except TeamDataError as exc:
+        raise PublishError(f"{exc} (publishing {week.label})") from exc
+    if teams.week != week.label:
+        raise PublishError(f"{TEAMS_JSON} is for {teams.week}, not {week.label}")
+    return teams
 
 
 def _write_all(fs: fsspec.AbstractFileSystem, base: str, files: Mapping[str, bytes]) -> None:

@@ -7,7 +7,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import math
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,15 @@ from markupsafe import Markup
 from salesprep import progress
 from salesprep.config import Settings
 from salesprep.learnings.entries import TEMPLATE as LEARNINGS_TEMPLATE
-from salesprep.packets.charts import ACTIVITY_SERIES, MONEY_SERIES, trend_svg
+from salesprep.packets.charts import (
+    ACTIVITY_SERIES,
+    MONEY_SERIES,
+    TEAM_ACTIVITY_SERIES,
+    TEAM_MONEY_SERIES,
+    chart_template,
+    team_trend_svg,
+    trend_svg,
+)
 from salesprep.packets.context import contexts_from_marts, week_money
 from salesprep.packets.digest import Digest, build_digest
 from salesprep.packets.formatting import FILTERS, MoneyFormat
@@ -30,10 +43,12 @@ from salesprep.packets.layout import (
     METRICS_SOURCE,
     PACKET_FORMS,
     PACKETS_DIR,
+    TEAMS_JSON,
     UNPAIRED_FILE,
 )
 from salesprep.packets.marts import connect_warehouse, read_week_marts
 from salesprep.packets.model import Lesson, PacketContext
+from salesprep.packets.team import WeekTeams, team_pages
 from salesprep.runs.atomic_swap import replacing, write_text_atomic
 from salesprep.weeks import Week
 
@@ -108,30 +123,163 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the package: no stat() of every included file on every render.
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     env.globals.update(
         activity_series=ACTIVITY_SERIES,
         money_series=MONEY_SERIES,
+        team_activity_series=TEAM_ACTIVITY_SERIES,
+        team_money_series=TEAM_MONEY_SERIES,
         learnings_template=LEARNINGS_TEMPLATE,
     )
     return env
 
 
 def render_packet(ctx: PacketContext) -> RenderedPacket:
-    """The packet of one pair as HTML, Markdown and the `.json` payload."""
+    """The packet of one pair as HTML, Markdown and the `.json` payload. Any failure is a
+    RenderError that names the pair."""
     env = environment()
-    series = {line.name: line.trend for line in ctx.metrics}
-    chart = Markup(trend_svg(ctx.trend_weeks, series))
     try:
+        series = {line.name: line.trend for line in ctx.metrics}
+        chart = Markup(trend_svg(ctx.trend_weeks, series, money=ctx.money))
         html = env.get_template("packet.html.j2").render(p=ctx, chart=chart, money=ctx.money)
         markdown = env.get_template("packet.md.j2").render(p=ctx, money=ctx.money)
-    except TemplateError as exc:
+        payload = ctx.to_json()
+    except Exception as exc:
         raise RenderError(
             f"rendering the packet of pair {ctx.pair_id} (rep {ctx.rep.id}) for {ctx.week} "
-            f"failed: {exc}"
+            f"failed: {type(exc).__name__}: {exc}"
         ) from exc
-    return RenderedPacket(html=html, markdown=markdown, json=ctx.to_json())
+    return RenderedPacket(html=html, markdown=markdown, json=payload)
+
+
+# Below this many pairs a week renders in this process: starting workers costs more than it
+# saves (a packet takes a few milliseconds, forking a worker about as long as ten).
+POOL_MIN_PAIRS = 32
+# Work is handed out in chunks of packets: several per worker, so that a slow chunk does not
+# leave the other workers idle at the end, and progress moves as chunks finish.
+_CHUNKS_PER_WORKER = 6
+_MAX_CHUNK = 64
+
+# The contexts a forked worker renders: set in the parent before the pool forks, so workers
+# inherit them instead of receiving them pickled. Only ever set while a pool is running.
+_pool_contexts: Sequence[PacketContext] = ()
+
+
+def render_workers(settings: Settings, pairs: int) -> int:
+    """How many processes render `pairs` packets: `render_workers` from config, else one per
+    CPU this process may use; 1 (in this process) for a few pairs, where the platform cannot
+    fork, or inside a daemonic process (which may not start children)."""
+    wanted = settings.render_workers or _usable_cpus()
+    if pairs < POOL_MIN_PAIRS or wanted <= 1:
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        log.info("rendering in one process: this platform cannot fork render workers")
+        return 1
+    if multiprocessing.current_process().daemon:
+        log.info("rendering in one process: a daemonic process may not start render workers")
+        return 1
+    return min(wanted, pairs)
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def render_packets(
+    contexts: Sequence[PacketContext], folder: Path, *, workers: int = 1, description: str
+) -> int:
+    """Render every context and write `folder/NNNNN.{html,md,json}` (numbered from 1 in the
+    order of `contexts`, whoever renders them), in this process when `workers` is 1, else in a
+    pool of `workers` forked processes. Progress is reported as `description`. A packet that
+    fails raises RenderError naming its pair. Returns the number of packets written."""
+    folder = Path(folder)
+    with progress.task(description, total=len(contexts), unit="packets") as bar:
+        if workers <= 1:
+            for start in range(len(contexts)):
+                _write_packets(contexts, start, start + 1, folder)
+                bar.advance()
+        else:
+            for done in _pool_render(contexts, folder, workers):
+                bar.advance(done)
+    return len(contexts)
+
+
+def _chunks(total: int, workers: int) -> list[tuple[int, int]]:
+    size = max(1, min(_MAX_CHUNK, math.ceil(total / (workers * _CHUNKS_PER_WORKER))))
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def _pool_render(contexts: Sequence[PacketContext], folder: Path, workers: int) -> Iterator[int]:
+    """Render in forked workers, yielding the size of each chunk as it is written."""
+    global _pool_contexts
+    chunks = _chunks(len(contexts), workers)
+    _compile_templates()  # once, here: the forked workers inherit them compiled
+    _pool_contexts = contexts
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(chunks)), mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            futures: dict[Future[int], tuple[int, int]] = {
+                pool.submit(_pool_chunk, start, stop, str(folder)): (start, stop)
+                for start, stop in chunks
+            }
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in sorted(done, key=futures.__getitem__):
+                    if future.exception() is not None:
+                        for other in pending:
+                            other.cancel()
+                        _raise_chunk_error(future, contexts, *futures[future])
+                    yield future.result()
+    finally:
+        _pool_contexts = ()
+
+
+def _compile_templates() -> None:
+    """Load every packet template (and the chart's) into the environments' caches."""
+    env = environment()
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        env.get_template(name)
+    chart_template()
+
+
+def _pool_chunk(start: int, stop: int, folder: str) -> int:
+    """In a worker: render and write the inherited contexts[start:stop]."""
+    return _write_packets(_pool_contexts, start, stop, Path(folder))
+
+
+def _raise_chunk_error(
+    future: Future[int], contexts: Sequence[PacketContext], start: int, stop: int
+) -> None:
+    exc = future.exception()
+    if isinstance(exc, RenderError):
+        raise exc
+    pairs = ", ".join(ctx.pair_id for ctx in contexts[start:stop])
+    if isinstance(exc, BrokenProcessPool):
+        raise RenderError(
+            f"a render worker stopped while rendering packets {start + 1} to {stop} "
+            f"(pairs {pairs}): {exc}"
+        ) from exc
+    raise RenderError(
+        f"rendering packets {start + 1} to {stop} (pairs {pairs}) failed: "
+        f"{type(exc).__name__}: {exc}"
+    ) from exc
+
+
+def _write_packets(contexts: Sequence[PacketContext], start: int, stop: int, folder: Path) -> int:
+    """Render contexts[start:stop] and write each as `folder/NNNNN.{html,md,json}`."""
+    for index in range(start, stop):
+        packet = render_packet(contexts[index])
+        for attr, ext in PACKET_FORMS:
+            (folder / f"{index + 1:05d}.{ext}").write_text(getattr(packet, attr), encoding="utf-8")
+    return stop - start
 
 
 def render_digest(digest: Digest, money: MoneyFormat) -> tuple[str, str]:
@@ -170,9 +318,27 @@ def render_week_index(
     )
 
 
-def render_manager_index(week: str, manager: IndexManager) -> str:
-    """`<week>/<manager-slug>/index.html`: one manager's packets for the week."""
-    return _render_page("manager_index.html.j2", week=week, manager=manager)
+def render_manager_index(week: str, manager: IndexManager, teams: WeekTeams | None = None) -> str:
+    """`<week>/<manager-slug>/index.html`, the manager's team page: with the week's team data
+    (`teams`, see packets/team.py) the team in the order to prepare and why, each rep's
+    numbers, the team's field-feedback themes and trend chart; then the packets. Without it
+    (a week published from packets alone) the packets only."""
+    team = teams.manager(manager.manager_id) if teams is not None else None
+    if team is None:
+        return _render_page("manager_index.html.j2", week=week, manager=manager, team=None)
+    weeks = team.trend_weeks
+    chart = Markup(team_trend_svg(weeks, team.trend, money=teams.money)) if weeks else None
+    slugs = {packet.rep_id: packet.slug for packet in manager.packets}
+    return _render_page(
+        "manager_index.html.j2",
+        week=week,
+        manager=manager,
+        team=team,
+        teams=teams,
+        slugs=slugs,
+        chart=chart,
+        money=teams.money,
+    )
 
 
 def _render_page(name: str, **values: Any) -> str:
@@ -218,8 +384,9 @@ def render_week(
     data_to: str | None = None,
 ) -> RenderResult:
     """Render the packet of every pair for `week` into `out_dir/packets/` (replacing what a
-    previous run left there), and the cross-team learnings digest into
-    `out_dir/extra/learnings.{html,md}`; publish_rendered_week publishes both in one swap.
+    previous run left there), the cross-team learnings digest into
+    `out_dir/extra/learnings.{html,md}` and the managers' team data into
+    `out_dir/extra/teams.json`; publish_rendered_week publishes them all in one swap.
     `warehouse` is the DuckDB file to read (default: the published one); `data_to` (ISO time)
     marks a partial week: every packet says how far its data reaches."""
     con = connect_warehouse(settings, warehouse)
@@ -231,17 +398,28 @@ def render_week(
     for ctx in contexts:
         ctx.data_to = data_to
     digest = build_digest(marts)
-    packets = progress.track(contexts, f"render packets {week.label}", unit="packets")
-    rendered = [render_packet(ctx) for ctx in packets]
-    digest_html, digest_md = render_digest(digest, week_money(marts, settings))
-    write_rendered(rendered, out_dir)
+    money = week_money(marts, settings)
+    teams = team_pages(marts, settings, money)
+    digest_html, digest_md = render_digest(digest, money)
+    workers = render_workers(settings, len(contexts))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with replacing(out_dir / PACKETS_DIR) as fresh:
+        written = render_packets(
+            contexts, fresh, workers=workers, description=f"render packets {week.label}"
+        )
     write_extra(
         out_dir,
-        {DIGEST_HTML: digest_html, DIGEST_MD: digest_md, METRICS_MD: _metric_dictionary()},
+        {
+            DIGEST_HTML: digest_html,
+            DIGEST_MD: digest_md,
+            METRICS_MD: _metric_dictionary(),
+            TEAMS_JSON: teams.to_json(),
+        },
     )
     log.info(
-        "rendered %d packets and the learnings digest (%d shared lessons) for %s into %s",
-        len(rendered),
+        "rendered %d packets (%s) and the learnings digest (%d shared lessons) for %s into %s",
+        written,
+        f"{workers} processes" if workers > 1 else "in-process",
         digest.lessons,
         week.label,
         out_dir,
@@ -249,7 +427,7 @@ def render_week(
     return RenderResult(
         week=week.label,
         out_dir=out_dir,
-        packets=len(rendered),
+        packets=written,
         performance_conversations=sum(c.performance_conversation_recommended for c in contexts),
         stuck_deals=sum(len(c.stuck_deals) for c in contexts),
         lessons=sum(len(c.lessons) for c in contexts),

@@ -1,23 +1,30 @@
 """Great Expectations plumbing shared by the raw and marts checkpoints.
 
-A checkpoint stage (`raw`, `marts`) is a list of `Dataset`s: a pandas DataFrame plus the
-`Check`s it must pass. `run_checkpoints` validates them with an ephemeral GX 1.x context (one
-pandas dataframe asset, suite, validation definition and checkpoint per dataset), builds Data
-Docs into the report folder and writes a JSON summary next to them. GX is imported inside the
+A checkpoint stage (`raw`, `marts`) is a list of `Dataset`s: a pandas DataFrame, or `Batches` of
+bounded size read in turn, plus the `Check`s it must pass. `run_checkpoints` validates them with an
+ephemeral GX 1.x context (one pandas dataframe asset, suite, validation definition and checkpoint
+per dataset), builds Data Docs into the report folder and writes a JSON summary next to them. A
+batched dataset's per-batch results are merged into one validation result (one Data Docs page);
+a check that needs every row at once (`Check.whole`, e.g. Id uniqueness) takes its result from a
+set-wise query over the whole data instead (decision 37). GX is imported inside the
 function: the import takes seconds, so it must not slow down DAG parsing or the CLI's start.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     import pandas as pd
 
     from salesprep.weeks import Week
@@ -51,15 +58,49 @@ class Check:
     blocking: bool = True
     # Only rows that are not soft-deleted (IsDeleted is not true) are checked.
     live_rows_only: bool = False
+    # For a batched dataset, a check that no single batch can judge (uniqueness): computes its
+    # result over the whole data (set-wise, e.g. in DuckDB); it replaces the batches' results.
+    whole: Callable[[], WholeResult] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class WholeResult:
+    """A column-map check's result over the whole data, in GX's terms: rows with a value
+    (`element_count` less `missing_count`) of which `unexpected_count` break the rule, and the
+    first unexpected values in row order (`partial_unexpected_list`, at most UNEXPECTED_SAMPLE)."""
+
+    element_count: int
+    missing_count: int
+    unexpected_count: int
+    partial_unexpected_list: list[Any]
+
+
+@dataclass
+class Batches:
+    """A dataset too large to hold as one frame: `read()` yields pandas frames of bounded size
+    (each with `columns`), `rows` in all. At least one frame, empty when there are no rows."""
+
+    rows: int
+    columns: list[str]
+    read: Callable[[], Iterator[pd.DataFrame]]
 
 
 @dataclass
 class Dataset:
-    """A DataFrame to validate, named for the report (`Opportunity`, `fct_rep_quota_weekly`)."""
+    """Data to validate, named for the report (`Opportunity`, `fct_rep_quota_weekly`): one
+    DataFrame, or `Batches` validated in turn and reported as one."""
 
     name: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | Batches
     checks: list[Check] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.frame.rows if isinstance(self.frame, Batches) else len(self.frame)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
 
 
 @dataclass
@@ -220,20 +261,30 @@ def run_checkpoints(
     setup_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
+    from great_expectations.core.run_identifier import RunIdentifier
+
     run_id = None
     if week is not None:
-        from great_expectations.core.run_identifier import RunIdentifier
-
         run_id = RunIdentifier(run_name=f"{stage}-{week.label}", run_time=week.end())
     outcomes: list[CheckOutcome] = []
     for dataset, checkpoint in zip(datasets, checkpoints, strict=True):
         try:
-            result = checkpoint.run(batch_parameters={"dataframe": dataset.frame}, run_id=run_id)
+            if isinstance(dataset.frame, Batches):
+                # Every batch is stored under the same key; the merged result replaces them.
+                batch_run_id = run_id or RunIdentifier(run_time=datetime.now(UTC))
+                validations = [_validate_batches(context, checkpoint, dataset, batch_run_id)]
+            else:
+                result = checkpoint.run(
+                    batch_parameters={"dataframe": dataset.frame}, run_id=run_id
+                )
+                validations = list(result.run_results.values())
+        except QualityError:
+            raise
         except Exception as exc:  # GX raises many unrelated types; name the dataset
             raise QualityError(
                 f"{stage} checkpoint: Great Expectations could not validate {dataset.name}: {exc}"
             ) from exc
-        for validation in result.run_results.values():
+        for validation in validations:
             outcomes.extend(_outcomes(dataset, validation))
     validate_seconds = time.perf_counter() - started
 
@@ -247,7 +298,7 @@ def run_checkpoints(
     quality = QualityResult(
         stage=stage,
         outcomes=outcomes,
-        rows={d.name: len(d.frame) for d in datasets},
+        rows={d.name: d.rows for d in datasets},
         import_seconds=import_seconds,
         setup_seconds=setup_seconds,
         validate_seconds=validate_seconds,
@@ -331,7 +382,7 @@ def _add_checkpoint(gx: Any, gxe: Any, context: Any, source: Any, stage: str, da
                 f"{stage} checkpoint, {dataset.name}: unknown GX expectation {check.expectation}"
             ) from exc
         kwargs = dict(check.kwargs)
-        if check.live_rows_only and "IsDeleted" in dataset.frame.columns:
+        if check.live_rows_only and "IsDeleted" in dataset.columns:
             # Staging drops soft-deleted rows, so their values cannot harm the marts.
             kwargs["row_condition"] = Column("IsDeleted") != True  # noqa: E712
         meta = {"blocking": check.blocking, "notes": check.description}
@@ -350,6 +401,147 @@ def _add_checkpoint(gx: Any, gxe: Any, context: Any, source: Any, stage: str, da
                 "partial_unexpected_count": UNEXPECTED_SAMPLE,
             },
         )
+    )
+
+
+def _validate_batches(context: Any, checkpoint: Any, dataset: Dataset, run_id: Any) -> Any:
+    """Validate each batch of `dataset` with the checkpoint's validation definition, merge the
+    results into one (counts summed, samples in row order), put each `Check.whole` result in
+    place of its batches' results, and store the merged result where GX stored the batches'
+    (its Data Docs page is the dataset's one page)."""
+    assert isinstance(dataset.frame, Batches)
+    (definition,) = checkpoint.validation_definitions
+    keys_before = set(context.validation_results_store.list_keys())
+    merged = None
+    offset = 0
+    fingerprints: list[str] = []
+    for frame in dataset.frame.read():
+        result = definition.run(
+            checkpoint_id=checkpoint.id,
+            batch_parameters={"dataframe": frame},
+            result_format=checkpoint.result_format,
+            run_id=run_id,
+        )
+        fingerprints.append(str(_batch_markers(result).get(_FINGERPRINT, "")))
+        merged = result if merged is None else _merge_validation(merged, result, offset)
+        offset += len(frame)
+        del frame, result
+    if merged is None:
+        raise QualityError(f"{dataset.name}: its batches yielded no frame (not even an empty one)")
+    for check, item in zip(dataset.checks, merged.results, strict=True):
+        if check.whole is not None:
+            _put_whole_result(item, check.whole())
+    _restate_statistics(merged)
+    if len(fingerprints) > 1:
+        # GX hashes the frame it saw; the whole data's mark is the hash of its batches' hashes.
+        digest = hashlib.md5("".join(fingerprints).encode(), usedforsecurity=False).hexdigest()
+        _batch_markers(merged)[_FINGERPRINT] = digest
+    new_keys = set(context.validation_results_store.list_keys()) - keys_before
+    for key in new_keys:
+        context.validation_results_store.set(key, merged)
+    return merged
+
+
+_FINGERPRINT = "pandas_data_fingerprint"
+
+
+def _batch_markers(validation: Any) -> dict[str, Any]:
+    markers = validation.meta.get("batch_markers")
+    return markers if isinstance(markers, dict) else {}
+
+
+def _merge_validation(into: Any, other: Any, offset: int) -> Any:
+    """Fold the result of the next batch (`other`, whose first row is row `offset` of the
+    dataset) into `into`: GX's column-map counts add up; samples and indexes keep row order."""
+    into.success = bool(into.success and other.success)
+    for item, more in zip(into.results, other.results, strict=True):
+        item.success = bool(item.success and more.success)
+        raised = (more.exception_info or {}).get("raised_exception")
+        if raised and not (item.exception_info or {}).get("raised_exception"):
+            item.exception_info = more.exception_info
+        a, b = item.result or {}, more.result or {}
+        if "element_count" not in a or "element_count" not in b:
+            continue
+        merged = {
+            "element_count": a["element_count"] + b["element_count"],
+            "missing_count": a.get("missing_count", 0) + b.get("missing_count", 0),
+            "unexpected_count": a.get("unexpected_count", 0) + b.get("unexpected_count", 0),
+        }
+        limit = _sample_limit(a, b)
+        merged["partial_unexpected_list"] = (
+            list(a.get("partial_unexpected_list") or [])
+            + list(b.get("partial_unexpected_list") or [])
+        )[:limit]
+        if "partial_unexpected_index_list" in a or "partial_unexpected_index_list" in b:
+            merged["partial_unexpected_index_list"] = (
+                list(a.get("partial_unexpected_index_list") or [])
+                + [offset + i for i in b.get("partial_unexpected_index_list") or []]
+            )[:limit]
+        counts: dict[Any, int] = {}
+        for entry in [
+            *(a.get("partial_unexpected_counts") or []),
+            *(b.get("partial_unexpected_counts") or []),
+        ]:
+            counts[entry["value"]] = counts.get(entry["value"], 0) + entry["count"]
+        merged["partial_unexpected_counts"] = [
+            {"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        ][:limit]
+        item.result = {**a, **_with_percents(merged)}
+    return into
+
+
+def _sample_limit(*results: dict[str, Any]) -> int:
+    """GX's sample size: `partial_unexpected_count`, which each batch's list already obeys."""
+    return max(UNEXPECTED_SAMPLE, *(len(r.get("partial_unexpected_list") or []) for r in results))
+
+
+def _with_percents(result: dict[str, Any]) -> dict[str, Any]:
+    """GX's percentages, from the counts: unexpected among rows with a value, and of all rows."""
+    element, missing = result["element_count"], result["missing_count"]
+    unexpected, nonmissing = result["unexpected_count"], element - missing
+    return {
+        **result,
+        "missing_percent": 100.0 * missing / element if element else None,
+        "unexpected_percent": 100.0 * unexpected / nonmissing if nonmissing else None,
+        "unexpected_percent_total": 100.0 * unexpected / element if element else None,
+        "unexpected_percent_nonmissing": 100.0 * unexpected / nonmissing if nonmissing else None,
+    }
+
+
+def _put_whole_result(item: Any, whole: WholeResult) -> None:
+    """Replace a batch-wise result with the result computed over the whole data."""
+    sample = list(whole.partial_unexpected_list)[:UNEXPECTED_SAMPLE]
+    counts: dict[Any, int] = {}
+    for value in sample:
+        counts[value] = counts.get(value, 0) + 1
+    result = {
+        "element_count": whole.element_count,
+        "missing_count": whole.missing_count,
+        "unexpected_count": whole.unexpected_count,
+        "partial_unexpected_list": sample,
+        "partial_unexpected_counts": [
+            {"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        ],
+    }
+    # Row indexes of a set-wise query would not be GX's; leave them out rather than guess.
+    item.result = {
+        k: v for k, v in (item.result or {}).items() if k != "partial_unexpected_index_list"
+    }
+    item.result.update(_with_percents(result))
+    item.success = whole.unexpected_count == 0
+
+
+def _restate_statistics(validation: Any) -> None:
+    results = validation.results
+    passed = sum(1 for r in results if r.success)
+    validation.success = passed == len(results)
+    validation.statistics.update(
+        {
+            "evaluated_expectations": len(results),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(results) - passed,
+            "success_percent": 100.0 * passed / len(results) if results else None,
+        }
     )
 
 

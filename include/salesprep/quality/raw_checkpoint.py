@@ -4,29 +4,46 @@ It fails the run (nothing is built or published) when ids are missing or duplica
 field is missing, an opportunity stage is unknown to the org, or an amount is negative. Every
 landed file must have the catalog schema; optional objects the org does not have (empty files)
 get no checks of their own.
+
+Memory does not grow with the org's history (decision 37): no object is read whole into pandas.
+The row-wise checks (not null, stage, amount) run in GX over pandas batches of at most
+`BATCH_ROWS` rows of the checked columns, merged into one result per object; Id uniqueness, which
+no batch can judge alone, is one set-wise DuckDB query over the Parquet file, under
+`DUCKDB_MEMORY_LIMIT` (DuckDB spills to a temporary folder beyond it), and its counts and first
+duplicated Ids become the GX result of the same expectation.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from salesprep.catalog import OBJECTS, SObject
 from salesprep.catalog import STANDARD_OPPORTUNITY_STAGES as STANDARD_STAGES
 from salesprep.quality.gx import (
+    Batches,
     Check,
     Dataset,
     QualityError,
     QualityResult,
+    WholeResult,
     raise_for_failures,
     run_checkpoints,
 )
 from salesprep.salesforce.report import ExtractReport, ExtractReportError, load_report
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import duckdb
     import pandas as pd
 
     from salesprep.config import Settings
@@ -50,6 +67,12 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 REQUIRED_FIELDS_DATASET = "required_fields"
 
+# Rows of the checked columns per pandas batch GX validates: the checkpoint's memory follows
+# this, not the size of the org (250k rows of Task's Id and IsDeleted take about 40 MiB).
+BATCH_ROWS = 250_000
+# DuckDB's buffer limit for the set-wise Id uniqueness query; beyond it, DuckDB spills to disk.
+DUCKDB_MEMORY_LIMIT = "1GB"
+
 
 def validate_raw(
     raw_root: Path, report_dir: Path, *, settings: Settings, week: Week | None = None
@@ -62,15 +85,26 @@ def validate_raw(
         report = load_report(raw_root)
     except ExtractReportError as exc:
         raise QualityError(f"raw checkpoint: {exc}") from exc
-    frames = {sobject.name: _read_object(raw_root, sobject) for sobject in OBJECTS}
-    stages, stage_source = known_stages(frames["OpportunityStage"], report, settings)
-    datasets = [_required_fields_dataset(report)]
-    datasets += [
-        Dataset(sobject.name, frames[sobject.name], _object_checks(sobject, stages, stage_source))
-        for sobject in OBJECTS
-        if _checked(sobject, report)
-    ]
-    result = run_checkpoints("raw", datasets, report_dir, week=week)
+    paths = {sobject.name: _checked_file(raw_root, sobject) for sobject in OBJECTS}
+    stage_frame = _read_columns(paths["OpportunityStage"], ["ApiName", "MasterLabel"])
+    stages, stage_source = known_stages(stage_frame, report, settings)
+    with _duckdb() as con:
+        datasets = [_required_fields_dataset(report)]
+        datasets += [
+            Dataset(
+                sobject.name,
+                _batches(paths[sobject.name], _checked_columns(sobject)),
+                _object_checks(
+                    sobject,
+                    stages,
+                    stage_source,
+                    unique_ids=lambda path=paths[sobject.name]: duplicate_ids(con, path),
+                ),
+            )
+            for sobject in OBJECTS
+            if _checked(sobject, report)
+        ]
+        result = run_checkpoints("raw", datasets, report_dir, week=week)
     return raise_for_failures(result)
 
 
@@ -114,10 +148,9 @@ def _checked_columns(sobject: SObject) -> list[str]:
     return columns
 
 
-def _read_object(raw_root: Path, sobject: SObject) -> pd.DataFrame:
-    """The columns the checks need. The file's whole schema is compared with the catalog first
-    (a difference stops the run, named); only then are the checked columns read, so memory
-    follows those few columns, not every field of every row (Task has tens of millions)."""
+def _checked_file(raw_root: Path, sobject: SObject) -> Path:
+    """The object's landed file, once its whole schema is the catalog's (a difference stops the
+    run, named). Only then are the checked columns read, in batches (`_batches`)."""
     path = raw_root / sobject.name / f"{sobject.name}.parquet"
     try:
         schema = pq.read_schema(path)
@@ -140,10 +173,123 @@ def _read_object(raw_root: Path, sobject: SObject) -> pd.DataFrame:
             f"raw checkpoint: {path} does not have the catalog schema of {sobject.name}: "
             + "; ".join(differences + [f"unexpected column {n}" for n in extra])
         )
+    return path
+
+
+def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
+    """A small object's columns, whole (OpportunityStage: the org's stage list)."""
     try:
-        return pq.read_table(path, columns=_checked_columns(sobject)).to_pandas()
+        return pq.read_table(path, columns=columns).to_pandas()
     except OSError as exc:
         raise QualityError(f"raw checkpoint: cannot read {path}: {exc}") from exc
+
+
+def _batches(path: Path, columns: list[str], batch_rows: int | None = None) -> Batches:
+    """The checked columns of `path` as pandas frames of at most `batch_rows` rows (row groups
+    are gathered up to that size, so small row groups do not mean many GX runs)."""
+    size = batch_rows or BATCH_ROWS
+    try:
+        file = pq.ParquetFile(path)
+        rows = file.metadata.num_rows
+        schema = pa.schema([file.schema_arrow.field(c) for c in columns])
+    except OSError as exc:
+        raise QualityError(f"raw checkpoint: cannot read {path}: {exc}") from exc
+
+    def read() -> Iterator[pd.DataFrame]:
+        pending: list[pa.RecordBatch] = []
+        count = 0
+        yielded = False
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=size, columns=columns):
+                if count + batch.num_rows > size and pending:
+                    yield pa.Table.from_batches(pending, schema=schema).to_pandas()
+                    pending, count, yielded = [], 0, True
+                pending.append(batch)
+                count += batch.num_rows
+        except OSError as exc:
+            raise QualityError(f"raw checkpoint: cannot read {path}: {exc}") from exc
+        if pending or not yielded:
+            yield pa.Table.from_batches(pending, schema=schema).to_pandas()
+
+    return Batches(rows=rows, columns=list(columns), read=read)
+
+
+@contextmanager
+def _duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for the set-wise checks, bounded by DUCKDB_MEMORY_LIMIT, spilling
+    to a temporary folder removed at the end."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="salesprep-raw-check-") as spill:
+        con = duckdb.connect(
+            config={
+                "memory_limit": DUCKDB_MEMORY_LIMIT,
+                "threads": min(2, os.cpu_count() or 1),
+                "temp_directory": spill,
+                "preserve_insertion_order": False,
+            }
+        )
+        # Its bar would go to stdout, into the task's log (a session option, not a global one).
+        con.execute("set enable_progress_bar = false")
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def duplicate_ids(con: duckdb.DuckDBPyConnection, path: Path) -> WholeResult:
+    """Id uniqueness over the whole file, set-wise: the rows whose Id another row also has
+    (every one of them, as GX counts), and the first of them in file order. Rows without an Id
+    are the not-null check's; here they count as missing, as in GX.
+
+    The full scan groups 64-bit hashes of the Ids, not the Ids (half the memory of 18-character
+    strings); the few hashes seen twice are then checked on the Ids themselves, so a hash
+    collision is never reported as a duplicate."""
+    source = "read_parquet($path, file_row_number = true)"
+    params = {"path": str(path)}
+    rows, with_id = con.execute(f'select count(*), count("Id") from {source}', params).fetchone()
+    (hashes,) = con.execute(
+        f"""
+        select coalesce(list(h), []) from (
+            select hash("Id") as h from {source} where "Id" is not null
+            group by h having count(*) > 1
+        )
+        """,
+        params,
+    ).fetchone()
+    duplicated, sample = 0, []
+    if hashes:
+        params = {**params, "hashes": hashes}
+        candidates = f"""
+            select "Id", file_row_number from {source}
+            where "Id" is not null and hash("Id") in (select unnest($hashes::ubigint[]))
+        """
+        (duplicated,) = con.execute(
+            f"""
+            select coalesce(sum(n), 0) from (
+                select count(*) as n from ({candidates}) group by "Id" having count(*) > 1
+            )
+            """,
+            params,
+        ).fetchone()
+        sample = [
+            row[0]
+            for row in con.execute(
+                f"""
+                select "Id" from ({candidates})
+                qualify count(*) over (partition by "Id") > 1
+                order by file_row_number
+                limit 5
+                """,
+                params,
+            ).fetchall()
+        ]
+    return WholeResult(
+        element_count=int(rows),
+        missing_count=int(rows - with_id),
+        unexpected_count=int(duplicated),
+        partial_unexpected_list=sample,
+    )
 
 
 def _required_fields_dataset(report: ExtractReport) -> Dataset:
@@ -171,11 +317,23 @@ def _required_fields_dataset(report: ExtractReport) -> Dataset:
     return Dataset(REQUIRED_FIELDS_DATASET, pd.DataFrame({"field": wanted}), [check])
 
 
-def _object_checks(sobject: SObject, stages: list[str], stage_source: str) -> list[Check]:
+def _object_checks(
+    sobject: SObject,
+    stages: list[str],
+    stage_source: str,
+    *,
+    unique_ids: Callable[[], WholeResult] | None = None,
+) -> list[Check]:
+    """The object's checks; `unique_ids` judges Id uniqueness over the whole file."""
     # The column list itself is compared with the catalog when the file is opened.
     checks = [
         Check("ExpectColumnValuesToNotBeNull", {"column": "Id"}, "every row has an Id"),
-        Check("ExpectColumnValuesToBeUnique", {"column": "Id"}, "Ids are unique"),
+        Check(
+            "ExpectColumnValuesToBeUnique",
+            {"column": "Id"},
+            "Ids are unique",
+            whole=unique_ids,
+        ),
     ]
     for object_name, column in STAGE_COLUMNS:
         if object_name == sobject.name:

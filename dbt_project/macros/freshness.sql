@@ -2,7 +2,7 @@
     against the run week"). dbt's own collect_freshness compares the newest loaded_at_field
     with current_timestamp, which would fail every backfill of an old week and pass a stale
     landing zone on the day it was extracted. Here "now" is the instant the run week ends
-    (var `week`, Monday 00:00 in var `org_timezone`): the data must reach close to the end of
+    (macro run_week, Monday 00:00 in var `org_timezone`): the data must reach close to the end of
     the week the marts are built for. Data newer than that (a backfill) has a negative age. -#}
 {% macro collect_freshness(source, loaded_at_field, filter) -%}
     {% call statement('collect_freshness', fetch_result=True, auto_begin=False) -%}
@@ -17,9 +17,9 @@
     {{ return(load_result('collect_freshness')) }}
 {%- endmacro %}
 
-{#- The end of the run week (var `week`) as a UTC instant (timestamptz). -#}
+{#- The end of the run week (macro run_week) as a UTC instant (timestamptz). -#}
 {% macro run_week_end_instant() -%}
-    {%- set week_end = modules.datetime.date.fromisoformat(week_start_date(var('week')))
+    {%- set week_end = modules.datetime.date.fromisoformat(week_start_date(run_week()))
         + modules.datetime.timedelta(days=7) -%}
     {{ return(adapter.dispatch('run_week_end_instant', 'salesprep')(week_end.isoformat())) }}
 {%- endmacro %}

@@ -1,5 +1,6 @@
 {#- The weekly build window of an incremental run (docs/decisions.md, "Incremental weekly
-    marts"): the weeks from var `week` minus var `incremental_lookback_weeks` to var `week`.
+    marts"): the weeks from the run week (macro run_week) minus var `incremental_lookback_weeks`
+    to the run week.
     Weekly models rebuild only these weeks; rows of every other week stay as earlier runs
     wrote them. The lookback re-reads late-arriving data (a call logged a week late) and is at
     least underperformance_window_weeks - 1, so a rebuilt week's 4-week windows are complete. -#}
@@ -14,7 +15,7 @@
             ~ ": the 4-week windows (avg_4w, pacing) of a rebuilt week read the weeks before it"
         ) }}
     {%- endif -%}
-    {%- set last_start = modules.datetime.date.fromisoformat(week_start_date(var('week'))) -%}
+    {%- set last_start = modules.datetime.date.fromisoformat(week_start_date(run_week())) -%}
     {%- set first_start = last_start - modules.datetime.timedelta(days=7 * lookback) -%}
     {%- set iso = first_start.isocalendar() -%}
     {{ return('%04d-W%02d' % (iso[0], iso[1])) }}
@@ -55,7 +56,7 @@
 
 {#- Incremental strategy `replace_weeks`: delete the window's weeks (all of them, also those the
     new batch has no row for, so a fact that disappeared does not linger), then insert the
-    batch. Weeks after var `week` survive, so backfilling an old week keeps the newer ones.
+    batch. Weeks after the run week survive, so backfilling an old week keeps the newer ones.
     Every model using it has a `week` label column and only selects weeks of the window. -#}
 {% macro get_incremental_replace_weeks_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
@@ -63,11 +64,11 @@
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
     where week >= '{{ window_first_week() }}'
-        and week <= '{{ var("week") }}';
+        and week <= '{{ run_week() }}';
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}
     where week >= '{{ window_first_week() }}'
-        and week <= '{{ var("week") }}'
+        and week <= '{{ run_week() }}'
 {%- endmacro %}

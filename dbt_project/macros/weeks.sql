@@ -4,7 +4,7 @@
 {% macro week_start_date(label) -%}
     {%- set match = modules.re.match('^(\d{4})-W(\d{2})$', label | trim) -%}
     {%- if not match -%}
-        {{ exceptions.raise_compiler_error("var week=" ~ label ~ " is not an ISO week like 2026-W47") }}
+        {{ exceptions.raise_compiler_error("the run week " ~ label ~ " (SALESPREP_DBT_WEEK or var week) is not an ISO week like 2026-W47") }}
     {%- endif -%}
     {{ return(modules.datetime.date.fromisocalendar(match.group(1) | int, match.group(2) | int, 1).isoformat()) }}
 {%- endmacro %}

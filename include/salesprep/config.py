@@ -101,6 +101,48 @@ class PostgresSettings(BaseModel):
         return {env: str(values[name]) for name, env in self.env_names().items()}
 
 
+class DuckDBSettings(BaseModel):
+    """Bounds of the DuckDB database the dbt build runs in (dbt-duckdb's profile `settings`,
+    applied to every connection dbt opens): DuckDB's own `memory_limit` (its buffer manager
+    spills to disk beyond it; the dbt process also holds Python and dbt's manifest, about
+    0.3 GiB at M) and its worker `threads`. Environment: SALESPREP_DUCKDB__MEMORY_LIMIT and
+    SALESPREP_DUCKDB__THREADS."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    memory_limit: str = Field(
+        "1.5GiB",
+        description="DuckDB memory_limit: a size such as '1.5GiB' or '800MB', or a share of "
+        "the machine's memory such as '80%' (DuckDB's default).",
+    )
+    threads: int | None = Field(
+        None, ge=1, le=256, description="DuckDB threads; None: one per CPU core available."
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _duckdb_size(cls, value: str) -> str:
+        text = value.strip()
+        if not _DUCKDB_SIZE.fullmatch(text):
+            raise ValueError(
+                f"{value!r} is not a DuckDB memory size such as '1.5GiB', '800MB' or '80%'"
+            )
+        return text
+
+    def effective_threads(self) -> int:
+        """`threads`, else the CPU cores this process may run on."""
+        if self.threads is not None:
+            return self.threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not Linux
+            return max(1, os.cpu_count() or 1)
+
+
+# A DuckDB memory_limit: a number with a byte unit (decimal or binary), or a percentage.
+_DUCKDB_SIZE = re.compile(r"(\d+(\.\d+)?\s*([KMGT]i?B|B|bytes)|\d+(\.\d+)?\s*%)", re.IGNORECASE)
+
+
 class RecordTypeRules(BaseModel):
     """Which Opportunity record types every opportunity-based number sees, by
     RecordType.DeveloperName: a non-empty include list keeps only those (a deal without a
@@ -317,6 +359,7 @@ class Settings(BaseSettings):
     # (`make test`), the weekly build leaves them out unless this is set (decision 15).
     dbt_unit_tests: bool = False
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
     quota_csv: Path | None = None
     initiatives_file: Path | None = None
     extra_stages: list[str] = Field(default_factory=list)

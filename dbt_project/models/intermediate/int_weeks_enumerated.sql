@@ -1,4 +1,4 @@
-{%- set last_week_start = week_start_date(var('week')) -%}
+{%- set last_week_start = week_start_date(run_week()) -%}
 
 with
 

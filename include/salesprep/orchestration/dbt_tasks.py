@@ -65,7 +65,7 @@ def apply_week(context: Any, operator: Any) -> None:
     (from the `resolve_week` task), read from the settings now, inside the task, and the
     trigger form's `full_refresh` switch to the commands that take it (run, seed)."""
     from salesprep.config import load_settings
-    from salesprep.warehouse import dbt_vars
+    from salesprep.warehouse import dbt_env, dbt_vars
     from salesprep.weeks import Week
 
     week = context["ti"].xcom_pull(task_ids=WEEK_TASK)
@@ -75,9 +75,7 @@ def apply_week(context: Any, operator: Any) -> None:
     env = dict(operator.env or {})
     env["SALESPREP_DBT_TARGET"] = settings.dbt_target
     if settings.dbt_target == "duckdb":
-        path = Path(settings.build_warehouse_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        env["SALESPREP_DBT_DUCKDB_PATH"] = str(path)
+        Path(settings.build_warehouse_path).parent.mkdir(parents=True, exist_ok=True)
     else:
         from airflow.sdk.log import mask_secret
 
@@ -85,9 +83,11 @@ def apply_week(context: Any, operator: Any) -> None:
         password = settings.postgres.password.get_secret_value()
         if password:
             mask_secret(password)
-        env.update(settings.postgres.dbt_env())
+    # The run week travels in the environment (dbt keeps its partial parse); every test task
+    # checks whole tables, as a Cosmos task cannot tell whether its model was built weekly.
+    env.update(dbt_env(settings, Week.parse(str(week))))
     operator.env = env
-    operator.vars = dbt_vars(settings, Week.parse(str(week)))
+    operator.vars = dbt_vars(settings)
     if hasattr(operator, "full_refresh"):
         operator.full_refresh = bool((context.get("params") or {}).get("full_refresh"))
 

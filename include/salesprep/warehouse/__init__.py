@@ -11,6 +11,7 @@ from salesprep.warehouse.runner import (
     NodeResult,
     WarehouseBuildError,
     build_warehouse,
+    dbt_env,
     dbt_vars,
     generate_docs,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "WarehouseBuildError",
     "WarehousePublishError",
     "build_warehouse",
+    "dbt_env",
     "dbt_vars",
     "finish_warehouse",
     "generate_docs",

@@ -73,6 +73,20 @@ def ensure_database(target: PostgresSettings) -> None:
         ) from exc
 
 
+def has_relation(target: PostgresSettings, name: str) -> bool:
+    """Whether the target's schema holds a table or view `name` (an earlier build's mart)."""
+    try:
+        with psycopg.connect(conninfo(target)) as conn:
+            qualified = sql.Identifier(target.schema_name, name).as_string(conn)
+            row = conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()
+    except psycopg.Error as exc:
+        raise RawLoadError(
+            f"cannot look up {target.schema_name}.{name} in Postgres database "
+            f"{target.database!r} on {target.host}:{target.port}: {exc}"
+        ) from exc
+    return bool(row and row[0])
+
+
 def _read_object(raw_root: Path, sobject: SObject) -> pa.Table:
     folder = raw_root / sobject.name
     files = sorted(folder.glob("*.parquet"))

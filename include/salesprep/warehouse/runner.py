@@ -64,6 +64,9 @@ class BuildResult:
     warehouse_path: Path | None
     results_path: Path
     nodes: list[NodeResult] = field(default_factory=list)
+    # "window": a weekly build, whose weekly models' tests checked the rebuilt weeks only;
+    # "all": a full build (first, or --full-refresh), every test over whole tables.
+    test_scope: str = "all"
 
     @property
     def failures(self) -> list[NodeResult]:
@@ -78,6 +81,7 @@ class BuildResult:
             "target": self.target,
             "success": self.success,
             "seconds": round(self.seconds, 2),
+            "test_scope": self.test_scope,
             "warehouse_path": str(self.warehouse_path) if self.warehouse_path else None,
             "results_path": str(self.results_path),
             "nodes": len(self.nodes),
@@ -96,13 +100,23 @@ def _project_dir(settings: Settings) -> Path:
         raise WarehouseBuildError(str(exc)) from exc
 
 
-def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
-    """The dbt vars of a run: the contract of docs/data-contracts.md."""
+# The environment the dbt project reads at run time (macros/run_week.sql, profiles.yml).
+WEEK_ENV = "SALESPREP_DBT_WEEK"
+TEST_SCOPE_ENV = "SALESPREP_DBT_TEST_SCOPE"
+DUCKDB_MEMORY_LIMIT_ENV = "SALESPREP_DBT_DUCKDB_MEMORY_LIMIT"
+DUCKDB_THREADS_ENV = "SALESPREP_DBT_DUCKDB_THREADS"
+# A weekly mart every build writes: when it exists, a build without --full-refresh is weekly.
+_WEEKLY_MART = "fct_rep_activity_weekly"
+
+
+def dbt_vars(settings: Settings) -> dict[str, Any]:
+    """The dbt vars of a run: the contract of docs/data-contracts.md. They stay the same from
+    week to week (dbt re-parses the whole project when one changes): the run week travels in
+    the environment instead (`dbt_env`)."""
     return {
         "raw_root": str(Path(settings.raw_root).resolve()),
         "learnings_path": _loaded_path(settings, settings.learnings_path),
         "learnings_rejected_path": _loaded_path(settings, settings.learnings_rejected_path),
-        "week": week.label,
         "org_timezone": settings.org_timezone,
         "fiscal_year_start_month": settings.fiscal_year_start_month,
         "currency_code": settings.currency_code,
@@ -113,6 +127,50 @@ def dbt_vars(settings: Settings, week: Week) -> dict[str, Any]:
         **settings.pairs.model_dump(),
         **settings.metrics.model_dump(),
     }
+
+
+def dbt_env(settings: Settings, week: Week, *, weekly: bool = False) -> dict[str, str]:
+    """The environment of a dbt invocation for `week`: the run week (macro run_week reads it at
+    run time, so a new week keeps dbt's partial parse), the data tests' scope (`weekly`: the
+    tests of the weekly models check only the weeks the run rebuilt), and the target's
+    connection: DuckDB's build file and bounds (settings.duckdb), or the Postgres settings."""
+    env = {WEEK_ENV: week.label, TEST_SCOPE_ENV: "window" if weekly else "all"}
+    if settings.dbt_target == "duckdb":
+        env["SALESPREP_DBT_DUCKDB_PATH"] = str(Path(settings.build_warehouse_path).resolve())
+        env[DUCKDB_MEMORY_LIMIT_ENV] = settings.duckdb.memory_limit
+        env[DUCKDB_THREADS_ENV] = str(settings.duckdb.effective_threads())
+    else:
+        # profiles.yml reads the target from the environment: give dbt the settings' values.
+        env.update(settings.postgres.dbt_env())
+    return env
+
+
+def _builds_weekly(settings: Settings, full_refresh: bool) -> bool:
+    """Whether a build rebuilds only the window's weeks: not a full refresh, and the target
+    already holds the weekly marts of an earlier build (else every model is built whole)."""
+    if full_refresh:
+        return False
+    if settings.dbt_target == "duckdb":
+        path = Path(settings.build_warehouse_path)
+        if not path.is_file():
+            return False
+        import duckdb
+
+        try:
+            with duckdb.connect(str(path), read_only=True) as conn:
+                found = conn.execute(
+                    "select count(*) from information_schema.tables where table_name = ?",
+                    [_WEEKLY_MART],
+                ).fetchone()
+        except duckdb.Error as exc:
+            raise WarehouseBuildError(f"cannot read the build warehouse {path}: {exc}") from exc
+        return bool(found and found[0])
+    from salesprep.warehouse.postgres import RawLoadError, has_relation
+
+    try:
+        return has_relation(settings.postgres, _WEEKLY_MART)
+    except RawLoadError as exc:
+        raise WarehouseBuildError(str(exc)) from exc
 
 
 def _loaded_path(settings: Settings, path: Path) -> str:
@@ -174,12 +232,10 @@ def build_warehouse(
     work_dir.mkdir(parents=True, exist_ok=True)
     results_path = Path(settings.data_dir) / "warehouse" / f"dbt_build_{week.label}.json"
 
-    env: dict[str, str] = {}
     warehouse_path: Path | None = None
     if target == "duckdb":
         warehouse_path = Path(settings.build_warehouse_path).resolve()
         warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        env["SALESPREP_DBT_DUCKDB_PATH"] = str(warehouse_path)
     else:
         from salesprep.warehouse.postgres import RawLoadError, load_raw_postgres
 
@@ -187,10 +243,10 @@ def build_warehouse(
             load_raw_postgres(raw_root, settings.postgres, quota_csv=settings.quota_csv)
         except RawLoadError as exc:
             raise WarehouseBuildError(f"dbt build for {week} on postgres: {exc}") from exc
-        # profiles.yml reads the target from the environment: give dbt the settings' values.
-        env.update(settings.postgres.dbt_env())
+    weekly = _builds_weekly(settings, full_refresh)
+    env = dbt_env(settings, week, weekly=weekly)
 
-    common = _common_args(project_dir, target, work_dir, dbt_vars(settings, week))
+    common = _common_args(project_dir, target, work_dir, dbt_vars(settings))
     build_args = ["build", *common]
     if select:
         # Only tests whose every parent is selected: a partial build must not run the tests
@@ -229,6 +285,7 @@ def build_warehouse(
         warehouse_path=warehouse_path,
         results_path=results_path,
         nodes=sorted(nodes, key=lambda node: node.unique_id),
+        test_scope=env[TEST_SCOPE_ENV],
     )
     _write_json(results_path, result.to_dict())
     step = "dbt build" if fresh else "dbt source freshness"
@@ -239,9 +296,10 @@ def build_warehouse(
     if not result.success or result.failures:
         raise WarehouseBuildError(_failure_message(result), result.failures)
     log.info(
-        "dbt build for %s on %s: %d nodes in %.1fs (%s)",
+        "dbt build for %s on %s (%s): %d nodes in %.1fs (%s)",
         week,
         target,
+        "weekly, tests on the rebuilt weeks" if weekly else "full, tests on whole tables",
         len(nodes),
         seconds,
         ", ".join(f"{n} {s}" for s, n in result.status_counts().items()),
@@ -281,13 +339,13 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         )
     work_dir = dbt_work_dir(settings)
     docs_target = work_dir / "docs"
-    common = _common_args(_project_dir(settings), "duckdb", work_dir, dbt_vars(settings, week))
+    common = _common_args(_project_dir(settings), "duckdb", work_dir, dbt_vars(settings))
     # Its own target path, so the docs never overwrite the build's manifest and run results.
     common[common.index("--target-path") + 1] = str(docs_target)
-    env = {"SALESPREP_DBT_DUCKDB_PATH": str(warehouse_path)}
+    env = dbt_env(settings, week)
     parsed = work_dir / "target" / "partial_parse.msgpack"
     if parsed.is_file():
-        # The build's parse, with the same vars: saves dbt a full re-parse of the project.
+        # The build's parse, with the same vars and profile: dbt parses only what changed.
         docs_target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(parsed, docs_target / parsed.name)
     with _DBT_LOCK, environment_overrides(env):

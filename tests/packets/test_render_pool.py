@@ -11,6 +11,7 @@ import pytest
 
 from salesprep import progress
 from salesprep.config import Settings
+from salesprep.packets.layout import PACKET_FORMS
 from salesprep.packets.render import (
     POOL_MIN_PAIRS,
     RenderError,
@@ -62,7 +63,7 @@ def test_pool_writes_the_same_bytes_in_the_same_order(many, tmp_path):
     with progress.reporting(watched):
         assert render_packets(many, pooled, workers=2, description="pooled") == len(many)
     files = _files(alone)
-    assert len(files) == 3 * len(many)
+    assert len(files) == len(PACKET_FORMS) * len(many)
     assert _files(pooled) == files
     # Numbered in the order of the contexts, whichever worker rendered them.
     for number, ctx in enumerate(many, start=1):

@@ -140,10 +140,14 @@ def test_server_counts_each_client_on_the_same_scale(bench: dict) -> None:
 def _soft_deleted_rows(raw_root: Path) -> int:
     import duckdb
 
-    return duckdb.sql(
-        f"select count(*) from read_parquet('{raw_root}/*/*.parquet', union_by_name = true) "
-        "where IsDeleted"
-    ).fetchone()[0]
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"select count(*) from read_parquet('{raw_root}/*/*.parquet', union_by_name = true) "
+            "where IsDeleted"
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def test_simple_salesforce_streaming_peers_land_every_object_in_parquet(bench: dict) -> None:

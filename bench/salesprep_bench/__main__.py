@@ -24,6 +24,7 @@ def run_benchmark(
     options: Options | None = None,
     results_dir: Path | None = None,
     work_root: Path | None = None,
+    tag: str = "",
 ) -> dict[str, Any]:
     """Run the benchmark of `size_name`; returns the results with the paths written."""
     size = get_size(size_name)
@@ -35,7 +36,7 @@ def run_benchmark(
     work.mkdir(parents=True, exist_ok=False)
     try:
         results = Bench(size, work, options).run()
-        paths = write_results(results, results_dir, f"{stamp:%Y-%m-%d}-{size.name}")
+        paths = write_results(results, results_dir, f"{stamp:%Y-%m-%d}-{size.name}{tag}")
     finally:
         if not options.keep_work:
             shutil.rmtree(work, ignore_errors=True)
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated groups to run besides the week's end-to-end run: "
         + "; ".join(f"{name} ({what})" for name, what in GROUPS.items()),
+    )
+    parser.add_argument(
+        "--tag", default="", help="suffix of the result files: <date>-<size>-<tag>.{json,md}"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -92,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             results_dir=args.results_dir,
             work_root=args.work_dir,
+            tag=f"-{args.tag}" if args.tag else "",
         )
     except UnknownSizeError as exc:
         print(f"error: {exc}", file=sys.stderr)

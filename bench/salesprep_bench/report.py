@@ -48,6 +48,14 @@ def records_per_second(measurement: dict[str, Any]) -> float | None:
     return rows / seconds if rows and seconds else None
 
 
+def records_per_cpu_second(measurement: dict[str, Any]) -> float | None:
+    """Records per second of the extracting process's own CPU time (the emulator's apart): on
+    a shared machine, less at the mercy of other load than the wall clock."""
+    rows = _rows(measurement)
+    seconds = measurement.get("cpu_seconds")
+    return rows / seconds if rows and seconds else None
+
+
 def _median(results: dict[str, Any], name: str, key: str) -> float | None:
     return (_m(results, name).get("result_medians") or {}).get(key)
 
@@ -60,10 +68,12 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
     """Ratios (each from measurements of this same run) and the tracked targets."""
     size = results["size"]["name"]
     extraction = {}
+    extraction_cpu = {}
     for name in EXTRACTIONS:
         m = _m(results, name)
         if m:
             extraction[name] = records_per_second(m)
+            extraction_cpu[name] = records_per_cpu_second(m)
     ours = {k: v for k, v in extraction.items() if k.startswith("extract") and v}
     incremental = _m(results, INCREMENTAL_EXTRACTION)
     peers = {k: v for k, v in extraction.items() if k in PEERS and v}
@@ -106,6 +116,13 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "extract_rest_vs_query_all_iter_speed": _ratio(
             extraction.get("extract_rest"), extraction.get(ITER_PEER)
+        ),
+        # The same two comparisons on the client's CPU time alone.
+        "extract_bulk_vs_bulk2_download_client_cpu": _ratio(
+            extraction_cpu.get("extract_bulk"), extraction_cpu.get(BULK2_PEER)
+        ),
+        "extract_rest_vs_query_all_iter_client_cpu": _ratio(
+            extraction_cpu.get("extract_rest"), extraction_cpu.get(ITER_PEER)
         ),
         "extract_as_configured_vs_best_peer_speed": _ratio(
             extraction.get("extract"), best_peer[1] if best_peer else None
@@ -195,6 +212,7 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
             "projection_scale": scale,
         },
         "records_per_second": extraction,
+        "records_per_client_cpu_second": extraction_cpu,
         "packets_per_second": pps,
         "ratios": ratios,
         "targets": targets,
@@ -278,7 +296,12 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
         + f", {results['total_seconds'] / 60:.1f} minutes in all.",
         f"Machine: {machine['cores']} cores ({machine['usable_cores']} usable), "
         f"{(machine['memory_bytes'] or 0) / GIB:.1f} GiB memory, {machine['cpu_model']}, "
-        f"load average at start {machine['load_average_at_start'][0]:.2f}.",
+        f"load average at start {machine['load_average_at_start'][0]:.2f}"
+        + (
+            f", at the end {results['extra']['load_average_at_end'][0]:.2f}."
+            if results["extra"].get("load_average_at_end")
+            else "."
+        ),
         f"Org: {size['reps']} reps, {size['managers']} managers, {size['weeks']} weeks to "
         f"{size['end_week']} (seed {size['seed']}).",
         "",
@@ -307,16 +330,18 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
             )
     lines += ["", "## Extraction against peers (same emulator, server-side counts)", ""]
     lines += [
-        "| extraction | rows | step s | records/s | client CPU s | peak RSS MiB | API calls | "
-        "response MiB | Bulk jobs |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| extraction | rows | step s | records/s | client CPU s | records/CPU s | peak RSS MiB "
+        "| API calls | response MiB | Bulk jobs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, rate in derived["records_per_second"].items():
         m = results["measurements"][name]
         server = m.get("server") or {}
         lines.append(
             f"| {name} | {_rows_text(m)} | {_s(m.get('inner_seconds'))} | {_s(rate)} | "
-            f"{_s(m.get('cpu_seconds'))} | {_mib(m.get('peak_rss_bytes'))} | "
+            f"{_s(m.get('cpu_seconds'))} | "
+            f"{_s(derived['records_per_client_cpu_second'].get(name))} | "
+            f"{_mib(m.get('peak_rss_bytes'))} | "
             f"{server.get('api_calls', '–')} | {_mib(server.get('response_bytes'))} | "
             f"{server.get('bulk_jobs_created', '–')} |"
         )

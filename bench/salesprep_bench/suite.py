@@ -249,6 +249,8 @@ class Bench:
             self.extra["emulator_peak_rss_bytes"] = server.peak_rss_bytes()
         if self.options.growth:
             self._growth()
+        # Other work on the machine slows every measurement of this run alike.
+        self.extra["load_average_at_end"] = list(os.getloadavg())
         return {
             "size": self.size.to_dict(),
             "machine": machine,

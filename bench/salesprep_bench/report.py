@@ -26,7 +26,7 @@ PEERS = (
     "peer_airflow_hook_write_object_to_file",
     "peer_singer_tap_salesforce_rest_jsonl",
 )
-EXTRACTIONS = ("extract", "extract_rest", "extract_bulk", *PEERS)
+EXTRACTIONS = ("extract", "extract_rest", "extract_bulk", "extract_bulk_fast_poll", *PEERS)
 # Not a full pull: shown with the extractions, never compared with the peers.
 INCREMENTAL_EXTRACTION = "extract_incremental"
 
@@ -113,6 +113,9 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         # above 1, ours moves more records per second.
         "extract_bulk_vs_bulk2_download_speed": _ratio(
             extraction.get("extract_bulk"), extraction.get(BULK2_PEER)
+        ),
+        "extract_bulk_fast_poll_vs_bulk2_download_speed": _ratio(
+            extraction.get("extract_bulk_fast_poll"), extraction.get(BULK2_PEER)
         ),
         "extract_rest_vs_query_all_iter_speed": _ratio(
             extraction.get("extract_rest"), extraction.get(ITER_PEER)

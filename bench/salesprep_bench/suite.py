@@ -24,6 +24,7 @@ from salesprep_bench.child import (
     run_step,
 )
 from salesprep_bench.machine import describe_machine, meminfo
+from salesprep_bench.peers import BULK2_WAIT as BULK2_PEER_WAIT
 from salesprep_bench.server import REFRESH_TOKEN, ServerProcess, serving
 from salesprep_bench.sizes import END_WEEK, Size
 
@@ -306,12 +307,16 @@ class Bench:
             shutil.rmtree(next_data, ignore_errors=True)
             shutil.copytree(data, next_data, symlinks=True)
         # Extraction, forcing each API path.
-        for method in ("rest", "bulk") if self.options.runs_group("extract_methods") else ():
+        # `bulk_fast_poll`: forced Bulk polling its jobs from 0.5 s, as the bulk2 peer does.
+        methods = {
+            "rest": {"query_method": "rest"},
+            "bulk": {"query_method": "bulk"},
+            "bulk_fast_poll": {"query_method": "bulk", "bulk_poll_seconds": BULK2_PEER_WAIT},
+        }
+        for method, chosen in methods.items() if self.options.runs_group("extract_methods") else ():
             other = self.work / f"data-{method}"
             shutil.rmtree(other, ignore_errors=True)
-            settings = self.settings(
-                other, salesforce={"query_method": method, "extract_mode": "full"}
-            )
+            settings = self.settings(other, salesforce={**chosen, "extract_mode": "full"})
             with _extended(self.env, conn_env):
                 self.step(
                     f"extract_{method}",

@@ -152,7 +152,12 @@ def simple_salesforce_bulk2_download(
                 csv_files += 1
                 if not result["number_of_records"]:
                     continue
-                reader = pacsv.open_csv(result["file"], convert_options=convert)
+                reader = pacsv.open_csv(
+                    result["file"],
+                    # Text fields (descriptions, comments) hold line breaks inside quotes.
+                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    convert_options=convert,
+                )
                 for batch in reader:
                     writer.write_batch(batch.select(schema.names).cast(schema))
                     rows += batch.num_rows

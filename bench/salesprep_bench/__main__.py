@@ -15,7 +15,7 @@ from typing import Any
 from salesprep_bench.child import BENCH_DIR
 from salesprep_bench.report import write_results
 from salesprep_bench.sizes import SIZES, UnknownSizeError, get_size
-from salesprep_bench.suite import Bench, Options
+from salesprep_bench.suite import GROUPS, Bench, Options
 
 
 def run_benchmark(
@@ -24,6 +24,7 @@ def run_benchmark(
     options: Options | None = None,
     results_dir: Path | None = None,
     work_root: Path | None = None,
+    tag: str = "",
 ) -> dict[str, Any]:
     """Run the benchmark of `size_name`; returns the results with the paths written."""
     size = get_size(size_name)
@@ -35,7 +36,7 @@ def run_benchmark(
     work.mkdir(parents=True, exist_ok=False)
     try:
         results = Bench(size, work, options).run()
-        paths = write_results(results, results_dir, f"{stamp:%Y-%m-%d}-{size.name}")
+        paths = write_results(results, results_dir, f"{stamp:%Y-%m-%d}-{size.name}{tag}")
     finally:
         if not options.keep_work:
             shutil.rmtree(work, ignore_errors=True)
@@ -56,11 +57,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres target")
     parser.add_argument("--no-growth", action="store_true", help="skip the history series")
     parser.add_argument("--keep-work", action="store_true", help="keep the work dir")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated groups to run besides the week's end-to-end run: "
+        + "; ".join(f"{name} ({what})" for name, what in GROUPS.items()),
+    )
+    parser.add_argument(
+        "--tag", default="", help="suffix of the result files: <date>-<size>-<tag>.{json,md}"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.runs < 1:
         print("error: --runs must be at least 1", file=sys.stderr)
         return 2
+    only = None
+    if args.only is not None:
+        only = frozenset(part.strip() for part in args.only.split(",") if part.strip())
+        unknown = sorted(only - set(GROUPS))
+        if unknown:
+            print(
+                f"error: unknown --only group(s) {', '.join(unknown)}; groups: "
+                + ", ".join(GROUPS),
+                file=sys.stderr,
+            )
+            return 2
     try:
         result = run_benchmark(
             args.size,
@@ -71,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
                 postgres=not args.no_postgres,
                 growth=not args.no_growth,
                 keep_work=args.keep_work,
+                only=only,
             ),
             results_dir=args.results_dir,
             work_root=args.work_dir,
+            tag=f"-{args.tag}" if args.tag else "",
         )
     except UnknownSizeError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -17,12 +17,16 @@ TARGET_WEEKLY_SHARE = 0.10
 TARGET_PACKETS_PER_SECOND = 200.0
 TARGET_PEAK_RSS_BYTES = 4 * GIB
 
+BULK2_PEER = "peer_simple_salesforce_bulk2_download_csv_parquet"
+ITER_PEER = "peer_simple_salesforce_query_all_iter_parquet"
 PEERS = (
+    BULK2_PEER,
+    ITER_PEER,
     "peer_simple_salesforce_query_all_pandas_parquet",
     "peer_airflow_hook_write_object_to_file",
     "peer_singer_tap_salesforce_rest_jsonl",
 )
-EXTRACTIONS = ("extract", "extract_rest", "extract_bulk", *PEERS)
+EXTRACTIONS = ("extract", "extract_rest", "extract_bulk", "extract_bulk_fast_poll", *PEERS)
 # Not a full pull: shown with the extractions, never compared with the peers.
 INCREMENTAL_EXTRACTION = "extract_incremental"
 
@@ -44,6 +48,14 @@ def records_per_second(measurement: dict[str, Any]) -> float | None:
     return rows / seconds if rows and seconds else None
 
 
+def records_per_cpu_second(measurement: dict[str, Any]) -> float | None:
+    """Records per second of the extracting process's own CPU time (the emulator's apart): on
+    a shared machine, less at the mercy of other load than the wall clock."""
+    rows = _rows(measurement)
+    seconds = measurement.get("cpu_seconds")
+    return rows / seconds if rows and seconds else None
+
+
 def _median(results: dict[str, Any], name: str, key: str) -> float | None:
     return (_m(results, name).get("result_medians") or {}).get(key)
 
@@ -56,10 +68,12 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
     """Ratios (each from measurements of this same run) and the tracked targets."""
     size = results["size"]["name"]
     extraction = {}
+    extraction_cpu = {}
     for name in EXTRACTIONS:
         m = _m(results, name)
         if m:
             extraction[name] = records_per_second(m)
+            extraction_cpu[name] = records_per_cpu_second(m)
     ours = {k: v for k, v in extraction.items() if k.startswith("extract") and v}
     incremental = _m(results, INCREMENTAL_EXTRACTION)
     peers = {k: v for k, v in extraction.items() if k in PEERS and v}
@@ -95,6 +109,27 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
             best_ours[1] / best_peer[1] if best_ours and best_peer else None
         ),
         "best_peer": best_peer[0] if best_peer else None,
+        # Our transport against simple-salesforce's own on the same API (issue 15 item 6):
+        # above 1, ours moves more records per second.
+        "extract_bulk_vs_bulk2_download_speed": _ratio(
+            extraction.get("extract_bulk"), extraction.get(BULK2_PEER)
+        ),
+        "extract_bulk_fast_poll_vs_bulk2_download_speed": _ratio(
+            extraction.get("extract_bulk_fast_poll"), extraction.get(BULK2_PEER)
+        ),
+        "extract_rest_vs_query_all_iter_speed": _ratio(
+            extraction.get("extract_rest"), extraction.get(ITER_PEER)
+        ),
+        # The same two comparisons on the client's CPU time alone.
+        "extract_bulk_vs_bulk2_download_client_cpu": _ratio(
+            extraction_cpu.get("extract_bulk"), extraction_cpu.get(BULK2_PEER)
+        ),
+        "extract_rest_vs_query_all_iter_client_cpu": _ratio(
+            extraction_cpu.get("extract_rest"), extraction_cpu.get(ITER_PEER)
+        ),
+        "extract_as_configured_vs_best_peer_speed": _ratio(
+            extraction.get("extract"), best_peer[1] if best_peer else None
+        ),
         "incremental_vs_full_extraction": (
             incremental["inner_seconds"] / _m(results, "extract")["inner_seconds"]
             if incremental and _m(results, "extract").get("inner_seconds")
@@ -180,6 +215,7 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
             "projection_scale": scale,
         },
         "records_per_second": extraction,
+        "records_per_client_cpu_second": extraction_cpu,
         "packets_per_second": pps,
         "ratios": ratios,
         "targets": targets,
@@ -263,7 +299,12 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
         + f", {results['total_seconds'] / 60:.1f} minutes in all.",
         f"Machine: {machine['cores']} cores ({machine['usable_cores']} usable), "
         f"{(machine['memory_bytes'] or 0) / GIB:.1f} GiB memory, {machine['cpu_model']}, "
-        f"load average at start {machine['load_average_at_start'][0]:.2f}.",
+        f"load average at start {machine['load_average_at_start'][0]:.2f}"
+        + (
+            f", at the end {results['extra']['load_average_at_end'][0]:.2f}."
+            if results["extra"].get("load_average_at_end")
+            else "."
+        ),
         f"Org: {size['reps']} reps, {size['managers']} managers, {size['weeks']} weeks to "
         f"{size['end_week']} (seed {size['seed']}).",
         "",
@@ -292,16 +333,48 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
             )
     lines += ["", "## Extraction against peers (same emulator, server-side counts)", ""]
     lines += [
-        "| extraction | rows | records/s | API calls | response MiB | Bulk jobs |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| extraction | rows | step s | records/s | client CPU s | records/CPU s | peak RSS MiB "
+        "| API calls | response MiB | Bulk jobs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, rate in derived["records_per_second"].items():
         m = results["measurements"][name]
         server = m.get("server") or {}
         lines.append(
-            f"| {name} | {_rows_text(m)} | {_s(rate)} | {server.get('api_calls', '–')} | "
-            f"{_mib(server.get('response_bytes'))} | {server.get('bulk_jobs_created', '–')} |"
+            f"| {name} | {_rows_text(m)} | {_s(m.get('inner_seconds'))} | {_s(rate)} | "
+            f"{_s(m.get('cpu_seconds'))} | "
+            f"{_s(derived['records_per_client_cpu_second'].get(name))} | "
+            f"{_mib(m.get('peak_rss_bytes'))} | "
+            f"{server.get('api_calls', '–')} | {_mib(server.get('response_bytes'))} | "
+            f"{server.get('bulk_jobs_created', '–')} |"
         )
+    lines += [
+        "",
+        "Client CPU s is the extracting process's own CPU time (user + system), apart from the "
+        "emulator's. The Bulk 2.0 download peer runs `query` jobs, not `queryAll`: it does not "
+        "get soft-deleted rows, so its row count is lower.",
+    ]
+    weekly_e2e = results["measurements"].get("weekly_end_to_end")
+    if weekly_e2e:
+        changes = results["extra"].get("next_week_changes") or {}
+        lines += [
+            "",
+            f"## Weekly run end to end ({changes.get('week', 'next week')})",
+            "",
+            "Every step of the DAG, each in its own process, for the week after the one the "
+            "end-to-end run published, on a copy of that run's data directory; the org had one "
+            f"week of changes ({changes.get('changed_rows', 0):,} records created or modified, "
+            "stamped after the previous watermarks) and a fresh emulator serves it.",
+            "",
+            "| step | wall s | step s | CPU s | peak RSS MiB | detail |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for name in [n for n in results["measurements"] if n.startswith("weekly_")]:
+            m = results["measurements"][name]
+            lines.append(
+                f"| {name} | {_s(m.get('wall_seconds'))} | {_s(m.get('inner_seconds'))} | "
+                f"{_s(m.get('cpu_seconds'))} | {_mib(m.get('peak_rss_bytes'))} | {_detail(m)} |"
+            )
     weekly = (results["measurements"].get("dbt_build_weekly") or {}).get("last_result") or {}
     if weekly and not weekly.get("incremental_models"):
         lines += [

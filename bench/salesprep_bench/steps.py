@@ -163,6 +163,22 @@ def peer_simple_salesforce(args: Args) -> dict[str, Any]:
     )
 
 
+def peer_simple_salesforce_bulk2(args: Args) -> dict[str, Any]:
+    from salesprep_bench.peers import simple_salesforce_bulk2_download
+
+    return simple_salesforce_bulk2_download(
+        args["base_url"], args["username"], args["password"], args["token"], Path(args["out_dir"])
+    )
+
+
+def peer_simple_salesforce_iter(args: Args) -> dict[str, Any]:
+    from salesprep_bench.peers import simple_salesforce_query_all_iter_parquet
+
+    return simple_salesforce_query_all_iter_parquet(
+        args["base_url"], args["username"], args["password"], args["token"], Path(args["out_dir"])
+    )
+
+
 def peer_airflow_hook(args: Args) -> dict[str, Any]:
     from salesprep_bench.peers import airflow_hook_to_csv
 
@@ -177,6 +193,8 @@ STEPS: dict[str, Callable[[Args], dict[str, Any]]] = {
     "hand_query": hand_query,
     "render": render,
     "peer_simple_salesforce": peer_simple_salesforce,
+    "peer_simple_salesforce_bulk2": peer_simple_salesforce_bulk2,
+    "peer_simple_salesforce_iter": peer_simple_salesforce_iter,
     "peer_airflow_hook": peer_airflow_hook,
 }
 

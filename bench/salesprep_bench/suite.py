@@ -24,6 +24,7 @@ from salesprep_bench.child import (
     run_step,
 )
 from salesprep_bench.machine import describe_machine, meminfo
+from salesprep_bench.peers import BULK2_WAIT as BULK2_PEER_WAIT
 from salesprep_bench.server import REFRESH_TOKEN, ServerProcess, serving
 from salesprep_bench.sizes import END_WEEK, Size
 
@@ -50,6 +51,26 @@ E2E_STEPS = (
     "render_packets",
     "publish",
 )
+# The weekly run end to end: every step of the DAG (`salesprep.pipeline.STEPS`), each in its
+# own process, for the week after the one the end-to-end run published.
+WEEKLY_STEPS = (
+    "check_week",
+    "extract",
+    "check_raw",
+    "load_learnings",
+    "build_marts",
+    "check_marts",
+    "render_packets",
+    "publish",
+)
+# What `--only` selects; the end-to-end run of the week always runs (the rest builds on it).
+GROUPS = {
+    "extract_methods": "extraction forced to REST and to Bulk",
+    "peers": "the extraction peers",
+    "transforms": "the hand-written limit, the weekly and lineage dbt builds, Postgres",
+    "extract_incremental": "the next week's extraction of the unchanged org",
+    "weekly_end_to_end": "the weekly run end to end for the next week, after a week of changes",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,11 @@ class Options:
     postgres: bool = True
     growth: bool = True
     keep_work: bool = False
+    # The groups of GROUPS to run (besides the end-to-end run); None runs every one.
+    only: frozenset[str] | None = None
+
+    def runs_group(self, group: str) -> bool:
+        return self.only is None or group in self.only
 
 
 @dataclass
@@ -201,6 +227,12 @@ class Bench:
         for option, flag, what in _LEFT_OUT:
             if not getattr(self.options, option):
                 self.note(f"{what} not run ({flag})")
+        if self.options.only is not None:
+            left_out = [what for group, what in GROUPS.items() if group not in self.options.only]
+            if left_out:
+                self.note(
+                    f"--only {','.join(sorted(self.options.only))}: not run: " + "; ".join(left_out)
+                )
         machine = describe_machine()
         org_dir = self.work / "org"
         for _ in range(self.options.runs):
@@ -218,6 +250,8 @@ class Bench:
             self.extra["emulator_peak_rss_bytes"] = server.peak_rss_bytes()
         if self.options.growth:
             self._growth()
+        # Other work on the machine slows every measurement of this run alike.
+        self.extra["load_average_at_end"] = list(os.getloadavg())
         return {
             "size": self.size.to_dict(),
             "machine": machine,
@@ -245,10 +279,15 @@ class Bench:
         shutil.rmtree(data, ignore_errors=True)
         conn_env = _conn_env(server.base_url)
         base = {"week": self.week.label, "settings": self.settings(data)}
-        # End to end: the weekly run's steps back to back, each in its own process.
+        # End to end: the weekly run's steps back to back, each in its own process. When only
+        # extractions are selected, nothing reads the landing zone: only the extract runs.
+        needs_data = any(
+            self.options.runs_group(g)
+            for g in ("transforms", "extract_incremental", "weekly_end_to_end")
+        )
         e2e_started = time.perf_counter()
         e2e: list[ChildRun | None] = []
-        for name in E2E_STEPS:
+        for name in E2E_STEPS if needs_data else ("extract",):
             if name == "render_packets":
                 e2e.append(self.step("render_packets", "render", base))
             else:
@@ -259,22 +298,25 @@ class Bench:
                     )
         wall = time.perf_counter() - e2e_started
         steps = [run for run in e2e if run is not None]
-        self._sample("end_to_end").add(
-            ChildRun(
-                "end_to_end",
-                wall,
-                sum(run.cpu_seconds for run in steps),
-                max(run.peak_rss_bytes for run in steps),
-                {"seconds": sum(run.inner_seconds for run in steps)},
-            )
-        )
+        if len(steps) == len(E2E_STEPS):
+            self._record_end_to_end(wall, steps)
+        if self.options.runs_group("weekly_end_to_end"):
+            # The weekly run starts from this week's published state; copied before the
+            # measurements below rebuild the warehouse.
+            next_data = self.work / "data-next-week"
+            shutil.rmtree(next_data, ignore_errors=True)
+            shutil.copytree(data, next_data, symlinks=True)
         # Extraction, forcing each API path.
-        for method in ("rest", "bulk"):
+        # `bulk_fast_poll`: forced Bulk polling its jobs from 0.5 s, as the bulk2 peer does.
+        methods = {
+            "rest": {"query_method": "rest"},
+            "bulk": {"query_method": "bulk"},
+            "bulk_fast_poll": {"query_method": "bulk", "bulk_poll_seconds": BULK2_PEER_WAIT},
+        }
+        for method, chosen in methods.items() if self.options.runs_group("extract_methods") else ():
             other = self.work / f"data-{method}"
             shutil.rmtree(other, ignore_errors=True)
-            settings = self.settings(
-                other, salesforce={"query_method": method, "extract_mode": "full"}
-            )
+            settings = self.settings(other, salesforce={**chosen, "extract_mode": "full"})
             with _extended(self.env, conn_env):
                 self.step(
                     f"extract_{method}",
@@ -284,9 +326,36 @@ class Bench:
                     optional=True,
                 )
             shutil.rmtree(other, ignore_errors=True)
-        if self.options.peers:
+        if self.options.peers and self.options.runs_group("peers"):
             self._peers(server, tap)
-        # Transforms: the hand-written limit, the lineage of the same mart, the weekly build.
+        if self.options.runs_group("transforms"):
+            self._transforms(data, base)
+        # The next week's extraction of an unchanged org: incremental, from the saved watermarks.
+        if self.options.runs_group("extract_incremental"):
+            with _extended(self.env, conn_env):
+                self.step(
+                    "extract_incremental",
+                    "pipeline",
+                    {**base, "step": "extract"},
+                    server,
+                    optional=True,
+                )
+        if self.options.runs_group("weekly_end_to_end"):
+            self._weekly_end_to_end(self.work / "data-next-week")
+
+    def _record_end_to_end(self, wall: float, steps: list[ChildRun]) -> None:
+        self._sample("end_to_end").add(
+            ChildRun(
+                "end_to_end",
+                wall,
+                sum(run.cpu_seconds for run in steps),
+                max(run.peak_rss_bytes for run in steps),
+                {"seconds": sum(run.inner_seconds for run in steps)},
+            )
+        )
+
+    def _transforms(self, data: Path, base: dict[str, Any]) -> None:
+        """The hand-written limit, the lineage of the same mart, the weekly build, Postgres."""
         raw_root = data / "raw"
         build_path = data / "warehouse" / "build.duckdb"
         self.step(
@@ -310,15 +379,61 @@ class Bench:
         if self.options.postgres:
             pg = {**base, "settings": {**base["settings"], "dbt_target": "postgres"}}
             self.step("dbt_build_postgres", "build", {**pg, "full_refresh": True}, optional=True)
-        # The next week's extraction of an unchanged org: incremental, from the saved watermarks.
-        with _extended(self.env, conn_env):
-            self.step(
-                "extract_incremental",
-                "pipeline",
-                {**base, "step": "extract"},
-                server,
-                optional=True,
+
+    def _weekly_end_to_end(self, data: Path) -> None:
+        """Week W+1 after week W was run: the org gets one week of changes (stamped now, after
+        week W's watermarks), a fresh emulator serves it, and every step of the DAG runs for
+        W+1 in its own process on a copy of week W's data directory (landing zone,
+        watermarks, warehouse, published packets)."""
+        from salesprep_bench.next_week import write_next_week_org
+
+        next_org = self.work / "org-next-week"
+        changes = write_next_week_org(self.work / "org", next_org, self.week)
+        self.extra["next_week_changes"] = changes.to_dict()
+        week = self.week.shift(1)
+        base = {"week": week.label, "settings": self.settings(data)}
+        with serving(
+            next_org,
+            self.work / "emulator-next-week",
+            env=self.env,
+            log_path=self.logs / "emulator-next-week.log",
+        ) as server:
+            self.extra["next_week_emulator_load_seconds"] = server.load_seconds
+            conn_env = _conn_env(server.base_url)
+            started = time.perf_counter()
+            runs: list[ChildRun] = []
+            for name in WEEKLY_STEPS:
+                kind = "render" if name == "render_packets" else "pipeline"
+                with _extended(self.env, conn_env):
+                    run = self.step(
+                        f"weekly_{name}",
+                        kind,
+                        {**base, "step": name},
+                        server if name == "extract" else None,
+                        optional=True,
+                    )
+                if run is None:  # the note says why; the steps after it would not run either
+                    break
+                runs.append(run)
+            wall = time.perf_counter() - started
+        if len(runs) < len(WEEKLY_STEPS):
+            self.note("the weekly run end to end stopped at a failed step: total not recorded")
+            return
+        self._sample("weekly_end_to_end").add(
+            ChildRun(
+                "weekly_end_to_end",
+                wall,
+                sum(run.cpu_seconds for run in runs),
+                max(run.peak_rss_bytes for run in runs),
+                {
+                    "seconds": sum(run.inner_seconds for run in runs),
+                    "steps": {run.name: round(run.wall_seconds, 3) for run in runs},
+                    "changed_rows": changes.changed_rows,
+                },
             )
+        )
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(next_org, ignore_errors=True)
 
     def _incremental(self, data: Path) -> None:
         """The weekly build: a warehouse built through last week, then this week's build."""
@@ -354,10 +469,32 @@ class Bench:
         return False
 
     def _peers(self, server: ServerProcess, tap: dict[str, Any] | None) -> None:
+        self._streaming_peers(server)
         if self._in_memory_peers_fit():
             self._in_memory_peers(server)
         if tap is not None:
             self._run_tap(server, tap)
+
+    def _streaming_peers(self, server: ServerProcess) -> None:
+        """simple-salesforce's Bulk 2.0 download and its `query_all_iter`: neither holds an
+        object in memory, so they run at every size."""
+        from salesprep.emulator import Credentials
+
+        creds = Credentials()
+        login = {
+            "base_url": server.base_url,
+            "username": creds.username,
+            "password": creds.password,
+            "token": creds.security_token,
+        }
+        out = self.work / "peer-out"
+        for name, step in (
+            ("peer_simple_salesforce_bulk2_download_csv_parquet", "peer_simple_salesforce_bulk2"),
+            ("peer_simple_salesforce_query_all_iter_parquet", "peer_simple_salesforce_iter"),
+        ):
+            shutil.rmtree(out, ignore_errors=True)
+            self.step(name, step, {**login, "out_dir": str(out / name)}, server, optional=True)
+        shutil.rmtree(out, ignore_errors=True)
 
     def _in_memory_peers(self, server: ServerProcess) -> None:
         from salesprep.emulator import Credentials

@@ -4,6 +4,7 @@ the emulator process counts every client alike, the hand-written query and the r
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,23 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict:
             work_dir=work / "logs",
         )
         peer_stats = server.stats()
+        streaming = {}
+        for step in ("peer_simple_salesforce_bulk2", "peer_simple_salesforce_iter"):
+            server.reset()
+            run = run_step(
+                step,
+                step,
+                {
+                    "base_url": server.base_url,
+                    "username": creds.username,
+                    "password": creds.password,
+                    "token": creds.security_token,
+                    "out_dir": str(work / step),
+                },
+                env=env,
+                work_dir=work / "logs",
+            )
+            streaming[step] = (run, server.stats())
         server_rss = server.peak_rss_bytes()
     hand = run_step(
         "hand",
@@ -90,6 +108,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "extract_stats": extract_stats,
         "peer": peer,
         "peer_stats": peer_stats,
+        "streaming": streaming,
         "server_rss": server_rss,
         "hand": hand,
     }
@@ -116,6 +135,89 @@ def test_server_counts_each_client_on_the_same_scale(bench: dict) -> None:
         # Forced REST (and the peer) never create Bulk jobs.
         assert stats["bulk_jobs_created"] == 0
     assert bench["server_rss"] and bench["server_rss"] > 20 * 2**20
+
+
+def _soft_deleted_rows(raw_root: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"select count(*) from read_parquet('{raw_root}/*/*.parquet', union_by_name = true) "
+            "where IsDeleted"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_simple_salesforce_streaming_peers_land_every_object_in_parquet(bench: dict) -> None:
+    import pyarrow.parquet as pq
+
+    rows = bench["generate"].result["total_rows"]
+    soft_deleted = _soft_deleted_rows(bench["work"] / "data" / "raw")
+    assert soft_deleted > 0
+    iter_run, iter_stats = bench["streaming"]["peer_simple_salesforce_iter"]
+    # REST queryAll: every record, deleted ones included, and no Bulk job.
+    assert iter_run.result["rows"] == rows
+    assert iter_stats["bulk_jobs_created"] == 0 and iter_stats["requests"].get("query")
+    bulk_run, bulk_stats = bench["streaming"]["peer_simple_salesforce_bulk2"]
+    # `bulk2.<Object>.download` runs `query` jobs: soft-deleted rows are not returned.
+    assert bulk_run.result["rows"] == rows - soft_deleted
+    objects = len(bench["generate"].result["rows"])
+    assert bulk_stats["bulk_jobs_created"] == objects
+    assert bulk_run.result["csv_files"] >= objects
+    out = bench["work"] / "peer_simple_salesforce_bulk2"
+    landed = sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet"))
+    assert landed == bulk_run.result["rows"]
+    task = pq.read_schema(out / "Task.parquet")
+    assert str(task.field("CreatedDate").type) == "timestamp[us, tz=UTC]"
+
+
+def test_next_week_org_repeats_the_last_week_under_new_ids(bench: dict, tmp_path: Path) -> None:
+    import duckdb
+
+    from salesprep_bench.next_week import write_next_week_org
+
+    org = bench["work"] / "org"
+    stamp = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    changes = write_next_week_org(org, tmp_path / "next", END_WEEK, now=stamp)
+    assert changes.week == END_WEEK.shift(1).label
+    assert changes.created["Task"] > 0 and changes.created["Opportunity"] > 0
+    con = duckdb.connect()
+
+    def read(folder: Path, name: str) -> str:
+        return f"read_csv('{folder / name}.csv', all_varchar = true)"
+
+    for name, created in changes.created.items():
+        before = con.execute(f"select count(*) from {read(org, name)}").fetchone()[0]
+        after, ids = con.execute(
+            f"select count(*), count(distinct Id) from {read(tmp_path / 'next', name)}"
+        ).fetchone()
+        assert after == ids == before + created, name
+    clones = con.execute(
+        f"select ActivityDate, SystemModstamp, WhatId from {read(tmp_path / 'next', 'Task')} "
+        "where substr(Id, 4, 3) = '8d1'"
+    ).fetchall()
+    assert len(clones) == changes.created["Task"]
+    assert all(r[1] == "2026-12-01T09:30:00.000Z" for r in clones)
+    # Every date moved seven days: the week's Tasks, a week later.
+    start, end = END_WEEK.start().strftime("%Y-%m-%d"), END_WEEK.end().strftime("%Y-%m-%d")
+    originals = con.execute(
+        f"select ActivityDate from {read(org, 'Task')} "
+        f"where CreatedDate >= '{start}' and CreatedDate < '{end}'"
+    ).fetchall()
+    shifted = sorted(
+        (date.fromisoformat(r[0]) + timedelta(days=7)).isoformat() for r in originals if r[0]
+    )
+    assert shifted and shifted == sorted(r[0] for r in clones if r[0])
+    # Tasks on an Opportunity created the same week point to that Opportunity's clone.
+    opportunity_ids = {
+        r[0]
+        for r in con.execute(f"select Id from {read(tmp_path / 'next', 'Opportunity')}").fetchall()
+    }
+    assert all(r[2] in opportunity_ids for r in clones if r[2] and r[2].startswith("006"))
+    # Users, quotas and setup do not change.
+    assert (tmp_path / "next" / "User.csv").read_bytes() == (org / "User.csv").read_bytes()
 
 
 def test_hand_query_gives_one_row_per_rep_and_week(bench: dict) -> None:
@@ -195,6 +297,11 @@ def test_unknown_size_is_refused() -> None:
     with pytest.raises(UnknownSizeError, match=r"XXL.*S, M, L"):
         get_size("XXL")
     assert main(["--size", "XXL"]) == 2
+
+
+def test_unknown_group_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--size", "XS", "--only", "peers,everything"]) == 2
+    assert "unknown --only group(s) everything" in capsys.readouterr().err
 
 
 def test_in_memory_peers_are_skipped_with_a_reason_when_they_cannot_fit(tmp_path: Path) -> None:

@@ -55,9 +55,11 @@ from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
 
-PRINT_MOVED_DEALS = 15
-PRINT_THEME_ITEMS = 3
+PRINT_MOVED_DEALS = 10
+PRINT_THEME_ITEMS = 2
 PRINT_LESSONS = 4
+PRINT_PREP_ITEMS = 5
+PRINT_SINCE_ROWS = 8
 
 
 class RenderError(RuntimeError):
@@ -145,6 +147,8 @@ def environment() -> Environment:
         print_moved_deals=PRINT_MOVED_DEALS,
         print_theme_items=PRINT_THEME_ITEMS,
         print_lessons=PRINT_LESSONS,
+        print_prep_items=PRINT_PREP_ITEMS,
+        print_since_rows=PRINT_SINCE_ROWS,
     )
     return env
 

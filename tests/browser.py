@@ -219,9 +219,32 @@ class Browser:
         with self.page(url, width, media=media) as (_, check):
             return check
 
-    def screenshot(self, url: str, out: Path, width: int, max_height: int = 6000) -> PageCheck:
-        """A full-page PNG of `url` at `width` (capped at `max_height` CSS px)."""
+    def screenshot(
+        self,
+        url: str,
+        out: Path,
+        width: int,
+        max_height: int = 6000,
+        selector: str | None = None,
+    ) -> PageCheck:
+        """A full-page PNG of `url` at `width` (capped at `max_height` CSS px), or of the one
+        element `selector` names (its top `max_height` px)."""
         with self.page(url, width) as (page, check):
+            if selector is not None:
+                box = page.locator(selector).bounding_box()
+                if box is None:
+                    raise BrowserError(f"{url} has no visible element {selector!r}")
+                page.screenshot(
+                    path=out,
+                    full_page=True,
+                    clip={
+                        "x": box["x"],
+                        "y": box["y"],
+                        "width": box["width"],
+                        "height": min(box["height"], max_height),
+                    },
+                )
+                return check
             height = min(check.height, max_height)
             page.screenshot(
                 path=out,
@@ -282,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     shot.add_argument("page", type=Path)
     shot.add_argument("out", type=Path)
     shot.add_argument("--width", type=int, default=PHONE_WIDTH)
+    shot.add_argument("--selector", help="only this element (a CSS selector), e.g. '#actions'")
+    shot.add_argument("--max-height", type=int, default=6000, help="CSS px at most")
     pdf = sub.add_parser("pdf", help="print an HTML packet to PDF")
     pdf.add_argument("page", type=Path)
     pdf.add_argument("out", type=Path)
@@ -292,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Browser() as browser:
             if args.command == "screenshot":
-                result = browser.screenshot(args.page.resolve().as_uri(), args.out, args.width)
+                result = browser.screenshot(
+                    args.page.resolve().as_uri(),
+                    args.out,
+                    args.width,
+                    max_height=args.max_height,
+                    selector=args.selector,
+                )
                 print(result.describe())
             elif args.command == "pdf":
                 browser.print_pdf(args.page.resolve().as_uri(), args.out, args.paper)

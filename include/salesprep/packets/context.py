@@ -22,7 +22,7 @@ from salesprep.packets.formatting import (
 )
 from salesprep.packets.initiatives import load_initiatives
 from salesprep.packets.layout import learnings_file, pair_slugs
-from salesprep.packets.marts import MartError, WeekMarts, read_week_marts
+from salesprep.packets.marts import MartError, WeekMarts, read_week_marts, reason_codes
 from salesprep.packets.meeting import pair_meeting
 from salesprep.packets.model import (
     METRIC_LABELS,
@@ -397,8 +397,8 @@ def _followup(row: dict[str, Any]) -> StuckFollowup:
         movement=row["movement"],
         outcome=row["outcome"],
         is_stuck=bool(row["is_stuck"]),
-        stuck_reasons=[r for r in (row["stuck_reasons"] or "").split(",") if r],
-        previous_stuck_reasons=[r for r in (row["previous_stuck_reasons"] or "").split(",") if r],
+        stuck_reasons=reason_codes(row["stuck_reasons"]),
+        previous_stuck_reasons=reason_codes(row["previous_stuck_reasons"]),
         stuck_weeks=plain_number(row["stuck_weeks"]),
         stuck_since_week=row["stuck_since_week"],
         close_it_or_kill_it=bool(row["is_close_it_or_kill_it"]),
@@ -465,7 +465,7 @@ def _rejected(rows: list[dict[str, Any]]) -> list[RejectedEntry]:
 
 
 def _deal(row: dict[str, Any], rules: MetricRules, *, is_large: bool) -> Deal:
-    reasons = [r for r in (row["stuck_reasons"] or "").split(",") if r]
+    reasons = reason_codes(row["stuck_reasons"])
     return Deal(
         opportunity_id=row["opportunity_id"],
         name=row["opportunity_name"] or row["opportunity_id"],

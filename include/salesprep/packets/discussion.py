@@ -18,6 +18,7 @@ from salesprep.packets.formatting import (
     format_delta,
     format_number,
 )
+from salesprep.packets.marts import reason_codes
 from salesprep.packets.model import (
     ACTIVITY_METRICS,
     AgreedAction,
@@ -107,7 +108,7 @@ def why_question(line: MetricLine, money: MoneyFormat) -> Question:
 
 def stuck_evidence(row: dict[str, Any], rules: MetricRules) -> list[StuckReason]:
     """Each stuck reason of a deal row with its rule, threshold and actual value."""
-    reasons = [r for r in (row.get("stuck_reasons") or "").split(",") if r]
+    reasons = reason_codes(row.get("stuck_reasons"))
     evidence = []
     for code in reasons:
         if code == "stage_aging":

@@ -620,6 +620,12 @@ def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: in
     )
 
 
+def reason_codes(value: str | None) -> list[str]:
+    """A mart's comma-separated stuck-reason codes (`stuck_reasons`, `previous_stuck_reasons`)
+    as a list, in the mart's order; none for null or empty."""
+    return [code for code in (value or "").split(",") if code]
+
+
 def _group(rows: list[Row], key: str = "rep_id") -> dict[str, list[Row]]:
     grouped: dict[str, list[Row]] = defaultdict(list)
     for row in rows:

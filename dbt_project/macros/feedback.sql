@@ -18,6 +18,13 @@
     {{ return(2) }}
 {%- endmacro %}
 
+{#- Whether a theme is escalated: it has someone to take it to (`escalate_to`) and `count`
+    reached the escalation minimum. What counts is the caller's: a rep's or a team's lost deals
+    (next steps never escalate), the digest's losses and shared feedback together. -#}
+{% macro is_escalated(escalate_to, count) -%}
+    coalesce({{ escalate_to }} is not null and {{ count }} >= {{ escalate_min_mentions() }}, false)
+{%- endmacro %}
+
 {#- Whether the text expression names the keyword column (a lowercase substring). -#}
 {% macro names_keyword(text_expr, keyword_column) -%}
     lower({{ text_expr }}) like '%' || {{ keyword_column }} || '%'

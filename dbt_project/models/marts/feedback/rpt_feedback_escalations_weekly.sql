@@ -1,5 +1,3 @@
-{%- set escalate_min = escalate_min_mentions() -%}
-
 with
 
 mentions as (
@@ -60,9 +58,7 @@ escalated as (
         counted.*,
         coalesce(themes.theme_label, {{ capitalized('counted.theme_key') }}) as theme_label,
         themes.escalate_to,
-        coalesce(
-            themes.escalate_to is not null and counted.mentions >= {{ escalate_min }}, false
-        ) as is_escalated
+        {{ is_escalated('themes.escalate_to', 'counted.mentions') }} as is_escalated
     from counted
     left join themes
         on counted.theme_key = themes.theme_key

@@ -1,7 +1,5 @@
 {#- The team's field-feedback themes on the manager's team page: the reps' own themes
     (rpt_rep_feedback_themes_weekly) summed over the manager's reps. -#}
-{%- set escalate_min = escalate_min_mentions() -%}
-
 with
 
 rep_themes as (
@@ -66,9 +64,7 @@ ranked as (
 
     select
         *,
-        coalesce(
-            escalate_to is not null and lost_deals >= {{ escalate_min }}, false
-        ) as is_escalated,
+        {{ is_escalated('escalate_to', 'lost_deals') }} as is_escalated,
         row_number() over (
             partition by manager_id, week
             order by

@@ -1,5 +1,3 @@
-{%- set escalate_min = escalate_min_mentions() -%}
-
 with
 
 mentions as (
@@ -61,9 +59,7 @@ escalated as (
         counted.*,
         themes.theme_label,
         themes.escalate_to,
-        coalesce(
-            themes.escalate_to is not null and counted.lost_deals >= {{ escalate_min }}, false
-        ) as is_escalated
+        {{ is_escalated('themes.escalate_to', 'counted.lost_deals') }} as is_escalated
     from counted
     inner join themes
         on counted.theme_key = themes.theme_key

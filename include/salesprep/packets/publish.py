@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -199,7 +200,7 @@ def stage_rendered_week(rendered_dir: Path, shared_folder_url: str, week: Week) 
     )
 
 
-class StagedWeek:
+class StagedWeek(ABC):
     """A week of packets staged in the shared folder (see `atomic_swap.Staged`)."""
 
     manifest: WeekManifest
@@ -212,17 +213,17 @@ class StagedWeek:
             self.manifest.url,
         )
 
-    def commit(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def commit(self) -> None: ...
 
-    def rollback(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def rollback(self) -> None: ...
 
-    def finish(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def finish(self) -> None: ...
 
-    def discard(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def discard(self) -> None: ...
 
 
 class _LocalWeek(StagedWeek):

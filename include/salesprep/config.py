@@ -95,6 +95,12 @@ class PostgresSettings(BaseModel):
             for name in PostgresSettings.model_fields
         }
 
+    @property
+    def build_schema(self) -> str:
+        """The schema dbt builds and the checks and the render read; BI reads `schema_name`,
+        which publishing swaps the checked build into (issue 14)."""
+        return f"{self.schema_name}_build"
+
     def dbt_env(self) -> dict[str, str]:
         """The variables profiles.yml reads, from these settings: for the dbt process only."""
         values = {**self.model_dump(), "password": self.password.get_secret_value()}

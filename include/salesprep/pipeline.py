@@ -174,20 +174,24 @@ def build_marts(week: Week, settings: Settings, *, full_refresh: bool = False) -
 
 
 def check_marts(week: Week, settings: Settings) -> Summary:
-    """Great Expectations marts checkpoint on the built warehouse (with who got no packet and
+    """Great Expectations marts checkpoint on the built marts (with who got no packet and
     which of last week's pairs vanished), then the dbt docs and the dbt stage of the week's
     quality report (staged with the packets by render_packets); a failure stops the run
     before anything is published."""
+    from salesprep.quality.gx import QualityError
     from salesprep.quality.marts_checkpoint import validate_marts
     from salesprep.quality.report import dbt_docs_dir, write_build_report
     from salesprep.warehouse import generate_docs
+    from salesprep.warehouse.connection import WarehouseReadError, open_marts
 
-    result = validate_marts(
-        settings.build_warehouse_path,
-        quality_dir(settings, week, "marts"),
-        settings=settings,
-        week=week,
-    )
+    try:
+        marts = open_marts(settings, "build")
+    except WarehouseReadError as exc:
+        raise QualityError(f"marts checkpoint: {exc}") from exc
+    with marts:
+        result = validate_marts(
+            marts, quality_dir(settings, week, "marts"), settings=settings, week=week
+        )
     generate_docs(settings, week, dbt_docs_dir(settings, week))
     write_build_report(week, settings)
     return result.summary()
@@ -197,22 +201,20 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     """Render one packet per pair, plus the week's indexes, from the checked build warehouse
     (nothing is published yet); the week's Data Docs go with them (`quality/`), and the users
     who got no packet go to the week index."""
-    import duckdb
-
     from salesprep.packets.layout import EXTRA_DIR
     from salesprep.packets.render import render_week, write_unpaired
     from salesprep.quality.data_docs import stage_quality_docs
     from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root
     from salesprep.runs.week_guard import load_coverage
+    from salesprep.warehouse.connection import open_marts
 
     out_dir = rendered_dir(settings, week)
     coverage = load_coverage(settings.data_dir, week)
     data_to = coverage.data_to if coverage is not None and coverage.partial else None
-    warehouse = settings.build_warehouse_path
-    result = render_week(week, settings, out_dir=out_dir, warehouse=warehouse, data_to=data_to)
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        unpaired = [user.as_dict() for user in unpaired_users(conn)]
+    result = render_week(week, settings, out_dir=out_dir, which="build", data_to=data_to)
+    with open_marts(settings, "build") as marts:
+        unpaired = [user.as_dict() for user in unpaired_users(marts)]
     write_unpaired(out_dir, unpaired)
     staged = stage_quality_docs(quality_root(settings, week), out_dir / EXTRA_DIR, week.label)
     summary = {**result.summary(), "quality_docs": len(staged), "unpaired_users": unpaired}

@@ -210,3 +210,23 @@ def test_json_needs_an_existing_folder(isolated: Path, capsys: pytest.CaptureFix
     code = main(["doctor", "--json", str(isolated / "no-such-folder" / "doctor.json")])
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_postgres_warehouse_is_checked_on_its_server() -> None:
+    """On the postgres target the warehouse is a server: it must answer; a database that
+    does not exist yet is made by the first run."""
+    from salesprep.config import PostgresSettings
+    from salesprep.doctor.storage import postgres_warehouse_check
+
+    target = PostgresSettings(database="salesprep_doctor_absent_db", schema_name="bi")
+    check = postgres_warehouse_check(target)
+    if check.status is Status.FAIL:
+        pytest.skip(f"PostgreSQL not reachable here: {check.detail}")
+    assert check.status is Status.OK
+    assert "database salesprep_doctor_absent_db is created by the first run" in check.detail
+    assert "schema bi_build, BI reads bi" in check.detail
+    # Nothing listens on port 9: the line names the server and the settings to fix.
+    down = postgres_warehouse_check(target.model_copy(update={"port": 9}))
+    assert down.status is Status.FAIL
+    assert f"Postgres at {target.host}:9 as postgres cannot be reached" in down.detail
+    assert "SALESPREP_DBT_POSTGRES_HOST" in down.fix

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from salesprep.config import Settings
+from salesprep.config import PostgresSettings, Settings
 from salesprep.doctor.model import Check, Status, fail, ok
 
 _PROBE_PREFIX = ".salesprep-doctor-"
@@ -22,7 +22,11 @@ def storage_checks(settings: Settings) -> list[Check]:
         local_folder_check(
             "data dir", settings.data_dir, "SALESPREP_DATA_DIR or --data-dir (setting data_dir)"
         ),
-        warehouse_check(settings.published_warehouse_path),
+        (
+            postgres_warehouse_check(settings.postgres)
+            if settings.dbt_target == "postgres"
+            else warehouse_check(settings.published_warehouse_path)
+        ),
         shared_folder_check(settings.shared_folder_url),
     ]
 
@@ -79,6 +83,38 @@ def warehouse_check(path: Path) -> Check:
         return check
     state = "exists" if path.exists() else "is created by the first run"
     return ok("warehouse", f"{path} {state}; its folder: {check.detail}", path=str(path))
+
+
+def postgres_warehouse_check(target: PostgresSettings) -> Check:
+    """The Postgres server of the `postgres` target answers, and its database exists or can
+    be created by the first run (the build creates it)."""
+    import psycopg
+
+    from salesprep.warehouse.postgres import conninfo
+
+    setting = "SALESPREP_DBT_POSTGRES_HOST, _PORT, _USER, _PASSWORD and _DATABASE"
+    server = f"{target.host}:{target.port}"
+    data = {"server": server, "database": target.database, "schema": target.schema_name}
+    try:
+        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=5) as conn:
+            exists = conn.execute(
+                "select 1 from pg_database where datname = %s", (target.database,)
+            ).fetchone()
+    except psycopg.Error as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return fail(
+            "warehouse",
+            f"Postgres at {server} as {target.user} cannot be reached: {detail}",
+            f"start the server, or point {setting} at it",
+            **data,
+        )
+    state = "exists" if exists else "is created by the first run"
+    return ok(
+        "warehouse",
+        f"Postgres {server}: database {target.database} {state}; the build writes schema "
+        f"{target.build_schema}, BI reads {target.schema_name}",
+        **data,
+    )
 
 
 def shared_folder_check(url: str) -> Check:

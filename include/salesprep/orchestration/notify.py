@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from salesprep.packets.team import WeekTeams
+    from salesprep.warehouse.connection import Marts
 
 log = logging.getLogger(__name__)
 
@@ -123,29 +124,30 @@ def read_teams(shared_folder_url: str, week: str) -> WeekTeams | None:
     return teams
 
 
-def manager_emails(warehouse_path: Path) -> dict[str, tuple[str, str | None]]:
-    """manager_id → (manager_name, manager_email) from `dim_sales_pairs`, read-only."""
-    import duckdb
+def manager_emails(marts: Marts | Path) -> dict[str, tuple[str, str | None]]:
+    """manager_id → (manager_name, manager_email) from `dim_sales_pairs` of the published
+    marts (open marts, `salesprep.warehouse.connection`, or a DuckDB file), read-only."""
+    from salesprep.warehouse.connection import DuckDBMarts, Marts, WarehouseReadError
 
-    path = Path(warehouse_path)
-    if not path.is_file():
-        raise NotifyError(f"the published warehouse {path} does not exist")
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise NotifyError(
-            f"opening the published warehouse {path} read-only failed: {exc}"
-        ) from exc
-    try:
-        rows = con.execute(
-            "select manager_id, max(manager_name), max(manager_email) "
-            "from dim_sales_pairs group by manager_id"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise NotifyError(f"reading dim_sales_pairs from {path} failed: {exc}") from exc
-    finally:
-        con.close()
+        if isinstance(marts, Marts):
+            rows = _manager_rows(marts)
+        else:
+            path = Path(marts)
+            if not path.is_file():
+                raise NotifyError(f"the published warehouse {path} does not exist")
+            with DuckDBMarts.open(path) as opened:
+                rows = _manager_rows(opened)
+    except WarehouseReadError as exc:
+        raise NotifyError(f"reading the managers' addresses failed: {exc}") from exc
     return {str(m): (str(n or ""), str(e) if e else None) for m, n, e in rows}
+
+
+def _manager_rows(marts: Marts) -> list[tuple]:
+    return marts.query(
+        "select manager_id, max(manager_name), max(manager_email) "
+        "from dim_sales_pairs group by manager_id"
+    )
 
 
 def link_base(shared_folder_url: str) -> str:
@@ -205,7 +207,13 @@ def notify_managers(week: str, settings: Any, smtp_conn_id: str = "smtp_default"
     from salesprep.orchestration.notifiers import send_email
 
     manifest = read_manifest(settings.shared_folder_url, week)
-    emails = manager_emails(settings.published_warehouse_path)
+    from salesprep.warehouse.connection import WarehouseReadError, open_marts
+
+    try:
+        with open_marts(settings, "published") as marts:
+            emails = manager_emails(marts)
+    except WarehouseReadError as exc:
+        raise NotifyError(f"reading the managers' addresses failed: {exc}") from exc
     teams = read_teams(settings.shared_folder_url, week)
     notices = manager_notices(manifest, emails, link_base(settings.shared_folder_url), teams)
     summary = NotifySummary(week=week)

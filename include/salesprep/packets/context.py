@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from salesprep.config import MetricRules, Settings
 from salesprep.packets import discussion
@@ -50,6 +48,11 @@ from salesprep.packets.model import (
 )
 from salesprep.weeks import Week
 
+if TYPE_CHECKING:
+    import duckdb
+
+    from salesprep.warehouse.connection import Marts
+
 # A packet lists at most this many learnings; the rest are counted.
 MAX_LESSONS = 8
 
@@ -62,7 +65,7 @@ __all__ = [
 
 
 def build_contexts(
-    con: duckdb.DuckDBPyConnection,
+    con: Marts | duckdb.DuckDBPyConnection,
     week: Week,
     settings: Settings,
     lessons: Sequence[Lesson] = (),

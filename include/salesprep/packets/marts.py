@@ -7,12 +7,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from salesprep.config import Settings
+from salesprep.warehouse.connection import (
+    Marts,
+    WarehouseReadError,
+    Which,
+    as_marts,
+    open_marts,
+)
 from salesprep.weeks import Week
+
+if TYPE_CHECKING:
+    import duckdb
 
 # Only the columns the packets use; a mart may carry more.
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -331,19 +339,16 @@ DIGEST_WEEKS = 4
 Row = dict[str, Any]
 
 
-def connect_warehouse(settings: Settings, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse at `path` (default: the published one; the
-    weekly run renders from the checked build, before it publishes both together)."""
-    path = Path(path) if path is not None else settings.published_warehouse_path
-    if not path.exists():
-        raise FileNotFoundError(
-            f"warehouse {path} does not exist: run the warehouse build first, or set "
-            "SALESPREP_WAREHOUSE_PATH"
-        )
+def connect_warehouse(
+    settings: Settings, path: Path | None = None, *, which: Which = "published"
+) -> Marts:
+    """A read-only connection to the marts on the settings' target (`which`: the published
+    ones by default; the weekly run renders from the checked build, before it publishes both
+    together), or to the DuckDB file at `path`."""
     try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise OSError(f"opening the warehouse {path} read-only failed: {exc}") from exc
+        return open_marts(settings, which, path=path)
+    except WarehouseReadError as exc:
+        raise MartError(str(exc)) from exc
 
 
 class MartError(LookupError):
@@ -397,8 +402,12 @@ class WeekMarts:
     rejected_learnings: dict[str, list[Row]] = field(default_factory=dict)
 
 
-def read_week_marts(con: duckdb.DuckDBPyConnection, week: Week, quota_window: int) -> WeekMarts:
-    """Every row the packets of `week` need, in a deterministic order."""
+def read_week_marts(
+    source: Marts | duckdb.DuckDBPyConnection, week: Week, quota_window: int
+) -> WeekMarts:
+    """Every row the packets of `week` need, in a deterministic order, from the marts (an
+    open DuckDB connection is read as the marts of its file)."""
+    con = as_marts(source)
     tables = {name: _resolve_table(con, name) for name in MART_COLUMNS}
     trend_weeks = [week.shift(-i).label for i in range(TREND_WEEKS - 1, -1, -1)]
     quota_weeks = [week.shift(-i).label for i in range(max(quota_window, 1) - 1, -1, -1)]
@@ -634,7 +643,7 @@ def _group(rows: list[Row], key: str = "rep_id") -> dict[str, list[Row]]:
 
 
 def _select(
-    con: duckdb.DuckDBPyConnection,
+    con: Marts,
     tables: dict[str, str],
     name: str,
     where: str,
@@ -646,17 +655,17 @@ def _select(
     # Identifiers come from MART_COLUMNS and the catalog lookup; values are bound parameters.
     sql = f"select {column_list} from {tables[name]} where {where} order by {order_by}"
     try:
-        result = con.execute(sql, params).fetchall()
-    except duckdb.Error as exc:
+        result = con.query(sql, params)
+    except WarehouseReadError as exc:
         raise MartError(f"reading {name} for the packets failed: {exc}") from exc
     return [dict(zip(columns, values, strict=True)) for values in result]
 
 
-def _resolve_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
+def _resolve_table(con: Marts, name: str) -> str:
     """The qualified name of mart `name`, preferring the current database and schema, after
     checking it has every column the packets read."""
     try:
-        found = con.execute(
+        found = con.query(
             """
             select table_catalog, table_schema,
                 table_catalog = current_database() as in_db,
@@ -666,8 +675,8 @@ def _resolve_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
             order by in_db desc, in_schema desc, table_catalog, table_schema
             """,
             [name],
-        ).fetchall()
-    except duckdb.Error as exc:
+        )
+    except WarehouseReadError as exc:
         raise MartError(f"looking up mart {name} in the warehouse failed: {exc}") from exc
     if not found:
         raise MartError(
@@ -679,14 +688,15 @@ def _resolve_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
         where = ", ".join(f"{c}.{s}" for c, s, *_ in best)
         raise MartError(f"mart {name} is ambiguous: it exists in {where}")
     catalog, schema = found[0][0], found[0][1]
-    columns = {
-        row[0]
-        for row in con.execute(
+    try:
+        rows = con.query(
             "select column_name from information_schema.columns "
             "where table_catalog = ? and table_schema = ? and table_name = ?",
             [catalog, schema, name],
-        ).fetchall()
-    }
+        )
+    except WarehouseReadError as exc:
+        raise MartError(f"looking up the columns of mart {name} failed: {exc}") from exc
+    columns = {row[0] for row in rows}
     missing = [c for c in MART_COLUMNS[name] if c not in columns]
     if missing:
         raise MartError(

@@ -51,6 +51,7 @@ from salesprep.packets.meeting import meeting_ics
 from salesprep.packets.model import Lesson, PacketContext
 from salesprep.packets.team import WeekTeams, team_pages
 from salesprep.runs.atomic_swap import replacing, write_text_atomic
+from salesprep.warehouse.connection import Which
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -398,15 +399,17 @@ def render_week(
     lessons: Sequence[Lesson] = (),
     *,
     warehouse: Path | None = None,
+    which: Which = "published",
     data_to: str | None = None,
 ) -> RenderResult:
     """Render the packet of every pair for `week` into `out_dir/packets/` (replacing what a
     previous run left there), the cross-team learnings digest into
     `out_dir/extra/learnings.{html,md}` and the managers' team data into
     `out_dir/extra/teams.json`; publish_rendered_week publishes them all in one swap.
-    `warehouse` is the DuckDB file to read (default: the published one); `data_to` (ISO time)
-    marks a partial week: every packet says how far its data reaches."""
-    con = connect_warehouse(settings, warehouse)
+    The marts are read on the settings' target (`which`: the published ones by default; the
+    weekly run renders from the checked build), or from the DuckDB file `warehouse`;
+    `data_to` (ISO time) marks a partial week: every packet says how far its data reaches."""
+    con = connect_warehouse(settings, warehouse, which=which)
     try:
         marts = read_week_marts(con, week, settings.metrics.underperformance_window_weeks)
     finally:

@@ -13,8 +13,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from salesprep.quality.gx import (
     Check,
     Dataset,
@@ -31,6 +29,7 @@ from salesprep.quality.pair_coverage import (
     unpaired_users,
 )
 from salesprep.runs.atomic_swap import write_text_atomic
+from salesprep.warehouse.connection import DuckDBMarts, Marts, WarehouseReadError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,19 +64,19 @@ _PAIR_COVERAGE_SQL = """
 with
     week_metrics as (
         select pair_id, count(*) as metric_rows, count(distinct metric) as metrics
-        from rpt_pair_metrics_weekly where week = $week group by pair_id
+        from rpt_pair_metrics_weekly where week = ? group by pair_id
     ),
     week_prep as (
         select pair_id, count(*) as prep_rows from rpt_pair_prep_weekly
-        where week = $week group by pair_id
+        where week = ? group by pair_id
     ),
     week_activity as (
         select rep_id, count(*) as activity_rows from fct_rep_activity_weekly
-        where week = $week group by rep_id
+        where week = ? group by rep_id
     ),
     week_quota as (
         select rep_id, count(*) as quota_rows from fct_rep_quota_weekly
-        where week = $week group by rep_id
+        where week = ? group by rep_id
     )
 select
     pairs.pair_id,
@@ -102,14 +101,27 @@ order by pairs.pair_id
 
 
 def validate_marts(
-    warehouse_path: Path, report_dir: Path, *, settings: Settings, week: Week
+    warehouse: Marts | Path, report_dir: Path, *, settings: Settings, week: Week
 ) -> QualityResult:
-    """Run the marts checkpoint on the built (not yet published) warehouse for `week`; write
+    """Run the marts checkpoint on the built (not yet published) marts for `week` (open
+    marts, `salesprep.warehouse.connection`, or a DuckDB file); write
     `report_dir/marts_checkpoint.json` and Data Docs (`report_dir/data_docs/index.html`).
     Raises `QualityGateError` listing each failed blocking expectation, or `QualityError`
-    when the warehouse cannot be read."""
-    frames = _read_frames(Path(warehouse_path), week)
-    unpaired, pairs = _pair_coverage(Path(warehouse_path))
+    when the marts cannot be read."""
+    if isinstance(warehouse, Marts):
+        frames, unpaired, pairs = _read_marts(warehouse, week)
+    else:
+        path = Path(warehouse)
+        if not path.is_file():
+            raise QualityError(
+                f"marts checkpoint: no built warehouse at {path}; build the marts first"
+            )
+        try:
+            marts = DuckDBMarts.open(path)
+        except WarehouseReadError as exc:
+            raise QualityError(f"marts checkpoint: {exc}") from exc
+        with marts:
+            frames, unpaired, pairs = _read_marts(marts, week)
     previous = published_pairs(settings.shared_folder_url, week.shift(-1))
     datasets = [
         Dataset("pair_coverage", frames["pair_coverage"], _pair_coverage_checks()),
@@ -139,16 +151,6 @@ def validate_marts(
         log.warning("%s (%s) got no packet for %s: %s", user.name, user.user_id, week, user.why)
     result.unpaired = [u.as_dict() for u in unpaired]
     return raise_for_failures(result)
-
-
-def _pair_coverage(warehouse_path: Path) -> tuple[list[UnpairedUser], dict[tuple[str, str], str]]:
-    try:
-        with duckdb.connect(str(warehouse_path), read_only=True) as conn:
-            return unpaired_users(conn), current_pairs(conn)
-    except duckdb.Error as exc:
-        raise QualityError(
-            f"marts checkpoint: cannot read who gets a packet from {warehouse_path}: {exc}"
-        ) from exc
 
 
 def _unpaired_dataset(unpaired: list[UnpairedUser]) -> Dataset:
@@ -209,57 +211,46 @@ def _vanished_dataset(
     return Dataset("last_week_pairs", frame, [check])
 
 
-def _read_frames(warehouse_path: Path, week: Week) -> dict[str, pd.DataFrame]:
-    if not warehouse_path.is_file():
-        raise QualityError(
-            f"marts checkpoint: no built warehouse at {warehouse_path}; build the marts first"
-        )
+def _read_marts(
+    marts: Marts, week: Week
+) -> tuple[dict[str, pd.DataFrame], list[UnpairedUser], dict[tuple[str, str], str]]:
+    """The frames the checkpoint validates, who got no packet and this week's pairs."""
     try:
-        with duckdb.connect(str(warehouse_path), read_only=True) as conn:
-            tables = {
-                name
-                for (name,) in conn.execute(
-                    "select table_name from information_schema.tables where table_schema = 'main'"
-                ).fetchall()
-            }
-            missing = [name for name in REQUIRED_TABLES if name not in tables]
-            if missing:
-                raise QualityError(
-                    f"marts checkpoint: {warehouse_path} lacks the mart(s) {', '.join(missing)}"
-                )
-            params = {"week": week.label}
-            frames = {
-                "pair_coverage": conn.execute(_PAIR_COVERAGE_SQL, params).df(),
-                "fct_rep_quota_weekly": conn.execute(
-                    "select * from fct_rep_quota_weekly where week = $week order by rep_id",
-                    params,
-                ).df(),
-                "rpt_pair_prep_weekly": conn.execute(
-                    "select * from rpt_pair_prep_weekly where week = $week order by pair_id",
-                    params,
-                ).df(),
-                "weekly_row_counts": _row_counts(conn, PER_PAIR_MARTS, week),
-                "weekly_deal_row_counts": _row_counts(conn, PER_DEAL_MARTS, week),
-            }
-    except duckdb.Error as exc:
-        raise QualityError(f"marts checkpoint: cannot read {warehouse_path}: {exc}") from exc
-    return frames
+        missing = marts.missing(REQUIRED_TABLES)
+        if missing:
+            raise QualityError(
+                f"marts checkpoint: {marts.where} lacks the mart(s) {', '.join(missing)}"
+            )
+        params = [week.label]
+        frames = {
+            "pair_coverage": marts.frame(_PAIR_COVERAGE_SQL, params * 4),
+            "fct_rep_quota_weekly": marts.frame(
+                "select * from fct_rep_quota_weekly where week = ? order by rep_id", params
+            ),
+            "rpt_pair_prep_weekly": marts.frame(
+                "select * from rpt_pair_prep_weekly where week = ? order by pair_id", params
+            ),
+            "weekly_row_counts": _row_counts(marts, PER_PAIR_MARTS, week),
+            "weekly_deal_row_counts": _row_counts(marts, PER_DEAL_MARTS, week),
+        }
+        return frames, unpaired_users(marts), current_pairs(marts)
+    except WarehouseReadError as exc:
+        raise QualityError(f"marts checkpoint: {exc}") from exc
 
 
-def _row_counts(conn: duckdb.DuckDBPyConnection, marts: tuple[str, ...], week: Week):
+def _row_counts(marts: Marts, mart_names: tuple[str, ...], week: Week):
     """One row per mart: the week's row count, the median of the counts of the earlier weeks
     (up to BASELINE_WEEKS, weeks with rows only) and their ratio (null without a baseline)."""
     import pandas as pd
 
     earlier = [week.shift(-k).label for k in range(BASELINE_WEEKS, 0, -1)]
     rows = []
-    for mart in marts:
+    for mart in mart_names:
         counts = dict(
-            conn.execute(
-                f"select week, count(*) from {mart} where week between $first and $week"
-                " group by week",
-                {"first": earlier[0], "week": week.label},
-            ).fetchall()
+            marts.query(
+                f"select week, count(*) from {mart} where week between ? and ? group by week",
+                [earlier[0], week.label],
+            )
         )
         this_week = counts.get(week.label, 0)
         baseline = [counts[label] for label in earlier if counts.get(label)]

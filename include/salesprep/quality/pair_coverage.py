@@ -16,9 +16,8 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import duckdb
-
 from salesprep.shared_folder import join
+from salesprep.warehouse.connection import Marts
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -61,10 +60,10 @@ class UnpairedUser:
         return {**asdict(self), "why": self.why}
 
 
-def unpaired_users(conn: duckdb.DuckDBPyConnection) -> list[UnpairedUser]:
+def unpaired_users(marts: Marts) -> list[UnpairedUser]:
     """The active users of `dim_reps` whose reporting line keeps them from a packet."""
     users = []
-    for user_id, name, reason, manager_id, manager_name in conn.execute(_UNPAIRED_SQL).fetchall():
+    for user_id, name, reason, manager_id, manager_name in marts.query(_UNPAIRED_SQL):
         # A ManagerId pointing at no user reads as no manager in the mart: say which it is.
         if reason == "no_manager" and manager_id:
             reason = "unknown_manager"
@@ -72,11 +71,9 @@ def unpaired_users(conn: duckdb.DuckDBPyConnection) -> list[UnpairedUser]:
     return users
 
 
-def current_pairs(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+def current_pairs(marts: Marts) -> dict[tuple[str, str], str]:
     """(manager id, rep id) → "manager → rep" for every pair of `dim_sales_pairs`."""
-    rows = conn.execute(
-        "select manager_id, rep_id, manager_name, rep_name from dim_sales_pairs"
-    ).fetchall()
+    rows = marts.query("select manager_id, rep_id, manager_name, rep_name from dim_sales_pairs")
     return {(m, r): f"{m_name} → {r_name}" for m, r, m_name, r_name in rows}
 
 

@@ -1,5 +1,7 @@
-"""The warehouse room: dbt builds the marts into a build copy, which is then published for BI."""
+"""The warehouse room: dbt builds the marts into a build copy, which is then published for BI;
+every step reads the marts through `connection` (a DuckDB file or a Postgres schema)."""
 
+from salesprep.warehouse.connection import Marts, WarehouseReadError, open_marts
 from salesprep.warehouse.publish import (
     WarehousePublishError,
     finish_warehouse,
@@ -18,14 +20,17 @@ from salesprep.warehouse.runner import (
 
 __all__ = [
     "BuildResult",
+    "Marts",
     "NodeResult",
     "WarehouseBuildError",
     "WarehousePublishError",
+    "WarehouseReadError",
     "build_warehouse",
     "dbt_env",
     "dbt_vars",
     "finish_warehouse",
     "generate_docs",
+    "open_marts",
     "publish_warehouse",
     "stage_warehouse",
 ]

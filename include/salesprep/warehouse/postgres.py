@@ -1,10 +1,12 @@
-"""The raw landing zone copied into Postgres (schema `raw_salesforce`), so the dbt `postgres`
-target reads the same sources that DuckDB reads in place from Parquet."""
+"""The raw landing zone copied into Postgres (schema `raw_salesforce`), with the quota CSV and
+the learnings files (`raw_sales_ops`, `raw_learnings`), so the dbt `postgres` target reads the
+same sources that DuckDB reads in place from Parquet and CSV."""
 
 from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw_salesforce"
 SALES_OPS_SCHEMA = "raw_sales_ops"
+LEARNINGS_SCHEMA = "raw_learnings"
 QUOTA_CSV_COLUMNS = ("rep_id", "quarter_start", "quota_amount")
 
 
@@ -43,6 +46,7 @@ _PG_TYPES: dict[str, str] = {
     "string": "text",
     "bool": "boolean",
     "double": "double precision",
+    "int32": "integer",
     "int64": "bigint",
     "date32[day]": "date",
     "timestamp[us, tz=UTC]": "timestamp with time zone",
@@ -73,15 +77,17 @@ def ensure_database(target: PostgresSettings) -> None:
         ) from exc
 
 
-def has_relation(target: PostgresSettings, name: str) -> bool:
-    """Whether the target's schema holds a table or view `name` (an earlier build's mart)."""
+def has_relation(target: PostgresSettings, name: str, *, schema: str | None = None) -> bool:
+    """Whether `schema` (default the target's schema) holds a table or view `name` (an earlier
+    build's mart)."""
+    schema = schema or target.schema_name
     try:
         with psycopg.connect(conninfo(target)) as conn:
-            qualified = sql.Identifier(target.schema_name, name).as_string(conn)
+            qualified = sql.Identifier(schema, name).as_string(conn)
             row = conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()
     except psycopg.Error as exc:
         raise RawLoadError(
-            f"cannot look up {target.schema_name}.{name} in Postgres database "
+            f"cannot look up {schema}.{name} in Postgres database "
             f"{target.database!r} on {target.host}:{target.port}: {exc}"
         ) from exc
     return bool(row and row[0])
@@ -148,11 +154,13 @@ def load_raw_postgres(
     target: PostgresSettings,
     *,
     quota_csv: Path | None = None,
+    learnings: Mapping[str, Path] | None = None,
 ) -> dict[str, int]:
     """Copy every catalog object of the landing zone into `raw_salesforce."<Object>"`
-    (lowercase column names) of the `target` database (`settings.postgres`), and the quota CSV
-    into `raw_sales_ops.quotas`; one transaction, so dbt never sees a half-loaded zone. Returns
-    rows loaded per table."""
+    (lowercase column names) of the `target` database (`settings.postgres`), the quota CSV
+    into `raw_sales_ops.quotas` and the learnings Parquet files of the load_learnings step
+    (`learnings`: table of the `learnings` source → file) into `raw_learnings.<table>`; one
+    transaction, so dbt never sees a half-loaded zone. Returns rows loaded per table."""
     ensure_database(target)
     counts: dict[str, int] = {}
     try:
@@ -173,6 +181,16 @@ def load_raw_postgres(
                 quotas = _read_quota_csv(quota_csv)
                 _replace_table(conn, SALES_OPS_SCHEMA, "quotas", quotas)
                 counts["quotas"] = quotas.num_rows
+            if learnings:
+                conn.execute(
+                    sql.SQL("create schema if not exists {}").format(
+                        sql.Identifier(LEARNINGS_SCHEMA)
+                    )
+                )
+                for name, path in sorted(learnings.items()):
+                    table = _read_parquet(Path(path), f"learnings {name}")
+                    _replace_table(conn, LEARNINGS_SCHEMA, name, table)
+                    counts[f"learnings {name}"] = table.num_rows
     except psycopg.Error as exc:
         raise RawLoadError(
             f"cannot load the landing zone {raw_root} into Postgres database "
@@ -185,6 +203,13 @@ def load_raw_postgres(
         RAW_SCHEMA,
     )
     return counts
+
+
+def _read_parquet(path: Path, what: str) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise RawLoadError(f"{what}: cannot read {path}: {exc}") from exc
 
 
 def _read_quota_csv(path: Path) -> pa.Table:

@@ -140,8 +140,11 @@ def dbt_env(settings: Settings, week: Week, *, weekly: bool = False) -> dict[str
         env[DUCKDB_MEMORY_LIMIT_ENV] = settings.duckdb.memory_limit
         env[DUCKDB_THREADS_ENV] = str(settings.duckdb.effective_threads())
     else:
-        # profiles.yml reads the target from the environment: give dbt the settings' values.
+        # profiles.yml reads the target from the environment: give dbt the settings' values,
+        # and the build schema, which the checks and the render read before it is published
+        # (BI reads `schema_name`).
         env.update(settings.postgres.dbt_env())
+        env[settings.postgres.env_names()["schema_name"]] = settings.postgres.build_schema
     return env
 
 
@@ -168,18 +171,26 @@ def _builds_weekly(settings: Settings, full_refresh: bool) -> bool:
     from salesprep.warehouse.postgres import RawLoadError, has_relation
 
     try:
-        return has_relation(settings.postgres, _WEEKLY_MART)
+        return has_relation(settings.postgres, _WEEKLY_MART, schema=settings.postgres.build_schema)
     except RawLoadError as exc:
         raise WarehouseBuildError(str(exc)) from exc
 
 
 def _loaded_path(settings: Settings, path: Path) -> str:
     """A Parquet file of the load_learnings step for its dbt var, or '' (none) when the step has
-    not written it, or on Postgres, which does not load it."""
+    not written it. DuckDB reads the file in place; on Postgres the build copies it into
+    `raw_learnings` first (`load_raw_postgres`), and the var only says that it is there."""
     path = Path(path)
-    if settings.dbt_target != "duckdb" or not path.is_file():
+    if not path.is_file():
         return ""
     return str(path.resolve())
+
+
+def _loaded_learnings(settings: Settings) -> dict[str, Path]:
+    """The learnings Parquet files the load_learnings step wrote, by their table of the
+    `learnings` source (the ones dbt reads: `dbt_vars` names the same files)."""
+    files = {"entries": settings.learnings_path, "rejected": settings.learnings_rejected_path}
+    return {table: Path(path) for table, path in files.items() if _loaded_path(settings, path)}
 
 
 def dbt_work_dir(settings: Settings) -> Path:
@@ -240,7 +251,12 @@ def build_warehouse(
         from salesprep.warehouse.postgres import RawLoadError, load_raw_postgres
 
         try:
-            load_raw_postgres(raw_root, settings.postgres, quota_csv=settings.quota_csv)
+            load_raw_postgres(
+                raw_root,
+                settings.postgres,
+                quota_csv=settings.quota_csv,
+                learnings=_loaded_learnings(settings),
+            )
         except RawLoadError as exc:
             raise WarehouseBuildError(f"dbt build for {week} on postgres: {exc}") from exc
     weekly = _builds_weekly(settings, full_refresh)
@@ -327,19 +343,17 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
     """`dbt docs generate --static` against the build warehouse of `week`: one self-contained
     `out_dir/index.html` (manifest and catalog inside) that opens from a shared folder without
     a server. Returns its path; raises WarehouseBuildError when dbt cannot document the build."""
-    if settings.dbt_target != "duckdb":
-        raise WarehouseBuildError(
-            f"dbt docs for {week}: only the duckdb target is documented here, not "
-            f"{settings.dbt_target!r}; run `dbt docs generate` against it by hand"
-        )
-    warehouse_path = Path(settings.build_warehouse_path).resolve()
-    if not warehouse_path.is_file():
-        raise WarehouseBuildError(
-            f"dbt docs for {week}: no built warehouse at {warehouse_path}; build the marts first"
-        )
+    target = settings.dbt_target
+    if target == "duckdb":
+        warehouse_path = Path(settings.build_warehouse_path).resolve()
+        if not warehouse_path.is_file():
+            raise WarehouseBuildError(
+                f"dbt docs for {week}: no built warehouse at {warehouse_path}; "
+                "build the marts first"
+            )
     work_dir = dbt_work_dir(settings)
     docs_target = work_dir / "docs"
-    common = _common_args(_project_dir(settings), "duckdb", work_dir, dbt_vars(settings))
+    common = _common_args(_project_dir(settings), target, work_dir, dbt_vars(settings))
     # Its own target path, so the docs never overwrite the build's manifest and run results.
     common[common.index("--target-path") + 1] = str(docs_target)
     env = dbt_env(settings, week)

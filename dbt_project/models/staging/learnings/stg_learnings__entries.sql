@@ -1,6 +1,7 @@
 {#- The lessons and field feedback of the learnings Parquet (var `learnings_path`; its agreed
-    actions are stg_learnings__actions); without one, an empty relation of the same shape, so a
-    build without the load_learnings step (or on Postgres) still compiles. -#}
+    actions are stg_learnings__actions; on Postgres, its copy in raw_learnings); without one,
+    an empty relation of the same shape, so a build without the load_learnings step still
+    compiles. -#}
 with
 
 source as (

@@ -59,6 +59,7 @@ MAX_LESSONS = 8
 __all__ = [
     "Lesson",
     "PacketContext",
+    "WeekContexts",
     "build_contexts",
     "contexts_from_marts",
 ]
@@ -83,30 +84,66 @@ def contexts_from_marts(
     marts: WeekMarts, settings: Settings, lessons: Sequence[Lesson] = ()
 ) -> list[PacketContext]:
     """The contexts of build_contexts, from week marts already read."""
-    book = load_initiatives(settings.initiatives_file)
-    money = week_money(marts, settings)
-    slugs = pair_slugs(
-        (p["manager_id"], p["manager_name"], p["rep_id"], p["rep_name"]) for p in marts.pairs
-    )
-    contexts = []
-    for pair in marts.pairs:
-        initiatives = book.for_pair(pair["manager_id"], pair["rep_id"])
-        pair_lessons = _pair_lessons(pair, marts, lessons)
+    return list(WeekContexts(marts, settings, lessons))
+
+
+class WeekContexts(Sequence[PacketContext]):
+    """The contexts of a week's pairs, each built when it is asked for (by index, in the
+    order of `marts.pairs`): what every pair shares (initiatives, money format, slugs) is
+    prepared once, here. A forked render worker inherits this object and builds only the
+    contexts of the pairs it renders, so contexts are built in parallel, not in the parent.
+    `data_to` (ISO time) marks a partial week on every context."""
+
+    def __init__(
+        self,
+        marts: WeekMarts,
+        settings: Settings,
+        lessons: Sequence[Lesson] = (),
+        *,
+        data_to: str | None = None,
+    ) -> None:
+        self.marts = marts
+        self.settings = settings
+        self.lessons = lessons
+        self.data_to = data_to
+        self.book = load_initiatives(settings.initiatives_file)
+        self.money = week_money(marts, settings)
+        self.slugs = pair_slugs(
+            (p["manager_id"], p["manager_name"], p["rep_id"], p["rep_name"]) for p in marts.pairs
+        )
+
+    def __len__(self) -> int:
+        return len(self.marts.pairs)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._build(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._build(index)
+
+    def _build(self, index: int) -> PacketContext:
+        marts, settings = self.marts, self.settings
+        pair = marts.pairs[index]
+        initiatives = self.book.for_pair(pair["manager_id"], pair["rep_id"])
+        pair_lessons = _pair_lessons(pair, marts, self.lessons)
         ctx = _build_one(
             pair,
             marts,
             settings.metrics,
-            money,
+            self.money,
             initiatives,
-            book.note if not initiatives else None,
+            self.book.note if not initiatives else None,
             pair_lessons[:MAX_LESSONS],
         )
         ctx.lessons_not_shown = max(len(pair_lessons) - MAX_LESSONS, 0)
-        pair_slug = slugs[(pair["manager_id"], pair["rep_id"])]
+        pair_slug = self.slugs[(pair["manager_id"], pair["rep_id"])]
         ctx.learnings_file = learnings_file(marts.week.label, *pair_slug)
         ctx.meeting = pair_meeting(pair, marts.week, settings, *pair_slug)
-        contexts.append(ctx)
-    return contexts
+        ctx.data_to = self.data_to
+        return ctx
 
 
 def week_money(marts: WeekMarts, settings: Settings) -> MoneyFormat:

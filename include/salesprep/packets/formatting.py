@@ -153,8 +153,10 @@ def format_ratio(value: float | Decimal | None) -> str:
     return f"{float(value):.2f}×".replace("-", _MINUS)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_date(value: date | datetime | str | None) -> str:
-    """A calendar date as `Mon 16 Nov 2026` (ISO strings accepted)."""
+    """A calendar date as `Mon 16 Nov 2026` (ISO strings accepted). Cached: a week's packets
+    write the same few hundred dates thousands of times."""
     if value is None or value == "":
         return MISSING
     if isinstance(value, str):

@@ -10,7 +10,7 @@ import logging
 import math
 import multiprocessing
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -32,7 +32,7 @@ from salesprep.packets.charts import (
     team_trend_svg,
     trend_svg,
 )
-from salesprep.packets.context import contexts_from_marts, week_money
+from salesprep.packets.context import WeekContexts
 from salesprep.packets.digest import Digest, build_digest
 from salesprep.packets.formatting import FILTERS, MoneyFormat
 from salesprep.packets.layout import (
@@ -46,7 +46,7 @@ from salesprep.packets.layout import (
     TEAMS_JSON,
     UNPAIRED_FILE,
 )
-from salesprep.packets.marts import connect_warehouse, read_week_marts
+from salesprep.packets.marts import MartError, connect_warehouse, read_week_marts
 from salesprep.packets.meeting import meeting_ics
 from salesprep.packets.model import Lesson, PacketContext
 from salesprep.packets.team import WeekTeams, team_pages
@@ -209,23 +209,60 @@ def _usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+@dataclass
+class PacketTally:
+    """What a run of packets held: counted where they were rendered (a worker), summed in the
+    parent, so the parent needs no context of its own."""
+
+    packets: int = 0
+    performance_conversations: int = 0
+    stuck_deals: int = 0
+    lessons: int = 0
+
+    def add(self, other: PacketTally) -> None:
+        self.packets += other.packets
+        self.performance_conversations += other.performance_conversations
+        self.stuck_deals += other.stuck_deals
+        self.lessons += other.lessons
+
+
 def render_packets(
     contexts: Sequence[PacketContext], folder: Path, *, workers: int = 1, description: str
 ) -> int:
     """Render every context and write `folder/NNNNN.{html,md,json}` (numbered from 1 in the
     order of `contexts`, whoever renders them), in this process when `workers` is 1, else in a
-    pool of `workers` forked processes. Progress is reported as `description`. A packet that
-    fails raises RenderError naming its pair. Returns the number of packets written."""
+    pool of `workers` forked processes. `contexts` may build each context when it is indexed
+    (WeekContexts): the workers then build their own. Progress is reported as `description`.
+    A packet that fails raises RenderError naming its pair. Returns the number of packets
+    written."""
+    return _render_all(contexts, folder, workers=workers, description=description).packets
+
+
+def _render_all(
+    contexts: Sequence[PacketContext],
+    folder: Path,
+    *,
+    workers: int,
+    description: str,
+    meanwhile: Callable[[], Any] | None = None,
+) -> PacketTally:
+    """render_packets, returning the tally; `meanwhile` runs in this process while a pool
+    renders (before the packets when there is none)."""
     folder = Path(folder)
+    tally = PacketTally()
     with progress.task(description, total=len(contexts), unit="packets") as bar:
         if workers <= 1:
+            if meanwhile is not None:
+                meanwhile()
             for start in range(len(contexts)):
-                _write_packets(contexts, start, start + 1, folder)
-                bar.advance()
+                done = _write_packets(contexts, start, start + 1, folder)
+                tally.add(done)
+                bar.advance(done.packets)
         else:
-            for done in _pool_render(contexts, folder, workers):
-                bar.advance(done)
-    return len(contexts)
+            for done in _pool_render(contexts, folder, workers, meanwhile):
+                tally.add(done)
+                bar.advance(done.packets)
+    return tally
 
 
 def _chunks(total: int, workers: int) -> list[tuple[int, int]]:
@@ -233,8 +270,13 @@ def _chunks(total: int, workers: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def _pool_render(contexts: Sequence[PacketContext], folder: Path, workers: int) -> Iterator[int]:
-    """Render in forked workers, yielding the size of each chunk as it is written."""
+def _pool_render(
+    contexts: Sequence[PacketContext],
+    folder: Path,
+    workers: int,
+    meanwhile: Callable[[], Any] | None = None,
+) -> Iterator[PacketTally]:
+    """Render in forked workers, yielding the tally of each chunk as it is written."""
     global _pool_contexts
     chunks = _chunks(len(contexts), workers)
     _compile_templates()  # once, here: the forked workers inherit them compiled
@@ -243,10 +285,12 @@ def _pool_render(contexts: Sequence[PacketContext], folder: Path, workers: int) 
         with ProcessPoolExecutor(
             max_workers=min(workers, len(chunks)), mp_context=multiprocessing.get_context("fork")
         ) as pool:
-            futures: dict[Future[int], tuple[int, int]] = {
+            futures: dict[Future[PacketTally], tuple[int, int]] = {
                 pool.submit(_pool_chunk, start, stop, str(folder)): (start, stop)
                 for start, stop in chunks
             }
+            if meanwhile is not None:
+                meanwhile()
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -268,18 +312,18 @@ def _compile_templates() -> None:
     chart_template()
 
 
-def _pool_chunk(start: int, stop: int, folder: str) -> int:
-    """In a worker: render and write the inherited contexts[start:stop]."""
+def _pool_chunk(start: int, stop: int, folder: str) -> PacketTally:
+    """In a worker: build, render and write the inherited contexts[start:stop]."""
     return _write_packets(_pool_contexts, start, stop, Path(folder))
 
 
 def _raise_chunk_error(
-    future: Future[int], contexts: Sequence[PacketContext], start: int, stop: int
+    future: Future[PacketTally], contexts: Sequence[PacketContext], start: int, stop: int
 ) -> None:
     exc = future.exception()
-    if isinstance(exc, RenderError):
+    if isinstance(exc, RenderError | MartError):
         raise exc
-    pairs = ", ".join(ctx.pair_id for ctx in contexts[start:stop])
+    pairs = ", ".join(_pair_ids(contexts, start, stop))
     if isinstance(exc, BrokenProcessPool):
         raise RenderError(
             f"a render worker stopped while rendering packets {start + 1} to {stop} "
@@ -291,13 +335,29 @@ def _raise_chunk_error(
     ) from exc
 
 
-def _write_packets(contexts: Sequence[PacketContext], start: int, stop: int, folder: Path) -> int:
-    """Render contexts[start:stop] and write each as `folder/NNNNN.{html,md,json}`."""
+def _pair_ids(contexts: Sequence[PacketContext], start: int, stop: int) -> list[str]:
+    """The pair ids of contexts[start:stop], without building contexts that build lazily."""
+    if isinstance(contexts, WeekContexts):
+        return [pair["pair_id"] for pair in contexts.marts.pairs[start:stop]]
+    return [ctx.pair_id for ctx in contexts[start:stop]]
+
+
+def _write_packets(
+    contexts: Sequence[PacketContext], start: int, stop: int, folder: Path
+) -> PacketTally:
+    """Build (when `contexts` builds lazily) and render contexts[start:stop], write each as
+    `folder/NNNNN.{html,md,json}`, and count what they held."""
+    tally = PacketTally()
     for index in range(start, stop):
-        packet = render_packet(contexts[index])
+        ctx = contexts[index]
+        packet = render_packet(ctx)
         for attr, ext in PACKET_FORMS:
             (folder / f"{index + 1:05d}.{ext}").write_text(getattr(packet, attr), encoding="utf-8")
-    return stop - start
+        tally.packets += 1
+        tally.performance_conversations += ctx.performance_conversation_recommended
+        tally.stuck_deals += len(ctx.stuck_deals)
+        tally.lessons += len(ctx.lessons)
+    return tally
 
 
 def render_digest(digest: Digest, money: MoneyFormat) -> tuple[str, str]:
@@ -414,31 +474,38 @@ def render_week(
         marts = read_week_marts(con, week, settings.metrics.underperformance_window_weeks)
     finally:
         con.close()
-    contexts = contexts_from_marts(marts, settings, lessons)
-    for ctx in contexts:
-        ctx.data_to = data_to
-    digest = build_digest(marts)
-    money = week_money(marts, settings)
-    teams = team_pages(marts, settings, money)
-    digest_html, digest_md = render_digest(digest, money)
-    workers = render_workers(settings, len(contexts))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with replacing(out_dir / PACKETS_DIR) as fresh:
-        written = render_packets(
-            contexts, fresh, workers=workers, description=f"render packets {week.label}"
-        )
-    write_extra(
-        out_dir,
-        {
+    # Each context is built where its packet is rendered: in a worker when there is a pool.
+    contexts = WeekContexts(marts, settings, lessons, data_to=data_to)
+    extra: dict[str, Any] = {}
+
+    def digest_and_teams() -> None:
+        """The learnings digest and the team data, in this process while the pool renders."""
+        digest = build_digest(marts)
+        teams = team_pages(marts, settings, contexts.money)
+        digest_html, digest_md = render_digest(digest, contexts.money)
+        extra["digest"] = digest
+        extra["files"] = {
             DIGEST_HTML: digest_html,
             DIGEST_MD: digest_md,
             METRICS_MD: _metric_dictionary(),
             TEAMS_JSON: teams.to_json(),
-        },
-    )
+        }
+
+    workers = render_workers(settings, len(contexts))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with replacing(out_dir / PACKETS_DIR) as fresh:
+        tally = _render_all(
+            contexts,
+            fresh,
+            workers=workers,
+            description=f"render packets {week.label}",
+            meanwhile=digest_and_teams,
+        )
+    write_extra(out_dir, extra["files"])
+    digest: Digest = extra["digest"]
     log.info(
         "rendered %d packets (%s) and the learnings digest (%d shared lessons) for %s into %s",
-        written,
+        tally.packets,
         f"{workers} processes" if workers > 1 else "in-process",
         digest.lessons,
         week.label,
@@ -447,10 +514,10 @@ def render_week(
     return RenderResult(
         week=week.label,
         out_dir=out_dir,
-        packets=written,
-        performance_conversations=sum(c.performance_conversation_recommended for c in contexts),
-        stuck_deals=sum(len(c.stuck_deals) for c in contexts),
-        lessons=sum(len(c.lessons) for c in contexts),
+        packets=tally.packets,
+        performance_conversations=tally.performance_conversations,
+        stuck_deals=tally.stuck_deals,
+        lessons=tally.lessons,
         digest_lessons=digest.lessons,
         escalations=sum(1 for e in digest.escalations if e.escalate),
     )

@@ -1,3 +1,13 @@
+{#- Incremental (macros/staging_increments.sql): a weekly build stages only the rows changed
+    since the last one; readers scan a table instead of the whole landing zone. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ staging_drop_deleted(source('salesforce', 'Event'), 'event_id') }}",
+    post_hook="{{ staging_drop_vanished(source('salesforce', 'Event'), 'event_id') }}",
+) }}
+
 with
 
 source as (
@@ -16,8 +26,10 @@ source as (
         EventSubtype,
         IsArchived,
         IsDeleted,
-        CreatedDate
+        CreatedDate,
+        SystemModstamp
     from {{ source('salesforce', 'Event') }}
+    where {{ staging_changed_rows(source('salesforce', 'Event'), 'event_id') }}
 
 ),
 
@@ -43,7 +55,9 @@ renamed as (
         cast(nullif(Type, '') as varchar) as event_type,
         cast(nullif(EventSubtype, '') as varchar) as event_subtype,
         coalesce(cast(IsArchived as boolean), false) as is_archived,
-        {{ to_org_time('CreatedDate') }} as created_at
+        {{ to_org_time('CreatedDate') }} as created_at,
+        -- UTC, as landed: the watermark of the incremental build.
+        SystemModstamp as system_modstamp
     from not_deleted
 
 ),

@@ -1,3 +1,13 @@
+{#- Incremental (macros/staging_increments.sql): a weekly build stages only the rows changed
+    since the last one; readers scan a table instead of the whole landing zone. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='task_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ staging_drop_deleted(source('salesforce', 'Task'), 'task_id') }}",
+    post_hook="{{ staging_drop_vanished(source('salesforce', 'Task'), 'task_id') }}",
+) }}
+
 with
 
 source as (
@@ -16,8 +26,10 @@ source as (
         CallDurationInSeconds,
         IsArchived,
         IsDeleted,
-        CreatedDate
+        CreatedDate,
+        SystemModstamp
     from {{ source('salesforce', 'Task') }}
+    where {{ staging_changed_rows(source('salesforce', 'Task'), 'task_id') }}
 
 ),
 
@@ -46,7 +58,9 @@ renamed as (
         cast(CallDurationInSeconds as bigint) as call_duration_seconds,
         -- Archived activities (older than a year) still count: extraction reads them via queryAll.
         coalesce(cast(IsArchived as boolean), false) as is_archived,
-        {{ to_org_time('CreatedDate') }} as created_at
+        {{ to_org_time('CreatedDate') }} as created_at,
+        -- UTC, as landed: the watermark of the incremental build.
+        SystemModstamp as system_modstamp
     from not_deleted
 
 ),

@@ -19,6 +19,8 @@ from salesprep import progress
 from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
 from salesprep.runs.atomic_swap import write_text_atomic
+from salesprep.salesforce.report import REPORT_FILE
+from salesprep.storage import dbt_filesystems_json, filesystem, pull
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,8 @@ WEEK_ENV = "SALESPREP_DBT_WEEK"
 TEST_SCOPE_ENV = "SALESPREP_DBT_TEST_SCOPE"
 DUCKDB_MEMORY_LIMIT_ENV = "SALESPREP_DBT_DUCKDB_MEMORY_LIMIT"
 DUCKDB_THREADS_ENV = "SALESPREP_DBT_DUCKDB_THREADS"
+# dbt-duckdb's `filesystems` (JSON): the fsspec filesystem of storage.url, for the sources.
+DUCKDB_FILESYSTEMS_ENV = "SALESPREP_DBT_DUCKDB_FILESYSTEMS"
 # A weekly mart every build writes: when it exists, a build without --full-refresh is weekly.
 _WEEKLY_MART = "fct_rep_activity_weekly"
 
@@ -114,7 +118,8 @@ def dbt_vars(settings: Settings) -> dict[str, Any]:
     week to week (dbt re-parses the whole project when one changes): the run week travels in
     the environment instead (`dbt_env`)."""
     return {
-        "raw_root": str(Path(settings.raw_root).resolve()),
+        # A folder, or a URL under storage.url that DuckDB reads through fsspec (dbt_env).
+        "raw_root": settings.raw_url,
         "learnings_path": _loaded_path(settings, settings.learnings_path),
         "learnings_rejected_path": _loaded_path(settings, settings.learnings_rejected_path),
         "org_timezone": settings.org_timezone,
@@ -139,10 +144,24 @@ def dbt_env(settings: Settings, week: Week, *, weekly: bool = False) -> dict[str
         env["SALESPREP_DBT_DUCKDB_PATH"] = str(Path(settings.build_warehouse_path).resolve())
         env[DUCKDB_MEMORY_LIMIT_ENV] = settings.duckdb.memory_limit
         env[DUCKDB_THREADS_ENV] = str(settings.duckdb.effective_threads())
+        env[DUCKDB_FILESYSTEMS_ENV] = dbt_filesystems_json(settings)
     else:
         # profiles.yml reads the target from the environment: give dbt the settings' values.
         env.update(settings.postgres.dbt_env())
     return env
+
+
+def _landed(settings: Settings) -> bool:
+    """Whether the raw landing zone dbt reads exists."""
+    if not settings.storage.enabled:
+        return Path(settings.raw_root).is_dir()
+    fs, root = filesystem(settings)
+    try:
+        return fs.exists(f"{root}/raw/{REPORT_FILE}")
+    except OSError as exc:
+        raise WarehouseBuildError(
+            f"cannot read the landing zone {settings.raw_url}: {exc}"
+        ) from exc
 
 
 def _builds_weekly(settings: Settings, full_refresh: bool) -> bool:
@@ -213,9 +232,12 @@ def build_warehouse(
         )
     project_dir = _project_dir(settings)
     raw_root = Path(settings.raw_root)
-    if not raw_root.is_dir():
+    if settings.storage.enabled and target != "duckdb":
+        # The Postgres load reads local files: the landing zone's copy on this worker.
+        pull(settings, "raw", raw_root, marker=REPORT_FILE)
+    if not _landed(settings):
         raise WarehouseBuildError(
-            f"raw landing zone {raw_root} does not exist; extract the org for {week} first"
+            f"raw landing zone {settings.raw_url} does not exist; extract the org for {week} first"
         )
     for name, path in (("data_dir", settings.data_dir), ("quota_csv", settings.quota_csv)):
         # The paths are spliced into SQL string literals (read_parquet / read_csv).

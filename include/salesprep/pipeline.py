@@ -367,6 +367,9 @@ class Step:
 
     def __call__(self, week: Week, settings: Settings, options: RunOptions) -> Summary:
         """Run the step for `week` with the settings `options` already applied to."""
+        from salesprep import storage
+
+        storage.use_options(settings)
         return self.run(week, settings, **{name: getattr(options, name) for name in self.options})
 
 
@@ -456,6 +459,7 @@ def report_failure(
 
     try:
         settings = settings or load_settings()
+        storage.use_options(settings)
         storage.pull(settings, f"quality/{week.label}", quality_root(settings, week))
         return publish_failed_quality_report(week, settings, error, failed_step=step)
     except (ConfigError, QualityReportError, OSError) as exc:

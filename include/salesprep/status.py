@@ -118,9 +118,11 @@ class Status:
 
 def read_status(settings: Settings) -> Status:
     """The status of `settings`' data dir and shared folder, read now."""
+    from salesprep import storage
     from salesprep.runs.lease import LeaseError, current_lease, lease_place
     from salesprep.warehouse.history import OrgHistoryError, recorded_org
 
+    storage.use_options(settings)
     data_dir = Path(settings.data_dir)
     runs = load_runs(data_dir)
     try:

@@ -6,15 +6,14 @@ With a storage URL, a step works in its worker's data directory as before, and t
 moves what steps hand each other: `pull` copies a shared folder down before a step reads it,
 `push` replaces it with what the step wrote (`atomic_swap.RemoteSwap`: staged, then copied
 over with the file that says it is complete last). DuckDB (dbt's sources, the raw checkpoint)
-reads the raw Parquet in place through the same fsspec filesystem (`register_duckdb`,
-`dbt_filesystems`). Credentials come from fsspec's own sources (the environment, instance
-roles), `storage.options`, or an Airflow connection (`storage.conn_id`, through Airflow's
-ObjectStoragePath).
+reads the raw Parquet in place through the same fsspec filesystem (`register_duckdb`, which
+dbt-duckdb calls through `warehouse.storage_plugin`). Credentials come from fsspec's own
+sources (the environment, instance roles), `storage.options`, or an Airflow connection
+(`storage.conn_id`, through Airflow's ObjectStoragePath).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,13 +73,26 @@ def _connection_filesystem(
     return fs, fs._strip_protocol(url).rstrip("/")
 
 
-def fsspec_options(settings: Settings) -> dict[str, Any]:
-    """The storage options of the storage filesystem, credentials from `conn_id` included:
-    for processes that build their own filesystem (dbt-duckdb)."""
-    if settings.storage.conn_id:
+def use_options(settings: Settings) -> None:
+    """Make the storage's options (`storage.options`, or those Airflow built from
+    `storage.conn_id`) fsspec's defaults for its protocol in this process (`fsspec.config`),
+    so every part that opens a URL there by itself (the shared folder's publish, learnings,
+    status, notices) reaches it with the same endpoint and credentials."""
+    import fsspec.config
+
+    storage = settings.storage
+    if not storage.enabled or storage.protocol == "file":
+        return
+    if storage.conn_id:
         fs, _ = filesystem(settings)
-        return dict(fs.storage_options)
-    return dict(settings.storage.options)
+        options = dict(fs.storage_options)
+    else:
+        options = dict(storage.options)
+    if options:
+        fsspec.config.conf[storage.protocol] = {
+            **fsspec.config.conf.get(storage.protocol, {}),
+            **options,
+        }
 
 
 def register_duckdb(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -90,18 +102,6 @@ def register_duckdb(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         return
     fs, _ = filesystem(settings)
     con.register_filesystem(fs)
-
-
-def dbt_filesystems(settings: Settings) -> list[dict[str, Any]]:
-    """dbt-duckdb's profile `filesystems`: the storage filesystem, registered on every
-    connection dbt opens, so the sources read the raw Parquet from `storage.url`."""
-    if not settings.storage.enabled or settings.storage.protocol == "file":
-        return []
-    return [{"fs": settings.storage.protocol, **fsspec_options(settings)}]
-
-
-def dbt_filesystems_json(settings: Settings) -> str:
-    return json.dumps(dbt_filesystems(settings), sort_keys=True)
 
 
 def pull(settings: Settings, name: str, local: Path, *, marker: str | None = None) -> int:

@@ -435,9 +435,10 @@ def sweep_remote(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
             continue
         target = f"{root.rstrip('/')}/{item.target}"
         if item.kind == "old" and not fs.exists(target):
-            fs.mv(entry, target, recursive=True)
-        else:
-            fs.rm(entry, recursive=True)
+            # File by file: s3fs's recursive mv also tries to copy the folder's own key.
+            for path in sorted(remote_files(fs, entry)):
+                _copy_remote(fs, f"{entry.rstrip('/')}/{path}", f"{target}/{path}")
+        fs.rm(entry, recursive=True)
         handled.append(entry)
     if handled:
         log.warning("swept %d leftover(s) of runs that died in %s", len(handled), root)

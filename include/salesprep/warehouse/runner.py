@@ -20,7 +20,7 @@ from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
 from salesprep.runs.atomic_swap import write_text_atomic
 from salesprep.salesforce.report import REPORT_FILE
-from salesprep.storage import dbt_filesystems_json, filesystem, pull
+from salesprep.storage import filesystem, pull
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,6 @@ WEEK_ENV = "SALESPREP_DBT_WEEK"
 TEST_SCOPE_ENV = "SALESPREP_DBT_TEST_SCOPE"
 DUCKDB_MEMORY_LIMIT_ENV = "SALESPREP_DBT_DUCKDB_MEMORY_LIMIT"
 DUCKDB_THREADS_ENV = "SALESPREP_DBT_DUCKDB_THREADS"
-# dbt-duckdb's `filesystems` (JSON): the fsspec filesystem of storage.url, for the sources.
-DUCKDB_FILESYSTEMS_ENV = "SALESPREP_DBT_DUCKDB_FILESYSTEMS"
 # A weekly mart every build writes: when it exists, a build without --full-refresh is weekly.
 _WEEKLY_MART = "fct_rep_activity_weekly"
 
@@ -118,7 +116,8 @@ def dbt_vars(settings: Settings) -> dict[str, Any]:
     week to week (dbt re-parses the whole project when one changes): the run week travels in
     the environment instead (`dbt_env`)."""
     return {
-        # A folder, or a URL under storage.url that DuckDB reads through fsspec (dbt_env).
+        # A folder, or a URL under storage.url that DuckDB reads through fsspec
+        # (warehouse.storage_plugin).
         "raw_root": settings.raw_url,
         "learnings_path": _loaded_path(settings, settings.learnings_path),
         "learnings_rejected_path": _loaded_path(settings, settings.learnings_rejected_path),
@@ -144,11 +143,17 @@ def dbt_env(settings: Settings, week: Week, *, weekly: bool = False) -> dict[str
         env["SALESPREP_DBT_DUCKDB_PATH"] = str(Path(settings.build_warehouse_path).resolve())
         env[DUCKDB_MEMORY_LIMIT_ENV] = settings.duckdb.memory_limit
         env[DUCKDB_THREADS_ENV] = str(settings.duckdb.effective_threads())
-        env[DUCKDB_FILESYSTEMS_ENV] = dbt_filesystems_json(settings)
     else:
         # profiles.yml reads the target from the environment: give dbt the settings' values.
         env.update(settings.postgres.dbt_env())
     return env
+
+
+def _storage_plugin(settings: Settings):
+    """dbt-duckdb's plugin serving `settings`' storage (imports dbt's adapter: not at import)."""
+    from salesprep.warehouse.storage_plugin import serving
+
+    return serving(settings)
 
 
 def _landed(settings: Settings) -> bool:
@@ -280,7 +285,7 @@ def build_warehouse(
         build_args.append("--full-refresh")
 
     started = time.monotonic()
-    with _DBT_LOCK, environment_overrides(env):
+    with _DBT_LOCK, environment_overrides(env), _storage_plugin(settings):
         from dbt.cli.main import dbtRunner
 
         try:
@@ -370,7 +375,7 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         # The build's parse, with the same vars and profile: dbt parses only what changed.
         docs_target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(parsed, docs_target / parsed.name)
-    with _DBT_LOCK, environment_overrides(env):
+    with _DBT_LOCK, environment_overrides(env), _storage_plugin(settings):
         from dbt.cli.main import dbtRunner
 
         try:

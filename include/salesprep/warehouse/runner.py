@@ -415,6 +415,10 @@ def _server_paths(settings: Settings, *, project: Path) -> list[tuple[str, str]]
         (str(Path(project).resolve()), "dbt_project"),
         (str(Path(sys.prefix).resolve()), "$PYTHON_PREFIX"),
     ]
+    if settings.storage.enabled:
+        # The shared data's root reads the same as the data dir's: a week's pages do not
+        # depend on where the data lives (packets on object storage equal one machine's).
+        pairs.append((settings.storage.url, "$SALESPREP_DATA_DIR"))
     if settings.quota_csv:
         pairs.append((str(Path(settings.quota_csv).resolve()), "$SALESPREP_QUOTA_CSV"))
     return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)

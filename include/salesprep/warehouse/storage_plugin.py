@@ -7,6 +7,7 @@ from the environment. Without a storage URL it does nothing."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
     from salesprep.config import Settings
 
+# Where a deployment sets storage.url: without either, dbt outside a salesprep run (by hand)
+# reads no salesprep settings at all.
+_STORAGE_ENV = ("SALESPREP_STORAGE__URL", "SALESPREP_CONFIG")
 _LOCK = threading.Lock()
 _SERVING: list[Settings] = []
 
@@ -41,6 +45,8 @@ class Plugin(BasePlugin):
         with _LOCK:
             settings = _SERVING[-1] if _SERVING else None
         if settings is None:
+            if not any(name in os.environ for name in _STORAGE_ENV):
+                return  # dbt by hand on a local data dir: nothing to register
             from salesprep.config import load_settings
 
             settings = load_settings()

@@ -227,6 +227,66 @@ class RunGuards(BaseModel):
     )
 
 
+class StorageSettings(BaseModel):
+    """Where the data shared between tasks lives (docs/deploy.md, "Object storage"): the raw
+    landing zone, the extraction state, the rendered staging, the quality reports and, unless
+    `shared_folder` says otherwise, the shared folder, under one fsspec URL such as
+    `s3://bucket/salesprep`. Empty: all of it stays in the data directory, as before.
+    Environment: SALESPREP_STORAGE__URL, __CONN_ID, __OPTIONS (JSON), __LEASE."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+
+    url: str = Field("", description="fsspec URL of the shared root; empty: the data dir.")
+    conn_id: str = Field(
+        "",
+        description="Airflow connection whose credentials open `url` (ObjectStoragePath); "
+        "empty: fsspec's own (the environment, `options`).",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fsspec storage options, e.g. {'client_kwargs': {'endpoint_url': ...}} "
+        "for an S3-compatible server; credentials belong in the environment or `conn_id`.",
+    )
+    lease: Literal["auto", "file", "object"] = Field(
+        "auto",
+        description="Where the run lease lives: 'file' in the data dir, 'object' beside the "
+        "shared data (a conditional write); 'auto': 'object' when `url` is object storage.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        text = value.strip().rstrip("/")
+        if not text:
+            return ""
+        if "://" not in text:
+            return str(Path(text).expanduser().resolve())
+        import fsspec
+
+        protocol = text.split("://", 1)[0]
+        if protocol not in fsspec.available_protocols():
+            raise ValueError(f"{protocol!r} is not an fsspec protocol such as 's3', 'gs' or 'abfs'")
+        return text
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the shared data lives apart from the data dir (at `url`): each step then
+        works in the data dir and copies what it hands on to `url`."""
+        return bool(self.url)
+
+    @property
+    def protocol(self) -> str:
+        """fsspec's protocol of `url` (`file` for a path)."""
+        return self.url.split("://", 1)[0] if "://" in self.url else "file"
+
+    @property
+    def lease_kind(self) -> Literal["file", "object"]:
+        """The lease `lease` resolves to: 'auto' is the object lease on S3."""
+        if self.lease == "auto":
+            return "object" if self.enabled and self.protocol in ("s3", "s3a") else "file"
+        return self.lease
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME_OF_DAY = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _USER_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
@@ -377,6 +437,7 @@ class Settings(BaseSettings):
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
     guards: RunGuards = Field(default_factory=RunGuards)
     meeting: MeetingRules = Field(default_factory=MeetingRules)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @field_validator("org_timezone")
     @classmethod
@@ -466,7 +527,19 @@ class Settings(BaseSettings):
 
     @property
     def shared_folder_url(self) -> str:
-        return self.shared_folder or str(self.data_dir / "shared")
+        return self.shared_folder or self.storage_url("shared")
+
+    def storage_url(self, *parts: str) -> str:
+        """Where `parts` (e.g. `raw`) of the data shared between tasks live: under
+        `storage.url`, else in the data directory."""
+        root = self.storage.url or str(self.data_dir)
+        return "/".join([root.rstrip("/"), *parts])
+
+    @property
+    def raw_url(self) -> str:
+        """The raw landing zone that the checks and dbt read (`raw_root` is the extraction's
+        local workspace; the same folder unless `storage.url` is object storage)."""
+        return self.storage_url("raw") if self.storage.enabled else str(self.raw_root)
 
 
 class NotificationSettings(BaseSettings):

@@ -2,6 +2,8 @@
 
 Each step takes the week and the settings, reads its input from and writes its output to the
 data directory or the shared folder, and returns a small JSON-able summary (fit for XCom).
+With `storage.url` set, what one step hands the next goes through it (`salesprep.storage`):
+a step copies its inputs down into its worker's data directory and its outputs up.
 """
 
 from __future__ import annotations
@@ -72,10 +74,10 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     an org); the run lease makes this run the only writer of all of them."""
     import fsspec
 
+    from salesprep import storage
     from salesprep.emulator.store import WORK_DIR_PREFIX
-    from salesprep.packets.publish import sweep_remote
     from salesprep.quality.report import FAILED_RUNS_DIR
-    from salesprep.runs.atomic_swap import sweep, sweep_temp_dirs
+    from salesprep.runs.atomic_swap import sweep, sweep_remote, sweep_temp_dirs
     from salesprep.shared_folder import join
 
     data = Path(settings.data_dir)
@@ -97,6 +99,7 @@ def sweep_leftovers(settings: Settings) -> list[str]:
     for folder in (root.rstrip("/") or "/", join(root, FAILED_RUNS_DIR)):
         swept += sweep_remote(fs, folder)
     swept += [str(path) for path in sweep_temp_dirs(WORK_DIR_PREFIX)]
+    swept += storage.sweep(settings)
     return swept
 
 
@@ -107,15 +110,21 @@ def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) 
     to another org stops, unless `reset_history` drops the old org's history first
     (`salesprep.warehouse.history`); and the org's data span must cover the week (week guard,
     decision 18)."""
-    from salesprep.runs.week_guard import judge_coverage, save_coverage
+    from salesprep import storage
+    from salesprep.runs.week_guard import coverage_path, judge_coverage, save_coverage
     from salesprep.salesforce.client import ApiClient, session_org_id
     from salesprep.salesforce.connection import connect
     from salesprep.salesforce.data_span import org_data_span
     from salesprep.salesforce.extract import extract_org
+    from salesprep.salesforce.report import REPORT_FILE
     from salesprep.warehouse.history import check_org, landed_organization, record_org, same_org
 
     sf = connect(settings)
     org_id = session_org_id(sf)
+    # The shared extraction state and landing zone are the truth, not this worker's copies.
+    for name in storage.STATE_FILES:
+        storage.pull_file(settings, f"state/{name}", settings.state_dir / name)
+    storage.pull(settings, "raw", settings.raw_root, marker=REPORT_FILE)
     removed = check_org(settings, org_id, reset=reset_history)
     span = org_data_span(ApiClient(sf, settings.salesforce))
     guards = settings.guards
@@ -131,6 +140,12 @@ def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) 
     report = extract_org(sf, settings.raw_root, settings=settings)
     landed_id, name = landed_organization(settings.raw_root)
     record_org(settings, landed_id if landed_id and same_org(landed_id, org_id) else org_id, name)
+    # The landing zone first (its report last), then the watermarks that describe it.
+    storage.push(settings, settings.raw_root, "raw", last=REPORT_FILE)
+    for name in storage.STATE_FILES:
+        storage.push_file(settings, settings.state_dir / name, f"state/{name}")
+    covered = coverage_path(settings.data_dir, week)
+    storage.push_file(settings, covered, f"state/{covered.name}")
     # The org's first and freshest records (UTC): `salesprep status` shows how fresh it was.
     data_span = {k: v.isoformat() if v else None for k, v in vars(span).items()}
     summary = {**report.summary(), "coverage": coverage.to_dict(), "data_span": data_span}
@@ -141,17 +156,25 @@ def extract_raw(week: Week, settings: Settings, *, reset_history: bool = False) 
 
 def check_raw(week: Week, settings: Settings) -> Summary:
     """Great Expectations raw checkpoint: fails the run before anything is built or published."""
+    from salesprep import storage
     from salesprep.quality.raw_checkpoint import validate_raw
+    from salesprep.quality.report import quality_root
 
-    result = validate_raw(
-        settings.raw_root, quality_dir(settings, week, "raw"), settings=settings, week=week
-    )
+    week_quality = quality_root(settings, week)
+    storage.pull(settings, f"quality/{week.label}", week_quality)
+    try:
+        result = validate_raw(
+            settings.raw_url, quality_dir(settings, week, "raw"), settings=settings, week=week
+        )
+    finally:  # a failed checkpoint's pages too: the failed-run report shows them
+        storage.push(settings, week_quality, f"quality/{week.label}")
     return result.summary()
 
 
 def load_learnings(week: Week, settings: Settings) -> Summary:
     """Read the lessons, feedback and actions pairs recorded before this week (the learnings
     loop); a bad entry is rejected with its reason, never a failure of the run."""
+    from salesprep import storage
     from salesprep.learnings import land_learnings
 
     report = land_learnings(
@@ -160,6 +183,7 @@ def load_learnings(week: Week, settings: Settings) -> Summary:
         week,
         rejected_path=settings.learnings_rejected_path,
     )
+    storage.push(settings, settings.learnings_path.parent, "learnings")
     return report.summary()
 
 
@@ -167,9 +191,16 @@ def build_marts(week: Week, settings: Settings, *, full_refresh: bool = False) -
     """dbt build (models and tests) into the build warehouse, which BI never reads;
     `full_refresh` rebuilds every incremental model from scratch (`dbt build --full-refresh`,
     once after upgrading a data directory from an older version)."""
+    from salesprep import storage
+    from salesprep.quality.report import build_results_path
     from salesprep.warehouse import build_warehouse
 
-    result = build_warehouse(settings, week, full_refresh=full_refresh)
+    storage.pull(settings, "learnings", settings.learnings_path.parent)
+    results = build_results_path(settings, week)
+    try:
+        result = build_warehouse(settings, week, full_refresh=full_refresh)
+    finally:  # a failed build's results too: the quality report lists the failures
+        storage.push_file(settings, results, f"state/{results.name}")
     return result.summary() | ({"full_refresh": True} if full_refresh else {})
 
 
@@ -178,22 +209,35 @@ def check_marts(week: Week, settings: Settings) -> Summary:
     which of last week's pairs vanished), then the dbt docs and the dbt stage of the week's
     quality report (staged with the packets by render_packets); a failure stops the run
     before anything is published."""
+    from salesprep import storage
     from salesprep.quality.gx import QualityError
     from salesprep.quality.marts_checkpoint import validate_marts
-    from salesprep.quality.report import dbt_docs_dir, write_build_report
+    from salesprep.quality.report import (
+        build_results_path,
+        dbt_docs_dir,
+        quality_root,
+        write_build_report,
+    )
     from salesprep.warehouse import generate_docs
     from salesprep.warehouse.connection import WarehouseReadError, open_marts
 
+    week_quality = quality_root(settings, week)
+    storage.pull(settings, f"quality/{week.label}", week_quality)
+    results = build_results_path(settings, week)
+    storage.pull_file(settings, f"state/{results.name}", results)
     try:
-        marts = open_marts(settings, "build")
-    except WarehouseReadError as exc:
-        raise QualityError(f"marts checkpoint: {exc}") from exc
-    with marts:
-        result = validate_marts(
-            marts, quality_dir(settings, week, "marts"), settings=settings, week=week
-        )
-    generate_docs(settings, week, dbt_docs_dir(settings, week))
-    write_build_report(week, settings)
+        try:
+            marts = open_marts(settings, "build")
+        except WarehouseReadError as exc:
+            raise QualityError(f"marts checkpoint: {exc}") from exc
+        with marts:
+            result = validate_marts(
+                marts, quality_dir(settings, week, "marts"), settings=settings, week=week
+            )
+        generate_docs(settings, week, dbt_docs_dir(settings, week))
+        write_build_report(week, settings)
+    finally:
+        storage.push(settings, week_quality, f"quality/{week.label}")
     return result.summary()
 
 
@@ -201,14 +245,18 @@ def render_packets(week: Week, settings: Settings) -> Summary:
     """Render one packet per pair, plus the week's indexes, from the checked build warehouse
     (nothing is published yet); the week's Data Docs go with them (`quality/`), and the users
     who got no packet go to the week index."""
+    from salesprep import storage
     from salesprep.packets.layout import EXTRA_DIR
     from salesprep.packets.render import render_week, write_unpaired
     from salesprep.quality.data_docs import stage_quality_docs
     from salesprep.quality.pair_coverage import unpaired_users
     from salesprep.quality.report import quality_root
-    from salesprep.runs.week_guard import load_coverage
+    from salesprep.runs.week_guard import coverage_path, load_coverage
     from salesprep.warehouse.connection import open_marts
 
+    covered = coverage_path(settings.data_dir, week)
+    storage.pull_file(settings, f"state/{covered.name}", covered)
+    storage.pull(settings, f"quality/{week.label}", quality_root(settings, week))
     out_dir = rendered_dir(settings, week)
     coverage = load_coverage(settings.data_dir, week)
     data_to = coverage.data_to if coverage is not None and coverage.partial else None
@@ -217,6 +265,7 @@ def render_packets(week: Week, settings: Settings) -> Summary:
         unpaired = [user.as_dict() for user in unpaired_users(marts)]
     write_unpaired(out_dir, unpaired)
     staged = stage_quality_docs(quality_root(settings, week), out_dir / EXTRA_DIR, week.label)
+    storage.push(settings, out_dir, f"rendered/{week.label}")
     summary = {**result.summary(), "quality_docs": len(staged), "unpaired_users": unpaired}
     return summary | ({"partial_week_data_to": data_to} if data_to else {})
 
@@ -226,10 +275,12 @@ def publish(week: Week, settings: Settings) -> Summary:
     shared folder, check both, then swap them in together (the warehouse first: putting it
     back is one local rename). If the packets' swap fails, the warehouse swap is rolled back,
     so BI and the shared folder always show the same week."""
+    from salesprep import storage
     from salesprep.packets.publish import stage_rendered_week
     from salesprep.runs.atomic_swap import commit_together
     from salesprep.warehouse import finish_warehouse, stage_warehouse
 
+    storage.pull(settings, f"rendered/{week.label}", rendered_dir(settings, week))
     published = settings.published_warehouse_path
     warehouse = stage_warehouse(settings.build_warehouse_path, published)
     try:
@@ -318,6 +369,9 @@ class Step:
 
     def __call__(self, week: Week, settings: Settings, options: RunOptions) -> Summary:
         """Run the step for `week` with the settings `options` already applied to."""
+        from salesprep import storage
+
+        storage.use_options(settings)
         return self.run(week, settings, **{name: getattr(options, name) for name in self.options})
 
 
@@ -402,8 +456,13 @@ def report_failure(
     if isinstance(error, BaseException) and is_refusal(error):
         log.info("%s was refused at %s: no quality report is published", week, step)
         return None
+    from salesprep import storage
+    from salesprep.quality.report import quality_root
+
     try:
         settings = settings or load_settings()
+        storage.use_options(settings)
+        storage.pull(settings, f"quality/{week.label}", quality_root(settings, week))
         return publish_failed_quality_report(week, settings, error, failed_step=step)
     except (ConfigError, QualityReportError, OSError) as exc:
         log.error("could not publish the failed-run quality report for %s: %s", week, exc)

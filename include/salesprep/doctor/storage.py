@@ -18,7 +18,7 @@ _SCHEMES = "a local path, file://, s3://, gs://, az://, sftp:// or memory://"
 
 
 def storage_checks(settings: Settings) -> list[Check]:
-    return [
+    checks = [
         local_folder_check(
             "data dir", settings.data_dir, "SALESPREP_DATA_DIR or --data-dir (setting data_dir)"
         ),
@@ -27,8 +27,33 @@ def storage_checks(settings: Settings) -> list[Check]:
             if settings.dbt_target == "postgres"
             else warehouse_check(settings.published_warehouse_path)
         ),
-        shared_folder_check(settings.shared_folder_url),
     ]
+    if settings.storage.enabled:
+        checks.append(shared_storage_check(settings))
+    checks.append(shared_folder_check(settings.shared_folder_url, settings))
+    return checks
+
+
+def shared_storage_check(settings: Settings) -> Check:
+    """`storage.url` opens with its credentials and takes a file."""
+    from salesprep.config import ConfigError
+    from salesprep.storage import filesystem
+
+    url = settings.storage.url
+    try:
+        fs, root = filesystem(settings)
+    except ConfigError as exc:
+        return fail("shared storage", str(exc), "fix storage.url or storage.conn_id", url=url)
+    problem = _probe_remote(fs, root)
+    if problem:
+        return fail(
+            "shared storage",
+            f"{url!r} cannot be written: {problem}",
+            "check the URL, that the bucket exists, and the credentials (storage.conn_id, "
+            "storage.options or the environment) of every worker",
+            url=url,
+        )
+    return ok("shared storage", f"{url} is writable (a test file was written and removed)", url=url)
 
 
 def local_folder_check(name: str, folder: Path, setting: str) -> Check:
@@ -117,8 +142,9 @@ def postgres_warehouse_check(target: PostgresSettings) -> Check:
     )
 
 
-def shared_folder_check(url: str) -> Check:
-    """A known fsspec scheme whose package is installed, and a folder that takes a file."""
+def shared_folder_check(url: str, settings: Settings | None = None) -> Check:
+    """A known fsspec scheme whose package is installed, and a folder that takes a file (one
+    under `storage.url` is opened with the storage's credentials)."""
     import fsspec
     from fsspec.core import split_protocol
 
@@ -143,20 +169,39 @@ def shared_folder_check(url: str) -> Check:
             f"set {setting} to a local path",
             url=url,
         )
+    from salesprep.config import ConfigError
+    from salesprep.storage import filesystem
+
+    under_storage = (
+        settings is not None and settings.storage.url and url.startswith(settings.storage.url)
+    )
     try:
-        fs, root = fsspec.core.url_to_fs(url)
-        probe = f"{root.rstrip('/')}/{_PROBE_PREFIX}{secrets.token_hex(6)}"
-        fs.pipe_file(probe, b"")
-        fs.rm(probe)
-    except (OSError, ValueError) as exc:  # fsspec backends raise OSError subclasses
+        fs, root = filesystem(settings, url) if under_storage else fsspec.core.url_to_fs(url)
+        problem = _probe_remote(fs, root)
+    except (ConfigError, ValueError) as exc:
+        problem = str(exc)
+    if problem:
         return fail(
             "shared folder",
-            f"{url!r} cannot be written: {exc}",
+            f"{url!r} cannot be written: {problem}",
             "check the URL, that the bucket or folder exists, and the storage credentials "
             "of the environment that runs salesprep",
             url=url,
         )
     return ok("shared folder", f"{url} is writable (a test file was written and removed)", url=url)
+
+
+def _probe_remote(fs, root: str) -> str:
+    """Why a new file cannot be made under `root` ("" when it can); nothing is left behind."""
+    probe = f"{root.rstrip('/')}/{_PROBE_PREFIX}{secrets.token_hex(6)}"
+    try:
+        fs.pipe_file(probe, b"")
+        fs.rm(probe)
+    # Storage backends raise their own types beside OSError: botocore's NoCredentialsError
+    # is none, and a doctor check must report it, not crash.
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return ""
 
 
 def _probe_local(folder: Path) -> str:

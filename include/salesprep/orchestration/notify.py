@@ -204,8 +204,10 @@ def manager_notices(
 def notify_managers(week: str, settings: Any, smtp_conn_id: str = "smtp_default") -> NotifySummary:
     """Email every manager of `week` a link to their packets; managers without an email
     address in the warehouse are listed in the summary and logged, not an error."""
+    from salesprep import storage
     from salesprep.orchestration.notifiers import send_email
 
+    storage.use_options(settings)
     manifest = read_manifest(settings.shared_folder_url, week)
     from salesprep.warehouse.connection import WarehouseReadError, open_marts
 

@@ -37,7 +37,14 @@ from salesprep.packets.render import (
     render_week_index,
 )
 from salesprep.packets.team import TeamDataError, WeekTeams, parse_teams
-from salesprep.runs.atomic_swap import Swap, commit_together, leftover_name, parse_leftover, sweep
+from salesprep.runs.atomic_swap import (
+    RemoteSwap,
+    Swap,
+    commit_together,
+    sweep,
+    sweep_remote,
+    write_files,
+)
 from salesprep.shared_folder import join
 from salesprep.weeks import Week
 
@@ -166,7 +173,7 @@ def stage_week(
             swap = Swap(Path(target))
             staged: StagedWeek = _LocalWeek(manifest, swap)
             try:
-                _write_all(fs, str(swap.staging), files)
+                write_files(fs, str(swap.staging), files, last=MANIFEST)
                 _carry_foreign(fs, target, str(swap.staging), files)
             except BaseException:
                 swap.discard()
@@ -249,9 +256,9 @@ class _LocalWeek(StagedWeek):
 
 
 class _RemoteWeek(StagedWeek):
-    """On an object store, which has no folder rename: the week is staged under a staging
-    prefix, and the commit copies each file over (the manifest last) after copying the files
-    it replaces aside, so that a rollback can put them back."""
+    """On an object store, which has no folder rename: one `atomic_swap.RemoteSwap` of the
+    week folder, the manifest last; the files it may replace are the ones the previous
+    manifest lists, so files that pairs wrote back stay."""
 
     def __init__(
         self,
@@ -261,77 +268,25 @@ class _RemoteWeek(StagedWeek):
         files: Mapping[str, bytes],
     ) -> None:
         self.manifest = manifest
-        self.fs = fs
-        self.target = target
-        self.files = files
-        parent, name = target.rsplit("/", 1)
-        self.staging = join(parent, leftover_name(name, "staging"))
-        self.aside = join(parent, leftover_name(name, "old"))
-        self._previous: set[str] = set()
-        self.committed = False
+        self.swap = RemoteSwap(
+            fs, target, files, last=MANIFEST, managed=lambda: _managed_paths(fs, target)
+        )
 
     def write(self) -> None:
-        try:
-            _write_all(self.fs, self.staging, self.files)
-        except BaseException:
-            self.discard()
-            raise
+        self.swap.write()
 
     def commit(self) -> None:
-        fs = self.fs
-        self._previous = _managed_paths(fs, self.target)
-        for path in sorted(self._previous):
-            if fs.exists(join(self.target, path)):
-                _copy_file(fs, join(self.target, path), join(self.aside, path))
-        self.committed = True
-        _swap_by_copy(fs, self.staging, self.target, self.files)
+        self.swap.commit()
         self.log_published()
 
     def rollback(self) -> None:
-        if not self.committed:
-            self.discard()
-            return
-        fs = self.fs
-        for path in sorted(set(self.files) - self._previous):
-            full = join(self.target, path)
-            if fs.exists(full):
-                fs.rm(full)
-        for path in sorted(self._previous, key=lambda p: p == MANIFEST):
-            saved = join(self.aside, path)
-            if fs.exists(saved):
-                _copy_file(fs, saved, join(self.target, path))
-        self.finish()
-        self.committed = False
+        self.swap.rollback()
 
     def finish(self) -> None:
-        if self.fs.exists(self.aside):
-            self.fs.rm(self.aside, recursive=True)
+        self.swap.finish()
 
     def discard(self) -> None:
-        if self.fs.exists(self.staging):
-            self.fs.rm(self.staging, recursive=True)
-
-
-def sweep_remote(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
-    """`atomic_swap.sweep` for a shared folder on an object store: a dead run's staging goes,
-    a set-aside week whose folder is missing goes back."""
-    if not fs.exists(root):
-        return []
-    handled = []
-    for entry in sorted(fs.ls(root, detail=False)):
-        name = entry.rstrip("/").rsplit("/", 1)[-1]
-        item = parse_leftover(Path(name))
-        if item is None or item.live:
-            continue
-        target = join(root, item.target)
-        if item.kind == "old" and not fs.exists(target):
-            fs.mv(entry, target, recursive=True)
-        else:
-            fs.rm(entry, recursive=True)
-        handled.append(entry)
-    if handled:
-        log.warning("swept %d leftover(s) of runs that died in %s", len(handled), root)
-    return handled
+        self.swap.discard()
 
 
 def _week_files(
@@ -451,36 +406,6 @@ def _week_teams(extra: Mapping[str, bytes | str], week: Week) -> WeekTeams | Non
     if teams.week != week.label:
         raise PublishError(f"{TEAMS_JSON} is for {teams.week}, not {week.label}")
     return teams
-
-
-def _write_all(fs: fsspec.AbstractFileSystem, base: str, files: Mapping[str, bytes]) -> None:
-    for path in sorted(files, key=lambda p: p == MANIFEST):  # manifest last
-        full = join(base, path)
-        fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(full, files[path])
-
-
-def _swap_by_copy(
-    fs: fsspec.AbstractFileSystem, staging: str, target: str, files: Mapping[str, bytes]
-) -> None:
-    """Object stores have no directory rename: copy each file over, delete what the previous
-    manifest listed and this one does not, write the manifest last, drop the staging folder."""
-    stale = _managed_paths(fs, target) - set(files)
-    for path in sorted(p for p in files if p != MANIFEST):
-        full = join(target, path)
-        fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
-        fs.copy(join(staging, path), full)
-    for path in sorted(stale):
-        full = join(target, path)
-        if fs.exists(full):
-            fs.rm(full)
-    fs.copy(join(staging, MANIFEST), join(target, MANIFEST))
-    fs.rm(staging, recursive=True)
-
-
-def _copy_file(fs: fsspec.AbstractFileSystem, source: str, dest: str) -> None:
-    fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
-    fs.copy(source, dest)
 
 
 def _carry_foreign(

@@ -15,6 +15,7 @@ duplicated Ids become the GX result of the same expectation.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -38,12 +39,18 @@ from salesprep.quality.gx import (
     raise_for_failures,
     run_checkpoints,
 )
-from salesprep.salesforce.report import ExtractReport, ExtractReportError, load_report
+from salesprep.salesforce.report import (
+    REPORT_FILE,
+    ExtractReport,
+    ExtractReportError,
+    load_report,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import duckdb
+    import fsspec
     import pandas as pd
 
     from salesprep.config import Settings
@@ -75,30 +82,41 @@ DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def validate_raw(
-    raw_root: Path, report_dir: Path, *, settings: Settings, week: Week | None = None
+    raw_root: Path | str, report_dir: Path, *, settings: Settings, week: Week | None = None
 ) -> QualityResult:
-    """Run the raw checkpoint over `raw_root`; write `report_dir/raw_checkpoint.json` and Data
+    """Run the raw checkpoint over `raw_root`, a folder or a URL under `storage.url` (read in
+    place through its fsspec filesystem); write `report_dir/raw_checkpoint.json` and Data
     Docs (`report_dir/data_docs/index.html`). Raises `QualityGateError` listing each failed
     blocking expectation, or `QualityError` when the landing zone cannot be read."""
-    raw_root = Path(raw_root)
-    try:
-        report = load_report(raw_root)
-    except ExtractReportError as exc:
-        raise QualityError(f"raw checkpoint: {exc}") from exc
-    paths = {sobject.name: _checked_file(raw_root, sobject) for sobject in OBJECTS}
-    stage_frame = _read_columns(paths["OpportunityStage"], ["ApiName", "MasterLabel"])
+    if isinstance(raw_root, Path) or "://" not in raw_root:
+        fs, root = None, str(Path(raw_root))
+        try:
+            report = load_report(Path(raw_root))
+        except ExtractReportError as exc:
+            raise QualityError(f"raw checkpoint: {exc}") from exc
+    else:
+        from salesprep.storage import filesystem
+
+        fs, root = filesystem(settings, raw_root)
+        report = _remote_report(fs, root)
+    paths = {sobject.name: _checked_file(root, sobject, fs) for sobject in OBJECTS}
+    stage_frame = _read_columns(paths["OpportunityStage"], ["ApiName", "MasterLabel"], fs)
     stages, stage_source = known_stages(stage_frame, report, settings)
     with _duckdb() as con:
+        if fs is not None:
+            con.register_filesystem(fs)
         datasets = [_required_fields_dataset(report)]
         datasets += [
             Dataset(
                 sobject.name,
-                _batches(paths[sobject.name], _checked_columns(sobject)),
+                _batches(paths[sobject.name], _checked_columns(sobject), fs=fs),
                 _object_checks(
                     sobject,
                     stages,
                     stage_source,
-                    unique_ids=lambda path=paths[sobject.name]: duplicate_ids(con, path),
+                    unique_ids=lambda path=paths[sobject.name]: duplicate_ids(
+                        con, fs.unstrip_protocol(path) if fs is not None else path
+                    ),
                 ),
             )
             for sobject in OBJECTS
@@ -148,12 +166,30 @@ def _checked_columns(sobject: SObject) -> list[str]:
     return columns
 
 
-def _checked_file(raw_root: Path, sobject: SObject) -> Path:
+def _remote_report(fs: fsspec.AbstractFileSystem, root: str) -> ExtractReport:
+    """The extract report of a landing zone on object storage."""
+    path = f"{root}/{REPORT_FILE}"
+    try:
+        return ExtractReport.from_dict(json.loads(fs.cat_file(path)))
+    except FileNotFoundError as exc:
+        raise QualityError(
+            f"raw checkpoint: no extract report at {fs.unstrip_protocol(path)}: run the "
+            "extraction first"
+        ) from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise QualityError(
+            f"raw checkpoint: cannot read the extract report {fs.unstrip_protocol(path)}: {exc}"
+        ) from exc
+
+
+def _checked_file(
+    raw_root: str, sobject: SObject, fs: fsspec.AbstractFileSystem | None = None
+) -> str:
     """The object's landed file, once its whole schema is the catalog's (a difference stops the
     run, named). Only then are the checked columns read, in batches (`_batches`)."""
-    path = raw_root / sobject.name / f"{sobject.name}.parquet"
+    path = f"{raw_root}/{sobject.name}/{sobject.name}.parquet"
     try:
-        schema = pq.read_schema(path)
+        schema = pq.read_schema(path, filesystem=fs)
     except FileNotFoundError as exc:
         raise QualityError(
             f"raw checkpoint: {path} is missing; the landing zone must hold every catalog object"
@@ -176,20 +212,28 @@ def _checked_file(raw_root: Path, sobject: SObject) -> Path:
     return path
 
 
-def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
+def _read_columns(
+    path: str, columns: list[str], fs: fsspec.AbstractFileSystem | None = None
+) -> pd.DataFrame:
     """A small object's columns, whole (OpportunityStage: the org's stage list)."""
     try:
-        return pq.read_table(path, columns=columns).to_pandas()
+        return pq.read_table(path, columns=columns, filesystem=fs).to_pandas()
     except OSError as exc:
         raise QualityError(f"raw checkpoint: cannot read {path}: {exc}") from exc
 
 
-def _batches(path: Path, columns: list[str], batch_rows: int | None = None) -> Batches:
+def _batches(
+    path: Path | str,
+    columns: list[str],
+    batch_rows: int | None = None,
+    *,
+    fs: fsspec.AbstractFileSystem | None = None,
+) -> Batches:
     """The checked columns of `path` as pandas frames of at most `batch_rows` rows (row groups
     are gathered up to that size, so small row groups do not mean many GX runs)."""
     size = batch_rows or BATCH_ROWS
     try:
-        file = pq.ParquetFile(path)
+        file = pq.ParquetFile(path, filesystem=fs)
         rows = file.metadata.num_rows
         schema = pa.schema([file.schema_arrow.field(c) for c in columns])
     except OSError as exc:
@@ -200,7 +244,10 @@ def _batches(path: Path, columns: list[str], batch_rows: int | None = None) -> B
         count = 0
         yielded = False
         try:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=size, columns=columns):
+            batches = pq.ParquetFile(path, filesystem=fs).iter_batches(
+                batch_size=size, columns=columns
+            )
+            for batch in batches:
                 if count + batch.num_rows > size and pending:
                     yield pa.Table.from_batches(pending, schema=schema).to_pandas()
                     pending, count, yielded = [], 0, True
@@ -237,7 +284,7 @@ def _duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
             con.close()
 
 
-def duplicate_ids(con: duckdb.DuckDBPyConnection, path: Path) -> WholeResult:
+def duplicate_ids(con: duckdb.DuckDBPyConnection, path: Path | str) -> WholeResult:
     """Id uniqueness over the whole file, set-wise: the rows whose Id another row also has
     (every one of them, as GX counts), and the first of them in file order. Rows without an Id
     are the not-null check's; here they count as missing, as in GX.

@@ -13,7 +13,10 @@ is missing). Names of earlier salesprep versions (`.raw.incoming-*`, `.staging-<
 are swept the same way.
 
 `Swap` is one staged replacement; `commit_together` swaps several as one unit (the warehouse
-and the packets of a week) and puts the first back if a later one fails.
+and the packets of a week) and puts the first back if a later one fails. `RemoteSwap` is the
+same for a folder on an object store (any fsspec filesystem), which has no rename: a week of
+the shared folder, and the raw landing zone, rendered weeks and quality reports under
+`storage.url`; `sweep_remote` is its `sweep`.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from salesprep.runs.process_owner import ProcessOwner, this_host
+
+if TYPE_CHECKING:
+    import fsspec
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +310,144 @@ def commit_together(swaps: Sequence[Staged]) -> None:
         raise
     for swap in swaps:
         swap.finish()
+
+
+# ---------------------------------------------------------------------------- object stores
+
+
+class RemoteSwap:
+    """One staged replacement of the folder `target` on an object store, which has no folder
+    rename: `write()` puts every file under a staging prefix beside it; `commit()` copies the
+    files it replaces aside (so that `rollback()` can put them back), then copies each staged
+    file over, deletes the replaced files the new version lacks, and writes `last` (the file
+    that says the folder is complete: a manifest, the extract report) last.
+
+    `files` maps relative paths to their content, bytes or a local file. `managed()` lists the
+    target's files this swap may replace or delete (default: all of them; a week of the shared
+    folder keeps files no publish wrote)."""
+
+    def __init__(
+        self,
+        fs: fsspec.AbstractFileSystem,
+        target: str,
+        files: Mapping[str, bytes | Path],
+        *,
+        last: str | None = None,
+        managed: Callable[[], set[str]] | None = None,
+    ) -> None:
+        self.fs = fs
+        self.target = target.rstrip("/")
+        self.files = files
+        self.last = last
+        self._managed = managed or (lambda: remote_files(fs, self.target))
+        parent, name = self.target.rsplit("/", 1)
+        self.staging = f"{parent}/{leftover_name(name, 'staging')}"
+        self.aside = f"{parent}/{leftover_name(name, 'old')}"
+        self._previous: set[str] = set()
+        self.committed = False
+
+    def write(self) -> None:
+        """Stage every file (dropping the stage if an upload fails)."""
+        try:
+            write_files(self.fs, self.staging, self.files, last=self.last)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        fs = self.fs
+        self._previous = self._managed()
+        for path in sorted(self._previous):
+            if fs.exists(f"{self.target}/{path}"):
+                _copy_remote(fs, f"{self.target}/{path}", f"{self.aside}/{path}")
+        self.committed = True
+        stale = self._previous - set(self.files)
+        for path in sorted(p for p in self.files if p != self.last):
+            _copy_remote(fs, f"{self.staging}/{path}", f"{self.target}/{path}")
+        for path in sorted(stale):
+            if fs.exists(f"{self.target}/{path}"):
+                fs.rm(f"{self.target}/{path}")
+        if self.last is not None and self.last in self.files:
+            _copy_remote(fs, f"{self.staging}/{self.last}", f"{self.target}/{self.last}")
+        fs.rm(self.staging, recursive=True)
+
+    def rollback(self) -> None:
+        if not self.committed:
+            self.discard()
+            return
+        fs = self.fs
+        for path in sorted(set(self.files) - self._previous):
+            full = f"{self.target}/{path}"
+            if fs.exists(full):
+                fs.rm(full)
+        for path in sorted(self._previous, key=lambda p: p == self.last):
+            saved = f"{self.aside}/{path}"
+            if fs.exists(saved):
+                _copy_remote(fs, saved, f"{self.target}/{path}")
+        self.finish()
+        self.committed = False
+
+    def finish(self) -> None:
+        if self.fs.exists(self.aside):
+            self.fs.rm(self.aside, recursive=True)
+
+    def discard(self) -> None:
+        if self.fs.exists(self.staging):
+            self.fs.rm(self.staging, recursive=True)
+
+
+def remote_files(fs: fsspec.AbstractFileSystem, folder: str) -> set[str]:
+    """The files under `folder` (relative paths), none when it does not exist."""
+    folder = folder.rstrip("/")
+    if not fs.exists(folder):
+        return set()
+    return {full[len(folder) :].lstrip("/") for full in fs.find(folder)}
+
+
+def write_files(
+    fs: fsspec.AbstractFileSystem,
+    base: str,
+    files: Mapping[str, bytes | Path],
+    *,
+    last: str | None = None,
+) -> None:
+    """Write `files` (relative path -> bytes or a local file) under `base`, `last` last."""
+    for path in sorted(files, key=lambda p: p == last):
+        full = f"{base.rstrip('/')}/{path}"
+        fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        content = files[path]
+        if isinstance(content, Path):
+            fs.put_file(str(content), full)
+        else:
+            fs.pipe_file(full, content)
+
+
+def sweep_remote(fs: fsspec.AbstractFileSystem, root: str) -> list[str]:
+    """`sweep` for a folder on an object store: a dead run's staging goes, a set-aside old
+    version whose target is missing goes back."""
+    if not fs.exists(root):
+        return []
+    handled = []
+    for entry in sorted(fs.ls(root, detail=False)):
+        name = entry.rstrip("/").rsplit("/", 1)[-1]
+        item = parse_leftover(Path(name))
+        if item is None or item.live:
+            continue
+        target = f"{root.rstrip('/')}/{item.target}"
+        if item.kind == "old" and not fs.exists(target):
+            # File by file: s3fs's recursive mv also tries to copy the folder's own key.
+            for path in sorted(remote_files(fs, entry)):
+                _copy_remote(fs, f"{entry.rstrip('/')}/{path}", f"{target}/{path}")
+        fs.rm(entry, recursive=True)
+        handled.append(entry)
+    if handled:
+        log.warning("swept %d leftover(s) of runs that died in %s", len(handled), root)
+    return handled
+
+
+def _copy_remote(fs: fsspec.AbstractFileSystem, source: str, dest: str) -> None:
+    fs.makedirs(dest.rsplit("/", 1)[0], exist_ok=True)
+    fs.copy(source, dest)
 
 
 # ---------------------------------------------------------------------------- temp folders

@@ -8,6 +8,11 @@ it; `salesprep run` holds the same lease for its whole run (`cli_lease`), renewi
 while it works. A run that finds the lease taken waits (or the CLI refuses, naming the holder);
 a lease whose holder is gone is taken over: a DAG run no longer active (killed, timed out,
 marked failed), a CLI process that no longer runs on this host, or any lease past its expiry.
+
+Where the lease lives (`lease_place`): a file in the data directory (the default: one machine,
+or a shared disk with atomic exclusive create), or an object beside the shared data on S3
+(`runs.object_lease`, conditional writes) for workers that share no disk. The functions
+below take either.
 """
 
 from __future__ import annotations
@@ -22,8 +27,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from salesprep.runs.process_owner import ProcessOwner
+
+if TYPE_CHECKING:
+    from salesprep.config import Settings
+    from salesprep.runs.object_lease import ObjectLease
+
+    # A data directory (the lease file in it) or the lease object on S3.
+    LeasePlace = Path | ObjectLease
 
 log = logging.getLogger(__name__)
 
@@ -86,34 +99,59 @@ class Lease:
         return None
 
 
+def lease_from_dict(data: dict[str, Any]) -> Lease:
+    """A lease as its file (or object) holds it."""
+    return Lease(
+        dag_id=str(data["dag_id"]),
+        run_id=str(data["run_id"]),
+        host=str(data.get("host", "")),
+        pid=int(data.get("pid", 0) or 0),
+        since=str(data.get("since", "")),
+        expires_at=str(data.get("expires_at", "")),
+    )
+
+
+def lease_place(settings: Settings) -> LeasePlace:
+    """Where the run lease of these settings lives (`storage.lease`): the data directory, or
+    the object beside the shared data."""
+    if settings.storage.lease_kind == "file":
+        return Path(settings.data_dir)
+    from salesprep.runs.object_lease import ObjectLease
+    from salesprep.storage import filesystem
+
+    if not settings.storage.enabled:
+        raise LeaseError(
+            "storage.lease=object (SALESPREP_STORAGE__LEASE) needs storage.url on S3; "
+            "set SALESPREP_STORAGE__URL or use the file lease"
+        )
+    fs, root = filesystem(settings)
+    return ObjectLease.under(fs, root)
+
+
 def lease_path(data_dir: Path) -> Path:
     """The lease file of a data directory."""
     return Path(data_dir) / "state" / LEASE_FILE
 
 
-def current_lease(data_dir: Path) -> Lease | None:
+def current_lease(data_dir: LeasePlace) -> Lease | None:
     """The lease held now, or None."""
+    if not isinstance(data_dir, Path):
+        return data_dir.current()
     path = lease_path(data_dir)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Lease(
-            dag_id=str(data["dag_id"]),
-            run_id=str(data["run_id"]),
-            host=str(data.get("host", "")),
-            pid=int(data.get("pid", 0) or 0),
-            since=str(data.get("since", "")),
-            expires_at=str(data.get("expires_at", "")),
-        )
+        return lease_from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LeaseError(f"the run lease {path} cannot be read: {exc}; delete it by hand") from exc
 
 
-def claim_lease(data_dir: Path, lease: Lease, is_active: Callable[[Lease], bool]) -> bool:
+def claim_lease(data_dir: LeasePlace, lease: Lease, is_active: Callable[[Lease], bool]) -> bool:
     """Take the lease for `lease`'s run: True when it holds it (now or already), False when
     another active run holds it. `is_active(holder)` says whether the holder's run is still
     queued or running; a lease left by an inactive run is taken over."""
+    if not isinstance(data_dir, Path):
+        return data_dir.claim(lease, is_active)
     path = lease_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(3):
@@ -138,8 +176,10 @@ def claim_lease(data_dir: Path, lease: Lease, is_active: Callable[[Lease], bool]
     return False
 
 
-def release_lease(data_dir: Path, lease: Lease) -> bool:
+def release_lease(data_dir: LeasePlace, lease: Lease) -> bool:
     """Give the lease back if `lease`'s run holds it; True when it did."""
+    if not isinstance(data_dir, Path):
+        return data_dir.release(lease)
     holder = current_lease(data_dir)
     if holder != lease:
         return False
@@ -148,9 +188,11 @@ def release_lease(data_dir: Path, lease: Lease) -> bool:
     return True
 
 
-def renew_lease(data_dir: Path, lease: Lease) -> bool:
+def renew_lease(data_dir: LeasePlace, lease: Lease) -> bool:
     """Move the expiry of `lease` (held by this process) to its new `expires_at`; False when
     it no longer holds the lease (taken over after a stall)."""
+    if not isinstance(data_dir, Path):
+        return data_dir.renew(lease)
     path = lease_path(data_dir)
     if current_lease(data_dir) != lease:
         return False
@@ -165,7 +207,7 @@ def renew_lease(data_dir: Path, lease: Lease) -> bool:
 
 
 @contextlib.contextmanager
-def cli_lease(data_dir: Path, *, wait_seconds: float, ttl_seconds: float) -> Iterator[Lease]:
+def cli_lease(data_dir: LeasePlace, *, wait_seconds: float, ttl_seconds: float) -> Iterator[Lease]:
     """Hold the data dir lease for one `salesprep run`: wait up to `wait_seconds` for a live
     holder, else raise LeaseBusyError naming it; take over a stale one. While held, a
     background thread renews its expiry every third of `ttl_seconds`."""

@@ -19,6 +19,8 @@ from salesprep import progress
 from salesprep.config import Settings, environment_overrides
 from salesprep.dbt_project import DbtProjectMissingError, dbt_project_dir
 from salesprep.runs.atomic_swap import write_text_atomic
+from salesprep.salesforce.report import REPORT_FILE
+from salesprep.storage import filesystem, pull
 from salesprep.weeks import Week
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,9 @@ def dbt_vars(settings: Settings) -> dict[str, Any]:
     week to week (dbt re-parses the whole project when one changes): the run week travels in
     the environment instead (`dbt_env`)."""
     return {
-        "raw_root": str(Path(settings.raw_root).resolve()),
+        # A folder, or a URL under storage.url that DuckDB reads through fsspec
+        # (warehouse.storage_plugin).
+        "raw_root": settings.raw_url,
         "learnings_path": _loaded_path(settings, settings.learnings_path),
         "learnings_rejected_path": _loaded_path(settings, settings.learnings_rejected_path),
         "org_timezone": settings.org_timezone,
@@ -146,6 +150,26 @@ def dbt_env(settings: Settings, week: Week, *, weekly: bool = False) -> dict[str
         env.update(settings.postgres.dbt_env())
         env[settings.postgres.env_names()["schema_name"]] = settings.postgres.build_schema
     return env
+
+
+def _storage_plugin(settings: Settings):
+    """dbt-duckdb's plugin serving `settings`' storage (imports dbt's adapter: not at import)."""
+    from salesprep.warehouse.storage_plugin import serving
+
+    return serving(settings)
+
+
+def _landed(settings: Settings) -> bool:
+    """Whether the raw landing zone dbt reads exists."""
+    if not settings.storage.enabled:
+        return Path(settings.raw_root).is_dir()
+    fs, root = filesystem(settings)
+    try:
+        return fs.exists(f"{root}/raw/{REPORT_FILE}")
+    except OSError as exc:
+        raise WarehouseBuildError(
+            f"cannot read the landing zone {settings.raw_url}: {exc}"
+        ) from exc
 
 
 def _builds_weekly(settings: Settings, full_refresh: bool) -> bool:
@@ -224,9 +248,12 @@ def build_warehouse(
         )
     project_dir = _project_dir(settings)
     raw_root = Path(settings.raw_root)
-    if not raw_root.is_dir():
+    if settings.storage.enabled and target != "duckdb":
+        # The Postgres load reads local files: the landing zone's copy on this worker.
+        pull(settings, "raw", raw_root, marker=REPORT_FILE)
+    if not _landed(settings):
         raise WarehouseBuildError(
-            f"raw landing zone {raw_root} does not exist; extract the org for {week} first"
+            f"raw landing zone {settings.raw_url} does not exist; extract the org for {week} first"
         )
     for name, path in (("data_dir", settings.data_dir), ("quota_csv", settings.quota_csv)):
         # The paths are spliced into SQL string literals (read_parquet / read_csv).
@@ -274,7 +301,7 @@ def build_warehouse(
         build_args.append("--full-refresh")
 
     started = time.monotonic()
-    with _DBT_LOCK, environment_overrides(env):
+    with _DBT_LOCK, environment_overrides(env), _storage_plugin(settings):
         from dbt.cli.main import dbtRunner
 
         try:
@@ -362,7 +389,7 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         # The build's parse, with the same vars and profile: dbt parses only what changed.
         docs_target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(parsed, docs_target / parsed.name)
-    with _DBT_LOCK, environment_overrides(env):
+    with _DBT_LOCK, environment_overrides(env), _storage_plugin(settings):
         from dbt.cli.main import dbtRunner
 
         try:
@@ -402,6 +429,10 @@ def _server_paths(settings: Settings, *, project: Path) -> list[tuple[str, str]]
         (str(Path(project).resolve()), "dbt_project"),
         (str(Path(sys.prefix).resolve()), "$PYTHON_PREFIX"),
     ]
+    if settings.storage.enabled:
+        # The shared data's root reads the same as the data dir's: a week's pages do not
+        # depend on where the data lives (packets on object storage equal one machine's).
+        pairs.append((settings.storage.url, "$SALESPREP_DATA_DIR"))
     if settings.quota_csv:
         pairs.append((str(Path(settings.quota_csv).resolve()), "$SALESPREP_QUOTA_CSV"))
     return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)

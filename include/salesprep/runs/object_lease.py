@@ -1,0 +1,149 @@
+"""The run lease on object storage, for workers that share no disk (`storage.lease`): one
+object, `<storage.url>/state/run.lease`, written with S3's conditional writes.
+
+Claiming is a PUT with `If-None-Match: *` (the store refuses it when the object exists, so
+of two claimers exactly one wins); taking over a stale lease, renewing and releasing are a
+PUT or DELETE with `If-Match: <the ETag read>`, so they fail when someone else changed the
+lease since it was read. Staleness is the file lease's (`Lease.stale`, `is_active`).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from salesprep.runs.lease import LEASE_FILE, Lease, LeaseError, lease_from_dict
+
+if TYPE_CHECKING:
+    import fsspec
+
+log = logging.getLogger(__name__)
+
+
+class ObjectLease:
+    """The lease object `path` on the fsspec filesystem `fs` (S3: s3fs)."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, path: str) -> None:
+        protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+        if not {"s3", "s3a"} & set(protocols):
+            raise LeaseError(
+                f"the run lease on {fs.unstrip_protocol(path)} needs conditional writes, which "
+                "salesprep uses on S3 only; set storage.lease=file (a shared disk) there"
+            )
+        self.fs = fs
+        self.path = path
+
+    @classmethod
+    def under(cls, fs: fsspec.AbstractFileSystem, root: str) -> ObjectLease:
+        """The lease of the shared data under `root`."""
+        return cls(fs, f"{root.rstrip('/')}/state/{LEASE_FILE}")
+
+    def __str__(self) -> str:
+        return self.fs.unstrip_protocol(self.path)
+
+    # ------------------------------------------------------------------ the lease functions
+
+    def current(self) -> Lease | None:
+        read = self._read()
+        return read[0] if read else None
+
+    def claim(self, lease: Lease, is_active: Callable[[Lease], bool]) -> bool:
+        for _ in range(3):
+            if self._put(lease, create=True):
+                log.info("run %s took the run lease %s", lease.owner, self)
+                return True
+            read = self._read()
+            if read is None:
+                continue  # released between our attempt and the read: try again
+            holder, etag = read
+            if holder == lease:
+                return True
+            if is_active(holder):
+                log.info("the run lease %s is held by active run %s: waiting", self, holder.owner)
+                return False
+            log.warning(
+                "run %s left the run lease %s without releasing it and is no longer active: "
+                "taking it over",
+                holder.owner,
+                self,
+            )
+            if self._put(lease, etag=etag):
+                return True
+        return False
+
+    def release(self, lease: Lease) -> bool:
+        read = self._read()
+        if read is None or read[0] != lease:
+            return False
+        if not self._delete(read[1]):
+            return False
+        log.info("run %s released the run lease %s", lease.owner, self)
+        return True
+
+    def renew(self, lease: Lease) -> bool:
+        read = self._read()
+        if read is None or read[0] != lease:
+            return False
+        return self._put(lease, etag=read[1])
+
+    # ------------------------------------------------------------------ S3 requests
+
+    def _read(self) -> tuple[Lease, str] | None:
+        """The lease and its ETag, read consistently (the ETag did not change meanwhile)."""
+        fs = self.fs
+        for _ in range(5):
+            try:
+                before = fs.info(self.path, refresh=True)["ETag"]
+                body = fs.cat_file(self.path)
+                after = fs.info(self.path, refresh=True)["ETag"]
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise LeaseError(f"reading the run lease {self} failed: {exc}") from exc
+            if before == after:
+                try:
+                    return lease_from_dict(json.loads(body)), after
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise LeaseError(
+                        f"the run lease {self} cannot be read: {exc}; delete it by hand"
+                    ) from exc
+        raise LeaseError(f"the run lease {self} keeps changing while it is read")
+
+    def _put(self, lease: Lease, *, create: bool = False, etag: str = "") -> bool:
+        """PUT the lease, if absent (`create`) or still at `etag`; False when refused."""
+        payload = json.dumps(asdict(lease)).encode("utf-8")
+        condition = {"IfNoneMatch": "*"} if create else {"IfMatch": etag}
+        try:
+            self.fs.pipe_file(self.path, payload, **condition)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if _precondition_failed(exc):
+                return False
+            raise LeaseError(f"writing the run lease {self} failed: {exc}") from exc
+        finally:
+            self.fs.invalidate_cache(self.path)
+        return True
+
+    def _delete(self, etag: str) -> bool:
+        bucket, key, _ = self.fs.split_path(self.path)
+        try:
+            self.fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=etag)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            if _precondition_failed(exc):
+                return False
+            raise LeaseError(f"releasing the run lease {self} failed: {exc}") from exc
+        finally:
+            self.fs.invalidate_cache(self.path)
+        return True
+
+
+def _precondition_failed(exc: OSError) -> bool:
+    """s3fs's error for HTTP 412 (a condition that did not hold)."""
+    return exc.errno == errno.EINVAL or "PreconditionFailed" in str(exc) or "412" in str(exc)

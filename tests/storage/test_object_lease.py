@@ -1,0 +1,127 @@
+"""The run lease on S3 by conditional writes (`runs.object_lease`), against moto's S3 API."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from salesprep.config import Settings, StorageSettings
+from salesprep.runs.lease import (
+    Lease,
+    LeaseBusyError,
+    LeaseError,
+    claim_lease,
+    cli_lease,
+    current_lease,
+    lease_place,
+    release_lease,
+    renew_lease,
+)
+from salesprep.runs.object_lease import ObjectLease
+
+
+def _place(s3_server, bucket: str) -> ObjectLease:
+    return ObjectLease.under(s3_server.filesystem(), f"{bucket}/salesprep")
+
+
+def test_one_holder_at_a_time_and_release(s3_server, bucket):
+    place = _place(s3_server, bucket)
+    first, second = Lease("weekly", "run-1"), Lease("weekly", "run-2")
+    assert claim_lease(place, first, is_active=lambda holder: True)
+    assert claim_lease(place, first, is_active=lambda holder: True)  # a retry keeps it
+    assert not claim_lease(place, second, is_active=lambda holder: holder == first)
+    assert current_lease(place) == first
+    assert not release_lease(place, second)  # not the holder: nothing happens
+    assert current_lease(place) == first
+    assert release_lease(place, first)
+    assert current_lease(place) is None
+    assert not s3_server.filesystem().exists(f"{bucket}/salesprep/state/run.lease")
+    assert claim_lease(place, second, is_active=lambda holder: True)
+
+
+def test_a_stale_lease_is_taken_over(s3_server, bucket):
+    place = _place(s3_server, bucket)
+    dead, live = Lease("weekly", "dead"), Lease("weekly", "live")
+    assert claim_lease(place, dead, is_active=lambda holder: True)
+    seen = []
+    assert claim_lease(place, live, is_active=lambda holder: seen.append(holder) or False)
+    assert seen == [dead]
+    assert current_lease(place) == live
+    # The run that was thought dead cannot release or renew what it no longer holds.
+    assert not release_lease(place, dead)
+    assert not renew_lease(place, dead)
+    assert current_lease(place) == live
+
+
+def test_racing_claimers_one_wins(s3_server, bucket):
+    """Eight workers claim at once, none of them judging the others inactive: exactly one
+    holds the lease (the store refuses every other `If-None-Match: *` write)."""
+    won: list[str] = []
+    start = threading.Barrier(8)
+
+    def claim(index: int) -> None:
+        place = _place(s3_server, bucket)  # a filesystem of its own, like another host
+        start.wait()
+        if claim_lease(place, Lease("weekly", f"run-{index}"), is_active=lambda holder: True):
+            won.append(f"run-{index}")
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    assert current_lease(_place(s3_server, bucket)).run_id == won[0]
+
+
+def test_takeover_of_a_changed_lease_is_refused(s3_server, bucket):
+    """The takeover writes only if the lease is still the stale one it read (`If-Match`)."""
+    place = _place(s3_server, bucket)
+    assert claim_lease(place, Lease("weekly", "old"), is_active=lambda holder: True)
+    _, etag = place._read()
+    assert claim_lease(place, Lease("weekly", "new"), is_active=lambda holder: False)
+    assert not place._put(Lease("weekly", "late"), etag=etag)
+    assert current_lease(place).run_id == "new"
+
+
+def test_cli_lease_renews_and_refuses_while_held(s3_server, bucket):
+    place = _place(s3_server, bucket)
+    with cli_lease(place, wait_seconds=0, ttl_seconds=600) as held:
+        assert current_lease(place) == held
+        later = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+        renewed = Lease(held.dag_id, held.run_id, held.host, held.pid, held.since, later)
+        assert renew_lease(place, renewed)
+        assert current_lease(place).expires_at == later
+        with (
+            pytest.raises(LeaseBusyError, match="in use by salesprep run"),
+            cli_lease(_place(s3_server, bucket), wait_seconds=0, ttl_seconds=600),
+        ):
+            pass
+    assert current_lease(place) is None
+
+
+def test_lease_place_follows_the_settings(s3_server, bucket, tmp_path):
+    local = Settings(data_dir=tmp_path)
+    assert lease_place(local) == Path(tmp_path)
+    on_s3 = Settings(
+        data_dir=tmp_path,
+        storage=StorageSettings(url=f"s3://{bucket}/salesprep", options=s3_server.options),
+    )
+    place = lease_place(on_s3)
+    assert isinstance(place, ObjectLease)
+    assert str(place) == f"s3://{bucket}/salesprep/state/run.lease"
+    # The file lease stays available on S3 storage (a shared disk for the data dir).
+    forced = on_s3.model_copy(
+        update={"storage": on_s3.storage.model_copy(update={"lease": "file"})}
+    )
+    assert lease_place(forced) == Path(tmp_path)
+
+
+def test_object_lease_refuses_a_store_without_conditional_writes(tmp_path):
+    import fsspec
+
+    with pytest.raises(LeaseError, match="needs conditional writes"):
+        ObjectLease.under(fsspec.filesystem("memory"), "/salesprep")

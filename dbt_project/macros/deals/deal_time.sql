@@ -39,6 +39,19 @@
     datetime_sub({{ ts }}, interval {{ days | int }} day)
 {%- endmacro %}
 
+{#- A naive timestamp one second earlier. -#}
+{% macro deals_second_before(ts) -%}
+    {{ return(adapter.dispatch('deals_second_before', 'salesprep')(ts)) }}
+{%- endmacro %}
+
+{% macro default__deals_second_before(ts) -%}
+    {{ ts }} - interval '1 second'
+{%- endmacro %}
+
+{% macro bigquery__deals_second_before(ts) -%}
+    datetime_sub({{ ts }}, interval 1 second)
+{%- endmacro %}
+
 {#- One output row per integer from lo to hi (inclusive), as a select-list expression: the
     per-row series avoids a range join of every state segment with every week. Snowflake and
     BigQuery have no set-returning select-list function: there the series is a lateral join

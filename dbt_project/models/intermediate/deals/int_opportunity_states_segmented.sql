@@ -156,10 +156,10 @@ snapshot_rows as (
 
     {% if snapshot_relation is not none -%}
     {%- set snapshot_currency = 'snapshots.currency_iso_code'
-        if 'currency_iso_code' in snapshot_columns else 'cast(null as {{ text_type() }})' -%}
+        if 'currency_iso_code' in snapshot_columns else 'cast(null as ' ~ text_type() ~ ')' -%}
     select
         snapshots.opportunity_id,
-        snapshots.snapshot_at - interval '1 second' as valid_from,
+        {{ deals_second_before('snapshots.snapshot_at') }} as valid_from,
         snapshots.stage_name,
         {% if 'amount_original' in snapshot_columns -%}
         snapshots.amount_original,

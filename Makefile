@@ -10,7 +10,7 @@ VENV := .venv
 SIZE ?= S M L
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: demo test lint bench setup browser clean dbt-manifest
+.PHONY: demo test lint bench setup browser adapters clean dbt-manifest
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,7 +45,18 @@ browser:
 			|| echo "could not install chromium: the browser tests will skip"; \
 	fi
 
-test: setup browser
+# The Snowflake and BigQuery adapters the cross-database test compiles with, in their own
+# environment and lock (tests/warehouse/compile_adapters): their pins must not hold back ours.
+ADAPTERS_PROJECT := tests/warehouse/compile_adapters
+ADAPTERS_VENV := .venv-adapters
+$(ADAPTERS_VENV)/.synced: $(UV) $(ADAPTERS_PROJECT)/pyproject.toml $(ADAPTERS_PROJECT)/uv.lock
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(ADAPTERS_VENV) $(UV) sync --frozen \
+		--project $(ADAPTERS_PROJECT) --python $(PYTHON)
+	@touch $@
+
+adapters: $(ADAPTERS_VENV)/.synced
+
+test: setup browser adapters
 	$(VENV)/bin/ruff check include dags tests bench
 	$(VENV)/bin/ruff format --check include dags tests bench
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --processes 2
@@ -63,4 +74,4 @@ bench: setup
 	done
 
 clean:
-	rm -rf demo demo-international $(VENV) $(TOOLS) dbt_project/target dbt_project/logs
+	rm -rf demo demo-international $(VENV) $(ADAPTERS_VENV) $(TOOLS) dbt_project/target dbt_project/logs

@@ -11,6 +11,16 @@
     quantile_cont({{ column }}, {{ fraction }})
 {%- endmacro %}
 
+{#- BigQuery has percentile_cont only as a window function: the group's values as an array,
+    and the window function over its elements (exact, unlike approx_quantiles). -#}
+{% macro bigquery__percentile_cont(column, fraction) -%}
+    (
+        select percentile_cont(group_value, {{ fraction }}) over ()
+        from unnest(array_agg({{ column }} ignore nulls)) as group_value
+        limit 1
+    )
+{%- endmacro %}
+
 {#- The median as an aggregate, on both targets. -#}
 {% macro median(column) -%}
     {{ salesprep.percentile_cont(column, 0.5) }}

@@ -48,6 +48,20 @@
 
 {#- RE2: \s plus the other characters Unicode counts as whitespace (vertical tab, the
     separators U+001C..U+001F, NEL, and the Z categories), as Python's str.strip does. -#}
+{#- Snowflake's regexp_replace replaces every match by default; its 4th argument is a position. -#}
+{% macro snowflake__strip_whitespace(text_expr) -%}
+    regexp_replace({{ text_expr }}, '^[[:space:]]+|[[:space:]]+$', '')
+{%- endmacro %}
+
+{#- BigQuery's RE2, as DuckDB's below; it replaces every match (no flags argument). -#}
+{% macro bigquery__strip_whitespace(text_expr) -%}
+    regexp_replace(
+        {{ text_expr }},
+        r'^[\s\x{0b}\x{1c}-\x{1f}\x{85}\pZ]+|[\s\x{0b}\x{1c}-\x{1f}\x{85}\pZ]+$',
+        ''
+    )
+{%- endmacro %}
+
 {% macro duckdb__strip_whitespace(text_expr) -%}
     regexp_replace(
         {{ text_expr }},

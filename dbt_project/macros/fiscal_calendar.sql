@@ -12,7 +12,7 @@
 {#- The first day of the standard fiscal quarter containing `day`. -#}
 {% macro standard_quarter_start(day, start_month) -%}
     {{ add_months(
-        "cast(date_trunc('month', " ~ day ~ ") as date)",
+        "cast(" ~ dbt.date_trunc('month', day) ~ " as date)",
         "-1 * mod(" ~ fiscal_months_into_year(day, start_month) ~ ", 3)"
     ) }}
 {%- endmacro %}
@@ -20,7 +20,7 @@
 {#- The first day of the standard fiscal year containing `day`. -#}
 {% macro standard_fiscal_year_start(day, start_month) -%}
     {{ add_months(
-        "cast(date_trunc('month', " ~ day ~ ") as date)",
+        "cast(" ~ dbt.date_trunc('month', day) ~ " as date)",
         "-1 * " ~ fiscal_months_into_year(day, start_month)
     ) }}
 {%- endmacro %}
@@ -37,7 +37,7 @@
     cast(cast(extract(year from case
         when {{ uses_start_date }} then {{ standard_fiscal_year_start(day, start_month) }}
         else {{ add_months(standard_fiscal_year_start(day, start_month), 11) }}
-    end) as integer) as varchar)
+    end) as integer) as {{ text_type() }})
 {%- endmacro %}
 
 {#- Every row of CTE `days` with the fiscal quarter containing its date column `day_column`:
@@ -84,5 +84,8 @@
 
 {#- The label of a quarter from its fiscal year name and number: `FY2027 Q4`. -#}
 {% macro fiscal_quarter_label(fiscal_year_name, quarter_number) -%}
-    cast('FY' || {{ fiscal_year_name }} || ' Q' || cast({{ quarter_number }} as varchar) as varchar)
+    cast(
+        'FY' || {{ fiscal_year_name }} || ' Q' || cast({{ quarter_number }} as {{ text_type() }})
+        as {{ text_type() }}
+    )
 {%- endmacro %}

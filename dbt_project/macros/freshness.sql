@@ -31,3 +31,11 @@
 {% macro duckdb__run_week_end_instant(week_end) -%}
     timezone('{{ var("org_timezone") }}', cast('{{ week_end }}' as timestamp))
 {%- endmacro %}
+
+{% macro snowflake__run_week_end_instant(week_end) -%}
+    convert_timezone('{{ var("org_timezone") }}', 'UTC', cast('{{ week_end }}' as timestamp_ntz))
+{%- endmacro %}
+
+{% macro bigquery__run_week_end_instant(week_end) -%}
+    timestamp(datetime '{{ week_end }}', '{{ var("org_timezone") }}')
+{%- endmacro %}

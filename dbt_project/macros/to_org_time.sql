@@ -11,3 +11,12 @@
 {% macro duckdb__to_org_time(column) -%}
     timezone('{{ var("org_timezone") }}', {{ column }})
 {%- endmacro %}
+
+{% macro snowflake__to_org_time(column) -%}
+    cast(convert_timezone('{{ var("org_timezone") }}', {{ column }}) as timestamp_ntz)
+{%- endmacro %}
+
+{#- BigQuery's naive timestamp is a datetime. -#}
+{% macro bigquery__to_org_time(column) -%}
+    datetime({{ column }}, '{{ var("org_timezone") }}')
+{%- endmacro %}

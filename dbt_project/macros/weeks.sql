@@ -22,9 +22,31 @@
     strftime({{ date_expr }}, '%G-W%V')
 {%- endmacro %}
 
+{% macro snowflake__iso_week_label(date_expr) -%}
+    (
+        cast(yearofweekiso({{ date_expr }}) as {{ text_type() }})
+        || '-W'
+        || lpad(cast(weekiso({{ date_expr }}) as {{ text_type() }}), 2, '0')
+    )
+{%- endmacro %}
+
+{% macro bigquery__iso_week_label(date_expr) -%}
+    format_date('%G-W%V', cast({{ date_expr }} as date))
+{%- endmacro %}
+
 {#- The Monday of the ISO week that contains a date or naive timestamp expression, as a date. -#}
 {% macro iso_week_start(date_expr) -%}
+    {{ return(adapter.dispatch('iso_week_start', 'salesprep')(date_expr)) }}
+{%- endmacro %}
+
+{#- date_trunc('week') starts weeks on Monday on DuckDB, Postgres and Snowflake (its default
+    WEEK_START 0); BigQuery's `week` starts on Sunday, its `isoweek` on Monday. -#}
+{% macro default__iso_week_start(date_expr) -%}
     cast(date_trunc('week', {{ date_expr }}) as date)
+{%- endmacro %}
+
+{% macro bigquery__iso_week_start(date_expr) -%}
+    date_trunc(cast({{ date_expr }} as date), isoweek)
 {%- endmacro %}
 
 {#- `date_expr` shifted by `days` (an integer expression), as a date. -#}
@@ -48,4 +70,12 @@
 
 {% macro duckdb__days_between(start_date, end_date) -%}
     date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
+{%- endmacro %}
+
+{% macro snowflake__days_between(start_date, end_date) -%}
+    {{ dbt.datediff('cast(' ~ start_date ~ ' as date)', 'cast(' ~ end_date ~ ' as date)', 'day') }}
+{%- endmacro %}
+
+{% macro bigquery__days_between(start_date, end_date) -%}
+    date_diff(cast({{ end_date }} as date), cast({{ start_date }} as date), day)
 {%- endmacro %}

@@ -75,20 +75,16 @@ bounds as (
 
 spine as (
 
-    select cast(series.week_start_ts as date) as week_start
+    select {{ date_series_value('series', 'bounds.first_week_start') }} as week_start
     from bounds
-    cross join generate_series(
-        cast(bounds.first_week_start as timestamp),
-        cast(bounds.last_week_start as timestamp),
-        interval '7 days'
-    ) as series (week_start_ts)
+    {{ date_series_join('bounds.first_week_start', 'bounds.last_week_start', 7, 'series') }}
 
 ),
 
 weeks as (
 
     select
-        cast({{ iso_week_label('week_start') }} as varchar) as week,  -- noqa: RF04
+        cast({{ iso_week_label('week_start') }} as {{ text_type() }}) as week,  -- noqa: RF04
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
         -- The quarter a week belongs to is the one containing its last day (Sunday).
@@ -114,7 +110,7 @@ final as (
         fiscal_year_name,
         quarter_number,
         {{ fiscal_quarter_label('fiscal_year_name', 'quarter_number') }} as quarter_label,
-        cast(quarter_source as varchar) as quarter_source,
+        cast(quarter_source as {{ text_type() }}) as quarter_source,
         cast(week_start as timestamp) as week_start_at,
         cast(week_end as timestamp) as week_end_at
     from with_quarters

@@ -52,7 +52,7 @@ timeline as (
         opportunity_id,
         activity_date as event_date,
         1 as event_order,
-        cast(null as varchar) as opportunity_week_key,
+        cast(null as {{ text_type() }}) as opportunity_week_key,
         activity_date
     from deal_activities
 

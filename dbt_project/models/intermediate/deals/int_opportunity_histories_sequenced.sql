@@ -41,14 +41,16 @@ sequenced as (
         close_date,
         forecast_category,
         created_at,
-        row_number() over opportunity_window as history_sequence,
-        lag(stage_name) over opportunity_window as previous_stage_name,
-        lead(created_at) over opportunity_window as next_created_at
+        row_number() over (
+            partition by opportunity_id order by created_at, opportunity_history_id
+        ) as history_sequence,
+        lag(stage_name) over (
+            partition by opportunity_id order by created_at, opportunity_history_id
+        ) as previous_stage_name,
+        lead(created_at) over (
+            partition by opportunity_id order by created_at, opportunity_history_id
+        ) as next_created_at
     from usable_history
-    window opportunity_window as (
-        partition by opportunity_id
-        order by created_at, opportunity_history_id
-    )
 
 ),
 

@@ -50,12 +50,12 @@ extra_stages as (
 
     {% for stage in extra_stages %}
     select
-        cast('{{ stage | replace("'", "''") }}' as varchar) as stage_name,
+        cast('{{ stage | replace("'", "''") }}' as {{ text_type() }}) as stage_name,
         {{ loop.index }} as extra_position
     {% if not loop.last %}union all{% endif %}
     {% else %}
     select
-        cast(null as varchar) as stage_name,
+        cast(null as {{ text_type() }}) as stage_name,
         cast(null as integer) as extra_position
     where 1 = 0
     {% endfor %}
@@ -178,7 +178,7 @@ declared as (
 observed_names as (
 
     select stage_name from opportunities
-    union
+    union distinct
     select stage_name from opportunity_history
 
 ),
@@ -205,8 +205,8 @@ unknown_flags as (
 
     select
         unknown_names.stage_name,
-        coalesce(bool_or(opportunities.is_closed), false) as is_closed,
-        coalesce(bool_or(opportunities.is_won), false) as is_won
+        coalesce({{ dbt.bool_or('opportunities.is_closed') }}, false) as is_closed,
+        coalesce({{ dbt.bool_or('opportunities.is_won') }}, false) as is_won
     from unknown_names
     left join opportunities
         on unknown_names.stage_name = opportunities.stage_name

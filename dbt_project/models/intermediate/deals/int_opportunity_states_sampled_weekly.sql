@@ -91,6 +91,10 @@ open_points as (
         ) }} as boundary_index
     from segments
     cross join week_bounds
+    {{ deals_int_series_join(
+        'greatest(segments.boundary_first, week_bounds.window_first_index)',
+        'segments.boundary_last'
+    ) }}
     where
         not segments.is_closed
         and segments.boundary_first <= segments.boundary_last

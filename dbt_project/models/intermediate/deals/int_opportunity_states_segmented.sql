@@ -156,10 +156,10 @@ snapshot_rows as (
 
     {% if snapshot_relation is not none -%}
     {%- set snapshot_currency = 'snapshots.currency_iso_code'
-        if 'currency_iso_code' in snapshot_columns else 'cast(null as varchar)' -%}
+        if 'currency_iso_code' in snapshot_columns else 'cast(null as ' ~ text_type() ~ ')' -%}
     select
         snapshots.opportunity_id,
-        snapshots.snapshot_at - interval '1 second' as valid_from,
+        {{ deals_second_before('snapshots.snapshot_at') }} as valid_from,
         snapshots.stage_name,
         {% if 'amount_original' in snapshot_columns -%}
         snapshots.amount_original,
@@ -172,7 +172,7 @@ snapshot_rows as (
         {% if 'forecast_category' in snapshot_columns -%}
         snapshots.forecast_category,
         {%- else -%}
-        cast(null as varchar) as forecast_category,
+        cast(null as {{ text_type() }}) as forecast_category,
         {%- endif %}
         snapshots.is_closed,
         snapshots.is_won,
@@ -190,14 +190,14 @@ snapshot_rows as (
         )
     {%- else -%}
     select
-        cast(null as varchar) as opportunity_id,
+        cast(null as {{ text_type() }}) as opportunity_id,
         cast(null as timestamp) as valid_from,
-        cast(null as varchar) as stage_name,
-        cast(null as double precision) as amount_original,
-        cast(null as varchar) as snapshot_currency,
-        cast(null as varchar) as opportunity_currency,
+        cast(null as {{ text_type() }}) as stage_name,
+        cast(null as {{ double_type() }}) as amount_original,
+        cast(null as {{ text_type() }}) as snapshot_currency,
+        cast(null as {{ text_type() }}) as opportunity_currency,
         cast(null as date) as close_date,
-        cast(null as varchar) as forecast_category,
+        cast(null as {{ text_type() }}) as forecast_category,
         cast(null as boolean) as is_closed,
         cast(null as boolean) as is_won,
         cast(null as timestamp) as stage_entered_at
@@ -236,7 +236,7 @@ snapshot_states as (
         snapshot_in_currency.stage_entered_at,
         cast(
             snapshot_in_currency.amount_original / currency_rates.conversion_rate
-            as double precision
+            as {{ double_type() }}
         ) as amount
     from snapshot_in_currency
     left join currency_rates

@@ -41,10 +41,13 @@ history_runs_with_exit as (
         stage_run_number,
         stage_name,
         entered_at,
-        lead(entered_at) over run_window as exited_at,
-        lead(stage_name) over run_window as next_stage_name
+        lead(entered_at) over (
+            partition by opportunity_id order by stage_run_number
+        ) as exited_at,
+        lead(stage_name) over (
+            partition by opportunity_id order by stage_run_number
+        ) as next_stage_name
     from history_runs
-    window run_window as (partition by opportunity_id order by stage_run_number)
 
 ),
 
@@ -57,7 +60,7 @@ record_runs as (
         opportunities.stage_name,
         opportunities.created_at as entered_at,
         cast(null as timestamp) as exited_at,
-        cast(null as varchar) as next_stage_name
+        cast(null as {{ text_type() }}) as next_stage_name
     from opportunities
     where
         opportunities.stage_name is not null
@@ -79,7 +82,7 @@ all_runs as (
 final as (
 
     select
-        opportunity_id || '-' || cast(stage_run_number as varchar) as stage_run_key,
+        opportunity_id || '-' || cast(stage_run_number as {{ text_type() }}) as stage_run_key,
         opportunity_id,
         cast(stage_run_number as integer) as stage_run_number,
         stage_name,

@@ -30,7 +30,7 @@ stages as (
 stage_names as (
 
     select stage_name from stages
-    union
+    union distinct
     select stage_name from stage_runs
 
 ),
@@ -80,7 +80,7 @@ final as (
         grid.week,
         grid.stage_name,
         cast(coalesce(exit_stats.exits, 0) as integer) as exits_in_lookback,
-        cast(exit_stats.median_days as double precision) as median_days_in_stage,
+        cast(exit_stats.median_days as {{ double_type() }}) as median_days_in_stage,
         case
             when coalesce(exit_stats.exits, 0) < {{ deals_rule('stuck_min_exits') }}
                 then 'fallback'
@@ -94,7 +94,7 @@ final as (
                         {{ deals_rule('stuck_min_days') }},
                         {{ deals_rule('stuck_median_factor') }} * exit_stats.median_days
                     )
-            end as double precision
+            end as {{ double_type() }}
         ) as stage_threshold_days
     from grid
     left join exit_stats

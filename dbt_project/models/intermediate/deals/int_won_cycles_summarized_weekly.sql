@@ -85,7 +85,7 @@ final as (
     select
         indexed_weeks.week,
         cast(coalesce(cycle_stats.won_deals, 0) as integer) as won_deals_in_lookback,
-        cast(cycle_stats.cycle_percentile_days as double precision) as cycle_p25_days
+        cast(cycle_stats.cycle_percentile_days as {{ double_type() }}) as cycle_p25_days
     from indexed_weeks
     left join cycle_stats
         on indexed_weeks.week = cycle_stats.week

@@ -93,7 +93,9 @@ checked_markers as (
             when
                 first_recorded.recorded_week is null
                 or entries.week <= first_recorded.recorded_week
-                then 'use the id of the action as it was recorded, in a later week''s file'
+                then '{{ dbt.escape_single_quotes(
+                    "use the id of the action as it was recorded, in a later week's file"
+                ) }}'
         end as fix
     from entries
     left join first_recorded

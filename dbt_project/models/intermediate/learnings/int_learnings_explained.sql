@@ -29,16 +29,18 @@ relevant as (
 
     select
         matched.*,
-        'same stage as ' || cast(matched.stage_open_deals as varchar)
+        'same stage as ' || cast(matched.stage_open_deals as {{ text_type() }})
         || ' open deal(s) (' || matched.stage_name || ')' as stage_text,
-        'same industry as ' || cast(matched.industry_open_deals as varchar)
+        'same industry as ' || cast(matched.industry_open_deals as {{ text_type() }})
         || ' open deal(s) (' || matched.matched_industry || ')' as industry_text,
         'theme ' || matched.matched_themes || ' matches '
         || case
             when matched.is_theme_from_losses and matched.is_theme_from_feedback
-                then 'recent loss reasons and this pair''s field feedback'
+                then '{{ dbt.escape_single_quotes(
+                    "recent loss reasons and this pair's field feedback"
+                ) }}'
             when matched.is_theme_from_losses then 'recent loss reasons'
-            else 'this pair''s field feedback'
+            else '{{ dbt.escape_single_quotes("this pair's field feedback") }}'
         end as theme_text
     from matched
     where
@@ -62,22 +64,22 @@ explained as (
         learning_id,
         learning_week,
         is_own_pair,
-        concat_ws(
-            ',',
-            case when is_own_pair then 'own_pair' end,
-            case when is_about_open_deal then 'opportunity' end,
-            case when stage_open_deals > 0 then 'stage' end,
-            case when industry_open_deals > 0 then 'industry' end,
-            case when matched_themes is not null then 'theme' end
-        ) as match_reasons,
-        concat_ws(
-            '; ',
-            case when is_own_pair then 'recorded in this pair''s own 1:1 of ' || learning_week end,
-            case when is_about_open_deal then 'about an open deal of this rep' end,
-            case when stage_open_deals > 0 then stage_text end,
-            case when industry_open_deals > 0 then industry_text end,
-            case when matched_themes is not null then theme_text end
-        ) as why,
+        {{ concat_non_null("','", [
+            "case when is_own_pair then 'own_pair' end",
+            "case when is_about_open_deal then 'opportunity' end",
+            "case when stage_open_deals > 0 then 'stage' end",
+            "case when industry_open_deals > 0 then 'industry' end",
+            "case when matched_themes is not null then 'theme' end",
+        ]) }} as match_reasons,
+        {{ concat_non_null("'; '", [
+            "case when is_own_pair then '"
+            ~ dbt.escape_single_quotes("recorded in this pair's own 1:1 of ")
+            ~ "' || learning_week end",
+            "case when is_about_open_deal then 'about an open deal of this rep' end",
+            "case when stage_open_deals > 0 then stage_text end",
+            "case when industry_open_deals > 0 then industry_text end",
+            "case when matched_themes is not null then theme_text end",
+        ]) }} as why,
         (case when is_own_pair then 1 else 0 end)
         + (case when is_about_open_deal then 1 else 0 end)
         + (case when stage_open_deals > 0 then 1 else 0 end)

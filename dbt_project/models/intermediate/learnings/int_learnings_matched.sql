@@ -122,10 +122,13 @@ theme_matches as (
         offered.pair_id,
         offered.week,
         offered.learning_id,
-        string_agg(distinct learning_themes.theme_key, ', ' order by learning_themes.theme_key)
-            as matched_themes,
-        bool_or(pair_themes.theme_source = 'losses') as is_from_losses,
-        bool_or(pair_themes.theme_source = 'feedback') as is_from_feedback
+        {{ dbt.listagg(
+            'distinct learning_themes.theme_key',
+            "', '",
+            'order by learning_themes.theme_key'
+        ) }} as matched_themes,
+        {{ dbt.bool_or("pair_themes.theme_source = 'losses'") }} as is_from_losses,
+        {{ dbt.bool_or("pair_themes.theme_source = 'feedback'") }} as is_from_feedback
     from offered
     inner join learning_themes
         on offered.learning_id = learning_themes.learning_id

@@ -49,7 +49,7 @@ collected as (
         recent_losses.week,
         recent_losses.theme_key,
         'losses' as theme_source,
-        cast(null as varchar) as source_learning_id
+        cast(null as {{ text_type() }}) as source_learning_id
     from recent_losses
     inner join pairs
         on recent_losses.rep_id = pairs.rep_id

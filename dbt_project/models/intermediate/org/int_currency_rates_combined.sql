@@ -121,7 +121,7 @@ corporate_row as (
         'corporate' as rate_source,
         cast(null as date) as valid_from,
         cast(null as date) as valid_to,
-        cast(1 as double precision) as conversion_rate,
+        cast(1 as {{ double_type() }}) as conversion_rate,
         true as for_opportunities,
         true as for_quotas
     from org_settings
@@ -155,15 +155,16 @@ final as (
 
     select
         cast(
-            iso_code || '-' || rate_source || '-' || coalesce(cast(valid_from as varchar), '')
-            as varchar
+            iso_code || '-' || rate_source || '-'
+            || coalesce(cast(valid_from as {{ text_type() }}), '')
+            as {{ text_type() }}
         ) as currency_rate_key,
-        cast(iso_code as varchar) as iso_code,
-        cast(rate_source as varchar) as rate_source,
+        cast(iso_code as {{ text_type() }}) as iso_code,
+        cast(rate_source as {{ text_type() }}) as rate_source,
         valid_from,
         valid_to,
         -- A rate that is null, 0 or negative is no rate: the amount stays unconverted (null).
-        cast(case when conversion_rate > 0 then conversion_rate end as double precision)
+        cast(case when conversion_rate > 0 then conversion_rate end as {{ double_type() }})
             as conversion_rate,
         for_opportunities,
         for_quotas

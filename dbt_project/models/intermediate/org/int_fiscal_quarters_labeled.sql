@@ -92,10 +92,10 @@ named as (
 final as (
 
     select
-        cast(period_id as varchar) as period_id,
+        cast(period_id as {{ text_type() }}) as period_id,
         start_date as quarter_start,
         end_date_exclusive as quarter_end,
-        cast(fiscal_year_name as varchar) as fiscal_year_name,
+        cast(fiscal_year_name as {{ text_type() }}) as fiscal_year_name,
         cast(quarter_number as integer) as quarter_number,
         {{ fiscal_quarter_label('fiscal_year_name', 'quarter_number') }} as quarter_label
     from named

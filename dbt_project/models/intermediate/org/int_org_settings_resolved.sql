@@ -59,7 +59,7 @@ org_row as (
         min(
             case when fiscal_year_start_month between 1 and 12 then fiscal_year_start_month end
         ) as org_fiscal_year_start_month,
-        coalesce(bool_or(uses_start_date_as_fiscal_year_name), false)
+        coalesce({{ dbt.bool_or('uses_start_date_as_fiscal_year_name') }}, false)
             as uses_start_date_as_fiscal_year_name,
         min(default_locale) as default_locale
     from organization
@@ -110,13 +110,13 @@ final as (
         org_row.organization_name,
         cast(
             coalesce(corporate.corporate_iso_code, '{{ currency_code | replace("'", "''") }}')
-            as varchar
+            as {{ text_type() }}
         ) as corporate_currency,
         currency_counts.currency_types > 0 as is_multi_currency,
         dated_counts.dated_rates > 0 as has_dated_rates,
         {% if configured_month is not none -%}
         cast({{ configured_month }} as integer) as fiscal_year_start_month,
-        cast('config' as varchar) as fiscal_year_start_month_source,
+        cast('config' as {{ text_type() }}) as fiscal_year_start_month_source,
         {%- else -%}
         cast(coalesce(org_row.org_fiscal_year_start_month, 1) as integer)
             as fiscal_year_start_month,
@@ -124,7 +124,7 @@ final as (
             case
                 when org_row.org_fiscal_year_start_month is null then 'default'
                 else 'organization'
-            end as varchar
+            end as {{ text_type() }}
         ) as fiscal_year_start_month_source,
         {%- endif %}
         org_row.uses_start_date_as_fiscal_year_name,

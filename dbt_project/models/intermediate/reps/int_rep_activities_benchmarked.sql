@@ -44,14 +44,14 @@ rep_history as (
         rep_activity.is_emails_logged,
         rep_activity.is_meetings_logged,
         {% for metric in metrics %}
-        cast(rep_activity.{{ metric }} as double precision) as {{ metric }},
+        cast(rep_activity.{{ metric }} as {{ double_type() }}) as {{ metric }},
         cast(coalesce(
             lag(rep_activity.{{ metric }}) over (
                 partition by rep_activity.rep_id
                 order by rep_activity.week_start
             ),
             0
-        ) as double precision) as {{ metric }}_prior_week,
+        ) as {{ double_type() }}) as {{ metric }}_prior_week,
         cast(coalesce(
             sum(rep_activity.{{ metric }}) over (
                 partition by rep_activity.rep_id
@@ -59,7 +59,7 @@ rep_history as (
                 rows between 4 preceding and 1 preceding
             ),
             0
-        ) as double precision) / 4 as {{ metric }}_avg_4w{% if not loop.last %},{% endif %}
+        ) as {{ double_type() }}) / 4 as {{ metric }}_avg_4w{% if not loop.last %},{% endif %}
         {% endfor %}
     from rep_activity
     inner join pairs
@@ -105,10 +105,11 @@ final as (
         {% if metric in logged_kinds -%}
         case
             when rep_history.is_{{ metric }}_logged
-                then cast(team_medians.{{ metric }}_team_median as double precision)
+                then cast(team_medians.{{ metric }}_team_median as {{ double_type() }})
         end as {{ metric }}_team_median,
         {%- else -%}
-        cast(team_medians.{{ metric }}_team_median as double precision) as {{ metric }}_team_median,
+        cast(team_medians.{{ metric }}_team_median as {{ double_type() }})
+            as {{ metric }}_team_median,
         {%- endif %}
         {% endfor %}
         rep_history.is_calls_logged,

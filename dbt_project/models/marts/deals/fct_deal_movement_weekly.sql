@@ -157,7 +157,7 @@ measured as (
             as deal_age_days,
         cast(
             coalesce(stage_thresholds.stage_threshold_days, {{ deals_rule('stuck_fallback_days') }})
-            as double precision
+            as {{ double_type() }}
         ) as stage_threshold_days,
         activity.last_activity_date,
         coalesce(activity.is_activity_logged, false) as is_activity_logged,
@@ -216,16 +216,16 @@ final as (
         industry,
         amount_end as amount,
         amount_original_end as amount_original,
-        cast(currency_iso_code_end as varchar) as currency_original,
+        cast(currency_iso_code_end as {{ text_type() }}) as currency_original,
         close_date_end as close_date,
-        cast(forecast_category_end as varchar) as forecast_category,
-        cast(record_type_name as varchar) as record_type,
+        cast(forecast_category_end as {{ text_type() }}) as forecast_category,
+        cast(record_type_name as {{ text_type() }}) as record_type,
         created_at,
         stage_start,
         stage_end,
         sort_order_start,
         sort_order_end,
-        cast(movement as varchar) as movement,
+        cast(movement as {{ text_type() }}) as movement,
         is_open_end,
         days_in_stage,
         stage_threshold_days,
@@ -239,14 +239,13 @@ final as (
         is_stage_aging or coalesce(is_no_activity, false) or is_close_date_pushed as is_stuck,
         cast(
             coalesce(
-                concat_ws(
-                    ',',
-                    case when is_stage_aging then 'stage_aging' end,
-                    case when is_no_activity then 'no_activity' end,
-                    case when is_close_date_pushed then 'close_date_pushed' end
-                ),
+                {{ concat_non_null("','", [
+                    "case when is_stage_aging then 'stage_aging' end",
+                    "case when is_no_activity then 'no_activity' end",
+                    "case when is_close_date_pushed then 'close_date_pushed' end",
+                ]) }},
                 ''
-            ) as varchar
+            ) as {{ text_type() }}
         ) as stuck_reasons,
         case when movement = 'lost' then loss_reason end as loss_reason,
         next_step,

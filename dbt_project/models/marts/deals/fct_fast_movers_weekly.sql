@@ -95,7 +95,7 @@ final as (
         opportunity_id,
         week,
         rep_id,
-        cast(reason as varchar) as reason,
+        cast(reason as {{ text_type() }}) as reason,
         cycle_days,
         cycle_p25_days,
         stages_advanced

@@ -54,11 +54,11 @@ large_deals as (
 final as (
 
     select
-        cast(opportunity_id as varchar) as opportunity_id,
-        cast(week as varchar) as week,  -- noqa: RF04
-        cast(rep_id as varchar) as rep_id,
-        cast(amount as double precision) as amount,
-        cast(large_deal_threshold as double precision) as large_deal_threshold,
+        cast(opportunity_id as {{ text_type() }}) as opportunity_id,
+        cast(week as {{ text_type() }}) as week,  -- noqa: RF04
+        cast(rep_id as {{ text_type() }}) as rep_id,
+        cast(amount as {{ double_type() }}) as amount,
+        cast(large_deal_threshold as {{ double_type() }}) as large_deal_threshold,
         cast(open_deals_with_amount as integer) as open_deals_with_amount
     from large_deals
 

@@ -33,7 +33,7 @@ states as (
 final as (
 
     select
-        cast(opportunity_id || '-' || week as varchar) as opportunity_week_key,
+        cast(opportunity_id || '-' || week as {{ text_type() }}) as opportunity_week_key,
         opportunity_id,
         owner_id,
         week,
@@ -44,9 +44,9 @@ final as (
         sort_order_end as sort_order,
         amount_end as amount,
         amount_original_end as amount_original,
-        cast(currency_iso_code_end as varchar) as currency_iso_code,
+        cast(currency_iso_code_end as {{ text_type() }}) as currency_iso_code,
         close_date_end as close_date,
-        cast(forecast_category_end as varchar) as forecast_category,
+        cast(forecast_category_end as {{ text_type() }}) as forecast_category,
         is_closed_end as is_closed,
         is_won_end as is_won,
         stage_entered_at_end as stage_entered_at

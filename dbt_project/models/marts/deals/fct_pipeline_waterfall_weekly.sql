@@ -122,7 +122,7 @@ rep_weeks as (
 final as (
 
     select
-        cast(rep_weeks.rep_id || '-' || rep_weeks.week as varchar) as rep_week_key,
+        cast(rep_weeks.rep_id || '-' || rep_weeks.week as {{ text_type() }}) as rep_week_key,
         rep_weeks.rep_id,
         rep_weeks.week,
         rep_weeks.week_start,
@@ -130,15 +130,15 @@ final as (
         rep_weeks.quarter_start,
         rep_weeks.quarter_end,
         weeks.quarter_label,
-        cast(rep_weeks.starting_pipeline as double precision) as starting_pipeline,
-        cast(rep_weeks.new_amount as double precision) as new_amount,
-        cast(rep_weeks.pulled_in_amount as double precision) as pulled_in_amount,
-        cast(rep_weeks.increased_amount as double precision) as increased_amount,
-        cast(rep_weeks.won_amount as double precision) as won_amount,
-        cast(rep_weeks.lost_amount as double precision) as lost_amount,
-        cast(rep_weeks.decreased_amount as double precision) as decreased_amount,
-        cast(rep_weeks.pushed_out_amount as double precision) as pushed_out_amount,
-        cast(rep_weeks.ending_pipeline as double precision) as ending_pipeline
+        cast(rep_weeks.starting_pipeline as {{ double_type() }}) as starting_pipeline,
+        cast(rep_weeks.new_amount as {{ double_type() }}) as new_amount,
+        cast(rep_weeks.pulled_in_amount as {{ double_type() }}) as pulled_in_amount,
+        cast(rep_weeks.increased_amount as {{ double_type() }}) as increased_amount,
+        cast(rep_weeks.won_amount as {{ double_type() }}) as won_amount,
+        cast(rep_weeks.lost_amount as {{ double_type() }}) as lost_amount,
+        cast(rep_weeks.decreased_amount as {{ double_type() }}) as decreased_amount,
+        cast(rep_weeks.pushed_out_amount as {{ double_type() }}) as pushed_out_amount,
+        cast(rep_weeks.ending_pipeline as {{ double_type() }}) as ending_pipeline
     from rep_weeks
     left join weeks
         on rep_weeks.week = weeks.week

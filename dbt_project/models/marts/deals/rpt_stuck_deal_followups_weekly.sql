@@ -129,12 +129,13 @@ final as (
         classified.close_date,
         classified.stage_start,
         classified.stage_end,
-        cast(classified.movement as varchar) as movement,
-        cast(classified.outcome as varchar) as outcome,
+        cast(classified.movement as {{ text_type() }}) as movement,
+        cast(classified.outcome as {{ text_type() }}) as outcome,
         classified.stuck_weeks_before is not null as was_stuck_last_week,
         classified.is_stuck,
         classified.is_open_end,
-        cast(coalesce(classified.previous_stuck_reasons, '') as varchar) as previous_stuck_reasons,
+        cast(coalesce(classified.previous_stuck_reasons, '') as {{ text_type() }})
+            as previous_stuck_reasons,
         classified.stuck_reasons,
         classified.days_in_stage,
         cast(
@@ -142,7 +143,7 @@ final as (
         ) as stuck_weeks,
         cast(
             coalesce(classified.stuck_since_week_now, classified.stuck_since_week_before)
-            as varchar
+            as {{ text_type() }}
         ) as stuck_since_week,
         coalesce(
             classified.is_stuck

@@ -81,7 +81,7 @@ loss_mentions as (
         recent_losses.opportunity_id as source_id,
         recent_losses.opportunity_name,
         recent_losses.amount,
-        cast(null as varchar) as stage_name,
+        cast(null as {{ text_type() }}) as stage_name,
         recent_losses.lost_week as mention_week,
         recent_losses.loss_reason as mention_text,
         row_number() over (
@@ -135,9 +135,9 @@ shared_feedback as (
         learning_themes.theme_key,
         learnings.rep_id,
         learnings.learning_id as source_id,
-        cast(null as varchar) as opportunity_name,
-        cast(null as double precision) as amount,
-        cast(null as varchar) as stage_name,
+        cast(null as {{ text_type() }}) as opportunity_name,
+        cast(null as {{ double_type() }}) as amount,
+        cast(null as {{ text_type() }}) as stage_name,
         learnings.week as mention_week,
         learnings.body as mention_text,
         row_number() over (
@@ -172,20 +172,20 @@ final as (
         cast(
             week || '|' || mention_kind || '|' || source_id || '|' || mention_week
             || '|' || coalesce(theme_key, '')
-            as varchar
+            as {{ text_type() }}
         ) as mention_key,
-        cast(week as varchar) as week,  -- noqa: RF04
+        cast(week as {{ text_type() }}) as week,  -- noqa: RF04
         week_start,
         week_end,
-        cast(theme_key as varchar) as theme_key,
-        cast(mention_kind as varchar) as mention_kind,
-        cast(rep_id as varchar) as rep_id,
-        cast(source_id as varchar) as source_id,
-        cast(opportunity_name as varchar) as opportunity_name,
-        cast(amount as double precision) as amount,
-        cast(stage_name as varchar) as stage_name,
-        cast(mention_week as varchar) as mention_week,
-        cast(mention_text as varchar) as mention_text,
+        cast(theme_key as {{ text_type() }}) as theme_key,
+        cast(mention_kind as {{ text_type() }}) as mention_kind,
+        cast(rep_id as {{ text_type() }}) as rep_id,
+        cast(source_id as {{ text_type() }}) as source_id,
+        cast(opportunity_name as {{ text_type() }}) as opportunity_name,
+        cast(amount as {{ double_type() }}) as amount,
+        cast(stage_name as {{ text_type() }}) as stage_name,
+        cast(mention_week as {{ text_type() }}) as mention_week,
+        cast(mention_text as {{ text_type() }}) as mention_text,
         cast(mention_rank as integer) as mention_rank
     from mentions
 

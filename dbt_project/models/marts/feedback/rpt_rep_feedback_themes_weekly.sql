@@ -84,15 +84,15 @@ ranked as (
 final as (
 
     select
-        cast(rep_id as varchar) as rep_id,
-        cast(week as varchar) as week,  -- noqa: RF04
+        cast(rep_id as {{ text_type() }}) as rep_id,
+        cast(week as {{ text_type() }}) as week,  -- noqa: RF04
         week_start,
         week_end,
-        cast(theme_key as varchar) as theme_key,
-        cast(theme_label as varchar) as theme_label,
-        cast(escalate_to as varchar) as escalate_to,
+        cast(theme_key as {{ text_type() }}) as theme_key,
+        cast(theme_label as {{ text_type() }}) as theme_label,
+        cast(escalate_to as {{ text_type() }}) as escalate_to,
         cast(lost_deals as integer) as lost_deals,
-        cast(lost_amount as double precision) as lost_amount,
+        cast(lost_amount as {{ double_type() }}) as lost_amount,
         cast(next_step_mentions as integer) as next_step_mentions,
         cast(mentions as integer) as mentions,
         is_escalated,

@@ -23,11 +23,11 @@ keywords as (
 final as (
 
     select
-        cast(themes.theme_key as varchar) as theme_key,
+        cast(themes.theme_key as {{ text_type() }}) as theme_key,
         cast(themes.theme_order as integer) as theme_order,
-        cast(themes.theme_label as varchar) as theme_label,
-        cast(themes.escalate_to as varchar) as escalate_to,
-        cast(keywords.keyword as varchar) as keyword
+        cast(themes.theme_label as {{ text_type() }}) as theme_label,
+        cast(themes.escalate_to as {{ text_type() }}) as escalate_to,
+        cast(keywords.keyword as {{ text_type() }}) as keyword
     from keywords
     inner join themes
         on keywords.theme_key = themes.theme_key

@@ -29,7 +29,7 @@ action_rejected as (
         manager_id,
         rep_id,
         entry_number,
-        cast('id' as varchar) as problem_key,
+        cast('id' as {{ text_type() }}) as problem_key,
         problem,
         fix
     from {{ ref('int_action_entries_checked') }}

@@ -182,7 +182,7 @@ final as (
                 when listed.done_week < listed.week then 'done'
                 when listed.due_date < listed.week_end then 'overdue'
                 else 'open'
-            end as varchar
+            end as {{ text_type() }}
         ) as status,
         case when listed.done_week < listed.week then listed.done_week end as done_week,
         listed.opportunity_id,
@@ -207,7 +207,7 @@ final as (
             case
                 when not at_week.is_open_end and coalesce(at_recorded.is_open_end, true)
                     then at_week.movement
-            end as varchar
+            end as {{ text_type() }}
         ) as deal_closed_since
     from listed
     left join at_recorded

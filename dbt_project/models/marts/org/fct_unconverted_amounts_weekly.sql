@@ -199,7 +199,7 @@ open_pipeline as (
         'open_pipeline' as amount_kind,
         'Opportunity' as source_object,
         opportunity_states.opportunity_id as record_id,
-        cast(null as varchar) as record_name,
+        cast(null as {{ text_type() }}) as record_name,
         opportunity_states.currency_iso_code_end as currency_iso_code,
         opportunity_states.amount_original_end as amount_original,
         opportunity_states.close_date_end as rate_date
@@ -268,7 +268,7 @@ quota_amount as (
         'quota_amount' as amount_kind,
         'ForecastingQuota' as source_object,
         quotas_without_rate.forecasting_quota_id as record_id,
-        cast(null as varchar) as record_name,
+        cast(null as {{ text_type() }}) as record_name,
         quotas_without_rate.currency_iso_code,
         quotas_without_rate.quota_amount as amount_original,
         cast(null as date) as rate_date
@@ -303,18 +303,18 @@ final as (
         cast(
             unconverted.rep_id || '-' || unconverted.week || '-' || unconverted.amount_kind
             || '-' || unconverted.record_id
-            as varchar
+            as {{ text_type() }}
         ) as unconverted_amount_key,
         unconverted.rep_id,
         unconverted.week,
         weeks.week_start,
         weeks.week_end,
-        cast(unconverted.amount_kind as varchar) as amount_kind,
-        cast(unconverted.source_object as varchar) as source_object,
-        cast(unconverted.record_id as varchar) as record_id,
-        cast(unconverted.record_name as varchar) as record_name,
-        cast(unconverted.currency_iso_code as varchar) as currency_iso_code,
-        cast(unconverted.amount_original as double precision) as amount_original,
+        cast(unconverted.amount_kind as {{ text_type() }}) as amount_kind,
+        cast(unconverted.source_object as {{ text_type() }}) as source_object,
+        cast(unconverted.record_id as {{ text_type() }}) as record_id,
+        cast(unconverted.record_name as {{ text_type() }}) as record_name,
+        cast(unconverted.currency_iso_code as {{ text_type() }}) as currency_iso_code,
+        cast(unconverted.amount_original as {{ double_type() }}) as amount_original,
         unconverted.rate_date
     from unconverted
     inner join weeks

@@ -162,9 +162,11 @@ final as (
             as integer
         ) as meetings,
         cast(coalesce(created_counts.opportunities_created, 0) as integer) as opportunities_created,
-        cast(coalesce(created_counts.pipeline_created, 0) as double precision) as pipeline_created,
+        cast(coalesce(created_counts.pipeline_created, 0) as {{ double_type() }})
+            as pipeline_created,
         cast(coalesce(closed_counts.closed_won_count, 0) as integer) as closed_won_count,
-        cast(coalesce(closed_counts.closed_won_amount, 0) as double precision) as closed_won_amount,
+        cast(coalesce(closed_counts.closed_won_amount, 0) as {{ double_type() }})
+            as closed_won_amount,
         cast(coalesce(closed_counts.closed_lost_count, 0) as integer) as closed_lost_count,
         cast(
             coalesce(created_counts.pipeline_created_null_amounts, 0) as integer

@@ -116,10 +116,11 @@ first_week as (
 lead_in_starts as (
 
     select
-        {{ add_days('first_week.first_week_start', '-7 * lead_in_weeks.weeks_back') }}
-            as week_start
+        {{ add_days(
+            'first_week.first_week_start', '-7 * ' ~ int_series_value('lead_in_weeks')
+        ) }} as week_start
     from first_week
-    cross join generate_series(1, {{ window_weeks - 1 }}) as lead_in_weeks (weeks_back)
+    {{ int_series_join(1, window_weeks - 1, 'lead_in_weeks') }}
     where first_week.first_week_start is not null
 
 ),
@@ -127,7 +128,7 @@ lead_in_starts as (
 lead_in_days as (
 
     select
-        cast({{ iso_week_label('week_start') }} as varchar) as week,  -- noqa: RF04
+        cast({{ iso_week_label('week_start') }} as {{ text_type() }}) as week,  -- noqa: RF04
         week_start,
         {{ add_days('week_start', 7) }} as week_end,
         {{ add_days('week_start', 6) }} as last_day
@@ -334,11 +335,11 @@ measured as (
         end as quota_amount,
         coalesce(quarter_quotas.quota_rows, 0) as quota_rows,
         coalesce(quarter_quotas.quota_rows_without_rate, 0) as quota_rows_without_rate,
-        cast(coalesce(won_to_date.won_to_date, 0) as double precision) as won_to_date,
-        cast(coalesce(open_pipeline.open_pipeline, 0) as double precision) as open_pipeline,
+        cast(coalesce(won_to_date.won_to_date, 0) as {{ double_type() }}) as won_to_date,
+        cast(coalesce(open_pipeline.open_pipeline, 0) as {{ double_type() }}) as open_pipeline,
         cast(
             {{ days_between('rep_weeks.quarter_start', 'rep_weeks.measured_to') }}
-            as double precision
+            as {{ double_type() }}
         ) / {{ days_between('rep_weeks.quarter_start', 'rep_weeks.quarter_end') }} as elapsed
     from rep_weeks
     left join quarter_quotas
@@ -398,18 +399,18 @@ final as (
         week_end,
         quarter_start,
         quarter_end,
-        cast(fiscal_year_name as varchar) as fiscal_year_name,
+        cast(fiscal_year_name as {{ text_type() }}) as fiscal_year_name,
         cast(quarter_number as integer) as quarter_number,
-        cast(quarter_label as varchar) as quarter_label,
-        cast(quota_amount as double precision) as quota_amount,
+        cast(quarter_label as {{ text_type() }}) as quarter_label,
+        cast(quota_amount as {{ double_type() }}) as quota_amount,
         cast(quota_rows as integer) as quota_rows,
         cast(quota_rows_without_rate as integer) as quota_rows_without_rate,
         won_to_date,
-        cast(attainment as double precision) as attainment,
-        cast(elapsed as double precision) as elapsed,
-        cast(pacing as double precision) as pacing,
+        cast(attainment as {{ double_type() }}) as attainment,
+        cast(elapsed as {{ double_type() }}) as elapsed,
+        cast(pacing as {{ double_type() }}) as pacing,
         open_pipeline,
-        cast(coverage as double precision) as coverage,
+        cast(coverage as {{ double_type() }}) as coverage,
         is_below_pacing,
         cast(weeks_below_pacing as integer) as weeks_below_pacing,
         weeks_below_pacing >= {{ var('underperformance_weeks') }}

@@ -69,20 +69,20 @@ summed as (
 final as (
 
     select
-        cast(manager_id as varchar) as manager_id,
-        cast(manager_name as varchar) as manager_name,
-        cast(week as varchar) as week,  -- noqa: RF04
+        cast(manager_id as {{ text_type() }}) as manager_id,
+        cast(manager_name as {{ text_type() }}) as manager_name,
+        cast(week as {{ text_type() }}) as week,  -- noqa: RF04
         week_start,
         week_end,
         cast(reps as integer) as reps,
         cast(calls as integer) as calls,
         cast(emails as integer) as emails,
         cast(meetings as integer) as meetings,
-        cast(pipeline_created as double precision) as pipeline_created,
-        cast(closed_won_amount as double precision) as closed_won_amount,
-        cast(open_pipeline as double precision) as open_pipeline,
+        cast(pipeline_created as {{ double_type() }}) as pipeline_created,
+        cast(closed_won_amount as {{ double_type() }}) as closed_won_amount,
+        cast(open_pipeline as {{ double_type() }}) as open_pipeline,
         cast(stuck_deals as integer) as stuck_deals,
-        cast(stuck_amount as double precision) as stuck_amount
+        cast(stuck_amount as {{ double_type() }}) as stuck_amount
     from summed
 
 )

@@ -84,7 +84,7 @@ counted as (
     select
         prep.*,
         cast(coalesce(stuck_counts.stuck_deals, 0) as integer) as stuck_deals,
-        cast(coalesce(stuck_counts.stuck_amount, 0) as double precision) as stuck_amount,
+        cast(coalesce(stuck_counts.stuck_amount, 0) as {{ double_type() }}) as stuck_amount,
         cast(coalesce(stuck_counts.newly_stuck_deals, 0) as integer) as newly_stuck_deals,
         cast(coalesce(stuck_counts.close_it_or_kill_it_deals, 0) as integer)
             as close_it_or_kill_it_deals,
@@ -129,7 +129,7 @@ ranked as (
                 when overdue_actions > 0 then 'overdue_actions'
                 when pacing is not null then 'pacing'
                 else 'none'
-            end as varchar
+            end as {{ text_type() }}
         ) as attention_reason
     from counted
 

@@ -23,7 +23,7 @@ unpivoted as (
         week,
         week_start,
         week_end,
-        cast('{{ metric }}' as varchar) as metric,
+        cast('{{ metric }}' as {{ text_type() }}) as metric,
         {{ metric }} as this_week,
         {{ metric }}_prior_week as prior_week,
         {{ metric }}_avg_4w as avg_4w,

@@ -24,13 +24,9 @@ bounds as (
 
 days as (
 
-    select cast(series.day_ts as date) as date_day
+    select {{ date_series_value('series', 'bounds.first_day') }} as date_day
     from bounds
-    cross join generate_series(
-        cast(bounds.first_day as timestamp),
-        cast({{ add_days('bounds.end_day', -1) }} as timestamp),
-        interval '1 day'
-    ) as series (day_ts)
+    {{ date_series_join('bounds.first_day', add_days('bounds.end_day', -1), 1, 'series') }}
 
 ),
 
@@ -38,7 +34,7 @@ final as (
 
     select
         days.date_day,
-        cast(weeks.week as varchar) as week,  -- noqa: RF04
+        cast(weeks.week as {{ text_type() }}) as week,  -- noqa: RF04
         weeks.week_start
     from days
     inner join weeks

@@ -27,21 +27,21 @@ source as (
     where kind in ('lesson', 'feedback')
     {%- else -%}
     select
-        cast(null as varchar) as learning_id,
-        cast(null as varchar) as week,  -- noqa: RF04
-        cast(null as varchar) as manager_slug,
-        cast(null as varchar) as rep_slug,
-        cast(null as varchar) as manager_id,
-        cast(null as varchar) as rep_id,
-        cast(null as varchar) as kind,
-        cast(null as varchar) as theme,
-        cast(null as varchar) as body,
+        cast(null as {{ text_type() }}) as learning_id,
+        cast(null as {{ text_type() }}) as week,  -- noqa: RF04
+        cast(null as {{ text_type() }}) as manager_slug,
+        cast(null as {{ text_type() }}) as rep_slug,
+        cast(null as {{ text_type() }}) as manager_id,
+        cast(null as {{ text_type() }}) as rep_id,
+        cast(null as {{ text_type() }}) as kind,
+        cast(null as {{ text_type() }}) as theme,
+        cast(null as {{ text_type() }}) as body,
         cast(null as boolean) as shareable,
-        cast(null as varchar) as tags,
-        cast(null as varchar) as stage,  -- noqa: RF04
-        cast(null as varchar) as industry,
-        cast(null as varchar) as opportunity_id,
-        cast(null as varchar) as source_path
+        cast(null as {{ text_type() }}) as tags,
+        cast(null as {{ text_type() }}) as stage,  -- noqa: RF04
+        cast(null as {{ text_type() }}) as industry,
+        cast(null as {{ text_type() }}) as opportunity_id,
+        cast(null as {{ text_type() }}) as source_path
     where 1 = 0
     {%- endif %}
 
@@ -50,21 +50,21 @@ source as (
 renamed as (
 
     select
-        cast(learning_id as varchar) as learning_id,
-        cast(week as varchar) as week,  -- noqa: RF04
-        cast(manager_slug as varchar) as manager_slug,
-        cast(rep_slug as varchar) as rep_slug,
-        cast(manager_id as varchar) as manager_id,
-        cast(rep_id as varchar) as rep_id,
-        lower(trim(cast(kind as varchar))) as kind,
-        lower(trim(cast(theme as varchar))) as theme,
-        cast(body as varchar) as body,
+        cast(learning_id as {{ text_type() }}) as learning_id,
+        cast(week as {{ text_type() }}) as week,  -- noqa: RF04
+        cast(manager_slug as {{ text_type() }}) as manager_slug,
+        cast(rep_slug as {{ text_type() }}) as rep_slug,
+        cast(manager_id as {{ text_type() }}) as manager_id,
+        cast(rep_id as {{ text_type() }}) as rep_id,
+        lower(trim(cast(kind as {{ text_type() }}))) as kind,
+        lower(trim(cast(theme as {{ text_type() }}))) as theme,
+        cast(body as {{ text_type() }}) as body,
         coalesce(cast(shareable as boolean), false) as is_shareable,
-        coalesce(lower(cast(tags as varchar)), '') as tags,
-        nullif(trim(cast(stage as varchar)), '') as stage_name,
-        nullif(trim(cast(industry as varchar)), '') as industry,
-        nullif(trim(cast(opportunity_id as varchar)), '') as opportunity_id,
-        cast(source_path as varchar) as source_path
+        coalesce(lower(cast(tags as {{ text_type() }})), '') as tags,
+        nullif(trim(cast(stage as {{ text_type() }})), '') as stage_name,
+        nullif(trim(cast(industry as {{ text_type() }})), '') as industry,
+        nullif(trim(cast(opportunity_id as {{ text_type() }})), '') as opportunity_id,
+        cast(source_path as {{ text_type() }}) as source_path
     from source
 
 ),

@@ -20,17 +20,17 @@ source as (
     from {{ source('learnings', 'rejected') }}
     {%- else -%}
     select
-        cast(null as varchar) as source_path,
-        cast(null as varchar) as week,  -- noqa: RF04
-        cast(null as varchar) as manager_slug,
-        cast(null as varchar) as rep_slug,
-        cast(null as varchar) as manager_id,
-        cast(null as varchar) as rep_id,
+        cast(null as {{ text_type() }}) as source_path,
+        cast(null as {{ text_type() }}) as week,  -- noqa: RF04
+        cast(null as {{ text_type() }}) as manager_slug,
+        cast(null as {{ text_type() }}) as rep_slug,
+        cast(null as {{ text_type() }}) as manager_id,
+        cast(null as {{ text_type() }}) as rep_id,
         cast(null as integer) as entry_number,
-        cast(null as varchar) as key,  -- noqa: RF04
-        cast(null as varchar) as problem,
-        cast(null as varchar) as fix,
-        cast(null as varchar) as message
+        cast(null as {{ text_type() }}) as key,  -- noqa: RF04
+        cast(null as {{ text_type() }}) as problem,
+        cast(null as {{ text_type() }}) as fix,
+        cast(null as {{ text_type() }}) as message
     where 1 = 0
     {%- endif %}
 
@@ -39,17 +39,17 @@ source as (
 renamed as (
 
     select
-        cast(source_path as varchar) as source_path,
-        cast(week as varchar) as week,  -- noqa: RF04
-        cast(manager_slug as varchar) as manager_slug,
-        cast(rep_slug as varchar) as rep_slug,
-        cast(manager_id as varchar) as manager_id,
-        cast(rep_id as varchar) as rep_id,
+        cast(source_path as {{ text_type() }}) as source_path,
+        cast(week as {{ text_type() }}) as week,  -- noqa: RF04
+        cast(manager_slug as {{ text_type() }}) as manager_slug,
+        cast(rep_slug as {{ text_type() }}) as rep_slug,
+        cast(manager_id as {{ text_type() }}) as manager_id,
+        cast(rep_id as {{ text_type() }}) as rep_id,
         cast(entry_number as integer) as entry_number,
-        cast(key as varchar) as problem_key,
-        cast(problem as varchar) as problem,
-        cast(fix as varchar) as fix,
-        cast(message as varchar) as message
+        cast(key as {{ text_type() }}) as problem_key,
+        cast(problem as {{ text_type() }}) as problem,
+        cast(fix as {{ text_type() }}) as fix,
+        cast(message as {{ text_type() }}) as message
     from source
 
 ),

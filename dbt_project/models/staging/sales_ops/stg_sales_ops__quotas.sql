@@ -18,9 +18,9 @@ source as (
 renamed as (
 
     select
-        cast(rep_id as varchar) as rep_id,
+        cast(rep_id as {{ text_type() }}) as rep_id,
         cast(quarter_start as date) as quarter_start,
-        cast(quota_amount as double precision) as quota_amount
+        cast(quota_amount as {{ double_type() }}) as quota_amount
     from source
     where rep_id is not null
 

@@ -27,14 +27,14 @@ not_deleted as (
 renamed as (
 
     select
-        cast(Id as varchar) as account_id,
-        cast(Name as varchar) as account_name,
-        cast(Industry as varchar) as industry,
-        cast(Type as varchar) as account_type,
-        cast(BillingCountry as varchar) as billing_country,
+        cast(Id as {{ text_type() }}) as account_id,
+        cast(Name as {{ text_type() }}) as account_name,
+        cast(Industry as {{ text_type() }}) as industry,
+        cast(Type as {{ text_type() }}) as account_type,
+        cast(BillingCountry as {{ text_type() }}) as billing_country,
         cast(NumberOfEmployees as bigint) as number_of_employees,
-        cast(AnnualRevenue as double precision) as annual_revenue,
-        cast(OwnerId as varchar) as owner_id,
+        cast(AnnualRevenue as {{ double_type() }}) as annual_revenue,
+        cast(OwnerId as {{ text_type() }}) as owner_id,
         {{ to_org_time('CreatedDate') }} as created_at
     from not_deleted
 

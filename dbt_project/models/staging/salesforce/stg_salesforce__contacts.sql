@@ -25,13 +25,13 @@ not_deleted as (
 renamed as (
 
     select
-        cast(Id as varchar) as contact_id,
-        cast(AccountId as varchar) as account_id,
-        cast(FirstName as varchar) as first_name,
-        cast(LastName as varchar) as last_name,
-        cast(Title as varchar) as title,
-        cast(Email as varchar) as email,
-        cast(OwnerId as varchar) as owner_id
+        cast(Id as {{ text_type() }}) as contact_id,
+        cast(AccountId as {{ text_type() }}) as account_id,
+        cast(FirstName as {{ text_type() }}) as first_name,
+        cast(LastName as {{ text_type() }}) as last_name,
+        cast(Title as {{ text_type() }}) as title,
+        cast(Email as {{ text_type() }}) as email,
+        cast(OwnerId as {{ text_type() }}) as owner_id
     from not_deleted
 
 ),

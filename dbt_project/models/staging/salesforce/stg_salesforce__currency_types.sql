@@ -18,9 +18,9 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as currency_type_id,
-        cast(upper(trim(IsoCode)) as varchar) as iso_code,
-        cast(ConversionRate as double precision) as conversion_rate,
+        cast(Id as {{ text_type() }}) as currency_type_id,
+        cast(upper(trim(IsoCode)) as {{ text_type() }}) as iso_code,
+        cast(ConversionRate as {{ double_type() }}) as conversion_rate,
         cast(DecimalPlaces as integer) as decimal_places,
         coalesce(cast(IsActive as boolean), false) as is_active,
         coalesce(cast(IsCorporate as boolean), false) as is_corporate

@@ -17,9 +17,9 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as dated_conversion_rate_id,
-        cast(upper(trim(IsoCode)) as varchar) as iso_code,
-        cast(ConversionRate as double precision) as conversion_rate,
+        cast(Id as {{ text_type() }}) as dated_conversion_rate_id,
+        cast(upper(trim(IsoCode)) as {{ text_type() }}) as iso_code,
+        cast(ConversionRate as {{ double_type() }}) as conversion_rate,
         cast(StartDate as date) as start_date,
         cast(NextStartDate as date) as next_start_date
     from source

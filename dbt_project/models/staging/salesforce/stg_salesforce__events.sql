@@ -43,17 +43,17 @@ not_deleted as (
 renamed as (
 
     select
-        cast(Id as varchar) as event_id,
-        cast(OwnerId as varchar) as owner_id,
-        cast(WhatId as varchar) as what_id,
-        cast(WhoId as varchar) as who_id,
-        cast(Subject as varchar) as subject,
+        cast(Id as {{ text_type() }}) as event_id,
+        cast(OwnerId as {{ text_type() }}) as owner_id,
+        cast(WhatId as {{ text_type() }}) as what_id,
+        cast(WhoId as {{ text_type() }}) as who_id,
+        cast(Subject as {{ text_type() }}) as subject,
         {{ to_org_time('StartDateTime') }} as start_at,
         {{ to_org_time('EndDateTime') }} as end_at,
         cast(DurationInMinutes as bigint) as duration_minutes,
         cast(ActivityDate as date) as activity_date,
-        cast(nullif(Type, '') as varchar) as event_type,
-        cast(nullif(EventSubtype, '') as varchar) as event_subtype,
+        cast(nullif(Type, '') as {{ text_type() }}) as event_type,
+        cast(nullif(EventSubtype, '') as {{ text_type() }}) as event_subtype,
         coalesce(cast(IsArchived as boolean), false) as is_archived,
         {{ to_org_time('CreatedDate') }} as created_at,
         -- UTC, as landed: the watermark of the incremental build.

@@ -16,12 +16,12 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as forecasting_quota_id,
-        cast(QuotaOwnerId as varchar) as quota_owner_id,
+        cast(Id as {{ text_type() }}) as forecasting_quota_id,
+        cast(QuotaOwnerId as {{ text_type() }}) as quota_owner_id,
         cast(StartDate as date) as start_date,
-        cast(QuotaAmount as double precision) as quota_amount,
-        cast(upper(nullif(trim(CurrencyIsoCode), '')) as varchar) as currency_iso_code,
-        cast(ForecastingTypeId as varchar) as forecasting_type_id
+        cast(QuotaAmount as {{ double_type() }}) as quota_amount,
+        cast(upper(nullif(trim(CurrencyIsoCode), '')) as {{ text_type() }}) as currency_iso_code,
+        cast(ForecastingTypeId as {{ text_type() }}) as forecasting_type_id
     from source
 
 ),

@@ -23,10 +23,10 @@ not_deleted as (
 renamed as (
 
     select
-        cast(Id as varchar) as opportunity_contact_role_id,
-        cast(OpportunityId as varchar) as opportunity_id,
-        cast(ContactId as varchar) as contact_id,
-        cast(Role as varchar) as contact_role,
+        cast(Id as {{ text_type() }}) as opportunity_contact_role_id,
+        cast(OpportunityId as {{ text_type() }}) as opportunity_id,
+        cast(ContactId as {{ text_type() }}) as contact_id,
+        cast(Role as {{ text_type() }}) as contact_role,
         coalesce(cast(IsPrimary as boolean), false) as is_primary
     from not_deleted
 

@@ -26,12 +26,12 @@ not_deleted as (
 renamed as (
 
     select
-        cast(Id as varchar) as opportunity_field_history_id,
-        cast(OpportunityId as varchar) as opportunity_id,
-        cast(Field as varchar) as field_name,
-        cast(OldValue as varchar) as old_value,
-        cast(NewValue as varchar) as new_value,
-        cast(CreatedById as varchar) as created_by_id,
+        cast(Id as {{ text_type() }}) as opportunity_field_history_id,
+        cast(OpportunityId as {{ text_type() }}) as opportunity_id,
+        cast(Field as {{ text_type() }}) as field_name,
+        cast(OldValue as {{ text_type() }}) as old_value,
+        cast(NewValue as {{ text_type() }}) as new_value,
+        cast(CreatedById as {{ text_type() }}) as created_by_id,
         {{ to_org_time('CreatedDate') }} as created_at
     from not_deleted
 

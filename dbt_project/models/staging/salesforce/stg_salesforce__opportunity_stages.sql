@@ -21,15 +21,15 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as opportunity_stage_id,
-        cast(MasterLabel as varchar) as stage_label,
-        cast(coalesce(ApiName, MasterLabel) as varchar) as stage_name,
+        cast(Id as {{ text_type() }}) as opportunity_stage_id,
+        cast(MasterLabel as {{ text_type() }}) as stage_label,
+        cast(coalesce(ApiName, MasterLabel) as {{ text_type() }}) as stage_name,
         cast(SortOrder as integer) as sort_order,
         coalesce(cast(IsActive as boolean), true) as is_active,
         coalesce(cast(IsClosed as boolean), false) as is_closed,
         coalesce(cast(IsWon as boolean), false) as is_won,
-        cast(DefaultProbability as double precision) as default_probability,
-        cast(ForecastCategoryName as varchar) as forecast_category_name
+        cast(DefaultProbability as {{ double_type() }}) as default_probability,
+        cast(ForecastCategoryName as {{ text_type() }}) as forecast_category_name
     from source
 
 ),

@@ -17,13 +17,13 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as organization_id,
-        cast(Name as varchar) as organization_name,
+        cast(Id as {{ text_type() }}) as organization_id,
+        cast(Name as {{ text_type() }}) as organization_name,
         cast(FiscalYearStartMonth as integer) as fiscal_year_start_month,
         cast(UsesStartDateAsFiscalYearName as boolean) as uses_start_date_as_fiscal_year_name,
-        cast(nullif(DefaultLocaleSidKey, '') as varchar) as default_locale,
-        cast(nullif(LanguageLocaleKey, '') as varchar) as language_locale,
-        cast(nullif(TimeZoneSidKey, '') as varchar) as time_zone
+        cast(nullif(DefaultLocaleSidKey, '') as {{ text_type() }}) as default_locale,
+        cast(nullif(LanguageLocaleKey, '') as {{ text_type() }}) as language_locale,
+        cast(nullif(TimeZoneSidKey, '') as {{ text_type() }}) as time_zone
     from source
 
 ),

@@ -12,8 +12,8 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as profile_id,
-        cast(Name as varchar) as profile_name
+        cast(Id as {{ text_type() }}) as profile_id,
+        cast(Name as {{ text_type() }}) as profile_name
     from source
 
 ),

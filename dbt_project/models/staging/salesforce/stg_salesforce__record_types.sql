@@ -15,10 +15,10 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as record_type_id,
-        cast(Name as varchar) as record_type_name,
-        cast(DeveloperName as varchar) as developer_name,
-        cast(SobjectType as varchar) as sobject_type,
+        cast(Id as {{ text_type() }}) as record_type_id,
+        cast(Name as {{ text_type() }}) as record_type_name,
+        cast(DeveloperName as {{ text_type() }}) as developer_name,
+        cast(SobjectType as {{ text_type() }}) as sobject_type,
         coalesce(cast(IsActive as boolean), true) as is_active
     from source
 

@@ -45,16 +45,16 @@ not_deleted as (
 renamed as (
 
     select
-        cast(Id as varchar) as task_id,
-        cast(OwnerId as varchar) as owner_id,
-        cast(WhatId as varchar) as what_id,
-        cast(WhoId as varchar) as who_id,
-        cast(Subject as varchar) as subject,
+        cast(Id as {{ text_type() }}) as task_id,
+        cast(OwnerId as {{ text_type() }}) as owner_id,
+        cast(WhatId as {{ text_type() }}) as what_id,
+        cast(WhoId as {{ text_type() }}) as who_id,
+        cast(Subject as {{ text_type() }}) as subject,
         cast(ActivityDate as date) as activity_date,
-        cast(Status as varchar) as status,
+        cast(Status as {{ text_type() }}) as status,
         coalesce(cast(IsClosed as boolean), false) as is_closed,
-        cast(nullif(Type, '') as varchar) as task_type,
-        cast(nullif(TaskSubtype, '') as varchar) as task_subtype,
+        cast(nullif(Type, '') as {{ text_type() }}) as task_type,
+        cast(nullif(TaskSubtype, '') as {{ text_type() }}) as task_subtype,
         cast(CallDurationInSeconds as bigint) as call_duration_seconds,
         -- Archived activities (older than a year) still count: extraction reads them via queryAll.
         coalesce(cast(IsArchived as boolean), false) as is_archived,

@@ -14,10 +14,10 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as user_role_id,
-        cast(Name as varchar) as user_role_name,
-        cast(DeveloperName as varchar) as developer_name,
-        cast(ParentRoleId as varchar) as parent_role_id
+        cast(Id as {{ text_type() }}) as user_role_id,
+        cast(Name as {{ text_type() }}) as user_role_name,
+        cast(DeveloperName as {{ text_type() }}) as developer_name,
+        cast(ParentRoleId as {{ text_type() }}) as parent_role_id
     from source
 
 ),

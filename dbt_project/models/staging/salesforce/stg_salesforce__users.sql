@@ -25,19 +25,19 @@ source as (
 renamed as (
 
     select
-        cast(Id as varchar) as user_id,
-        cast(Name as varchar) as user_name,
-        cast(FirstName as varchar) as first_name,
-        cast(LastName as varchar) as last_name,
-        cast(Username as varchar) as username,
-        cast(Email as varchar) as email,
-        cast(Title as varchar) as title,
-        cast(Department as varchar) as department,
+        cast(Id as {{ text_type() }}) as user_id,
+        cast(Name as {{ text_type() }}) as user_name,
+        cast(FirstName as {{ text_type() }}) as first_name,
+        cast(LastName as {{ text_type() }}) as last_name,
+        cast(Username as {{ text_type() }}) as username,
+        cast(Email as {{ text_type() }}) as email,
+        cast(Title as {{ text_type() }}) as title,
+        cast(Department as {{ text_type() }}) as department,
         coalesce(cast(IsActive as boolean), false) as is_active,
-        cast(ManagerId as varchar) as manager_id,
-        cast(UserRoleId as varchar) as user_role_id,
-        cast(ProfileId as varchar) as profile_id,
-        cast(nullif(TimeZoneSidKey, '') as varchar) as time_zone,
+        cast(ManagerId as {{ text_type() }}) as manager_id,
+        cast(UserRoleId as {{ text_type() }}) as user_role_id,
+        cast(ProfileId as {{ text_type() }}) as profile_id,
+        cast(nullif(TimeZoneSidKey, '') as {{ text_type() }}) as time_zone,
         {{ to_org_time('CreatedDate') }} as created_at
     from source
 

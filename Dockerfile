@@ -7,8 +7,8 @@ USER airflow
 
 WORKDIR /opt/salesprep
 COPY --chown=airflow:root pyproject.toml uv.lock README.md ./
-# Install exactly the locked versions (no dev tools), then the project itself without re-resolving.
-RUN uv export --frozen --no-dev --no-hashes --no-emit-project -o /tmp/requirements.txt \
+# Install exactly the locked versions (no dev tools; s3fs for the compose's object storage), then the project itself without re-resolving.
+RUN uv export --frozen --no-dev --extra s3 --no-hashes --no-emit-project -o /tmp/requirements.txt \
     && pip install --no-cache-dir -r /tmp/requirements.txt
 COPY --chown=airflow:root include ./include
 COPY --chown=airflow:root dags ./dags

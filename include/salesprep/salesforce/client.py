@@ -297,8 +297,10 @@ class ApiClient:
         relogins = renewed_elsewhere = 0
         while True:
             attempt += 1
-            if self.stopped.is_set() and not cleanup:
-                raise ExtractStopped(f"{what}: not sent, the extraction stopped")
+            if not cleanup:
+                if self.stopped.is_set():
+                    raise ExtractStopped(f"{what}: not sent, the extraction stopped")
+                self._guard(what)
             sf = self.sf
             try:
                 response = sf.session.request(
@@ -315,7 +317,6 @@ class ApiClient:
             self._count(len(response.content))
             self._note_headers(response)
             if response.status_code < 300:
-                self._guard(what)
                 return response
             code, message = _error_of(response)
             status = response.status_code

@@ -25,6 +25,7 @@ from salesprep_bench.child import (
 )
 from salesprep_bench.machine import describe_machine, meminfo
 from salesprep_bench.peers import BULK2_WAIT as BULK2_PEER_WAIT
+from salesprep_bench.report import PARSE_LIMIT
 from salesprep_bench.server import REFRESH_TOKEN, ServerProcess, serving
 from salesprep_bench.sizes import END_WEEK, Size
 
@@ -65,7 +66,8 @@ WEEKLY_STEPS = (
 )
 # What `--only` selects; the end-to-end run of the week always runs (the rest builds on it).
 GROUPS = {
-    "extract_methods": "extraction forced to REST and to Bulk",
+    "extract_methods": "extraction forced to REST and to Bulk, and pyarrow's parse of the "
+    "same Bulk CSV",
     "peers": "the extraction peers",
     "transforms": "the hand-written limit, the weekly and lineage dbt builds, Postgres",
     "extract_incremental": "the next week's extraction of the unchanged org",
@@ -123,6 +125,7 @@ class Samples:
                 "api_calls": statistics.median(s["api_calls"] for s in self.server),
                 "response_bytes": statistics.median(s["response_bytes"] for s in self.server),
                 "bulk_jobs_created": statistics.median(s["bulk_jobs_created"] for s in self.server),
+                "cpu_seconds": statistics.median(s.get("cpu_seconds", 0.0) for s in self.server),
                 "requests": self.server[-1]["requests"],
             }
         return summary
@@ -326,6 +329,8 @@ class Bench:
                     optional=True,
                 )
             shutil.rmtree(other, ignore_errors=True)
+        if self.options.runs_group("extract_methods"):
+            self._csv_parse_limit(server)
         if self.options.peers and self.options.runs_group("peers"):
             self._peers(server, tap)
         if self.options.runs_group("transforms"):
@@ -474,6 +479,28 @@ class Bench:
             self._in_memory_peers(server)
         if tap is not None:
             self._run_tap(server, tap)
+
+    def _csv_parse_limit(self, server: ServerProcess) -> None:
+        """The client's physical limit for a Bulk backfill: pyarrow parsing the CSV bytes of
+        every object's Bulk results, downloaded first (untimed, not counted on the server)."""
+        from salesprep.emulator import Credentials
+
+        creds = Credentials()
+        out = self.work / "csv-parse"
+        shutil.rmtree(out, ignore_errors=True)
+        self.step(
+            PARSE_LIMIT,
+            "csv_parse_limit",
+            {
+                "base_url": server.base_url,
+                "username": creds.username,
+                "password": creds.password,
+                "token": creds.security_token,
+                "out_dir": str(out),
+            },
+            optional=True,
+        )
+        shutil.rmtree(out, ignore_errors=True)
 
     def _streaming_peers(self, server: ServerProcess) -> None:
         """simple-salesforce's Bulk 2.0 download and its `query_all_iter`: neither holds an

@@ -40,6 +40,11 @@ IN_MEMORY_PEER_MEMORY_SHARE = 0.6
 _LEFT_OUT = (
     ("peers", "--no-peers", "the extraction peers"),
     ("singer_tap", "--no-tap", "the Singer tap-salesforce peer"),
+    (
+        "in_memory_peers",
+        "--no-in-memory-peers",
+        "simple-salesforce query_all and the Airflow hook (in-memory peers)",
+    ),
     ("postgres", "--no-postgres", "the Postgres target build"),
     ("growth", "--no-growth", "the weekly-cost-against-history series"),
 )
@@ -82,6 +87,7 @@ class Options:
     runs: int = 3
     peers: bool = True
     singer_tap: bool = True
+    in_memory_peers: bool = True
     postgres: bool = True
     growth: bool = True
     keep_work: bool = False
@@ -475,7 +481,7 @@ class Bench:
 
     def _peers(self, server: ServerProcess, tap: dict[str, Any] | None) -> None:
         self._streaming_peers(server)
-        if self._in_memory_peers_fit():
+        if self.options.in_memory_peers and self._in_memory_peers_fit():
             self._in_memory_peers(server)
         if tap is not None:
             self._run_tap(server, tap)

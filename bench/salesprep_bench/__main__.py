@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=None, help="default bench/work")
     parser.add_argument("--no-peers", action="store_true", help="skip the extraction peers")
     parser.add_argument("--no-tap", action="store_true", help="skip the Singer tap peer")
+    parser.add_argument(
+        "--no-in-memory-peers",
+        action="store_true",
+        help="skip simple-salesforce query_all and the Airflow hook (they hold whole objects)",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip the Postgres target")
     parser.add_argument("--no-growth", action="store_true", help="skip the history series")
     parser.add_argument("--keep-work", action="store_true", help="keep the work dir")
@@ -89,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs=args.runs,
                 peers=not args.no_peers,
                 singer_tap=not args.no_tap,
+                in_memory_peers=not args.no_in_memory_peers,
                 postgres=not args.no_postgres,
                 growth=not args.no_growth,
                 keep_work=args.keep_work,

@@ -1,5 +1,7 @@
-"""The near-physical limit of the transform: one hand-written DuckDB query that computes
-`fct_rep_activity_weekly` straight from the raw Parquet, checked row for row against dbt's."""
+"""Near-physical limits. Of the transform: one hand-written DuckDB query that computes
+`fct_rep_activity_weekly` straight from the raw Parquet, checked row for row against dbt's. Of
+a Bulk backfill on the client: pyarrow's CSV reader parsing the very CSV bytes the Bulk API
+2.0 serves for every object, with the catalog's column types, timed apart from downloading."""
 
 from __future__ import annotations
 
@@ -156,3 +158,71 @@ def run_activity_weekly(
         return result
     finally:
         con.close()
+
+
+def pyarrow_csv_parse(
+    base_url: str, username: str, password: str, token: str, work_dir: Path
+) -> dict[str, Any]:
+    """Download every object's Bulk API 2.0 `queryAll` results (the same SOQL and slices as
+    salesprep's forced Bulk extraction) to files, untimed; then time pyarrow parsing each
+    slice's bytes, read into memory first, with the options and column types salesprep's
+    Bulk path gives it. Returns the parse's wall and CPU seconds (pyarrow's threads
+    included), the rows and the CSV bytes."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    from salesprep.config import SalesforceSettings
+    from salesprep.salesforce.bulk import iter_bulk_slices
+    from salesprep.salesforce.client import ApiClient
+    from salesprep_bench.peers import _fields_by_object, _login, _soql
+
+    sf = _login(base_url, username, password, token)
+    client = ApiClient(sf, SalesforceSettings(bulk_poll_seconds=0.5))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    slices: list[tuple[Path, dict[str, Any]]] = []
+    for name, fields in _fields_by_object(sf).items():
+        types = {f.name: f.arrow_type for f in fields}
+
+        def keep(content: bytes, what: str, types=types) -> Any:
+            path = work_dir / f"{len(slices):05d}.csv"
+            path.write_bytes(content)
+            slices.append((path, types))
+            return _parse(io.BytesIO(content), types, pacsv)
+
+        for _table in iter_bulk_slices(client, _soql(name, fields), what=name, parse=keep):
+            pass
+    wall = cpu = 0.0
+    rows = size = 0
+    for path, types in slices:
+        content = path.read_bytes()
+        path.unlink()
+        size += len(content)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        table = _parse(io.BytesIO(content), types, pacsv)
+        wall += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
+        rows += table.num_rows
+    return {
+        "seconds": wall,
+        "step_cpu_seconds": cpu,
+        "rows": rows,
+        "csv_bytes": size,
+        "slices": len(slices),
+    }
+
+
+def _parse(source: Any, types: dict[str, Any], pacsv: Any) -> Any:
+    return pacsv.read_csv(
+        source,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            true_values=["true", "True", "TRUE"],
+            false_values=["false", "False", "FALSE"],
+            timestamp_parsers=[pacsv.ISO8601],
+        ),
+    )

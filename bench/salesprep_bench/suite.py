@@ -25,6 +25,7 @@ from salesprep_bench.child import (
 )
 from salesprep_bench.machine import describe_machine, meminfo
 from salesprep_bench.peers import BULK2_WAIT as BULK2_PEER_WAIT
+from salesprep_bench.report import PARSE_LIMIT
 from salesprep_bench.server import REFRESH_TOKEN, ServerProcess, serving
 from salesprep_bench.sizes import END_WEEK, Size
 
@@ -39,6 +40,11 @@ IN_MEMORY_PEER_MEMORY_SHARE = 0.6
 _LEFT_OUT = (
     ("peers", "--no-peers", "the extraction peers"),
     ("singer_tap", "--no-tap", "the Singer tap-salesforce peer"),
+    (
+        "in_memory_peers",
+        "--no-in-memory-peers",
+        "simple-salesforce query_all and the Airflow hook (in-memory peers)",
+    ),
     ("postgres", "--no-postgres", "the Postgres target build"),
     ("growth", "--no-growth", "the weekly-cost-against-history series"),
 )
@@ -65,7 +71,8 @@ WEEKLY_STEPS = (
 )
 # What `--only` selects; the end-to-end run of the week always runs (the rest builds on it).
 GROUPS = {
-    "extract_methods": "extraction forced to REST and to Bulk",
+    "extract_methods": "extraction forced to REST and to Bulk, and pyarrow's parse of the "
+    "same Bulk CSV",
     "peers": "the extraction peers",
     "transforms": "the hand-written limit, the weekly and lineage dbt builds, Postgres",
     "extract_incremental": "the next week's extraction of the unchanged org",
@@ -80,6 +87,7 @@ class Options:
     runs: int = 3
     peers: bool = True
     singer_tap: bool = True
+    in_memory_peers: bool = True
     postgres: bool = True
     growth: bool = True
     keep_work: bool = False
@@ -123,6 +131,7 @@ class Samples:
                 "api_calls": statistics.median(s["api_calls"] for s in self.server),
                 "response_bytes": statistics.median(s["response_bytes"] for s in self.server),
                 "bulk_jobs_created": statistics.median(s["bulk_jobs_created"] for s in self.server),
+                "cpu_seconds": statistics.median(s.get("cpu_seconds", 0.0) for s in self.server),
                 "requests": self.server[-1]["requests"],
             }
         return summary
@@ -326,6 +335,8 @@ class Bench:
                     optional=True,
                 )
             shutil.rmtree(other, ignore_errors=True)
+        if self.options.runs_group("extract_methods"):
+            self._csv_parse_limit(server)
         if self.options.peers and self.options.runs_group("peers"):
             self._peers(server, tap)
         if self.options.runs_group("transforms"):
@@ -470,10 +481,32 @@ class Bench:
 
     def _peers(self, server: ServerProcess, tap: dict[str, Any] | None) -> None:
         self._streaming_peers(server)
-        if self._in_memory_peers_fit():
+        if self.options.in_memory_peers and self._in_memory_peers_fit():
             self._in_memory_peers(server)
         if tap is not None:
             self._run_tap(server, tap)
+
+    def _csv_parse_limit(self, server: ServerProcess) -> None:
+        """The client's physical limit for a Bulk backfill: pyarrow parsing the CSV bytes of
+        every object's Bulk results, downloaded first (untimed, not counted on the server)."""
+        from salesprep.emulator import Credentials
+
+        creds = Credentials()
+        out = self.work / "csv-parse"
+        shutil.rmtree(out, ignore_errors=True)
+        self.step(
+            PARSE_LIMIT,
+            "csv_parse_limit",
+            {
+                "base_url": server.base_url,
+                "username": creds.username,
+                "password": creds.password,
+                "token": creds.security_token,
+                "out_dir": str(out),
+            },
+            optional=True,
+        )
+        shutil.rmtree(out, ignore_errors=True)
 
     def _streaming_peers(self, server: ServerProcess) -> None:
         """simple-salesforce's Bulk 2.0 download and its `query_all_iter`: neither holds an

@@ -184,6 +184,13 @@ class SalesforceSettings(BaseModel):
     bulk_poll_seconds: float = Field(2.0, gt=0)
     bulk_poll_max_seconds: float = Field(30.0, gt=0)
     bulk_timeout_seconds: float = Field(3600.0, gt=0)
+    concurrent_objects: int = Field(
+        4,
+        ge=1,
+        le=10,
+        description="Objects extracted at the same time (Salesforce allows 25 concurrent "
+        "long-running requests per production org, 5 in Developer Edition and trials).",
+    )
     max_query_url_chars: int = Field(
         16_000, ge=200, description="Longer SOQL is split into field groups joined on Id."
     )

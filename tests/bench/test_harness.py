@@ -12,7 +12,7 @@ import pytest
 from salesprep.emulator import Credentials
 from salesprep_bench.__main__ import main
 from salesprep_bench.child import BenchStepError, ChildRun, run_step
-from salesprep_bench.report import write_results
+from salesprep_bench.report import PARSE_LIMIT, write_results
 from salesprep_bench.server import serving
 from salesprep_bench.sizes import END_WEEK, UnknownSizeError, get_size
 from salesprep_bench.suite import Bench, Options, Samples, _child_env, _conn_env
@@ -92,6 +92,19 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 work_dir=work / "logs",
             )
             streaming[step] = (run, server.stats())
+        parse = run_step(
+            "parse",
+            "csv_parse_limit",
+            {
+                "base_url": server.base_url,
+                "username": creds.username,
+                "password": creds.password,
+                "token": creds.security_token,
+                "out_dir": str(work / "csv-parse"),
+            },
+            env=env,
+            work_dir=work / "logs",
+        )
         server_rss = server.peak_rss_bytes()
     hand = run_step(
         "hand",
@@ -111,6 +124,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "streaming": streaming,
         "server_rss": server_rss,
         "hand": hand,
+        "parse": parse,
     }
 
 
@@ -130,6 +144,8 @@ def test_server_counts_each_client_on_the_same_scale(bench: dict) -> None:
     assert bench["peer"].result["rows"] == rows
     for stats in (bench["extract_stats"], bench["peer_stats"]):
         assert stats["api_calls"] > 0
+        # The emulator's own CPU while the client ran, apart from the client's.
+        assert stats["cpu_seconds"] > 0
         assert stats["response_bytes"] > 1000
         assert stats["requests"].get("login") == 1
         # Forced REST (and the peer) never create Bulk jobs.
@@ -220,6 +236,22 @@ def test_next_week_org_repeats_the_last_week_under_new_ids(bench: dict, tmp_path
     assert (tmp_path / "next" / "User.csv").read_bytes() == (org / "User.csv").read_bytes()
 
 
+def test_client_cpu_is_measured_inside_the_step(bench: dict) -> None:
+    for name in ("extract", "peer"):
+        run = bench[name]
+        # Every thread's CPU for the work, without starting Python and the imports.
+        assert 0 < run.result["step_cpu_seconds"] < run.cpu_seconds, name
+
+
+def test_pyarrow_parses_the_bulk_csv_of_every_record(bench: dict) -> None:
+    parse = bench["parse"].result
+    # queryAll jobs: every record, soft-deleted ones included, as salesprep's Bulk path reads.
+    assert parse["rows"] == bench["generate"].result["total_rows"]
+    assert parse["slices"] >= len(bench["generate"].result["rows"])
+    assert parse["csv_bytes"] > 1000 and parse["step_cpu_seconds"] > 0
+    assert not list((bench["work"] / "csv-parse").iterdir())  # each slice removed once parsed
+
+
 def test_hand_query_gives_one_row_per_rep_and_week(bench: dict) -> None:
     pairs = bench["generate"].result["pairs"]
     # The generator dates everything inside the window, so every week has data.
@@ -245,9 +277,10 @@ def test_failed_step_names_itself_and_shows_the_error(bench: dict) -> None:
 
 
 def test_report_has_rates_ratios_and_targets(bench: dict, tmp_path: Path) -> None:
-    extract, peer = Samples(), Samples()
+    extract, peer, parse = Samples(), Samples(), Samples()
     extract.add(bench["extract"], bench["extract_stats"])
     peer.add(bench["peer"], bench["peer_stats"])
+    parse.add(bench["parse"])
     results = {
         "size": SIZE.to_dict(),
         "machine": {
@@ -262,7 +295,10 @@ def test_report_has_rates_ratios_and_targets(bench: dict, tmp_path: Path) -> Non
         "options": {"runs": 1},
         "measurements": {
             "extract_rest": extract.summary(),
+            # The REST run stands in for the forced Bulk one: the report's arithmetic is tested.
+            "extract_bulk": extract.summary(),
             "peer_simple_salesforce_query_all_pandas_parquet": peer.summary(),
+            PARSE_LIMIT: parse.summary(),
         },
         "extra": {
             "growth": [
@@ -287,8 +323,16 @@ def test_report_has_rates_ratios_and_targets(bench: dict, tmp_path: Path) -> Non
     peer_rate = rates["peer_simple_salesforce_query_all_pandas_parquet"]
     ratio = data["derived"]["ratios"]["extraction_ours_best_vs_best_peer_speed"]
     assert ratio == pytest.approx(rates["extract_rest"] / peer_rate)
+    backfill = data["derived"]["ratios"]["backfill_bulk_client_cpu_vs_pyarrow_parse"]
+    assert backfill == pytest.approx(
+        bench["extract"].result["step_cpu_seconds"] / bench["parse"].result["step_cpu_seconds"]
+    )
+    (target,) = [t for t in data["derived"]["targets"] if "pyarrow's parse" in t["target"]]
+    assert target["value"] == backfill and target["met"] == (backfill <= 3)
     text = paths["md"].read_text()
     assert "| extract_rest |" in text and "a note" in text
+    emulator_cpu = f"| {bench['extract_stats']['cpu_seconds']:,.2f} |"
+    assert emulator_cpu in text and "The client's limit: pyarrow parses" in text
     assert "2026-01-01-XS-growth.svg" in text
     assert paths["svg"].read_text().lstrip().startswith("<?xml")
 

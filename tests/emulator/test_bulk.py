@@ -123,3 +123,31 @@ def test_a_finished_job_cannot_be_aborted(sf: Salesforce) -> None:
     assert caught.value.content[0]["errorCode"] == "INVALIDJOBSTATE"
     listed = sf.session.get(f"{sf.bulk2_url}query", headers=sf.bulk2.headers).json()
     assert job["id"] in [j["id"] for j in listed["records"]]
+
+
+def test_slices_rendered_ahead_match_slices_rendered_on_demand(
+    sf: Salesforce, org: OrgFixture
+) -> None:
+    """The emulator renders the next slice while the client reads one: paging in order is
+    served from it, and a retried, skipped or differently sized request is rendered anew, with
+    the same bytes either way."""
+    client = _client(sf)
+    soql = f"SELECT {', '.join(FIELDS)} FROM Opportunity ORDER BY Id"
+    job = client.create_job(Operation.query_all, soql)
+    client.wait_for_job(job["id"], True, wait=0.05)
+    in_order, locator = [], None
+    while True:
+        answer = client.get_query_results(job["id"], locator, max_records=70)
+        in_order.append(answer["records"])
+        locator = answer["locator"]
+        if not locator:
+            break
+    assert len(in_order) == -(-len(org.opportunities) // 70)
+    # Backwards (nothing ahead matches), the same slice twice, then in other sizes.
+    second = client.get_query_results(job["id"], max_records=70)["locator"]
+    assert client.get_query_results(job["id"], second, max_records=70)["records"] == in_order[1]
+    assert client.get_query_results(job["id"], second, max_records=70)["records"] == in_order[1]
+    whole = client.get_query_results(job["id"], max_records=10**6)["records"]
+    header, *lines = whole.splitlines(keepends=True)
+    assert in_order == [header + "".join(lines[i : i + 70]) for i in range(0, len(lines), 70)]
+    assert [r["Id"] for r in _rows(in_order)] == sorted(o["Id"] for o in org.opportunities)

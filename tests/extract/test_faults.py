@@ -19,6 +19,7 @@ from extract.org_changes import (
     files,
 )
 from extract.sample_org import write_sample_org
+from salesprep.config import Settings
 from salesprep.emulator import EmulatorConfig, FaultConfig
 from salesprep.salesforce.errors import ApiLimitError, ApiRequestError
 from salesprep.salesforce.extract import extract_org, state_path
@@ -32,6 +33,12 @@ PAGE = 200
 @pytest.fixture(scope="module")
 def org_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sample_org(tmp_path_factory.mktemp("faults") / "org", opportunities=OPPORTUNITIES)
+
+
+def sequential_settings(data_dir: Path, **salesforce) -> Settings:
+    """One object at a time: the emulator's seeded draws, and its cap on injected failures in
+    a row, hold for one stream of requests (concurrent loads have their own tests below)."""
+    return make_settings(data_dir, concurrent_objects=1, **salesforce)
 
 
 def _copy_org(template: Path, target: Path) -> Path:
@@ -92,7 +99,7 @@ def test_transient_faults_still_land_the_exact_record_set(
     faults, expected_fault = SURVIVABLE[case]
     org_dir = _copy_org(org_template, tmp_path / "org")
     timeout = 0.5 if "slow" in case else 60.0
-    settings = make_settings(tmp_path / "data", request_timeout_seconds=timeout)
+    settings = sequential_settings(tmp_path / "data", request_timeout_seconds=timeout)
 
     report, injected = _run(org_dir, settings, faults)
 
@@ -109,14 +116,14 @@ def test_transient_faults_still_land_the_exact_record_set(
 def test_the_same_seed_injects_the_same_faults(org_template: Path, tmp_path: Path):
     faults = FaultConfig(seed=11, error_rates={503: 0.3}, drop_rate=0.1)
     org_dir = _copy_org(org_template, tmp_path / "org")
-    runs = [_run(org_dir, make_settings(tmp_path / f"data{i}"), faults) for i in (1, 2)]
+    runs = [_run(org_dir, sequential_settings(tmp_path / f"data{i}"), faults) for i in (1, 2)]
     assert runs[0][1] == runs[1][1]
     assert runs[0][0].retries == runs[1][0].retries
 
 
 def test_incremental_load_survives_faults(org_template: Path, tmp_path: Path):
     org_dir = _copy_org(org_template, tmp_path / "org")
-    settings = make_settings(tmp_path / "data")
+    settings = sequential_settings(tmp_path / "data")
     _run(org_dir, settings)
     change_org(org_dir, opportunities=OPPORTUNITIES)
     faults = FaultConfig(seed=12, error_rates={503: 0.4}, drop_rate=0.2, session_expiry_every=3)
@@ -131,7 +138,7 @@ def test_records_edited_while_paging_arrive_as_of_the_query_then_next_run(
     org_template: Path, tmp_path: Path
 ):
     org_dir = _copy_org(org_template, tmp_path / "org")
-    settings = make_settings(tmp_path / "data")
+    settings = sequential_settings(tmp_path / "data")
     faults = FaultConfig(seed=13, modify_while_paging=5)
     with serve_org(org_dir, settings, config=EmulatorConfig(faults=faults)) as served:
         first = extract_org(served.sf, settings.raw_root, settings=settings, page_size=PAGE)
@@ -146,7 +153,7 @@ def test_records_edited_while_paging_arrive_as_of_the_query_then_next_run(
         # The edits carry a SystemModstamp after the first window: the next run reads them.
         assert second.objects["Opportunity"].fetched_rows == 5
         assert second.objects["OpportunityHistory"].fetched_rows == 5
-        full = make_settings(tmp_path / "full")
+        full = sequential_settings(tmp_path / "full")
         extract_org(served.sf, full.raw_root, settings=full, mode="full")
     assert first.mode == "full"
     assert_same_landing(settings.raw_root, full.raw_root)
@@ -161,7 +168,7 @@ def test_records_edited_while_paging_arrive_as_of_the_query_then_next_run(
 def _seed_clean_run(org_template: Path, tmp_path: Path):
     """A committed first run, then a week of changes: what a failing run must not touch."""
     org_dir = _copy_org(org_template, tmp_path / "org")
-    settings = make_settings(tmp_path / "data")
+    settings = sequential_settings(tmp_path / "data")
     _run(org_dir, settings)
     change_org(org_dir, opportunities=OPPORTUNITIES)
     return org_dir, settings, files(settings.raw_root), state_path(settings).read_bytes()
@@ -219,7 +226,7 @@ def test_persistent_faults_fail_cleanly(faults, org_template: Path, tmp_path: Pa
 
 def test_bulk_path_survives_faults(org_template: Path, tmp_path: Path):
     org_dir = _copy_org(org_template, tmp_path / "org")
-    settings = make_settings(tmp_path / "data", query_method="bulk", bulk_max_records=150)
+    settings = sequential_settings(tmp_path / "data", query_method="bulk", bulk_max_records=150)
     faults = FaultConfig(seed=16, error_rates={503: 0.25}, drop_rate=0.15, session_expiry_every=6)
     report, injected = _run(org_dir, settings, faults)
     assert injected
@@ -275,7 +282,7 @@ def test_composed_faults_still_land_the_exact_record_set(
 ):
     faults, expected_fault, method = COMPOSED[case]
     org_dir = _copy_org(org_template, tmp_path / "org")
-    settings = make_settings(tmp_path / "data", query_method=method)
+    settings = sequential_settings(tmp_path / "data", query_method=method)
 
     report, injected = _run(org_dir, settings, faults)
 
@@ -295,4 +302,53 @@ def test_a_login_that_keeps_failing_stops_cleanly_and_says_so(org_template: Path
         _run(org_dir, settings, faults)
     message = str(caught.value)
     assert "login again" in message and "503" in message and "attempt" in message
+    _assert_untouched(settings, raw_before, state_before)
+
+
+# --- concurrent loads -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["rest", "bulk"])
+def test_concurrent_loads_survive_faults(method: str, org_template: Path, tmp_path: Path):
+    """Four objects at a time share the session: a session that expires is renewed once for
+    all of them, and every thread retries its own failures. The emulator's cap on failures in
+    a row counts all threads' requests together, so a thread may meet more in a row: more
+    attempts than the sequential tests."""
+    org_dir = _copy_org(org_template, tmp_path / "org")
+    settings = make_settings(
+        tmp_path / "data",
+        query_method=method,
+        concurrent_objects=4,
+        retry_attempts=12,
+        bulk_max_records=100,
+    )
+    faults = FaultConfig(seed=31, error_rates={503: 0.2}, drop_rate=0.1, session_expiry_every=25)
+    with serve_org(org_dir, settings, config=EmulatorConfig(faults=faults)) as served:
+        report = extract_org(served.sf, settings.raw_root, settings=settings, page_size=PAGE)
+        injected = dict(served.handle.emulator.faults.injected)
+        jobs_left = served.handle.emulator.bulk_jobs.list()["records"]
+    assert injected.get("error_503") and injected.get("drop")
+    assert report.retries >= 1 and report.relogins >= 1
+    assert {o.method for o in report.objects.values() if o.present} == {method}
+    assert jobs_left == []
+    # Each object counts its own thread's calls; the run's total adds describe and COUNT().
+    assert sum(o.api_calls for o in report.objects.values()) < report.api_calls
+    assert_landed_equals_org(settings.raw_root, org_dir)
+    assert_unique_ids(settings.raw_root)
+
+
+def test_a_failure_stops_the_concurrent_loads_and_deletes_their_bulk_jobs(
+    org_template: Path, tmp_path: Path
+):
+    org_dir, settings, raw_before, state_before = _seed_clean_run(org_template, tmp_path)
+    concurrent = make_settings(
+        settings.data_dir, query_method="bulk", concurrent_objects=4, bulk_max_records=20
+    )
+    # The guard trips after about 40 calls, while several Bulk jobs are being read.
+    config = EmulatorConfig(daily_api_limit=1000, api_usage=460)
+    with serve_org(org_dir, concurrent, config=config) as served:
+        with pytest.raises(ApiLimitError, match="max_api_share"):
+            extract_org(served.sf, concurrent.raw_root, settings=concurrent, mode="full")
+        jobs_left = served.handle.emulator.bulk_jobs.list()["records"]
+    assert jobs_left == []
     _assert_untouched(settings, raw_before, state_before)

@@ -1,18 +1,19 @@
 """Bulk API 2.0 query jobs from the extraction side: create, poll, page CSV results by locator.
 
 Results arrive in slices of `maxRecords` rows, so memory holds one slice at a time whatever
-the object's size. A job Salesforce refuses or fails raises `BulkUnavailable`, on which the
-caller falls back to REST.
+the object's size; the caller's `parse` turns each slice's CSV bytes into a table (pyarrow's
+CSV reader: `records.csv_slice_to_table`). A job Salesforce refuses or fails raises
+`BulkUnavailable`, on which the caller falls back to REST.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from salesprep.salesforce.errors import ApiLimitError, ApiRequestError, ExtractError
 
@@ -28,16 +29,19 @@ class BulkUnavailable(ExtractError):
     """Bulk API 2.0 cannot run this query (unsupported object or SOQL, job failed)."""
 
 
-def iter_bulk_rows(
+def iter_bulk_slices(
     client: ApiClient,
     soql: str,
     *,
     what: str,
+    parse: Callable[[bytes, str], pa.Table],
     on_state: Callable[[str], None] | None = None,
-) -> Iterator[list[dict[str, str | None]]]:
-    """The rows of a `queryAll` Bulk API 2.0 job, one result slice at a time; empty cells are
-    None (Bulk CSV cannot tell null from empty text). `on_state(state)` hears the job's state
-    at each poll (`UploadComplete`, `InProgress`, `JobComplete`)."""
+) -> Iterator[pa.Table]:
+    """The rows of a `queryAll` Bulk API 2.0 job, one result slice at a time, each read by
+    `parse(csv_bytes, what)` (empty cells are null: Bulk CSV cannot tell null from empty
+    text). A slice with fewer rows than its `Sforce-NumberOfRecords` is fetched again.
+    `on_state(state)` hears the job's state at each poll (`UploadComplete`, `InProgress`,
+    `JobComplete`)."""
     jobs = client.data_path("jobs/query")
     try:
         job = client.request(
@@ -65,9 +69,10 @@ def iter_bulk_rows(
         slice_number = 0
         while True:
             slice_number += 1
-            rows = _result_slice(client, job_id, locator, what=f"{what}, slice {slice_number}")
-            yield rows[0]
-            locator = rows[1]
+            table, locator = _result_slice(
+                client, job_id, locator, parse, what=f"{what}, slice {slice_number}"
+            )
+            yield table
             if not locator or locator == "null":
                 return
     finally:
@@ -97,51 +102,36 @@ def _wait_for(
                 f"Bulk job {job_id} still {state} after {settings.bulk_timeout_seconds:g}s "
                 "(salesforce.bulk_timeout_seconds)"
             )
-        time.sleep(interval)
+        client.pause(interval)
         interval = min(interval * 1.5, settings.bulk_poll_max_seconds)
 
 
 def _result_slice(
-    client: ApiClient, job_id: str, locator: str | None, *, what: str
-) -> tuple[list[dict[str, str | None]], str | None]:
+    client: ApiClient,
+    job_id: str,
+    locator: str | None,
+    parse: Callable[[bytes, str], pa.Table],
+    *,
+    what: str,
+) -> tuple[pa.Table, str | None]:
     params: dict[str, str] = {"maxRecords": str(client.settings.bulk_max_records)}
     if locator:
         params["locator"] = locator
     path = client.data_path(f"jobs/query/{job_id}/results")
     for attempt in (1, 2):
         response = client.request("GET", path, what=what, params=params)
-        rows = _parse_csv(response.content, what=what)
+        table = parse(response.content, what)
         expected = response.headers.get("Sforce-NumberOfRecords")
-        if expected is None or int(expected) == len(rows):
-            return rows, response.headers.get("Sforce-Locator")
+        if expected is None or int(expected) == table.num_rows:
+            return table, response.headers.get("Sforce-Locator")
         # A slice cut short in transit: ask for the same locator again, once.
-        log.warning("%s: %d rows arrived, %s announced; fetching again", what, len(rows), expected)
+        rows = table.num_rows
+        log.warning("%s: %d rows arrived, %s announced; fetching again", what, rows, expected)
         if attempt == 2:
             raise ApiRequestError(
-                f"{what}: Sforce-NumberOfRecords says {expected} but {len(rows)} rows arrived"
+                f"{what}: Sforce-NumberOfRecords says {expected} but {rows} rows arrived"
             )
     raise AssertionError("unreachable")
-
-
-def _parse_csv(content: bytes, *, what: str) -> list[dict[str, str | None]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ApiRequestError(f"{what}: the CSV is not UTF-8: {exc}") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        return []
-    rows = []
-    for values in reader:
-        if not values:
-            continue
-        if len(values) != len(header):
-            raise ApiRequestError(
-                f"{what}: a CSV row has {len(values)} values for {len(header)} columns"
-            )
-        rows.append({h: (v if v != "" else None) for h, v in zip(header, values, strict=True)})
-    return rows
 
 
 def _abort_job(client: ApiClient, job_id: str, *, what: str) -> None:
@@ -151,6 +141,7 @@ def _abort_job(client: ApiClient, job_id: str, *, what: str) -> None:
             client.data_path(f"jobs/query/{job_id}"),
             what=f"{what}: abort Bulk job {job_id}",
             json_body={"state": "Aborted"},
+            cleanup=True,
         )
     except ExtractError as exc:
         log.warning("could not abort Bulk job %s: %s", job_id, exc)
@@ -163,6 +154,7 @@ def _delete_job(client: ApiClient, job_id: str, *, what: str) -> None:
             "DELETE",
             client.data_path(f"jobs/query/{job_id}"),
             what=f"{what}: delete Bulk job {job_id}",
+            cleanup=True,
         )
     except ExtractError as exc:
         log.warning("could not delete Bulk job %s: %s", job_id, exc)

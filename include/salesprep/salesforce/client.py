@@ -3,7 +3,9 @@ expired session, API usage accounting, and the guard on the org's daily API limi
 
 It sends every request through the simple-salesforce client's own `requests` session, so an
 `InstanceRewritingSession` keeps routing retries and re-logins to the configured plain-http
-host (an emulator, or a fault-injecting proxy in front of one).
+host (an emulator, or a fault-injecting proxy in front of one). One client serves the
+extraction's worker threads (objects load concurrently): its counters are locked, a session
+that expired is renewed once for all of them, and each thread can meter its own calls.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +25,12 @@ from urllib.parse import urlencode
 
 import requests
 
-from salesprep.salesforce.errors import ApiLimitError, ApiRequestError, QueryLocatorExpired
+from salesprep.salesforce.errors import (
+    ApiLimitError,
+    ApiRequestError,
+    ExtractStopped,
+    QueryLocatorExpired,
+)
 
 if TYPE_CHECKING:
     from simple_salesforce import Salesforce
@@ -43,6 +51,8 @@ _LIMIT_INFO = re.compile(r"api-usage=(?P<used>\d+)/(?P<limit>\d+)")
 COMPOSITE_MAX_SUBREQUESTS = 25
 COMPOSITE_MAX_QUERIES = 5
 _MAX_RELOGINS_PER_REQUEST = 3
+# Sessions another worker thread renewed while this request was out, before its own count.
+_MAX_RENEWALS_ELSEWHERE_PER_REQUEST = 10
 # Login answers worth another try: a login server or gateway in trouble, or throttling. A
 # SOAP login fault is an HTTP 500 too, so a 500 counts only without a Salesforce fault code.
 _LOGIN_RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -66,6 +76,7 @@ class Backoff:
         self.settings = settings
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._lock = threading.Lock()
         self.retries = 0
 
     def retry_or_raise(
@@ -79,10 +90,11 @@ class Backoff:
             self.settings.retry_backoff_max_seconds,
             self.settings.retry_backoff_seconds * 2 ** (attempt - 1),
         )
-        delay = delay / 2 + self._rng.uniform(0, delay / 2)  # jitter: callers spread out
+        with self._lock:
+            delay = delay / 2 + self._rng.uniform(0, delay / 2)  # jitter: callers spread out
+            self.retries += 1
         if retry_after and retry_after.strip().isdigit():
             delay = max(delay, min(float(retry_after), self.settings.retry_backoff_max_seconds))
-        self.retries += 1
         log.warning("%s: %s; retry %d of %d in %.2fs", what, problem, attempt, attempts - 1, delay)
         self._sleep(delay)
 
@@ -157,6 +169,14 @@ class ApiUsage:
         return self.used / self.limit if self.limit else 1.0
 
 
+@dataclass
+class Meter:
+    """The API calls and downloaded bytes of one thread's work (one object's load)."""
+
+    calls: int = 0
+    downloaded_bytes: int = 0
+
+
 @dataclass(frozen=True)
 class SubResult:
     """One composite subrequest's answer."""
@@ -208,11 +228,32 @@ class ApiClient:
         self.usage_at_start: ApiUsage | None = None
         self.server_time: datetime | None = None
         self._composite_ok = True
+        self._lock = threading.Lock()
+        self._relogin_lock = threading.Lock()
+        self._local = threading.local()
+        # Set when the run stops: later requests raise ExtractStopped (cleanup ones go out).
+        self.stopped = threading.Event()
 
     @property
     def retries(self) -> int:
         """Retries of data calls and logins so far."""
         return self._backoff.retries
+
+    def meter(self) -> Meter:
+        """Start metering this thread's requests from zero; the meter counts until the next
+        call of `meter` on this thread."""
+        meter = Meter()
+        self._local.meter = meter
+        return meter
+
+    def stop(self) -> None:
+        """Refuse every later request except cleanups (`cleanup=True`): the run failed."""
+        self.stopped.set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep between polls, waking at once (with ExtractStopped) if the run stops."""
+        if self.stopped.wait(seconds):
+            raise ExtractStopped("the extraction stopped while waiting")
 
     # ------------------------------------------------------------------------ identity
 
@@ -245,39 +286,47 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         headers: dict[str, str] | None = None,
+        cleanup: bool = False,
     ) -> requests.Response:
         """Send one API request, retrying what is transient; raise what is not.
 
-        `what` names the operation for messages ("query of Opportunity page 3").
+        `what` names the operation for messages ("query of Opportunity page 3"). Once the
+        run stopped, only `cleanup` requests (deleting a Bulk job) are sent.
         """
         attempt = 0
-        relogins = 0
+        relogins = renewed_elsewhere = 0
         while True:
             attempt += 1
+            if not cleanup:
+                if self.stopped.is_set():
+                    raise ExtractStopped(f"{what}: not sent, the extraction stopped")
+                self._guard(what)
+            sf = self.sf
             try:
-                response = self.sf.session.request(
+                response = sf.session.request(
                     method,
                     self.url(path),
                     params=params,
                     json=json_body,
-                    headers={**self.sf.headers, **(headers or {})},
+                    headers={**sf.headers, **(headers or {})},
                     timeout=self.settings.request_timeout_seconds,
                 )
             except _TRANSIENT as exc:
                 self._retry_or_raise(attempt, what, f"{type(exc).__name__}: {exc}")
                 continue
-            self.calls += 1
-            self.downloaded_bytes += len(response.content)
+            self._count(len(response.content))
             self._note_headers(response)
             if response.status_code < 300:
-                self._guard(what)
                 return response
             code, message = _error_of(response)
             status = response.status_code
             if status == 401 and relogins < _MAX_RELOGINS_PER_REQUEST:
-                relogins += 1
                 attempt -= 1  # a new session is not a failed attempt
-                self._relogin(what, code)
+                if self._relogin(what, code, expired=sf):
+                    relogins += 1
+                else:  # another thread renewed the session meanwhile: use it
+                    renewed_elsewhere += 1
+                    relogins += renewed_elsewhere > _MAX_RENEWALS_ELSEWHERE_PER_REQUEST
                 continue
             if (
                 code == "REQUEST_LIMIT_EXCEEDED"
@@ -378,6 +427,15 @@ class ApiClient:
 
     # ------------------------------------------------------------------------ internals
 
+    def _count(self, size: int) -> None:
+        with self._lock:
+            self.calls += 1
+            self.downloaded_bytes += size
+        meter = getattr(self._local, "meter", None)
+        if meter is not None:
+            meter.calls += 1
+            meter.downloaded_bytes += size
+
     def _note_headers(self, response: requests.Response) -> None:
         match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
         if match:
@@ -400,9 +458,18 @@ class ApiClient:
             "Nothing was changed; run again later or raise the share."
         )
 
-    def _relogin(self, what: str, code: str) -> None:
+    def _relogin(self, what: str, code: str, *, expired: Salesforce) -> bool:
         """Log in again through the Airflow connection `settings.conn_id`, on the same requests
-        session (retries and routing kept), and talk through the new client from now on."""
+        session (retries and routing kept), and talk through the new client from now on.
+        False when another thread had already replaced the `expired` client (nothing to do:
+        the next try uses its session)."""
+        with self._relogin_lock:
+            if self.sf is not expired:
+                return False
+            self._login_again(what, code)
+            return True
+
+    def _login_again(self, what: str, code: str) -> None:
         from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
         if self.sf.auth_type == "direct":

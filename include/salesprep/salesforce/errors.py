@@ -27,3 +27,7 @@ class ApiLimitError(ExtractError):
 
 class QueryLocatorExpired(ApiRequestError):
     """A query locator expired while paging; the object's query can be started again."""
+
+
+class ExtractStopped(ExtractError):
+    """The run stopped (another object's load failed) before this request was sent."""

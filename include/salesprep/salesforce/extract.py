@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -27,18 +29,19 @@ import pyarrow.parquet as pq
 
 from salesprep import progress
 from salesprep.catalog import OBJECTS, Field, SObject, get_object
-from salesprep.org_folder import parse_datetime
 from salesprep.runs import atomic_swap
 from salesprep.salesforce import landing
-from salesprep.salesforce.bulk import BulkUnavailable, iter_bulk_rows
+from salesprep.salesforce.bulk import BulkUnavailable, iter_bulk_slices
 from salesprep.salesforce.client import ApiClient
 from salesprep.salesforce.errors import (
     ApiLimitError,
     ApiRequestError,
     ExtractError,
+    ExtractStopped,
     MissingRequiredError,
     QueryLocatorExpired,
 )
+from salesprep.salesforce.records import convert_value, csv_slice_to_table, records_to_batch
 from salesprep.salesforce.report import REPORT_FILE, ExtractReport, ObjectReport, load_report
 from salesprep.salesforce.state import STATE_FILE, ExtractState, ObjectState, load_state, save_state
 
@@ -130,6 +133,8 @@ class _Run:
     work: Path
     page_size: int
     method: str
+    # One DuckDB merge at a time: each may take MERGE_MEMORY_LIMIT.
+    merging: threading.Lock = field(default_factory=threading.Lock)
 
 
 def state_path(settings: Settings) -> Path:
@@ -180,14 +185,8 @@ def extract_org(
         _check_required(plans)
         windows = {p.name: _window(p, previous, raw_root, run_end, settings) for p in plans}
         counts, deletes = _survey(client, plans, windows)
-        with progress.task("extract objects", total=len(plans), unit="objects") as objects:
-            for plan in plans:
-                object_report = _load_object(
-                    run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
-                )
-                report.objects[plan.name] = object_report
-                _log_object(object_report)
-                objects.advance()
+        loaded = _load_objects(run, plans, windows, counts, deletes)
+        report.objects.update((plan.name, loaded[plan.name]) for plan in plans)
         incremental = any(w.incremental for w in windows.values())
         report.mode = "incremental" if incremental else "full"
         _finish_report(report, client, started)
@@ -449,11 +448,65 @@ def _survey(
 # ---------------------------------------------------------------------------- loading
 
 
+def _load_objects(
+    run: _Run,
+    plans: list[ObjectPlan],
+    windows: dict[str, Window],
+    counts: dict[str, int],
+    deletes: dict[str, _Deletes],
+) -> dict[str, ObjectReport]:
+    """Load every object, `salesforce.concurrent_objects` at a time, the largest windows
+    first. The first failure stops the others (they send no further request) and is raised
+    once they have ended."""
+    order = sorted(plans, key=lambda p: -counts.get(p.name, 0))
+    workers = max(1, min(run.settings.salesforce.concurrent_objects, len(plans)))
+    with (
+        progress.task("extract objects", total=len(plans), unit="objects") as objects,
+        ThreadPoolExecutor(workers, thread_name_prefix="extract") as pool,
+    ):
+
+        def load(plan: ObjectPlan) -> ObjectReport:
+            report = _load_object(
+                run, plan, windows[plan.name], counts.get(plan.name, 0), deletes.get(plan.name)
+            )
+            _log_object(report)
+            objects.advance()
+            return report
+
+        futures = {plan.name: pool.submit(load, plan) for plan in order}
+        try:
+            done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
+        except BaseException:  # interrupted (a signal): stop the workers before leaving
+            _stop(run, futures)
+            raise
+        failed = [f for f in done if f.exception() is not None]
+        if failed:
+            _stop(run, futures)
+            first = next(futures[p.name] for p in plans if futures[p.name] in failed).exception()
+            for future in futures.values():
+                error = None if future.cancelled() else future.exception()
+                if (
+                    error is not None
+                    and error is not first
+                    and not isinstance(error, ExtractStopped)
+                ):
+                    log.warning("another object failed too: %s", error)
+            raise first  # type: ignore[misc]
+    return {name: future.result() for name, future in futures.items()}
+
+
+def _stop(run: _Run, futures: dict[str, Future[ObjectReport]]) -> None:
+    run.client.stop()
+    for future in futures.values():
+        future.cancel()
+    wait(futures.values())
+
+
 def _load_object(
     run: _Run, plan: ObjectPlan, window: Window, count: int, deletes: _Deletes | None
 ) -> ObjectReport:
     started = time.monotonic()
-    calls_before, bytes_before = run.client.calls, run.client.downloaded_bytes
+    meter = run.client.meter()
     sobject = plan.sobject
     relative = f"{sobject.name}/{sobject.name}.parquet"
     out = run.staging / relative
@@ -504,21 +557,22 @@ def _load_object(
                 report.mode = "incremental"
                 if not delta.exists():
                     landing.write_empty(sobject, delta)
-                merged = landing.merge_object(
-                    sobject,
-                    out,
-                    previous=previous,
-                    delta=delta,
-                    gone=gone,
-                    live=live,
-                    work_dir=object_work,
-                )
+                with run.merging:
+                    merged = landing.merge_object(
+                        sobject,
+                        out,
+                        previous=previous,
+                        delta=delta,
+                        gone=gone,
+                        live=live,
+                        work_dir=object_work,
+                    )
                 report.hard_deleted_rows = merged.removed
     report.rows = landing.count_rows(out)
     report.deleted_rows = landing.count_deleted(out)
     report.bytes = out.stat().st_size
-    report.api_calls = run.client.calls - calls_before
-    report.downloaded_bytes = run.client.downloaded_bytes - bytes_before
+    report.api_calls = meter.calls
+    report.downloaded_bytes = meter.downloaded_bytes
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
@@ -580,9 +634,10 @@ def _fetch_rest(
             report.pages += pages
         parts.append((target, names))
     if len(queries) > 1:
-        report.fetched_rows = landing.join_field_groups(
-            plan.sobject, parts, out, work_dir=out.parent
-        )
+        with run.merging:
+            report.fetched_rows = landing.join_field_groups(
+                plan.sobject, parts, out, work_dir=out.parent
+            )
 
 
 def _rest_to_file(
@@ -622,20 +677,17 @@ def _fetch_bulk(
     if where:
         soql += f" WHERE {where}"
     rows = pages = 0
-    lookup = {org.lower(): org for org in plan.selected.values()}
     with _BatchWriter(out, plan.sobject) as writer:
-        for slice_rows in iter_bulk_rows(
+        for table in iter_bulk_slices(
             run.client,
             soql,
             what=f"Bulk query of {plan.name}",
+            parse=lambda content, what: csv_slice_to_table(content, plan, what=what),
             on_state=lambda state: bar.update(state=f"Bulk job {state}"),
         ):
             pages += 1
-            if slice_rows:
-                records = [
-                    {lookup.get(k.lower(), k): v for k, v in row.items()} for row in slice_rows
-                ]
-                rows += writer.write(records_to_batch(records, plan, names))
+            if table.num_rows:
+                rows += writer.write_table(table)
             bar.update(completed=rows, state=f"Bulk results, slice {pages}")
     report.pages, report.fetched_rows = pages, rows
 
@@ -670,67 +722,16 @@ class _BatchWriter:
         self._writer.write_batch(batch)
         return batch.num_rows
 
+    def write_table(self, table: pa.Table) -> int:
+        """One table as one row group (a Bulk slice, as a REST page is one batch)."""
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        return table.num_rows
+
     def __enter__(self) -> _BatchWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._writer.close()
-
-
-def records_to_batch(
-    records: list[dict[str, Any]], plan: ObjectPlan, names: list[str] | None = None
-) -> pa.RecordBatch:
-    """One page of Salesforce records as a record batch with the catalog schema; fields not
-    in `names` (default: every selected field) are null."""
-    sobject = plan.sobject
-    wanted = set(plan.selected if names is None else names)
-    arrays = []
-    for f in sobject.fields:
-        org_name = plan.selected.get(f.name)
-        if org_name is None or f.name not in wanted:
-            arrays.append(pa.nulls(len(records), type=f.arrow_type))
-            continue
-        values = []
-        for record in records:
-            raw = record.get(org_name)
-            try:
-                values.append(convert_value(raw, f))
-            except (TypeError, ValueError) as exc:
-                raise ExtractError(
-                    f"{sobject.name}.{f.name} of record {record.get('Id', '?')}: cannot read "
-                    f"{raw!r} as {f.type}: {exc}"
-                ) from exc
-        arrays.append(pa.array(values, type=f.arrow_type))
-    return pa.RecordBatch.from_arrays(arrays, schema=sobject.arrow_schema())
-
-
-def convert_value(value: Any, f: Field) -> Any:
-    """A Salesforce REST JSON (or Bulk CSV) value as the Python value of the field's type."""
-    if value is None:
-        return None
-    kind = f.type
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "false"):
-            return text == "true"
-        raise ValueError("not a boolean")
-    if kind in ("currency", "double", "percent"):
-        return float(value)
-    if kind == "int":
-        return int(value) if isinstance(value, int) else int(float(value))
-    if kind == "date":
-        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    if kind == "datetime":
-        return parse_datetime(str(value))
-    if isinstance(value, bool):  # anyType history values arrive typed
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dict | list):
-        raise ValueError("a compound value where text was declared")
-    return str(value)
 
 
 # ---------------------------------------------------------------------------- finishing

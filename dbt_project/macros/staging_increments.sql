@@ -55,6 +55,11 @@
     hashtextextended({{ column }}, 0)
 {%- endmacro %}
 
+{#- BigQuery: a 64-bit fingerprint, summed as bignumeric (an INT64 sum overflows). -#}
+{% macro bigquery__id_hash(column) -%}
+    cast(farm_fingerprint({{ column }}) as bignumeric)
+{%- endmacro %}
+
 {#- Whether the staged rows the window leaves alone are exactly the live source rows stamped
     before it: the same number and the same sum of Id hashes (narrow scans, no join over the
     history). They differ when a row landed with a stamp older than the window (it is missing)
@@ -66,11 +71,11 @@
     {%- endif -%}
     {%- set sql -%}
         with changed as (
-            select cast(Id as varchar) as changed_id from {{ source_relation }}
+            select cast(Id as {{ text_type() }}) as changed_id from {{ source_relation }}
             where SystemModstamp >= {{ since }}
         ),
         landed as (
-            select count(*) as n, coalesce(sum({{ id_hash('cast(Id as varchar)') }}), 0) as f
+            select count(*) as n, coalesce(sum({{ id_hash('cast(Id as ' ~ text_type() ~ ')') }}), 0) as f
             from {{ source_relation }}
             where SystemModstamp < {{ since }} and coalesce(IsDeleted, false) = false
         ),
@@ -110,7 +115,7 @@
             SystemModstamp >= {{ since }}
         {%- else -%}
             (SystemModstamp >= {{ since }}
-                or cast(Id as varchar) not in (select {{ id_column }} from {{ this }}))
+                or cast(Id as {{ text_type() }}) not in (select {{ id_column }} from {{ this }}))
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -122,7 +127,7 @@
         {%- if since is not none -%}
             delete from {{ this }}
             where {{ id_column }} in (
-                select cast(Id as varchar) from {{ source_relation }}
+                select cast(Id as {{ text_type() }}) from {{ source_relation }}
                 where coalesce(IsDeleted, false) and SystemModstamp >= {{ since }}
             )
         {%- endif -%}
@@ -135,7 +140,7 @@
     {%- if execute and is_incremental() and staging_has_vanished(source_relation) -%}
         delete from {{ this }}
         where {{ id_column }} not in (
-            select cast(Id as varchar) from {{ source_relation }}
+            select cast(Id as {{ text_type() }}) from {{ source_relation }}
             where coalesce(IsDeleted, false) = false
         )
     {%- endif -%}

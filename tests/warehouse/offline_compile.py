@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 MODES = ("first", "weekly")
@@ -42,6 +43,7 @@ def _declared_columns(manifest_path: Path) -> dict[str, list[str]]:
 def _answer_catalog_lookups(mode: str, columns: dict[str, list[str]]) -> None:
     from dbt.adapters.base.column import Column
     from dbt.adapters.bigquery import BigQueryAdapter
+    from dbt.adapters.contracts.connection import AdapterResponse
     from dbt.adapters.snowflake import SnowflakeAdapter
 
     def get_relation(self, database: str, schema: str, identifier: str):
@@ -55,9 +57,31 @@ def _answer_catalog_lookups(mode: str, columns: dict[str, list[str]]) -> None:
         names = columns.get((relation.identifier or "").lower(), [])
         return [Column(name, "string") for name in names]
 
+    def execute(self, sql: str, auto_begin: bool = False, fetch: bool = False, limit=None):
+        return AdapterResponse(_message="compile-only"), _answer_query(mode, sql)
+
     for adapter in (SnowflakeAdapter, BigQueryAdapter):
         adapter.get_relation = get_relation
         adapter.get_columns_in_relation = get_columns_in_relation
+        adapter.execute = execute
+
+
+def _answer_query(mode: str, sql: str):
+    """What the warehouse would answer the queries the incremental staging macros run while
+    they render (macros/staging_increments.sql), so a weekly compile renders their most
+    complex branch: a staged table with a watermark whose rows are out of step with the source
+    (the predicate that also takes the unstaged Ids). An empty warehouse has no table to ask."""
+    import agate
+
+    if mode == "first":
+        return agate.Table([])
+    lowered = " ".join(sql.lower().split())
+    if "max(system_modstamp)" in lowered:
+        stamp = datetime(2026, 3, 2, tzinfo=UTC)
+        return agate.Table([[stamp]], ["newest"], [agate.DateTime()])
+    if "landed.n = staged.n" in lowered:
+        return agate.Table([[False]], ["in_step"], [agate.Boolean()])
+    raise RuntimeError(f"offline compile: no answer for a query a macro ran:\n{sql}")
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -77,6 +77,11 @@ class PostgresSettings(BaseModel):
     `schema_name`). The password is a SecretStr: it never shows in a repr, a log or an error."""
 
     model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+    # Publishing's settings, not the connection's: dbt does not read them (set them as
+    # SALESPREP_POSTGRES__<NAME> or in the YAML file).
+    NOT_FOR_DBT: ClassVar[frozenset[str]] = frozenset(
+        {"publish_lock_timeout_seconds", "publish_attempts"}
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(5432, ge=1, le=65535)
@@ -84,7 +89,24 @@ class PostgresSettings(BaseModel):
     # Empty: local trust auth. A deployment sets it in the environment, not in the YAML file.
     password: SecretStr = SecretStr("")
     database: str = "salesprep"
-    schema_name: str = Field("public", description="Where dbt builds the models (profiles.yml).")
+    schema_name: str = Field(
+        "public",
+        description="The schema BI reads: views onto the last published build (decision 50).",
+    )
+    publish_lock_timeout_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="The longest one publish attempt waits for BI's queries on the published "
+        "views (Postgres lock_timeout); a BI query waits at most this long behind a publish. "
+        "Keep it below the server's deadlock_timeout (1 s by default), so that a BI query "
+        "caught in a lock cycle with the swap is never the one cancelled.",
+    )
+    publish_attempts: int = Field(
+        60,
+        ge=1,
+        description="How often a publish tries again (pausing the lock timeout in between) "
+        "when BI's queries kept the published views busy, before the run fails.",
+    )
 
     @staticmethod
     def env_names() -> dict[str, str]:
@@ -93,6 +115,7 @@ class PostgresSettings(BaseModel):
         return {
             name: f"{POSTGRES_ENV_PREFIX}{suffixes.get(name, name.upper())}"
             for name in PostgresSettings.model_fields
+            if name not in PostgresSettings.NOT_FOR_DBT
         }
 
     @property

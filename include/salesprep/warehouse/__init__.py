@@ -2,8 +2,10 @@
 
 from salesprep.warehouse.publish import (
     WarehousePublishError,
+    finish_for_bi,
     finish_warehouse,
     publish_warehouse,
+    stage_for_bi,
     stage_warehouse,
 )
 from salesprep.warehouse.runner import (
@@ -24,8 +26,10 @@ __all__ = [
     "build_warehouse",
     "dbt_env",
     "dbt_vars",
+    "finish_for_bi",
     "finish_warehouse",
     "generate_docs",
     "publish_warehouse",
+    "stage_for_bi",
     "stage_warehouse",
 ]

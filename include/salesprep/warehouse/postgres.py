@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw_salesforce"
 SALES_OPS_SCHEMA = "raw_sales_ops"
+# salesprep's own bookkeeping in the warehouse database: which version BI reads, the run lease.
+CONTROL_SCHEMA = "salesprep_state"
 QUOTA_CSV_COLUMNS = ("rep_id", "quarter_start", "quota_amount")
 
 

@@ -383,6 +383,9 @@ class Settings(BaseSettings):
     shared_folder: str = ""
     warehouse_path: Path | None = None
     dbt_target: str = "duckdb"
+    # Where the run lease lives (decision 51): `file` in the data dir (one machine), `postgres`
+    # as a row in the warehouse database (workers on several hosts); `auto` follows dbt_target.
+    run_lease: Literal["auto", "file", "postgres"] = "auto"
     dbt_project_dir: Path = CHECKOUT_PROJECT_DIR
     # dbt unit tests check the SQL against fixed inputs, not the week's data: CI runs them
     # (`make test`), the weekly build leaves them out unless this is set (decision 15).

@@ -91,7 +91,7 @@ class PostgresSettings(BaseModel):
     database: str = "salesprep"
     schema_name: str = Field(
         "public",
-        description="The schema BI reads: views onto the last published build (decision 50).",
+        description="The schema BI reads: views onto the last published build (decision 42).",
     )
     publish_lock_timeout_seconds: float = Field(
         0.5,
@@ -383,7 +383,7 @@ class Settings(BaseSettings):
     shared_folder: str = ""
     warehouse_path: Path | None = None
     dbt_target: str = "duckdb"
-    # Where the run lease lives (decision 51): `file` in the data dir (one machine), `postgres`
+    # Where the run lease lives (decision 43): `file` in the data dir (one machine), `postgres`
     # as a row in the warehouse database (workers on several hosts); `auto` follows dbt_target.
     run_lease: Literal["auto", "file", "postgres"] = "auto"
     dbt_project_dir: Path = CHECKOUT_PROJECT_DIR

@@ -1,4 +1,4 @@
-"""The run lease where it lives (decision 51): the data dir's file (one machine) and a row in
+"""The run lease where it lives (decision 43): the data dir's file (one machine) and a row in
 the Postgres warehouse (workers on several hosts) keep the same promises: one holder at a
 time, a retry keeps it, only the holder releases it, a stale holder is taken over, a busy
 lease is refused naming its holder."""

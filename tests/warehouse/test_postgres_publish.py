@@ -1,4 +1,4 @@
-"""Publishing on a Postgres warehouse (decision 50): the checked build schema becomes what BI
+"""Publishing on a Postgres warehouse (decision 42): the checked build schema becomes what BI
 reads in one transaction, readers never see a half week nor wait past the lock timeout, and
 the build schema keeps its tables (the incremental models' state) for next week's build."""
 
@@ -202,7 +202,7 @@ def test_an_empty_build_is_refused_and_bi_keeps_last_week(
 def test_marts_dbt_built_into_the_published_schema_before_are_replaced_by_views(
     target: PostgresSettings, tiny_warehouse: TinyWarehouse
 ) -> None:
-    """A database from before decision 50 (dbt built straight into `schema_name`): the first
+    """A database from before decision 42 (dbt built straight into `schema_name`): the first
     publish moves those tables aside in the same transaction and drops them after, and a
     BI user's own table beside them stays."""
     _build(target, tiny_warehouse, WEEK.label)

@@ -11,7 +11,7 @@ marked failed), a CLI process that no longer runs on this host, or any lease pas
 
 Where the lease lives is a `LeaseStore`: a file in the data directory (`FileLeaseStore`, the
 single-machine default), or a row in the Postgres warehouse (`PostgresLeaseStore`), which
-workers on other hosts see too (decision 51). `lease_store(settings)` picks by the settings;
+workers on other hosts see too (decision 43). `lease_store(settings)` picks by the settings;
 the functions below take a store, or a data directory for its file.
 """
 

@@ -1,4 +1,4 @@
-"""Publishing the checked Postgres build for BI in one transaction (decision 50).
+"""Publishing the checked Postgres build for BI in one transaction (decision 42).
 
 dbt builds into `settings.postgres.build_schema`, which keeps its tables from week to week
 (the incremental models' state). Publishing copies them into a new version schema

@@ -13,11 +13,11 @@ import duckdb
 import psycopg
 import pytest
 
-from salesprep.config import PostgresSettings
+from salesprep.config import PostgresSettings, Settings
 from salesprep.runs.atomic_swap import AtomicSwapError, Swap, commit_together
-from salesprep.warehouse import WarehousePublishError
+from salesprep.warehouse import WarehousePublishError, finish_for_bi, stage_for_bi
 from salesprep.warehouse.postgres import CONTROL_SCHEMA, conninfo, ensure_database
-from salesprep.warehouse.postgres_publish import stage_postgres_warehouse
+from salesprep.warehouse.postgres_publish import PostgresPublish, stage_postgres_warehouse
 
 from .conftest import TinyWarehouse
 from .tiny_org import WEEK
@@ -174,7 +174,10 @@ def test_when_the_packets_swap_fails_bi_reads_last_week_again(
     with psycopg.connect(conninfo(target)) as conn:
         old = _observe(conn)
     _build(target, tiny_warehouse, WEEK.label)
-    warehouse = stage_postgres_warehouse(target)
+    # What pipeline.publish does: the dbt target picks the warehouse's stage.
+    settings = Settings(data_dir=tmp_path, dbt_target="postgres", postgres=target)
+    warehouse = stage_for_bi(settings)
+    assert isinstance(warehouse, PostgresPublish)
     packets = Swap(tmp_path / "shared" / WEEK.label)
     packets.staging.rmdir()  # the shared folder lost the staged week
     with pytest.raises(AtomicSwapError, match=WEEK.label):
@@ -182,6 +185,14 @@ def test_when_the_packets_swap_fails_bi_reads_last_week_again(
     with psycopg.connect(conninfo(target)) as conn:
         assert _observe(conn) == old
     assert len([s for s in _schemas(target) if "__v" in s]) == 1  # the staged one is gone
+    # The same, with the packets' swap going through: BI reads the new week.
+    warehouse = stage_for_bi(settings)
+    commit_together([warehouse, Swap(tmp_path / "shared" / WEEK.label)])
+    assert finish_for_bi(settings, warehouse) == (
+        f"postgresql://{target.host}:{target.port}/{target.database} schema bi"
+    )
+    with psycopg.connect(conninfo(target)) as conn:
+        assert _observe(conn)[4] == WEEK.label
 
 
 def test_an_empty_build_is_refused_and_bi_keeps_last_week(
@@ -225,3 +236,22 @@ def test_marts_dbt_built_into_the_published_schema_before_are_replaced_by_views(
         ).fetchone()
     assert kinds == {MARTS[0]: "v", MARTS[1]: "v", "analyst_notes": "r"}
     assert [s for s in _schemas(target) if "__v" in s] == [pointer]
+
+
+def test_a_view_someone_made_on_a_version_keeps_it_and_publishing_goes_on(
+    target: PostgresSettings, tiny_warehouse: TinyWarehouse
+) -> None:
+    _build(target, tiny_warehouse, WEEK.shift(-1).label)
+    _publish(target)
+    (first,) = [s for s in _schemas(target) if "__v" in s]
+    with psycopg.connect(conninfo(target), autocommit=True) as conn:
+        conn.execute("create schema analyst")
+        conn.execute(f'create view analyst.pinned as select * from "{first}".{MARTS[0]}')
+    _build(target, tiny_warehouse, WEEK.label)
+    _publish(target)  # the old version cannot be dropped: kept, with a warning
+    _publish(target)  # nor swept by the next publish, which still publishes
+    with psycopg.connect(conninfo(target)) as conn:
+        assert _observe(conn)[4] == WEEK.label
+        (pinned,) = conn.execute("select max(week) from analyst.pinned").fetchone()
+    assert pinned == WEEK.shift(-1).label
+    assert first in _schemas(target) and len([s for s in _schemas(target) if "__v" in s]) == 2

@@ -214,9 +214,7 @@ def sweep_versions(conn: psycopg.Connection, target: PostgresSettings) -> list[s
         "select nspname from pg_namespace where starts_with(nspname, %s) order by nspname",
         (prefix,),
     ).fetchall()
-    swept = [name for (name,) in rows if name != current]
-    for name in swept:
-        _drop_version(conn, name)
+    swept = [name for (name,) in rows if name != current and _drop_version(conn, name)]
     if swept:
         log.warning("dropped %d version schema(s) left by earlier runs: %s", len(swept), swept)
     return swept
@@ -232,15 +230,18 @@ def _ensure_pointer(conn: psycopg.Connection) -> None:
     )
 
 
-def _drop_version(conn: psycopg.Connection, schema: str) -> None:
-    # Without cascade: a view someone made on a version schema keeps it (logged, swept later).
+def _drop_version(conn: psycopg.Connection, schema: str) -> bool:
+    """Drop a version schema and its tables (all or nothing). Without cascade: a view someone
+    made on a version's table keeps that version (logged; the next publish tries again)."""
     try:
-        conn.execute(sql.SQL("drop schema if exists {} restrict").format(sql.Identifier(schema)))
-    except errors.DependentObjectsStillExist:
-        tables = _relations(conn, schema)
-        for name in tables:
-            conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(schema, name)))
-        conn.execute(sql.SQL("drop schema if exists {}").format(sql.Identifier(schema)))
+        with conn.transaction():
+            for name in _relations(conn, schema):
+                conn.execute(sql.SQL("drop table {}").format(sql.Identifier(schema, name)))
+            conn.execute(sql.SQL("drop schema if exists {}").format(sql.Identifier(schema)))
+    except errors.DependentObjectsStillExist as exc:
+        log.warning("keeping the version schema %s: %s", schema, exc)
+        return False
+    return True
 
 
 def _relations(conn: psycopg.Connection, schema: str) -> list[str]:

@@ -36,7 +36,7 @@ CONFIG = dag_config()
     doc_md=__doc__,
 )
 def salesprep_notify():
-    # Reads the published DuckDB file: in the pool with every other task that opens it.
+    # Reads the published warehouse: a DuckDB file is in the pool with every task that opens it.
     @task(pool=CONFIG.pool)
     def notify_managers(triggering_asset_events=None, params=None) -> list[dict]:
         from salesprep.orchestration.tasks import notify_published_weeks

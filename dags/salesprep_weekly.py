@@ -23,8 +23,9 @@ and its release.
   makes one run per Monday in the range.
 * **One run at a time**: the runs share the raw landing zone and the DuckDB build file, so the
   first task takes a lease on the data directory (runs from a backfill or a trigger wait for it)
-  and a teardown gives it back; tasks that open DuckDB files share a one-slot pool
-  (`SALESPREP_DUCKDB_POOL`, default `salesprep_duckdb`).
+  and a teardown gives it back (a row in the warehouse on Postgres, else a file in the data
+  dir). On DuckDB, tasks that open its files share a one-slot pool (`SALESPREP_DUCKDB_POOL`,
+  default `salesprep_duckdb`); on Postgres (`SALESPREP_DBT_TARGET=postgres`) they take none.
 * **dbt**: one `dbt build` task, or with `SALESPREP_DBT_TASKS=cosmos` a task per model and its
   tests (astronomer-cosmos, rendered from the dbt manifest).
 * **Assets**: `publish` swaps the warehouse and the packets in together and updates

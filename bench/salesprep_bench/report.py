@@ -172,6 +172,11 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
             _median(results, "dbt_build_full_previous_week", "test_seconds"),
         ),
         "postgres_vs_duckdb_full_build": postgres / full if postgres and full else None,
+        # The raw landing zone's copy into Postgres (which DuckDB reads in place) against the
+        # DuckDB build: what the Postgres target pays before dbt starts.
+        "postgres_raw_load_vs_duckdb_full_build": _ratio(
+            _m(results, "load_postgres").get("inner_seconds"), full
+        ),
         # dbt's own time only, both from full builds of the `build` step (the Postgres step
         # also copies the raw landing zone into Postgres first).
         "postgres_vs_duckdb_dbt_only": _ratio(

@@ -389,6 +389,11 @@ class Bench:
         )
         if self.options.postgres:
             pg = {**base, "settings": {**base["settings"], "dbt_target": "postgres"}}
+            # The raw copy alone (binary COPY of Arrow batches), then the build that copies
+            # again (truncate and refill) and runs dbt.
+            self.step(
+                "load_postgres", "load_postgres", {**pg, "raw_root": str(raw_root)}, optional=True
+            )
             self.step("dbt_build_postgres", "build", {**pg, "full_refresh": True}, optional=True)
 
     def _weekly_end_to_end(self, data: Path) -> None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -77,6 +77,11 @@ class PostgresSettings(BaseModel):
     `schema_name`). The password is a SecretStr: it never shows in a repr, a log or an error."""
 
     model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error
+    # Publishing's settings, not the connection's: dbt does not read them (set them as
+    # SALESPREP_POSTGRES__<NAME> or in the YAML file).
+    NOT_FOR_DBT: ClassVar[frozenset[str]] = frozenset(
+        {"publish_lock_timeout_seconds", "publish_attempts"}
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(5432, ge=1, le=65535)
@@ -84,7 +89,24 @@ class PostgresSettings(BaseModel):
     # Empty: local trust auth. A deployment sets it in the environment, not in the YAML file.
     password: SecretStr = SecretStr("")
     database: str = "salesprep"
-    schema_name: str = Field("public", description="Where dbt builds the models (profiles.yml).")
+    schema_name: str = Field(
+        "public",
+        description="The schema BI reads: views onto the last published build (decision 47).",
+    )
+    publish_lock_timeout_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="The longest one publish attempt waits for BI's queries on the published "
+        "views (Postgres lock_timeout); a BI query waits at most this long behind a publish. "
+        "Keep it below the server's deadlock_timeout (1 s by default), so that a BI query "
+        "caught in a lock cycle with the swap is never the one cancelled.",
+    )
+    publish_attempts: int = Field(
+        60,
+        ge=1,
+        description="How often a publish tries again (pausing the lock timeout in between) "
+        "when BI's queries kept the published views busy, before the run fails.",
+    )
 
     @staticmethod
     def env_names() -> dict[str, str]:
@@ -93,6 +115,7 @@ class PostgresSettings(BaseModel):
         return {
             name: f"{POSTGRES_ENV_PREFIX}{suffixes.get(name, name.upper())}"
             for name in PostgresSettings.model_fields
+            if name not in PostgresSettings.NOT_FOR_DBT
         }
 
     @property
@@ -254,12 +277,6 @@ class StorageSettings(BaseModel):
         description="fsspec storage options, e.g. {'client_kwargs': {'endpoint_url': ...}} "
         "for an S3-compatible server; credentials belong in the environment or `conn_id`.",
     )
-    lease: Literal["auto", "file", "object"] = Field(
-        "auto",
-        description="Where the run lease lives: 'file' in the data dir, 'object' beside the "
-        "shared data (a conditional write); 'auto': 'object' when `url` is object storage.",
-    )
-
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
@@ -285,13 +302,6 @@ class StorageSettings(BaseModel):
     def protocol(self) -> str:
         """fsspec's protocol of `url` (`file` for a path)."""
         return self.url.split("://", 1)[0] if "://" in self.url else "file"
-
-    @property
-    def lease_kind(self) -> Literal["file", "object"]:
-        """The lease `lease` resolves to: 'auto' is the object lease on S3."""
-        if self.lease == "auto":
-            return "object" if self.enabled and self.protocol in ("s3", "s3a") else "file"
-        return self.lease
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -427,6 +437,11 @@ class Settings(BaseSettings):
     shared_folder: str = ""
     warehouse_path: Path | None = None
     dbt_target: str = "duckdb"
+    # Where the run lease lives (decisions 48, 44): `file` in the data dir (one machine),
+    # `postgres` as a row in the warehouse database, `object` beside the shared data on S3 (both
+    # seen by workers on several hosts); `auto`: postgres when dbt_target is, else object when
+    # storage.url is on S3, else file.
+    run_lease: Literal["auto", "file", "postgres", "object"] = "auto"
     dbt_project_dir: Path = CHECKOUT_PROJECT_DIR
     # dbt unit tests check the SQL against fixed inputs, not the week's data: CI runs them
     # (`make test`), the weekly build leaves them out unless this is set (decision 15).
@@ -519,6 +534,18 @@ class Settings(BaseSettings):
     @property
     def learnings_rejected_path(self) -> Path:
         return self.data_dir / "learnings" / "rejected.parquet"
+
+    @property
+    def lease_kind(self) -> Literal["file", "postgres", "object"]:
+        """Where `run_lease` puts the lease; `auto`: the Postgres warehouse when dbt builds
+        there, else the object store when the shared data is on S3, else the data dir."""
+        if self.run_lease != "auto":
+            return self.run_lease
+        if self.dbt_target == "postgres":
+            return "postgres"
+        if self.storage.enabled and self.storage.protocol in ("s3", "s3a"):
+            return "object"
+        return "file"
 
     @property
     def build_warehouse_path(self) -> Path:

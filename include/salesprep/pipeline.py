@@ -273,16 +273,16 @@ def render_packets(week: Week, settings: Settings) -> Summary:
 def publish(week: Week, settings: Settings) -> Summary:
     """Publish the week as one unit: stage the warehouse copy for BI and the packets in the
     shared folder, check both, then swap them in together (the warehouse first: putting it
-    back is one local rename). If the packets' swap fails, the warehouse swap is rolled back,
-    so BI and the shared folder always show the same week."""
+    back is one local rename, or on Postgres one transaction repointing BI's views). If the
+    packets' swap fails, the warehouse swap is rolled back, so BI and the shared folder always
+    show the same week."""
     from salesprep import storage
     from salesprep.packets.publish import stage_rendered_week
     from salesprep.runs.atomic_swap import commit_together
-    from salesprep.warehouse import finish_warehouse, stage_warehouse
+    from salesprep.warehouse import finish_for_bi, stage_for_bi
 
     storage.pull(settings, f"rendered/{week.label}", rendered_dir(settings, week))
-    published = settings.published_warehouse_path
-    warehouse = stage_warehouse(settings.build_warehouse_path, published)
+    warehouse = stage_for_bi(settings)
     try:
         rendered = rendered_dir(settings, week)
         packets = stage_rendered_week(rendered, settings.shared_folder_url, week)
@@ -290,8 +290,8 @@ def publish(week: Week, settings: Settings) -> Summary:
         warehouse.discard()
         raise
     commit_together([warehouse, packets])
-    finish_warehouse(published)
-    return {**packets.manifest.summary(), "published_warehouse": str(published)}
+    published = finish_for_bi(settings, warehouse)
+    return {**packets.manifest.summary(), "published_warehouse": published}
 
 
 def refusal_types() -> tuple[type[Exception], ...]:

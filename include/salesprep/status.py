@@ -119,14 +119,14 @@ class Status:
 def read_status(settings: Settings) -> Status:
     """The status of `settings`' data dir and shared folder, read now."""
     from salesprep import storage
-    from salesprep.runs.lease import LeaseError, current_lease, lease_place
+    from salesprep.runs.lease import LeaseError, current_lease, lease_store
     from salesprep.warehouse.history import OrgHistoryError, recorded_org
 
     storage.use_options(settings)
     data_dir = Path(settings.data_dir)
     runs = load_runs(data_dir)
     try:
-        lease = current_lease(lease_place(settings))
+        lease = current_lease(lease_store(settings))
     except LeaseError as exc:
         raise StatusError(str(exc)) from exc
     holder = lease if lease is not None and lease.stale() is not True else None

@@ -79,6 +79,9 @@ def test_dag_config_defaults_and_overrides():
     )
     assert custom.dbt_mode == "cosmos" and custom.pool == "warehouse"
     assert custom.retry_delay == timedelta(seconds=30)
+    # The pool is for a single-writer warehouse file: a Postgres warehouse takes none.
+    assert dag_config({"SALESPREP_DBT_TARGET": "postgres"}).pool is None
+    assert dag_config({"SALESPREP_DBT_TARGET": "duckdb"}).pool == "salesprep_duckdb"
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ def clean_env(monkeypatch):
         "SALESPREP_ORG_TIMEZONE",
         "SALESPREP_DBT_TASKS",
         "SALESPREP_DUCKDB_POOL",
+        "SALESPREP_DBT_TARGET",
         "SALESPREP_TASK_RETRIES",
         "SALESPREP_RETRY_DELAY_SECONDS",
     ):
@@ -96,6 +97,16 @@ def test_every_step_has_retries_a_failure_alert_and_the_duckdb_pool(clean_env):
     assert dag.get_task("claim_data_dir").is_setup
     release = dag.get_task("release_data_dir")
     assert release.is_teardown and "claim_data_dir" in release.upstream_task_ids
+
+
+def test_on_a_postgres_warehouse_no_task_takes_the_one_slot_pool(clean_env):
+    from salesprep.pipeline import STEPS
+
+    clean_env.setenv("SALESPREP_DBT_TARGET", "postgres")
+    weekly = parse(WEEKLY)[0].dags["salesprep_weekly"]
+    notify = parse(NOTIFY)[0].dags["salesprep_notify"]
+    for task in [*(weekly.get_task(step.name) for step in STEPS), *notify.tasks]:
+        assert task.pool == "default_pool", task.task_id
 
 
 def test_the_publish_step_updates_both_assets_the_notify_dag_waits_for(clean_env):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from salesprep.config import Settings, StorageSettings
 from salesprep.runs.lease import (
+    FileLeaseStore,
     Lease,
     LeaseBusyError,
     LeaseError,
     claim_lease,
     cli_lease,
     current_lease,
-    lease_place,
+    lease_store,
     release_lease,
     renew_lease,
 )
@@ -103,21 +103,23 @@ def test_cli_lease_renews_and_refuses_while_held(s3_server, bucket):
     assert current_lease(place) is None
 
 
-def test_lease_place_follows_the_settings(s3_server, bucket, tmp_path):
+def test_lease_store_follows_the_settings(s3_server, bucket, tmp_path):
     local = Settings(data_dir=tmp_path)
-    assert lease_place(local) == Path(tmp_path)
+    assert isinstance(lease_store(local), FileLeaseStore)
     on_s3 = Settings(
         data_dir=tmp_path,
         storage=StorageSettings(url=f"s3://{bucket}/salesprep", options=s3_server.options),
     )
-    place = lease_place(on_s3)
-    assert isinstance(place, ObjectLease)
-    assert str(place) == f"s3://{bucket}/salesprep/state/run.lease"
+    store = lease_store(on_s3)
+    assert isinstance(store, ObjectLease)
+    assert str(store) == f"s3://{bucket}/salesprep/state/run.lease"
     # The file lease stays available on S3 storage (a shared disk for the data dir).
-    forced = on_s3.model_copy(
-        update={"storage": on_s3.storage.model_copy(update={"lease": "file"})}
-    )
-    assert lease_place(forced) == Path(tmp_path)
+    forced = on_s3.model_copy(update={"run_lease": "file"})
+    assert isinstance(lease_store(forced), FileLeaseStore)
+    assert lease_store(forced).path == tmp_path / "state" / "run.lease"
+    # A Postgres warehouse's lease row is seen by every worker already: it wins under auto.
+    on_postgres = on_s3.model_copy(update={"dbt_target": "postgres"})
+    assert on_postgres.lease_kind == "postgres"
 
 
 def test_object_lease_refuses_a_store_without_conditional_writes(tmp_path):

@@ -117,14 +117,14 @@ def test_settings_place_the_shared_data_under_the_url(tmp_path, monkeypatch):
     assert settings.raw_url == "s3://acme-data/salesprep/raw"
     assert settings.shared_folder_url == "s3://acme-data/salesprep/shared"
     assert settings.storage.options == {"client_kwargs": {"region_name": "x"}}
-    assert settings.storage.lease_kind == "object"
+    assert settings.lease_kind == "object"
     assert settings.raw_root == tmp_path.resolve() / "raw"  # the extraction's workspace
     monkeypatch.delenv("SALESPREP_STORAGE__URL")
     local = Settings(data_dir=tmp_path)
     assert not local.storage.enabled
     assert local.raw_url == str(local.raw_root)
     assert local.shared_folder_url == str(tmp_path.resolve() / "shared")
-    assert local.storage.lease_kind == "file"
+    assert local.lease_kind == "file"
 
 
 def test_an_unknown_scheme_is_a_config_error(monkeypatch, tmp_path):

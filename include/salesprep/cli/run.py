@@ -63,7 +63,7 @@ def run_week_cli(
     from salesprep.org_folder import OrgFolderError
     from salesprep.pipeline import RunOptions, run_week
     from salesprep.quality.report import quality_root
-    from salesprep.runs.lease import cli_lease, lease_place
+    from salesprep.runs.lease import cli_lease, lease_store
     from salesprep.runs.preflight import check_settings
 
     overrides: dict[str, Any] = {}
@@ -82,7 +82,7 @@ def run_week_cli(
     with contextlib.ExitStack() as stack:
         lease = stack.enter_context(
             cli_lease(
-                lease_place(settings),
+                lease_store(settings),
                 wait_seconds=wait_seconds,
                 ttl_seconds=settings.guards.lease_ttl_seconds,
             )

@@ -33,7 +33,9 @@ class DagConfig:
     schedule: str = DEFAULT_SCHEDULE
     timezone: str = "UTC"
     dbt_mode: DbtMode = "build"
-    pool: str = DEFAULT_POOL
+    # The one-slot pool of the tasks that open the warehouse: only where it is a single-writer
+    # file (DuckDB); None on a server warehouse (Postgres), whose tasks run side by side.
+    pool: str | None = DEFAULT_POOL
     retries: int = 2
     retry_delay: timedelta = timedelta(minutes=5)
     lease_poke_seconds: float = 30.0
@@ -122,7 +124,9 @@ def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:
     - `SALESPREP_DBT_TASKS`: `build` (one `dbt build` task, the default) or `cosmos` (a task
       per model and its tests, rendered by astronomer-cosmos from the dbt manifest);
     - `SALESPREP_DUCKDB_POOL`: the one-slot pool of every task that opens the data dir's
-      DuckDB files (default `salesprep_duckdb`);
+      DuckDB files (default `salesprep_duckdb`); with `SALESPREP_DBT_TARGET=postgres` the
+      warehouse is a server, not a single-writer file, and tasks take no pool (set the target
+      in the environment, not only in the YAML file: parsing reads no file);
     - `SALESPREP_TASK_RETRIES`, `SALESPREP_RETRY_DELAY_SECONDS`;
     - `SALESPREP_LEASE_POKE_SECONDS`, `SALESPREP_LEASE_TIMEOUT_HOURS`: how often a run waiting
       for the data dir checks again, and how long it waits before failing (default 6);
@@ -149,11 +153,12 @@ def dag_config(environ: Mapping[str, str] | None = None) -> DagConfig:
     mode = (env.get("SALESPREP_DBT_TASKS") or "build").strip().lower()
     if mode not in DBT_MODES:
         raise DagConfigError(f"SALESPREP_DBT_TASKS={mode!r} must be one of {', '.join(DBT_MODES)}")
+    warehouse_is_file = (env.get("SALESPREP_DBT_TARGET") or "duckdb").strip().lower() == "duckdb"
     return DagConfig(
         schedule=schedule,
         timezone=timezone,
         dbt_mode=mode,  # type: ignore[arg-type]
-        pool=env.get("SALESPREP_DUCKDB_POOL") or DEFAULT_POOL,
+        pool=(env.get("SALESPREP_DUCKDB_POOL") or DEFAULT_POOL) if warehouse_is_file else None,
         retries=_number(env, "SALESPREP_TASK_RETRIES", 2, int),
         retry_delay=timedelta(seconds=_number(env, "SALESPREP_RETRY_DELAY_SECONDS", 300, float)),
         lease_poke_seconds=_number(env, "SALESPREP_LEASE_POKE_SECONDS", 30, float),

@@ -155,7 +155,7 @@ def dbt_task_group(config: DagConfig, *, group_id: str = "dbt", default_args: di
             "callback": release_duckdb,
             "emit_datasets": False,
             "install_deps": False,
-            "pool": config.pool,
+            **({"pool": config.pool} if config.pool else {}),
         },
         default_args=default_args,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from salesprep.runs.lease import Lease, claim_lease, lease_place, release_lease
+from salesprep.runs.lease import Lease, claim_lease, lease_store, release_lease
 
 if TYPE_CHECKING:
     from salesprep.runs.record import RunRecorder
@@ -49,7 +49,7 @@ def claim_data_dir(
         since=now.isoformat(timespec="seconds"),
         expires_at=(now + expires_after).isoformat(timespec="seconds") if expires_after else "",
     )
-    return claim_lease(lease_place(settings), lease, is_active)
+    return claim_lease(lease_store(settings), lease, is_active)
 
 
 def release_data_dir(dag_id: str, run_id: str) -> bool:
@@ -60,10 +60,9 @@ def release_data_dir(dag_id: str, run_id: str) -> bool:
 
     settings = load_settings()
     lease = Lease(dag_id, run_id)
-    RunRecorder(
-        settings.data_dir, lease.owner, week="", launcher=f"Airflow DAG {dag_id}"
-    ).close_unfinished()
-    return release_lease(lease_place(settings), lease)
+    launcher = f"Airflow DAG {dag_id}"
+    RunRecorder(settings.data_dir, lease.owner, week="", launcher=launcher).close_unfinished()
+    return release_lease(lease_store(settings), lease)
 
 
 # The task that runs `resolve_run_week` (the DAG's `resolve_week`): later tasks and the failure

@@ -1,10 +1,11 @@
-"""The run lease on object storage, for workers that share no disk (`storage.lease`): one
-object, `<storage.url>/state/run.lease`, written with S3's conditional writes.
+"""The run lease on object storage, for workers that share no disk (`run_lease=object`): one
+object, `<storage.url>/state/run.lease`, written with S3's conditional writes; a `LeaseStore`
+(`runs.lease`), so claiming, takeover and renewal follow the same rules as the file's.
 
-Claiming is a PUT with `If-None-Match: *` (the store refuses it when the object exists, so
-of two claimers exactly one wins); taking over a stale lease, renewing and releasing are a
-PUT or DELETE with `If-Match: <the ETag read>`, so they fail when someone else changed the
-lease since it was read. Staleness is the file lease's (`Lease.stale`, `is_active`).
+Creating is a PUT with `If-None-Match: *` (the store refuses it when the object exists, so of
+two claimers exactly one wins); renewing and removing are a PUT or DELETE with
+`If-Match: <the ETag read>`, so they fail when someone else changed the lease since it was
+read (a stale holder's lease is removed only while it is still that holder's).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -32,10 +32,11 @@ class ObjectLease:
         if not {"s3", "s3a"} & set(protocols):
             raise LeaseError(
                 f"the run lease on {fs.unstrip_protocol(path)} needs conditional writes, which "
-                "salesprep uses on S3 only; set storage.lease=file (a shared disk) there"
+                "salesprep uses on S3 only; set run_lease=file (a shared disk) there"
             )
         self.fs = fs
         self.path = path
+        self.description = f"the object {fs.unstrip_protocol(path)}"
 
     @classmethod
     def under(cls, fs: fsspec.AbstractFileSystem, root: str) -> ObjectLease:
@@ -45,50 +46,28 @@ class ObjectLease:
     def __str__(self) -> str:
         return self.fs.unstrip_protocol(self.path)
 
-    # ------------------------------------------------------------------ the lease functions
+    # ------------------------------------------------------------------ the LeaseStore
 
-    def current(self) -> Lease | None:
+    def create(self, lease: Lease) -> bool:
+        created = self._put(lease, create=True)
+        if created:
+            log.debug("created the run lease %s", self)
+        return created
+
+    def read(self) -> Lease | None:
         read = self._read()
         return read[0] if read else None
 
-    def claim(self, lease: Lease, is_active: Callable[[Lease], bool]) -> bool:
-        for _ in range(3):
-            if self._put(lease, create=True):
-                log.info("run %s took the run lease %s", lease.owner, self)
-                return True
-            read = self._read()
-            if read is None:
-                continue  # released between our attempt and the read: try again
-            holder, etag = read
-            if holder == lease:
-                return True
-            if is_active(holder):
-                log.info("the run lease %s is held by active run %s: waiting", self, holder.owner)
-                return False
-            log.warning(
-                "run %s left the run lease %s without releasing it and is no longer active: "
-                "taking it over",
-                holder.owner,
-                self,
-            )
-            if self._put(lease, etag=etag):
-                return True
-        return False
-
-    def release(self, lease: Lease) -> bool:
-        read = self._read()
-        if read is None or read[0] != lease:
-            return False
-        if not self._delete(read[1]):
-            return False
-        log.info("run %s released the run lease %s", lease.owner, self)
-        return True
-
-    def renew(self, lease: Lease) -> bool:
+    def replace(self, lease: Lease) -> bool:
         read = self._read()
         if read is None or read[0] != lease:
             return False
         return self._put(lease, etag=read[1])
+
+    def remove(self, holder: Lease) -> None:
+        read = self._read()
+        if read is not None and read[0] == holder:
+            self._delete(read[1])
 
     # ------------------------------------------------------------------ S3 requests
 

@@ -4,8 +4,10 @@ every step reads the marts through `connection` (a DuckDB file or a Postgres sch
 from salesprep.warehouse.connection import Marts, WarehouseReadError, open_marts
 from salesprep.warehouse.publish import (
     WarehousePublishError,
+    finish_for_bi,
     finish_warehouse,
     publish_warehouse,
+    stage_for_bi,
     stage_warehouse,
 )
 from salesprep.warehouse.runner import (
@@ -28,9 +30,11 @@ __all__ = [
     "build_warehouse",
     "dbt_env",
     "dbt_vars",
+    "finish_for_bi",
     "finish_warehouse",
     "generate_docs",
     "open_marts",
     "publish_warehouse",
+    "stage_for_bi",
     "stage_warehouse",
 ]

@@ -8,7 +8,9 @@ import csv
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import adbc_driver_postgresql.dbapi as adbc
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 RAW_SCHEMA = "raw_salesforce"
 SALES_OPS_SCHEMA = "raw_sales_ops"
 LEARNINGS_SCHEMA = "raw_learnings"
+# salesprep's own bookkeeping in the warehouse database: which version BI reads, the run lease.
+CONTROL_SCHEMA = "salesprep_state"
 QUOTA_CSV_COLUMNS = ("rep_id", "quarter_start", "quota_amount")
 
 
@@ -119,34 +123,36 @@ def _read_object(raw_root: Path, sobject: SObject) -> pa.Table:
 COPY_BATCH_ROWS = 50_000
 
 
-def _replace_table(conn: psycopg.Connection, schema: str, name: str, table: pa.Table) -> None:
+def _replace_table(cursor: Any, schema: str, name: str, table: pa.Table) -> None:
     """Truncate and refill the table, so dbt's staging views on it survive the reload; a table
-    whose columns no longer match the catalog is dropped with its views (dbt recreates them)."""
-    ident = sql.Identifier(schema, name)
+    whose columns no longer match the catalog is dropped with its views (dbt recreates them).
+    The rows go in as Arrow batches by binary COPY (ADBC): no Python work per row."""
+    ident = sql.Identifier(schema, name).as_string(None)
     wanted = [(field.name.lower(), _pg_type(field.type)) for field in table.schema]
-    existing = conn.execute(
+    cursor.execute(
         "select column_name, format_type(atttypid, atttypmod) from information_schema.columns"
-        " join pg_attribute on attrelid = format('%%I.%%I', table_schema, table_name)::regclass"
+        " join pg_attribute on attrelid = format('%I.%I', table_schema, table_name)::regclass"
         " and attname = column_name"
-        " where table_schema = %s and table_name = %s order by ordinal_position",
+        " where table_schema = $1 and table_name = $2 order by ordinal_position",
         (schema, name),
-    ).fetchall()
-    if existing and [tuple(row) for row in existing] != wanted:
-        conn.execute(sql.SQL("drop table {} cascade").format(ident))
+    )
+    existing = [tuple(row) for row in cursor.fetchall()]
+    if existing and existing != wanted:
+        cursor.execute(f"drop table {ident} cascade")
         existing = []
     if existing:
-        conn.execute(sql.SQL("truncate table {}").format(ident))
+        cursor.execute(f"truncate table {ident}")
     else:
-        columns = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(type_))
-            for column, type_ in wanted
+        columns = ", ".join(
+            f"{sql.Identifier(column).as_string(None)} {type_}" for column, type_ in wanted
         )
-        conn.execute(sql.SQL("create table {} ({})").format(ident, columns))
-    with conn.cursor().copy(sql.SQL("copy {} from stdin").format(ident)) as copy:
-        # Batch by batch: Python row objects for one batch at a time, never for the whole table.
-        for batch in table.to_batches(max_chunksize=COPY_BATCH_ROWS):
-            for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
-                copy.write_row(row)
+        cursor.execute(f"create table {ident} ({columns})")
+    # The table's columns are the catalog's names in lowercase: COPY names them.
+    table = table.rename_columns([column for column, _ in wanted])
+    batches = pa.RecordBatchReader.from_batches(
+        table.schema, table.to_batches(max_chunksize=COPY_BATCH_ROWS)
+    )
+    cursor.adbc_ingest(name, batches, mode="append", db_schema_name=schema)
 
 
 def load_raw_postgres(
@@ -164,34 +170,26 @@ def load_raw_postgres(
     ensure_database(target)
     counts: dict[str, int] = {}
     try:
-        with psycopg.connect(conninfo(target)) as conn, conn.transaction():
-            conn.execute(
-                sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA))
-            )
-            for sobject in OBJECTS:  # one object in memory at a time
-                table = _read_object(Path(raw_root), sobject)
-                _replace_table(conn, RAW_SCHEMA, sobject.name, table)
-                counts[sobject.name] = table.num_rows
-            if quota_csv is not None:
-                conn.execute(
-                    sql.SQL("create schema if not exists {}").format(
-                        sql.Identifier(SALES_OPS_SCHEMA)
-                    )
-                )
-                quotas = _read_quota_csv(quota_csv)
-                _replace_table(conn, SALES_OPS_SCHEMA, "quotas", quotas)
-                counts["quotas"] = quotas.num_rows
-            if learnings:
-                conn.execute(
-                    sql.SQL("create schema if not exists {}").format(
-                        sql.Identifier(LEARNINGS_SCHEMA)
-                    )
-                )
-                for name, path in sorted(learnings.items()):
-                    table = _read_parquet(Path(path), f"learnings {name}")
-                    _replace_table(conn, LEARNINGS_SCHEMA, name, table)
-                    counts[f"learnings {name}"] = table.num_rows
-    except psycopg.Error as exc:
+        with adbc.connect(conninfo(target)) as conn:  # not autocommit: one transaction
+            with conn.cursor() as cursor:
+                cursor.execute(f"create schema if not exists {_quoted(RAW_SCHEMA)}")
+                for sobject in OBJECTS:  # one object in memory at a time
+                    table = _read_object(Path(raw_root), sobject)
+                    _replace_table(cursor, RAW_SCHEMA, sobject.name, table)
+                    counts[sobject.name] = table.num_rows
+                if quota_csv is not None:
+                    cursor.execute(f"create schema if not exists {_quoted(SALES_OPS_SCHEMA)}")
+                    quotas = _read_quota_csv(quota_csv)
+                    _replace_table(cursor, SALES_OPS_SCHEMA, "quotas", quotas)
+                    counts["quotas"] = quotas.num_rows
+                if learnings:
+                    cursor.execute(f"create schema if not exists {_quoted(LEARNINGS_SCHEMA)}")
+                    for name, path in sorted(learnings.items()):
+                        table = _read_parquet(Path(path), f"learnings {name}")
+                        _replace_table(cursor, LEARNINGS_SCHEMA, name, table)
+                        counts[f"learnings {name}"] = table.num_rows
+            conn.commit()
+    except adbc.Error as exc:
         raise RawLoadError(
             f"cannot load the landing zone {raw_root} into Postgres database "
             f"{target.database!r}: {exc}"
@@ -210,6 +208,10 @@ def _read_parquet(path: Path, what: str) -> pa.Table:
         return pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise RawLoadError(f"{what}: cannot read {path}: {exc}") from exc
+
+
+def _quoted(name: str) -> str:
+    return sql.Identifier(name).as_string(None)
 
 
 def _read_quota_csv(path: Path) -> pa.Table:

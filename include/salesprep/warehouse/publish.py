@@ -1,6 +1,7 @@
-"""Publishing the built DuckDB warehouse for BI: copy beside the published file, then swap it
+"""Publishing the built warehouse for BI. DuckDB: copy beside the published file, then swap it
 in with one atomic rename (`salesprep.runs.atomic_swap`), so a reader never sees a half-built
-week."""
+week. Postgres: `salesprep.warehouse.postgres_publish` (views repointed in one transaction);
+`stage_for_bi` picks by the dbt target."""
 
 from __future__ import annotations
 
@@ -8,16 +9,38 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from salesprep.runs.atomic_swap import AtomicSwapError, Swap, commit_together, sweep
+from salesprep.runs.atomic_swap import AtomicSwapError, Staged, Swap, commit_together, sweep
+
+if TYPE_CHECKING:
+    from salesprep.config import Settings
 
 log = logging.getLogger(__name__)
 
 
 class WarehousePublishError(RuntimeError):
     """The built warehouse could not be published; names the file and the step."""
+
+
+def stage_for_bi(settings: Settings) -> Staged:
+    """Stage the checked build as the next version BI reads, on the settings' dbt target: a
+    `Swap` of the DuckDB file, or a `PostgresPublish` of the build schema. Either goes into
+    `commit_together` with the week's packets; `finish_for_bi` follows the commit."""
+    if settings.dbt_target == "postgres":
+        from salesprep.warehouse.postgres_publish import stage_postgres_warehouse
+
+        return stage_postgres_warehouse(settings.postgres)
+    return stage_warehouse(settings.build_warehouse_path, settings.published_warehouse_path)
+
+
+def finish_for_bi(settings: Settings, staged: Staged) -> str:
+    """After the swap of `staged` (`stage_for_bi`): tidy up, and return where BI now reads."""
+    if settings.dbt_target == "postgres":  # finished by the swap itself
+        return str(getattr(staged, "published", settings.postgres.schema_name))
+    return str(finish_warehouse(settings.published_warehouse_path))
 
 
 def publish_warehouse(build_path: Path, published_path: Path) -> Path:

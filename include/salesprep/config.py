@@ -277,6 +277,7 @@ class StorageSettings(BaseModel):
         description="fsspec storage options, e.g. {'client_kwargs': {'endpoint_url': ...}} "
         "for an S3-compatible server; credentials belong in the environment or `conn_id`.",
     )
+
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

@@ -125,21 +125,40 @@ def test_peak_memory_does_not_grow_with_the_size_of_an_object(tmp_path: Path):
     """Task at 100k and at 1.2M rows (12x): the checkpoint's peak RSS (VmHWM of its own
     process) grows by far less than reading Task's Ids whole would take."""
     write_sample_org(tmp_path / "org")
+    # Both checkpoints run at once, each in its own process: VmHWM is per process, so neither
+    # sees the other's memory, and the test takes the time of the larger one. Their output
+    # goes to files (a pipe nobody reads yet would fill and stall the other run).
+    children: dict[int, tuple[subprocess.Popen, Path]] = {}
+    try:
+        for rows in (100_000, 1_200_000):
+            raw, report, out = (tmp_path / f"{name}-{rows}" for name in ("raw", "report", "out"))
+            land_org(tmp_path / "org", raw)
+            table = _task_table(rows)
+            pq.write_table(table, raw / "Task" / "Task.parquet", row_group_size=100_000)
+            del table
+            logs = tmp_path / f"logs-{rows}"
+            logs.mkdir()
+            with (logs / "stdout").open("w") as stdout, (logs / "stderr").open("w") as stderr:
+                child = subprocess.Popen(
+                    [sys.executable, "-c", textwrap.dedent(CHILD), str(raw), str(report), str(out)],
+                    stdout=stdout,
+                    stderr=stderr,
+                    text=True,
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+                )
+            children[rows] = (child, out)
+        for child, _ in children.values():
+            child.wait(timeout=900)
+    finally:
+        for child, _ in children.values():
+            if child.poll() is None:
+                child.kill()
+                child.wait()
     peaks = {}
-    for rows in (100_000, 1_200_000):
-        raw, report, out = (tmp_path / f"{name}-{rows}" for name in ("raw", "report", "out"))
-        land_org(tmp_path / "org", raw)
-        pq.write_table(_task_table(rows), raw / "Task" / "Task.parquet", row_group_size=100_000)
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(CHILD), str(raw), str(report), str(out)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-            timeout=900,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        assert "100%" not in done.stdout  # no DuckDB progress bar in the task's log
+    for rows, (child, out) in children.items():
+        stdout, stderr = ((tmp_path / f"logs-{rows}" / n).read_text() for n in ("stdout", "stderr"))
+        assert child.returncode == 0, stderr[-3000:]
+        assert "100%" not in stdout  # no DuckDB progress bar in the task's log
         measured = json.loads(out.read_text())
         assert measured["rows"] == rows
         assert measured["failed"] == [

@@ -4,25 +4,17 @@ and the weekly snapshots keep past weeks when Salesforce's history has expired."
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
-import subprocess
-import sys
-import textwrap
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from salesprep.config import Settings
-from salesprep.warehouse import BuildResult, build_warehouse, publish_warehouse
-from salesprep.weeks import Week
+from salesprep.warehouse import build_warehouse
 
 from .demo_builds import (
     DEMO_WEEK,
@@ -30,138 +22,20 @@ from .demo_builds import (
     MART_KEYS,
     WEEKLY_MARTS,
     DemoBuild,
+    Sequence,
     demo_full_build,
-    land_demo,
+    demo_week_by_week,
     mart_rows,
 )
 
 pytestmark = pytest.mark.slow
 
-OUTSIDE_WINDOW = DEMO_WEEK.shift(-6)  # the last run rebuilds DEMO_WEEK - 4 .. DEMO_WEEK
-INSIDE_WINDOW = DEMO_WEEK.shift(-2)
-MARKER = 1000
-
-# Polls the published warehouse read-only until told to stop: every read must succeed and see
-# whole weeks (each week of rpt_pair_prep_weekly has one row per pair of dim_sales_pairs).
-_READER = textwrap.dedent(
-    """
-    import json, sys, time
-    from pathlib import Path
-    import duckdb
-
-    published, stop, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    reads, errors, incomplete, last_weeks = 0, [], [], []
-    started = Path(str(out) + ".started")
-    while not stop.exists():
-        try:
-            with duckdb.connect(str(published), read_only=True) as conn:
-                pairs = conn.execute("select count(*) from dim_sales_pairs").fetchone()[0]
-                weeks = conn.execute(
-                    "select week, count(*) from rpt_pair_prep_weekly group by week order by week"
-                ).fetchall()
-            reads += 1
-            started.touch()
-            bad = [(w, n) for w, n in weeks if n != pairs]
-            if bad or not weeks:
-                incomplete.append({"pairs": pairs, "bad": bad})
-            if not last_weeks or last_weeks[-1] != weeks[-1][0]:
-                last_weeks.append(weeks[-1][0])
-        except Exception as exc:  # the test fails on any error, so keep them all
-            errors.append(f"{type(exc).__name__}: {exc}")
-            started.touch()
-        time.sleep(0.02)
-    out.write_text(json.dumps({
-        "reads": reads, "errors": errors, "incomplete": incomplete, "last_weeks": last_weeks,
-    }))
-    """
-)
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """Weeks DEMO_WEEK-3 .. DEMO_WEEK built one after another in one data dir, the build file
-    as the last incremental run left it, then the same data dir after a full refresh."""
-
-    settings: Settings
-    results: list[BuildResult]
-    incremental: Path
-    full_refresh: Path
-    reader: dict
-    marker_after_run: dict[str, int]
-
-
-def _add_marker(build: Path, week: Week) -> None:
-    with duckdb.connect(str(build)) as conn:
-        conn.execute(
-            "update fct_rep_activity_weekly set pipeline_created_null_amounts ="
-            " pipeline_created_null_amounts + ? where week = ?",
-            [MARKER, week.label],
-        )
-
-
-def _marked_rows(build: Path, week: Week) -> int:
-    return mart_rows(
-        build,
-        "select count(*) from fct_rep_activity_weekly where week = ?"
-        " and pipeline_created_null_amounts >= ?",
-        [week.label, MARKER],
-    )[0][0]
-
 
 @pytest.fixture(scope="module")
 def sequence(tmp_path_factory: pytest.TempPathFactory) -> Sequence:
-    settings = land_demo(tmp_path_factory.mktemp("demo-incremental"), tmp_path_factory)
-    build, published = settings.build_warehouse_path, settings.published_warehouse_path
-    results = []
-    for back in (3, 2, 1):
-        # Unit tests do not depend on the data: the last run and the full builds run them.
-        results.append(build_warehouse(settings, DEMO_WEEK.shift(-back)))
-        publish_warehouse(build, published)
-
-    # A reader in another process polls the published file through the last weekly run, its
-    # publication, a full refresh and its publication.
-    work = tmp_path_factory.mktemp("reader")
-    stop, out = work / "stop", work / "reader.json"
-    reader = subprocess.Popen([sys.executable, "-c", _READER, str(published), str(stop), str(out)])
-    try:
-        deadline = time.monotonic() + 60
-        while not Path(str(out) + ".started").exists():
-            assert reader.poll() is None, "the reader process died before its first read"
-            assert time.monotonic() < deadline, "the reader never read the published file"
-            time.sleep(0.05)
-
-        # Marks rows the last run must not rebuild (outside its window) and rows it must.
-        _add_marker(build, OUTSIDE_WINDOW)
-        _add_marker(build, INSIDE_WINDOW)
-        results.append(build_warehouse(settings, DEMO_WEEK))
-        publish_warehouse(build, published)
-        marker_after_run = {
-            "outside": _marked_rows(build, OUTSIDE_WINDOW),
-            "inside": _marked_rows(build, INSIDE_WINDOW),
-        }
-        incremental = work / "incremental.duckdb"
-        shutil.copyfile(build, incremental)
-        with duckdb.connect(str(incremental)) as conn:
-            conn.execute(
-                "update fct_rep_activity_weekly set pipeline_created_null_amounts ="
-                " pipeline_created_null_amounts - ? where week = ?",
-                [MARKER, OUTSIDE_WINDOW.label],
-            )
-
-        results.append(build_warehouse(settings, DEMO_WEEK, full_refresh=True))
-        publish_warehouse(build, published)
-        time.sleep(0.3)  # a few reads of the final file
-    finally:
-        stop.touch()
-        reader.wait(timeout=60)
-    return Sequence(
-        settings=settings,
-        results=results,
-        incremental=incremental,
-        full_refresh=build,
-        reader=json.loads(out.read_text(encoding="utf-8")),
-        marker_after_run=marker_after_run,
-    )
+    """Built in demo_builds, with its reader and markers: the weekly-build tests read the same
+    runs (tests/warehouse/test_weekly_builds.py)."""
+    return demo_week_by_week(tmp_path_factory)
 
 
 def _same(left: list[tuple], right: list[tuple]) -> bool:

@@ -14,7 +14,7 @@ import pytest
 
 from salesprep.config import ConfigError, Settings, load_settings
 from salesprep.dbt_project import dbt_project_dir
-from salesprep.warehouse import BuildResult, build_warehouse, dbt_env, dbt_vars
+from salesprep.warehouse import BuildResult, dbt_env, dbt_vars
 from salesprep.warehouse.runner import (
     _DBT_LOCK,
     _common_args,
@@ -23,7 +23,7 @@ from salesprep.warehouse.runner import (
 )
 from salesprep.weeks import Week
 
-from .demo_builds import DEMO_WEEK, land_demo
+from .demo_builds import DEMO_WEEK, demo_week_by_week
 
 MART = "fct_rep_activity_weekly"
 OLD_WEEK = DEMO_WEEK.shift(-8)  # before the window of DEMO_WEEK (DEMO_WEEK - 4 .. DEMO_WEEK)
@@ -32,7 +32,8 @@ WINDOW_WEEK = DEMO_WEEK.shift(-2)
 
 @dataclass(frozen=True)
 class TwoWeeks:
-    """A data dir built for the week before DEMO_WEEK (its first build), then for DEMO_WEEK."""
+    """A data dir's first build, and its weekly build of DEMO_WEEK (dbt's target and the build
+    file as that run left them): the shared week-by-week build of demo_builds."""
 
     settings: Settings
     first: BuildResult
@@ -40,20 +41,12 @@ class TwoWeeks:
     second_log: str  # what dbt logged during the second build
 
 
-def _dbt_log(settings: Settings) -> Path:
-    return dbt_work_dir(settings) / "logs" / "dbt.log"
-
-
 @pytest.fixture(scope="module")
 def two_weeks(tmp_path_factory: pytest.TempPathFactory) -> TwoWeeks:
-    settings = land_demo(tmp_path_factory.mktemp("weekly-builds"), tmp_path_factory)
-    first = build_warehouse(settings, DEMO_WEEK.shift(-1))
-    offset = _dbt_log(settings).stat().st_size
-    second = build_warehouse(settings, DEMO_WEEK)
-    with _dbt_log(settings).open("rb") as log:
-        log.seek(offset)
-        second_log = log.read().decode("utf-8", errors="replace")
-    return TwoWeeks(settings, first, second, second_log)
+    weeks = demo_week_by_week(tmp_path_factory)
+    first, *_, second, _full_refresh = weeks.results
+    assert second.week == DEMO_WEEK.label, second.week
+    return TwoWeeks(weeks.weekly, first, second, weeks.weekly_log)
 
 
 def _copy(two_weeks: TwoWeeks, tmp_path: Path) -> Settings:

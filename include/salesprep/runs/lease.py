@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -344,7 +345,8 @@ def cli_lease(
     now = datetime.now(UTC)
     lease = Lease(
         dag_id=CLI_HOLDER,
-        run_id=f"{owner.host}-{owner.pid}-{now:%Y%m%dT%H%M%S}",
+        # A token too: two runs of one process within a second are two holders.
+        run_id=f"{owner.host}-{owner.pid}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}",
         host=owner.host,
         pid=owner.pid,
         since=now.isoformat(timespec="seconds"),

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 from oracle.metrics import compute_stuck_followups, load_org, recompute_week
+from postgres_db import throwaway_database
 from warehouse.demo_builds import DEMO_WEEK, EMPTY_IN_DEMO, MART_KEYS, demo_full_build, land_demo
 from warehouse.test_targets import _documented, _postgres_comments, _rows_close, _said
 
@@ -57,16 +57,6 @@ STEPS = ("check_week", "load_learnings", "build_marts", "check_marts", "render_p
 NOT_COMPARED = ("quality/", "manifest.json")
 
 
-def _postgres_target(database: str) -> PostgresSettings:
-    target = PostgresSettings(database=database, schema_name="marts")
-    try:
-        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
-    return target
-
-
 def _shared_with_learnings(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A shared folder holding the week before, published from the demo build, and the
     learnings its pairs recorded after their 1:1s (with one entry the format rejects)."""
@@ -98,8 +88,11 @@ def _run(settings: Settings) -> Path:
 def runs(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch):
     for name in PostgresSettings.env_names().values():
         monkeypatch_module.delenv(name, raising=False)
-    database = f"salesprep_test_e2e_{uuid.uuid4().hex[:10]}"
-    target = _postgres_target(database)
+    with throwaway_database("e2e", schema_name="marts") as target:
+        yield from _runs(target, tmp_path_factory)
+
+
+def _runs(target: PostgresSettings, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("postgres-run")
     shared = _shared_with_learnings(root, tmp_path_factory)
 
@@ -118,20 +111,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.Mo
         dbt_target="postgres",
         postgres=target,
     )
-    try:
-        duck_week = _run(on_duckdb)
-        pipeline.build_marts(RECORDED, on_postgres)  # the week before: a full build
-        yield {
-            "root": root,
-            "duckdb": duck_week,
-            "postgres": _run(on_postgres),
-            "settings": on_postgres,
-            "duckdb_settings": on_duckdb,
-            "org": demo.org_dir,
-        }
-    finally:
-        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{database}" with (force)')
+    duck_week = _run(on_duckdb)
+    pipeline.build_marts(RECORDED, on_postgres)  # the week before: a full build
+    yield {
+        "root": root,
+        "duckdb": duck_week,
+        "postgres": _run(on_postgres),
+        "settings": on_postgres,
+        "duckdb_settings": on_duckdb,
+        "org": demo.org_dir,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
+from postgres_db import throwaway_database
 
 from salesprep.config import PostgresSettings, Settings
 from salesprep.runs.lease import (
@@ -29,20 +29,12 @@ from salesprep.runs.lease import (
     renew_lease,
 )
 from salesprep.runs.process_owner import this_host
-from salesprep.warehouse.postgres import conninfo
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[PostgresSettings]:
-    target = PostgresSettings(database=f"i14_pgpublish_lease_{uuid.uuid4().hex[:8]}")
-    try:
-        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
-    yield target
-    with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{target.database}" with (force)')
+    with throwaway_database("lease") as target:
+        yield target
 
 
 @pytest.fixture(params=["file", "postgres"])

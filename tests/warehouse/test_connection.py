@@ -5,15 +5,15 @@ and `published` are two places on each target; what cannot be read is named."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import psycopg
 import pytest
+from postgres_db import throwaway_database
 
-from salesprep.config import PostgresSettings, Settings
+from salesprep.config import Settings
 from salesprep.warehouse.connection import (
     DuckDBMarts,
     Marts,
@@ -63,16 +63,8 @@ def duck_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def pg_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    target = PostgresSettings(
-        database=f"salesprep_test_marts_{uuid.uuid4().hex[:10]}", schema_name="bi"
-    )
-    try:
-        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
-    ensure_database(target)
-    try:
+    with throwaway_database("marts", schema_name="bi") as target:
+        ensure_database(target)
         with psycopg.connect(conninfo(target)) as conn:
             for schema, pairs in ((target.build_schema, ROWS), (target.schema_name, ROWS[:1])):
                 conn.execute(f"create schema {schema}")
@@ -87,9 +79,6 @@ def pg_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             dbt_target="postgres",
             postgres=target,
         )
-    finally:
-        with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{target.database}" with (force)')
 
 
 def test_duckdb_and_postgres_read_the_same_rows(duck_settings: Settings, pg_settings: Settings):

@@ -4,7 +4,6 @@ columns changed is recreated, and a failed load leaves the previous load whole."
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from postgres_db import throwaway_database
 
 from salesprep.catalog import OBJECTS
 from salesprep.config import PostgresSettings
@@ -22,15 +22,8 @@ from .tiny_org import org_to_raw, write_tiny_org
 
 @pytest.fixture
 def target() -> Iterator[PostgresSettings]:
-    target = PostgresSettings(database=f"i14_pgpublish_load_{uuid.uuid4().hex[:8]}")
-    try:
-        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
-    yield target
-    with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{target.database}" with (force)')
+    with throwaway_database("load") as target:
+        yield target
 
 
 @pytest.fixture

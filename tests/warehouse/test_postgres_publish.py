@@ -5,13 +5,13 @@ the build schema keeps its tables (the incremental models' state) for next week'
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 
 import adbc_driver_postgresql.dbapi as adbc
 import duckdb
 import psycopg
 import pytest
+from postgres_db import throwaway_database
 
 from salesprep.config import PostgresSettings, Settings
 from salesprep.runs.atomic_swap import AtomicSwapError, Swap, commit_together
@@ -34,21 +34,11 @@ SLOW_READER_SECONDS = 8
 
 @pytest.fixture
 def target() -> Iterator[PostgresSettings]:
-    target = PostgresSettings(
-        database=f"i14_pgpublish_{uuid.uuid4().hex[:10]}",
-        schema_name="bi",
-        publish_lock_timeout_seconds=0.2,
-        publish_attempts=200,
-    )
-    try:
-        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
-    ensure_database(target)
-    yield target
-    with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{target.database}" with (force)')
+    with throwaway_database(
+        "publish", schema_name="bi", publish_lock_timeout_seconds=0.2, publish_attempts=200
+    ) as target:
+        ensure_database(target)
+        yield target
 
 
 def _build(target: PostgresSettings, tiny: TinyWarehouse, through: str) -> None:

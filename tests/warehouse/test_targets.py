@@ -12,8 +12,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from postgres_db import reachable_or_skip
 
-from salesprep.config import PostgresSettings, load_settings
+from salesprep.config import PostgresSettings
 from salesprep.warehouse import build_warehouse
 from salesprep.warehouse.connection import open_marts
 from salesprep.warehouse.postgres import conninfo
@@ -50,16 +51,6 @@ def test_demo_org_builds_the_whole_project(tmp_path_factory: pytest.TempPathFact
     assert pairs >= 4
     assert set(per_pair) == {(8, 8)}
     assert len(per_pair) == pairs
-
-
-def _postgres_or_skip(target: PostgresSettings | None = None) -> PostgresSettings:
-    target = target or load_settings().postgres
-    try:
-        with psycopg.connect(conninfo(target, "postgres"), connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {target.host}:{target.port}: {exc}")
-    return target
 
 
 def _rows_close(left: list[tuple], right: list[tuple]) -> bool:
@@ -103,7 +94,7 @@ def test_postgres_target_gives_the_same_rep_marts(
     settings = tiny_settings(
         tmp_path, dbt_target="postgres", postgres={"database": database, "schema_name": "marts"}
     )
-    target = _postgres_or_skip(settings.postgres)
+    target = reachable_or_skip(settings.postgres)
     org_to_raw(write_tiny_org(tmp_path / "org"), settings.raw_root)
     try:
         result = build_warehouse(settings, WEEK, select=REP_MARTS)

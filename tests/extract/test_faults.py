@@ -330,7 +330,10 @@ def test_concurrent_loads_survive_faults(method: str, org_template: Path, tmp_pa
     assert injected.get("error_503") and injected.get("drop")
     assert report.retries >= 1 and report.relogins >= 1
     assert {o.method for o in report.objects.values() if o.present} == {method}
-    assert jobs_left == []
+    # Every job the client learnt of is deleted; a job whose creation answer was dropped is
+    # one it never knew (left to Salesforce to expire). Four threads make the draws' order,
+    # and so which requests are dropped, vary from run to run.
+    assert len(jobs_left) <= injected.get("drop_bulk_job_created", 0), jobs_left
     # Each object counts its own thread's calls; the run's total adds describe and COUNT().
     assert sum(o.api_calls for o in report.objects.values()) < report.api_calls
     assert_landed_equals_org(settings.raw_root, org_dir)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _API_REQUEST = re.compile(r"^/services/data/v\d+\.\d/")
 _FIRST_QUERY_PAGE = re.compile(r"^/services/data/v\d+\.\d/(query|queryAll)/?$")
+_BULK_JOB_CREATE = re.compile(r"^/services/data/v\d+\.\d/jobs/query/?$")
 _BULK_RESULTS = re.compile(r"^/services/data/v\d+\.\d/jobs/query/(?P<job_id>\w+)/results/?$")
 _BULK_JOB = re.compile(r"^/services/data/v\d+\.\d/jobs/query/\w+/?$")
 _LOGIN = re.compile(r"^/services/(Soap/u/\d+\.\d|oauth2/token)/?$")
@@ -171,6 +172,10 @@ class FaultInjector:
                 self._consecutive = 0
         if drop:
             self.injected["drop"] += 1
+            if request.method == "POST" and _BULK_JOB_CREATE.match(request.path):
+                # The job exists, but the client never learns its Id: it is left to Salesforce
+                # to expire (as a lost answer leaves it on a real org).
+                self.injected["drop_bulk_job_created"] += 1
             response.truncate = True
             return response
         if self.config.modify_while_paging and response.status == 200:

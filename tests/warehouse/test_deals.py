@@ -219,7 +219,10 @@ def test_postgres_builds_the_same_marts(
         with psycopg.connect(conninfo(target)) as pg:
             for mart, key in MARTS.items():
                 expected = _rows(built[1], f"select * from main.{mart} order by {key}")
-                got = pg.execute(f"select * from public.{mart} order by {key}").fetchall()
+                # The build schema: the build writes there, publishing is not part of this test.
+                got = pg.execute(
+                    f"select * from {target.build_schema}.{mart} order by {key}"
+                ).fetchall()
                 assert [tuple(r.values()) for r in expected] == [tuple(r) for r in got], mart
     finally:
         with psycopg.connect(conninfo(target, "postgres"), autocommit=True) as pg:

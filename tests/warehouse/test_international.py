@@ -384,7 +384,9 @@ def test_postgres_gives_the_same_international_marts(
         with psycopg.connect(conninfo(target)) as pg:
             for mart, key in _POSTGRES_COMPARED.items():
                 expected = intl.rows(f"select * from main.{mart} order by {key}")
-                got = pg.execute(f"select * from public.{mart} order by {key}").fetchall()
+                got = pg.execute(
+                    f"select * from {target.build_schema}.{mart} order by {key}"
+                ).fetchall()
                 assert expected, mart
                 assert len(got) == len(expected), mart
                 for want, row in zip(expected, got, strict=True):

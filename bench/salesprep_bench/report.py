@@ -534,8 +534,10 @@ def _weekly_section(results: dict[str, Any]) -> list[str]:
             "(no target reads them differently); the DuckDB run of that week was built and "
             "published without its marts checkpoint.",
         ]
-    for compared in results["extra"].get("postgres_packets_compared") or []:
-        lines += ["", _packets_sentence(compared)]
+    # One comparison per week and repetition: the same sentence once.
+    compared = results["extra"].get("postgres_packets_compared") or []
+    for sentence in dict.fromkeys(_packets_sentence(c) for c in compared):
+        lines += ["", sentence]
     return lines
 
 

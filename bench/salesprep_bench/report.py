@@ -32,6 +32,23 @@ INCREMENTAL_EXTRACTION = "extract_incremental"
 # pyarrow parsing the CSV bytes of every object's Bulk results: the client's physical limit.
 PARSE_LIMIT = "pyarrow_parse_of_the_bulk_csv"
 TARGET_BACKFILL_VS_PARSE = 3.0
+# The weekly run end to end: every step of the DAG (`salesprep.pipeline.STEPS`), each in its
+# own process, for the week after the one the end-to-end run published; measured as
+# `weekly_<step>` on DuckDB and `weekly_postgres_<step>` on Postgres, whose warehouse is first
+# prepared for the week before (`weekly_postgres_prepare_<step>`).
+WEEKLY_STEPS = (
+    "check_week",
+    "extract",
+    "check_raw",
+    "load_learnings",
+    "build_marts",
+    "check_marts",
+    "render_packets",
+    "publish",
+)
+WEEKLY_DUCKDB = "weekly_end_to_end"
+WEEKLY_POSTGRES = "weekly_end_to_end_postgres"
+POSTGRES_PREPARE_PREFIX = "weekly_postgres_prepare_"
 
 
 def _m(results: dict[str, Any], name: str) -> dict[str, Any]:
@@ -172,6 +189,17 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
             _median(results, "dbt_build_full_previous_week", "test_seconds"),
         ),
         "postgres_vs_duckdb_full_build": postgres / full if postgres and full else None,
+        # The weekly run end to end for the next week, every step in its own process, on the
+        # Postgres target over the same run on DuckDB (wall time, process starts included),
+        # and the same on the steps' own times.
+        "postgres_vs_duckdb_weekly_end_to_end": _ratio(
+            _m(results, WEEKLY_POSTGRES).get("wall_seconds"),
+            _m(results, WEEKLY_DUCKDB).get("wall_seconds"),
+        ),
+        "postgres_vs_duckdb_weekly_end_to_end_step_seconds": _ratio(
+            _m(results, WEEKLY_POSTGRES).get("inner_seconds"),
+            _m(results, WEEKLY_DUCKDB).get("inner_seconds"),
+        ),
         # The raw landing zone's copy into Postgres (which DuckDB reads in place) against the
         # DuckDB build: what the Postgres target pays before dbt starts.
         "postgres_raw_load_vs_duckdb_full_build": _ratio(
@@ -407,27 +435,7 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
             f"into memory first) in {_s(parse.get('inner_seconds'))} s wall and "
             f"{_s(client_cpu_seconds(parse))} CPU s, with the catalog's column types.",
         ]
-    weekly_e2e = results["measurements"].get("weekly_end_to_end")
-    if weekly_e2e:
-        changes = results["extra"].get("next_week_changes") or {}
-        lines += [
-            "",
-            f"## Weekly run end to end ({changes.get('week', 'next week')})",
-            "",
-            "Every step of the DAG, each in its own process, for the week after the one the "
-            "end-to-end run published, on a copy of that run's data directory; the org had one "
-            f"week of changes ({changes.get('changed_rows', 0):,} records created or modified, "
-            "stamped after the previous watermarks) and a fresh emulator serves it.",
-            "",
-            "| step | wall s | step s | CPU s | peak RSS MiB | detail |",
-            "| --- | ---: | ---: | ---: | ---: | --- |",
-        ]
-        for name in [n for n in results["measurements"] if n.startswith("weekly_")]:
-            m = results["measurements"][name]
-            lines.append(
-                f"| {name} | {_s(m.get('wall_seconds'))} | {_s(m.get('inner_seconds'))} | "
-                f"{_s(m.get('cpu_seconds'))} | {_mib(m.get('peak_rss_bytes'))} | {_detail(m)} |"
-            )
+    lines += _weekly_section(results)
     weekly = (results["measurements"].get("dbt_build_weekly") or {}).get("last_result") or {}
     if weekly and not weekly.get("incremental_models"):
         lines += [
@@ -470,6 +478,95 @@ def markdown(results: dict[str, Any], svg: Path | None) -> str:
         ]
     lines.append("")
     return "\n".join(lines)
+
+
+def _weekly_section(results: dict[str, Any]) -> list[str]:
+    """The weekly run end to end, step by step, on DuckDB and on Postgres side by side; how
+    the Postgres warehouse was prepared and whether its packets were the DuckDB run's."""
+    measurements = results["measurements"]
+    duckdb, postgres = measurements.get(WEEKLY_DUCKDB), measurements.get(WEEKLY_POSTGRES)
+    if not duckdb and not postgres:
+        return []
+    changes = results["extra"].get("next_week_changes") or {}
+    lines = [
+        "",
+        f"## Weekly run end to end ({changes.get('week', 'next week')})",
+        "",
+        "Every step of the DAG, each in its own process, for the week after the one the "
+        "end-to-end run published, on a copy of that run's data directory; the org had one "
+        f"week of changes ({changes.get('changed_rows', 0):,} records created or modified, "
+        "stamped after the previous watermarks) and a fresh emulator serves it; a run's total "
+        "is the sum of its steps' wall times. "
+        + (
+            "On Postgres the same steps run on the same changed org, in a database of the "
+            "run's own, each right after DuckDB's (so both meet the same load)."
+            if postgres
+            else "The Postgres target's weekly run was not measured."
+        ),
+        "",
+        "| step | DuckDB wall s | step s | peak RSS MiB | Postgres wall s | step s | peak RSS "
+        "MiB | Postgres / DuckDB (wall) | detail (DuckDB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    rows = [(f"weekly_{s}", f"weekly_postgres_{s}", s) for s in WEEKLY_STEPS]
+    rows.append((WEEKLY_DUCKDB, WEEKLY_POSTGRES, "**end to end**"))
+    for duck_name, pg_name, label in rows:
+        d, p = measurements.get(duck_name) or {}, measurements.get(pg_name) or {}
+        ratio = _ratio(p.get("wall_seconds"), d.get("wall_seconds"))
+        lines.append(
+            f"| {label} | {_s(d.get('wall_seconds'))} | {_s(d.get('inner_seconds'))} | "
+            f"{_mib(d.get('peak_rss_bytes'))} | {_s(p.get('wall_seconds'))} | "
+            f"{_s(p.get('inner_seconds'))} | {_mib(p.get('peak_rss_bytes'))} | "
+            f"{'–' if ratio is None else f'{ratio:.2f}'} | {_detail(d)} |"
+        )
+    prepared = [
+        (name[len(POSTGRES_PREPARE_PREFIX) :], m)
+        for name, m in measurements.items()
+        if name.startswith(POSTGRES_PREPARE_PREFIX)
+    ]
+    if prepared:
+        steps = "; ".join(
+            f"{name} {_s(m.get('wall_seconds'))} s wall ({_s(m.get('inner_seconds'))} s step)"
+            for name, m in prepared
+        )
+        lines += [
+            "",
+            "Before its weekly run, the Postgres warehouse was prepared as a run leaves it for "
+            f"{results['size']['end_week']}: in an empty database, {steps}; recorded as steps "
+            "of their own (`weekly_postgres_prepare_<step>`), not in the weekly totals. The "
+            "landing zone, the raw checks and the learnings of that week are the DuckDB run's "
+            "(no target reads them differently); the DuckDB run of that week was built and "
+            "published without its marts checkpoint.",
+        ]
+    # One comparison per week and repetition: the same sentence once.
+    compared = results["extra"].get("postgres_packets_compared") or []
+    for sentence in dict.fromkeys(_packets_sentence(c) for c in compared):
+        lines += ["", sentence]
+    return lines
+
+
+def _packets_sentence(compared: dict[str, Any]) -> str:
+    week = compared["week"]
+    if compared["same"]:
+        return (
+            f"Packets of {week}: the Postgres run published the same bytes as the DuckDB run "
+            f"({compared['packets']} packets, {compared['files_compared']} files; the week's "
+            "quality report and the manifest's timestamps are not compared)."
+        )
+    parts = [f"{len(compared[k])} {what}" for k, what in (
+        ("different", "files with other bytes"),
+        ("only_duckdb", "files only the DuckDB run published"),
+        ("only_postgres", "files only the Postgres run published"),
+    ) if compared[k]]  # fmt: skip
+    if not compared["manifest_packets_same"]:
+        parts.append("other packets in the manifest")
+    shown = ", ".join((compared["different"] + compared["only_duckdb"])[:5])
+    return (
+        f"**Packets of {week} differ between Postgres and DuckDB**: "
+        + "; ".join(parts or ["nothing to compare"])
+        + (f" (e.g. {shown})" if shown else "")
+        + ". The Postgres timings are of a run that published other packets."
+    )
 
 
 def _one_line(text: str, limit: int = 600) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesprep_bench.child import (
     BENCH_DIR,
@@ -25,9 +26,13 @@ from salesprep_bench.child import (
 )
 from salesprep_bench.machine import describe_machine, meminfo
 from salesprep_bench.peers import BULK2_WAIT as BULK2_PEER_WAIT
-from salesprep_bench.report import PARSE_LIMIT
+from salesprep_bench.report import PARSE_LIMIT, WEEKLY_STEPS
 from salesprep_bench.server import REFRESH_TOKEN, ServerProcess, serving
 from salesprep_bench.sizes import END_WEEK, Size
+
+if TYPE_CHECKING:
+    from salesprep.weeks import Week
+    from salesprep_bench.next_week import NextWeek
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +50,11 @@ _LEFT_OUT = (
         "--no-in-memory-peers",
         "simple-salesforce query_all and the Airflow hook (in-memory peers)",
     ),
-    ("postgres", "--no-postgres", "the Postgres target build"),
+    (
+        "postgres",
+        "--no-postgres",
+        "the Postgres target (its raw load, its full build and its weekly run end to end)",
+    ),
     ("growth", "--no-growth", "the weekly-cost-against-history series"),
 )
 # The e2e run: the pipeline's steps in order, each in its own process (as Airflow runs tasks).
@@ -57,18 +66,13 @@ E2E_STEPS = (
     "render_packets",
     "publish",
 )
-# The weekly run end to end: every step of the DAG (`salesprep.pipeline.STEPS`), each in its
-# own process, for the week after the one the end-to-end run published.
-WEEKLY_STEPS = (
-    "check_week",
-    "extract",
-    "check_raw",
-    "load_learnings",
-    "build_marts",
-    "check_marts",
-    "render_packets",
-    "publish",
-)
+# The steps of a real run of week W that the Postgres warehouse needs before its weekly run of
+# W+1 (the landing zone, its checks and the learnings are the DuckDB run's: no target reads
+# them differently): its first build, its checks, the packets and the views BI reads.
+POSTGRES_PREPARE_STEPS = ("build_marts", "check_marts", "render_packets", "publish")
+# The Postgres data directory starts as a copy of week W's without what the DuckDB target
+# built and rendered there (the preparation builds and renders its own).
+_DUCKDB_ONLY = ("warehouse", "rendered")
 # What `--only` selects; the end-to-end run of the week always runs (the rest builds on it).
 GROUPS = {
     "extract_methods": "extraction forced to REST and to Bulk, and pyarrow's parse of the "
@@ -76,7 +80,8 @@ GROUPS = {
     "peers": "the extraction peers",
     "transforms": "the hand-written limit, the weekly and lineage dbt builds, Postgres",
     "extract_incremental": "the next week's extraction of the unchanged org",
-    "weekly_end_to_end": "the weekly run end to end for the next week, after a week of changes",
+    "weekly_end_to_end": "the weekly run end to end for the next week, after a week of "
+    "changes, on DuckDB and (unless --no-postgres) on Postgres",
 }
 
 
@@ -167,6 +172,8 @@ class Bench:
         self.notes: list[str] = []
         self.extra: dict[str, Any] = {}
         self.pg_database = f"salesprep_bench_{os.getpid()}"
+        # The weekly run on Postgres has a database of its own, empty at each repetition.
+        self.pg_weekly_database = f"{self.pg_database}_weekly"
         self.env = _child_env(work_dir, self.pg_database)
         self.week = END_WEEK
 
@@ -230,6 +237,7 @@ class Bench:
         finally:
             if self.options.postgres:
                 _drop_database(self.pg_database)
+                _drop_database(self.pg_weekly_database)
 
     def _run(self) -> dict[str, Any]:
         started = time.perf_counter()
@@ -315,6 +323,10 @@ class Bench:
             next_data = self.work / "data-next-week"
             shutil.rmtree(next_data, ignore_errors=True)
             shutil.copytree(data, next_data, symlinks=True)
+            if self.options.postgres:
+                pg_data = self.work / "data-next-week-postgres"
+                shutil.rmtree(pg_data, ignore_errors=True)
+                shutil.copytree(data, pg_data, symlinks=True, ignore=_top_level(data, _DUCKDB_ONLY))
         # Extraction, forcing each API path.
         # `bulk_fast_poll`: forced Bulk polling its jobs from 0.5 s, as the bulk2 peer does.
         methods = {
@@ -352,7 +364,8 @@ class Bench:
                     optional=True,
                 )
         if self.options.runs_group("weekly_end_to_end"):
-            self._weekly_end_to_end(self.work / "data-next-week")
+            pg_data = self.work / "data-next-week-postgres" if self.options.postgres else None
+            self._weekly_end_to_end(self.work / "data-next-week", pg_data)
 
     def _record_end_to_end(self, wall: float, steps: list[ChildRun]) -> None:
         self._sample("end_to_end").add(
@@ -396,60 +409,131 @@ class Bench:
             )
             self.step("dbt_build_postgres", "build", {**pg, "full_refresh": True}, optional=True)
 
-    def _weekly_end_to_end(self, data: Path) -> None:
+    def _weekly_end_to_end(self, data: Path, pg_data: Path | None) -> None:
         """Week W+1 after week W was run: the org gets one week of changes (stamped now, after
         week W's watermarks), a fresh emulator serves it, and every step of the DAG runs for
         W+1 in its own process on a copy of week W's data directory (landing zone,
-        watermarks, warehouse, published packets)."""
+        watermarks, warehouse, published packets). With `pg_data` (a copy of the same week W
+        without the DuckDB warehouse), the same run follows on the Postgres target, on the
+        same changed org, once its warehouse holds week W as a run leaves it."""
         from salesprep_bench.next_week import write_next_week_org
 
         next_org = self.work / "org-next-week"
-        changes = write_next_week_org(self.work / "org", next_org, self.week)
-        self.extra["next_week_changes"] = changes.to_dict()
-        week = self.week.shift(1)
-        base = {"week": week.label, "settings": self.settings(data)}
-        with serving(
-            next_org,
-            self.work / "emulator-next-week",
-            env=self.env,
-            log_path=self.logs / "emulator-next-week.log",
-        ) as server:
-            self.extra["next_week_emulator_load_seconds"] = server.load_seconds
-            conn_env = _conn_env(server.base_url)
-            started = time.perf_counter()
-            runs: list[ChildRun] = []
-            for name in WEEKLY_STEPS:
-                kind = "render" if name == "render_packets" else "pipeline"
+        try:
+            changes = write_next_week_org(self.work / "org", next_org, self.week)
+            self.extra["next_week_changes"] = changes.to_dict()
+            pg_settings = (
+                self._prepare_postgres_week(data, pg_data) if pg_data is not None else None
+            )
+            with serving(
+                next_org,
+                self.work / "emulator-next-week",
+                env=self.env,
+                log_path=self.logs / "emulator-next-week.log",
+            ) as server:
+                self.extra["next_week_emulator_load_seconds"] = server.load_seconds
+                runs = [("weekly_end_to_end", "weekly_", self.settings(data))]
+                if pg_settings is not None:
+                    runs.append(("weekly_end_to_end_postgres", "weekly_postgres_", pg_settings))
+                done = self._weekly_runs(runs, server, changes)
+                if pg_data is not None and len(done) == 2:
+                    self._compare_packets(data, pg_data, self.week.shift(1))
+        finally:
+            for folder in (data, pg_data, next_org):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    def _prepare_postgres_week(self, duckdb_data: Path, data: Path) -> dict[str, Any] | None:
+        """Week W on the Postgres target, as a real run leaves it: an empty database of its
+        own, then build_marts, check_marts, render_packets and publish for W, each a recorded
+        step of its own (`weekly_postgres_prepare_<step>`, not in the weekly total); their
+        packets are compared with the DuckDB run's. Returns the settings of the weekly run, or
+        None (with a note) when a step failed."""
+        _drop_database(self.pg_weekly_database)
+        settings = self.settings(
+            data, dbt_target="postgres", postgres={"database": self.pg_weekly_database}
+        )
+        base = {"week": self.week.label, "settings": settings}
+        for name in POSTGRES_PREPARE_STEPS:
+            kind = "render" if name == "render_packets" else "pipeline"
+            run = self.step(
+                f"weekly_postgres_prepare_{name}", kind, {**base, "step": name}, optional=True
+            )
+            if run is None:
+                self.note(
+                    f"the Postgres warehouse could not be prepared for {self.week.label} "
+                    f"({name} failed): the weekly run end to end on Postgres not run"
+                )
+                return None
+        self._compare_packets(duckdb_data, data, self.week)
+        return settings
+
+    def _weekly_runs(
+        self,
+        runs: list[tuple[str, str, dict[str, Any]]],
+        server: ServerProcess,
+        changes: NextWeek,
+    ) -> set[str]:
+        """Every step of the DAG for W+1, each in its own process (`<prefix><step>`), for
+        each of `runs` (measurement, step prefix, settings), and each run's total as its
+        measurement: the wall times of its steps, summed. The runs' steps alternate (the
+        first run's extract, the second's, then each one's check_raw, ...), so that on a
+        shared machine both meet the same load; a run stops at its first failed step (with
+        a note) and the others go on. Returns the measurements recorded."""
+        base = {"week": self.week.shift(1).label}
+        conn_env = _conn_env(server.base_url)
+        steps: dict[str, list[ChildRun]] = {measurement: [] for measurement, _, _ in runs}
+        failed: set[str] = set()
+        for name in WEEKLY_STEPS:
+            kind = "render" if name == "render_packets" else "pipeline"
+            for measurement, prefix, settings in runs:
+                if measurement in failed:
+                    continue
                 with _extended(self.env, conn_env):
                     run = self.step(
-                        f"weekly_{name}",
+                        f"{prefix}{name}",
                         kind,
-                        {**base, "step": name},
+                        {**base, "settings": settings, "step": name},
                         server if name == "extract" else None,
                         optional=True,
                     )
                 if run is None:  # the note says why; the steps after it would not run either
-                    break
-                runs.append(run)
-            wall = time.perf_counter() - started
-        if len(runs) < len(WEEKLY_STEPS):
-            self.note("the weekly run end to end stopped at a failed step: total not recorded")
-            return
-        self._sample("weekly_end_to_end").add(
-            ChildRun(
-                "weekly_end_to_end",
-                wall,
-                sum(run.cpu_seconds for run in runs),
-                max(run.peak_rss_bytes for run in runs),
-                {
-                    "seconds": sum(run.inner_seconds for run in runs),
-                    "steps": {run.name: round(run.wall_seconds, 3) for run in runs},
-                    "changed_rows": changes.changed_rows,
-                },
+                    failed.add(measurement)
+                else:
+                    steps[measurement].append(run)
+        for measurement in sorted(failed):
+            self.note(f"{measurement} stopped at a failed step: total not recorded")
+        for measurement, done in steps.items():
+            if measurement in failed:
+                continue
+            self._sample(measurement).add(
+                ChildRun(
+                    measurement,
+                    sum(run.wall_seconds for run in done),
+                    sum(run.cpu_seconds for run in done),
+                    max(run.peak_rss_bytes for run in done),
+                    {
+                        "seconds": sum(run.inner_seconds for run in done),
+                        "steps": {run.name: round(run.wall_seconds, 3) for run in done},
+                        "changed_rows": changes.changed_rows,
+                    },
+                )
             )
+        return set(steps) - failed
+
+    def _compare_packets(self, duckdb_data: Path, postgres_data: Path, week: Week) -> None:
+        """The week's packets published by the Postgres run against the DuckDB run's: the
+        result goes with the report, and a difference is a note (the timings of a run that
+        published other packets would not be the same work)."""
+        compared = compare_published_weeks(
+            duckdb_data / "shared" / week.label, postgres_data / "shared" / week.label
         )
-        shutil.rmtree(data, ignore_errors=True)
-        shutil.rmtree(next_org, ignore_errors=True)
+        self.extra.setdefault("postgres_packets_compared", []).append(compared)
+        if not compared["same"]:
+            self.note(
+                f"the packets the Postgres run published for {week.label} differ from the "
+                f"DuckDB run's: {describe_difference(compared)}"
+            )
 
     def _incremental(self, data: Path) -> None:
         """The weekly build: a warehouse built through last week, then this week's build."""
@@ -759,6 +843,82 @@ def _tap_env(base_url: str) -> dict[str, str]:
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env["SALESPREP_BENCH_SF_URL"] = base_url
     return env
+
+
+def _top_level(root: Path, names: tuple[str, ...]) -> Callable[[str, list[str]], list[str]]:
+    """A `copytree` ignore leaving out `names` directly under `root` only."""
+
+    def ignore(folder: str, entries: list[str]) -> list[str]:
+        return [e for e in entries if e in names] if Path(folder) == root else []
+
+    return ignore
+
+
+# ------------------------------------------------------------------------ packets compared
+
+# What a week of the shared folder holds that is not the packets: the week's quality report
+# documents the build itself (dbt's docs name the engine's types, the results their timings),
+# and the manifest's own timestamps; its `packets` entries are compared apart.
+NOT_COMPARED = ("quality/", "manifest.json")
+
+
+def compare_published_weeks(duckdb_week: Path, postgres_week: Path) -> dict[str, Any]:
+    """The files of two published weeks, byte for byte, as tests/e2e/test_postgres_run.py
+    compares them: the same names, the same bytes (but `NOT_COMPARED`), the manifests' same
+    `packets` entries."""
+
+    def files(week: Path) -> dict[str, Path]:
+        if not week.is_dir():
+            return {}
+        return {p.relative_to(week).as_posix(): p for p in week.rglob("*") if p.is_file()}
+
+    on_duckdb, on_postgres = files(duckdb_week), files(postgres_week)
+    packets_duckdb = {name for name in on_duckdb if not name.startswith(NOT_COMPARED)}
+    packets_postgres = {name for name in on_postgres if not name.startswith(NOT_COMPARED)}
+    compared = sorted(packets_duckdb & packets_postgres)
+    different = [n for n in compared if on_duckdb[n].read_bytes() != on_postgres[n].read_bytes()]
+    manifests = [
+        json.loads(side["manifest.json"].read_text(encoding="utf-8")).get("packets")
+        if "manifest.json" in side
+        else None
+        for side in (on_duckdb, on_postgres)
+    ]
+    only_duckdb = sorted(packets_duckdb - packets_postgres)
+    only_postgres = sorted(packets_postgres - packets_duckdb)
+    manifest_same = manifests[0] is not None and manifests[0] == manifests[1]
+    return {
+        "week": duckdb_week.name,
+        "files_compared": len(compared),
+        "packets": len(manifests[0] or []),
+        "same": bool(compared)
+        and not (different or only_duckdb or only_postgres)
+        and manifest_same,
+        "different": different,
+        "only_duckdb": only_duckdb,
+        "only_postgres": only_postgres,
+        "manifest_packets_same": manifest_same,
+    }
+
+
+def describe_difference(compared: dict[str, Any], most: int = 5) -> str:
+    """One line: which files differ or are missing on one side."""
+    parts = []
+    for key, what in (
+        ("different", "files with other bytes"),
+        ("only_duckdb", "files only the DuckDB run published"),
+        ("only_postgres", "files only the Postgres run published"),
+    ):
+        names = compared[key]
+        if names:
+            shown = ", ".join(names[:most]) + (
+                f" and {len(names) - most} more" if len(names) > most else ""
+            )
+            parts.append(f"{len(names)} {what} ({shown})")
+    if not compared["manifest_packets_same"]:
+        parts.append("the manifests list other packets")
+    if not compared["files_compared"]:
+        parts.append("no files to compare")
+    return "; ".join(parts)
 
 
 class _extended:

@@ -359,3 +359,101 @@ def test_in_memory_peers_are_skipped_with_a_reason_when_they_cannot_fit(tmp_path
     assert not bench._in_memory_peers_fit()
     (note,) = bench.notes
     assert "query_all" in note and "1,000,000,000 records" in note and "GiB" in note
+
+
+def _published_week(root: Path, packet: bytes, quality: bytes, stamp: str) -> Path:
+    week = root / "shared" / "2026-W11"
+    (week / "quality").mkdir(parents=True)
+    (week / "ana").mkdir()
+    (week / "ana" / "rep.json").write_bytes(packet)
+    (week / "ana" / "rep.md").write_bytes(b"# rep\n")
+    (week / "quality" / "index.html").write_bytes(quality)
+    manifest = {"published_at": stamp, "packets": [{"rep_id": "005A", "paths": {}}]}
+    (week / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return week
+
+
+def test_published_weeks_are_compared_byte_for_byte_but_their_build_report(tmp_path: Path) -> None:
+    from salesprep_bench.suite import compare_published_weeks, describe_difference
+
+    duck = _published_week(tmp_path / "duckdb", b'{"a": 1}', b"duckdb docs", "10:00")
+    pg = _published_week(tmp_path / "postgres", b'{"a": 1}', b"postgres docs", "10:05")
+    # The week's quality report (here with pages only one run's checkpoint wrote) and the
+    # manifest's own fields are the build's, not the packets'.
+    (pg / "quality" / "marts.html").write_bytes(b"checked")
+    same = compare_published_weeks(duck, pg)
+    assert same["same"] and same["files_compared"] == 2 and same["packets"] == 1
+    (pg / "ana" / "rep.json").write_bytes(b'{"a": 2}')
+    (pg / "ana" / "extra.md").write_bytes(b"more")
+    differs = compare_published_weeks(duck, pg)
+    assert not differs["same"]
+    assert differs["different"] == ["ana/rep.json"]
+    assert differs["only_postgres"] == ["ana/extra.md"]
+    assert "ana/rep.json" in describe_difference(differs)
+    # Nothing published on one side is a difference, not an empty match.
+    missing = compare_published_weeks(duck, tmp_path / "nowhere")
+    assert not missing["same"] and missing["only_duckdb"]
+
+
+def test_report_sets_the_weekly_run_on_postgres_beside_duckdb(tmp_path: Path) -> None:
+    from salesprep_bench.report import WEEKLY_STEPS
+
+    measurements = {}
+    for prefix, factor in (("weekly_", 1.0), ("weekly_postgres_", 2.0)):
+        runs = []
+        for index, step in enumerate(WEEKLY_STEPS, start=1):
+            run = ChildRun(step, index * factor, index * factor, 2**27, {"seconds": index})
+            sample = Samples()
+            sample.add(run)
+            measurements[f"{prefix}{step}"] = sample.summary()
+            runs.append(run)
+        total = Samples()
+        total.add(ChildRun("total", 40.0 * factor, 1.0, 2**28, {"seconds": 36.0 * factor}))
+        name = "weekly_end_to_end" if prefix == "weekly_" else "weekly_end_to_end_postgres"
+        measurements[name] = total.summary()
+    prepared = Samples()
+    prepared.add(ChildRun("prep", 9.0, 8.0, 2**27, {"seconds": 7.0}))
+    measurements["weekly_postgres_prepare_build_marts"] = prepared.summary()
+    compared = {
+        "week": "2026-W11",
+        "files_compared": 60,
+        "packets": 6,
+        "same": False,
+        "different": ["ana/rep.json"],
+        "only_duckdb": [],
+        "only_postgres": [],
+        "manifest_packets_same": True,
+    }
+    results = {
+        "size": SIZE.to_dict(),
+        "machine": {
+            "cores": 2,
+            "usable_cores": 2,
+            "memory_bytes": 2**33,
+            "cpu_model": "test",
+            "load_average_at_start": [0.5, 0.5, 0.5],
+        },
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "total_seconds": 1.0,
+        "options": {"runs": 1},
+        "measurements": measurements,
+        "extra": {
+            "next_week_changes": {"week": "2026-W11", "changed_rows": 123},
+            # Two repetitions: each sentence once.
+            "postgres_packets_compared": [{**compared, "week": "2026-W10", "same": True}, compared]
+            * 2,
+        },
+        "notes": [],
+    }
+    paths = write_results(results, tmp_path, "2026-01-01-XS")
+    ratios = json.loads(paths["json"].read_text())["derived"]["ratios"]
+    assert ratios["postgres_vs_duckdb_weekly_end_to_end"] == pytest.approx(2.0)
+    assert ratios["postgres_vs_duckdb_weekly_end_to_end_step_seconds"] == pytest.approx(2.0)
+    text = paths["md"].read_text()
+    # One row per step, DuckDB and Postgres side by side with their ratio.
+    assert "| build_marts | 5.00 | 5.00 | 128 | 10.00 | 5.00 | 128 | 2.00 |" in text
+    assert "| **end to end** | 40.00 | 36.00 | 256 | 80.00 | 72.00 | 256 | 2.00 |" in text
+    assert "build_marts 9.00 s wall (7.00 s step)" in text
+    assert "Packets of 2026-W10: the Postgres run published the same bytes" in text
+    assert text.count("**Packets of 2026-W11 differ between Postgres and DuckDB**") == 1
+    assert "- postgres_vs_duckdb_weekly_end_to_end: 2" in text

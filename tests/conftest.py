@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+
+import pytest
+from s3_server import S3Server, moto_s3
 
 _STATE = tempfile.mkdtemp(prefix="salesprep-tests-")
 for name, value in {
@@ -18,3 +22,16 @@ for name, value in {
     "SALESPREP_DATA_DIR": os.path.join(_STATE, "data"),
 }.items():
     os.environ.setdefault(name, value)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3 API for the session (tests/s3_server.py), started on first use."""
+    with moto_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server) -> str:
+    """A new empty bucket on the session's S3 server."""
+    return s3_server.new_bucket()

@@ -10,9 +10,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 from deployment import (
-    POOL,
     POSTGRES,
     REDIS,
     Deployment,
@@ -23,7 +21,6 @@ from deployment import (
     drop_database,
     free_port,
     reachable,
-    wait_until,
 )
 
 from salesprep.weeks import Week
@@ -110,39 +107,10 @@ def deployment(
             secrets=(credentials.password, credentials.security_token),
         )
         stack.callback(deployment.stop)  # before anything starts: runs even if start-up fails
-        deployment.airflow("db", "migrate")
-        # As airflow-init does in docker-compose.yml.
-        deployment.airflow("pools", "set", POOL, "1", "DuckDB files: one writer at a time")
-        deployment.start("api-server", "api-server", "--port", str(api_port), "--host", "127.0.0.1")
-        deployment.start("scheduler", "scheduler")
-        deployment.start("dag-processor", "dag-processor")
-        deployment.start(
-            "celery-worker",
-            "celery",
-            "worker",
-            "--queues",
-            queue,
-            "--concurrency",
-            "2",
-            "--celery-hostname",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        )
-
-        def api_up() -> bool:
-            return requests.get(f"{deployment.api}/api/v2/version", timeout=5).ok
-
-        wait_until(api_up, 120, "the api-server answering", deployment)
-
-        def dags_parsed() -> bool:
-            return all(
-                requests.get(f"{deployment.api}/api/v2/dags/{dag}", timeout=5).ok for dag in DAGS
-            )
-
-        wait_until(dags_parsed, 180, "the dag-processor registering the DAGs", deployment)
-        for dag in DAGS:
-            deployment.rest("PATCH", f"/dags/{dag}", json={"is_paused": False})
+        deployment.start_control_plane(api_port)
+        deployment.start_worker("celery-worker", queue)
+        deployment.wait_until_ready(DAGS)
+        deployment.unpause(*DAGS)
         record_timing(
             request.config,
             "start-up (db migrate, 4 processes, DAGs parsed)",
@@ -158,15 +126,9 @@ def scheduled_week(request: pytest.FixtureRequest, deployment: Deployment, week:
     Celery worker and the api-server like every weekly run."""
     started = time.perf_counter()
     run_after = datetime.combine(week.shift(1).start_date, datetime.min.time(), UTC)
-    run_id = None
-    deadline = time.monotonic() + 120
-    while run_id is None:
-        for run in deployment.runs("salesprep_weekly"):
-            if run["run_type"] == "scheduled":
-                assert datetime.fromisoformat(run["logical_date"]) == run_after.replace(hour=6)
-                run_id = run["dag_run_id"]
-        assert time.monotonic() < deadline, "the scheduler created no run on unpausing the DAG"
-        time.sleep(2)
+    run = deployment.scheduled_run("salesprep_weekly")
+    assert datetime.fromisoformat(run["logical_date"]) == run_after.replace(hour=6)
+    run_id = run["dag_run_id"]
     state = deployment.wait_for_run("salesprep_weekly", run_id)
     assert state == "success", deployment.diagnose("salesprep_weekly", run_id)
     seconds = time.perf_counter() - started

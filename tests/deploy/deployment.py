@@ -125,6 +125,17 @@ class Deployment:
             + self.diagnose(dag_id, run_id)
         )
 
+    def scheduled_run(self, dag_id: str, timeout: float = 120) -> dict[str, Any]:
+        """The run the scheduler makes on unpausing `dag_id` (with catchup off: its latest
+        slot), once it exists."""
+        deadline = time.monotonic() + timeout
+        while True:
+            scheduled = [r for r in self.runs(dag_id) if r["run_type"] == "scheduled"]
+            if scheduled:
+                return scheduled[0]
+            assert time.monotonic() < deadline, f"the scheduler created no run of {dag_id}"
+            time.sleep(2)
+
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         return self.rest("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
 
@@ -166,16 +177,72 @@ class Deployment:
                 raise AssertionError(f"airflow {name} exited with {process.returncode}:\n{tail}")
 
     # --- processes -----------------------------------------------------------------------------
-    def start(self, name: str, *args: str) -> None:
+    def start(
+        self, name: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
+        """Start `airflow <args>` as component `name`; `env` overrides the deployment's
+        environment for this process only (a host of its own), `cwd` is its working dir."""
         log = (self.root / "logs" / f"{name}.log").open("w")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped with every child
         )
         log.close()
+
+    def start_control_plane(self, api_port: int) -> None:
+        """Migrate the metadata database, then start the api-server, the scheduler and the
+        dag-processor (as docker-compose.yml's airflow-init and services do)."""
+        self.airflow("db", "migrate")
+        self.airflow("pools", "set", POOL, "1", "DuckDB files: one writer at a time")
+        self.start("api-server", "api-server", "--port", str(api_port), "--host", "127.0.0.1")
+        self.start("scheduler", "scheduler")
+        self.start("dag-processor", "dag-processor")
+
+    def start_worker(
+        self,
+        name: str,
+        queues: str,
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        """A Celery worker (`name`) consuming `queues` (comma-separated), two tasks at once."""
+        self.start(
+            name,
+            "celery",
+            "worker",
+            "--queues",
+            queues,
+            "--concurrency",
+            "2",
+            "--celery-hostname",
+            f"{name}-{queues.split(',')[0]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            env=env,
+            cwd=cwd,
+        )
+
+    def wait_until_ready(self, dags: tuple[str, ...]) -> None:
+        """Until the api-server answers and the dag-processor has registered `dags`."""
+
+        def api_up() -> bool:
+            return requests.get(f"{self.api}/api/v2/version", timeout=5).ok
+
+        wait_until(api_up, 120, "the api-server answering", self)
+
+        def dags_parsed() -> bool:
+            return all(requests.get(f"{self.api}/api/v2/dags/{d}", timeout=5).ok for d in dags)
+
+        wait_until(dags_parsed, 180, "the dag-processor registering the DAGs", self)
+
+    def unpause(self, *dags: str) -> None:
+        for dag in dags:
+            self.rest("PATCH", f"/dags/{dag}", json={"is_paused": False})
 
     def stop(self) -> None:
         """SIGTERM every component's process group, wait, then SIGKILL what is left."""

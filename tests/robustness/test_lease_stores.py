@@ -1,7 +1,8 @@
-"""The run lease where it lives (decision 48): the data dir's file (one machine) and a row in
-the Postgres warehouse (workers on several hosts) keep the same promises: one holder at a
-time, a retry keeps it, only the holder releases it, a stale holder is taken over, a busy
-lease is refused naming its holder."""
+"""The run lease where it lives (decision 48): the data dir's file (one machine), a row in
+the Postgres warehouse and an object on S3 written conditionally (workers on several hosts,
+against moto's S3 API) keep the same promises: one holder at a time, a retry keeps it, only
+the holder releases or renews it, a stale holder is taken over, a busy lease is refused
+naming its holder. tests/storage/test_object_lease.py has what is S3's own."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from salesprep.runs.lease import (
     release_lease,
     renew_lease,
 )
+from salesprep.runs.object_lease import ObjectLease
 from salesprep.runs.process_owner import this_host
 
 
@@ -37,10 +39,14 @@ def database() -> Iterator[PostgresSettings]:
         yield target
 
 
-@pytest.fixture(params=["file", "postgres"])
+@pytest.fixture(params=["file", "postgres", "object"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> LeaseStore:
     if request.param == "file":
         return FileLeaseStore(tmp_path)
+    if request.param == "object":
+        s3_server = request.getfixturevalue("s3_server")
+        bucket = request.getfixturevalue("bucket")
+        return ObjectLease.under(s3_server.filesystem(), f"{bucket}/salesprep")
     target: PostgresSettings = request.getfixturevalue("database")
     # A schema of its own per case: leases of different published schemas are independent.
     return PostgresLeaseStore(target.model_copy(update={"schema_name": f"s{uuid.uuid4().hex}"}))

@@ -136,13 +136,7 @@ def test_an_unknown_scheme_is_a_config_error(monkeypatch, tmp_path):
 def test_credentials_from_an_airflow_connection(tmp_path, s3_server, bucket, monkeypatch):
     """`storage.conn_id`: Airflow's ObjectStoragePath builds the filesystem from an `aws`
     connection (the Amazon provider), here one pointing at the S3 server."""
-    connection = {
-        "conn_type": "aws",
-        "login": "testing",
-        "password": "testing",
-        "extra": {"endpoint_url": s3_server.endpoint, "region_name": "us-east-1"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_SALESPREP_S3", json.dumps(connection))
+    monkeypatch.setenv("AIRFLOW_CONN_SALESPREP_S3", json.dumps(s3_server.airflow_connection))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(

@@ -308,12 +308,13 @@ def build_warehouse(
         nodes: list[NodeResult] = []
         fresh = False
         try:
-            # One parse for both commands: given the parsed manifest, dbt neither loads its
-            # partial parse again nor rewrites the parse's manifest.json before each command.
-            # The freshness writes no JSON either (its results go into ours; the manifest it
-            # would rewrite is the parse's): only the build's manifest and run results remain.
+            # One parse for both commands: given the parsed manifest, dbt does not load its
+            # partial parse again. Only the build writes dbt's JSON (its compiled manifest and
+            # run results); the parse's manifest.json, which the build's replaced, and the
+            # freshness's sources.json (its results go into ours) are not written. The parse
+            # still saves partial_parse.msgpack for the next run and the docs.
             step = "dbt parse"
-            outcome = dbtRunner().invoke(["parse", *common])
+            outcome = dbtRunner().invoke(["parse", *common, "--no-write-json"])
             if outcome.exception is None and outcome.success:
                 manifest = outcome.result
                 step = "dbt source freshness"

@@ -229,13 +229,14 @@ def build_warehouse(
     select: str | None = None,
     full_refresh: bool = False,
 ) -> BuildResult:
-    """`dbt source freshness`, then `dbt build` (seeds, models, data and unit tests) for `week`
-    into the build warehouse (`settings.build_warehouse_path` on DuckDB), never the published
-    one. Writes the node results (freshness included) as JSON next to it and raises
-    WarehouseBuildError naming every failing node; a stale source stops the run before
-    anything is built. `select` is a dbt selection (e.g. "+path:models/marts/reps"); its tests
-    are those whose parents are all selected. dbt's unit tests run only with
-    `settings.dbt_unit_tests`: they test the SQL, not the week's data (decision 15).
+    """`dbt source freshness`, then `dbt build` (seeds, models, data and unit tests) for `week`,
+    both on one `dbt parse` of the project (dbtRunner's `manifest=`), into the build warehouse
+    (`settings.build_warehouse_path` on DuckDB), never the published one. Writes the node
+    results (freshness included) as JSON next to it and raises WarehouseBuildError naming
+    every failing node; a stale source stops the run before anything is built. `select` is a
+    dbt selection (e.g. "+path:models/marts/reps"); its tests are those whose parents are all
+    selected. dbt's unit tests run only with `settings.dbt_unit_tests`: they test the SQL, not
+    the week's data (decision 15).
 
     The build file persists between runs: weekly models rebuild only the run's window of weeks
     (incremental). `full_refresh` rebuilds every model from scratch except the weekly
@@ -304,17 +305,31 @@ def build_warehouse(
     with _DBT_LOCK, environment_overrides(env), _storage_plugin(settings):
         from dbt.cli.main import dbtRunner
 
+        nodes: list[NodeResult] = []
+        fresh = False
         try:
-            with progress.task(f"dbt source freshness {week}", unit="sources") as bar:
-                freshness = dbtRunner(callbacks=[dbt_progress(bar)]).invoke(
-                    ["source", "freshness", *common]
-                )
-            nodes = _freshness_results(freshness.result)
-            outcome = freshness
-            fresh = freshness.exception is None and not any(n.failed for n in nodes)
+            # One parse for both commands: given the parsed manifest, dbt does not load its
+            # partial parse again. Only the build writes dbt's JSON (its compiled manifest and
+            # run results); the parse's manifest.json, which the build's replaced, and the
+            # freshness's sources.json (its results go into ours) are not written. The parse
+            # still saves partial_parse.msgpack for the next run and the docs.
+            step = "dbt parse"
+            outcome = dbtRunner().invoke(["parse", *common, "--no-write-json"])
+            if outcome.exception is None and outcome.success:
+                manifest = outcome.result
+                step = "dbt source freshness"
+                with progress.task(f"dbt source freshness {week}", unit="sources") as bar:
+                    outcome = dbtRunner(manifest=manifest, callbacks=[dbt_progress(bar)]).invoke(
+                        ["source", "freshness", *common, "--no-write-json"]
+                    )
+                nodes = _freshness_results(outcome.result)
+                fresh = outcome.exception is None and not any(n.failed for n in nodes)
             if fresh:
+                step = "dbt build"
                 with progress.task(f"dbt build {week}", unit="nodes") as bar:
-                    outcome = dbtRunner(callbacks=[dbt_progress(bar)]).invoke(build_args)
+                    outcome = dbtRunner(manifest=manifest, callbacks=[dbt_progress(bar)]).invoke(
+                        build_args
+                    )
                 nodes += _node_results(outcome.result)
         finally:
             release_duckdb()
@@ -331,7 +346,6 @@ def build_warehouse(
         test_scope=env[TEST_SCOPE_ENV],
     )
     _write_json(results_path, result.to_dict())
-    step = "dbt build" if fresh else "dbt source freshness"
     if outcome.exception is not None:
         raise WarehouseBuildError(
             f"{step} for {week} ({target}) did not run: {outcome.exception}"
@@ -393,7 +407,11 @@ def generate_docs(settings: Settings, week: Week, out_dir: Path) -> Path:
         from dbt.cli.main import dbtRunner
 
         try:
-            outcome = dbtRunner().invoke(["docs", "generate", "--static", *common])
+            # --no-write-json: not the compile's own manifest, run results and graph; the docs
+            # still write the (same) manifest and the catalog the page is made of.
+            outcome = dbtRunner().invoke(
+                ["docs", "generate", "--static", *common, "--no-write-json"]
+            )
         finally:
             release_duckdb()
     files = [docs_target / name for name in ("index.html", "manifest.json", "catalog.json")]

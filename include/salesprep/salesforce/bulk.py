@@ -1,8 +1,11 @@
 """Bulk API 2.0 query jobs from the extraction side: create, poll, page CSV results by locator.
 
-Results arrive in slices of `maxRecords` rows, so memory holds one slice at a time whatever
-the object's size; the caller's `parse` turns each slice's CSV bytes into a table (pyarrow's
-CSV reader: `records.csv_slice_to_table`). A job Salesforce refuses or fails raises
+Results arrive in slices of `maxRecords` rows. Each slice's locator comes with the slice
+before it, so slices are fetched one after the other; the next one downloads (on a thread of
+its own, one request at a time per job) while the caller parses and writes the last, so
+memory holds at most two slices a job whatever the object's size. The caller's `parse`
+turns each slice's CSV bytes into a table (pyarrow's CSV reader:
+`records.csv_slice_to_table`). A job Salesforce refuses or fails raises
 `BulkUnavailable`, on which the caller falls back to REST.
 """
 
@@ -11,6 +14,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -39,7 +44,8 @@ def iter_bulk_slices(
 ) -> Iterator[pa.Table]:
     """The rows of a `queryAll` Bulk API 2.0 job, one result slice at a time, each read by
     `parse(csv_bytes, what)` (empty cells are null: Bulk CSV cannot tell null from empty
-    text). A slice with fewer rows than its `Sforce-NumberOfRecords` is fetched again.
+    text). A slice with fewer rows than its `Sforce-NumberOfRecords` is fetched again. The
+    next slice downloads while the caller handles this one.
     `on_state(state)` hears the job's state at each poll (`UploadComplete`, `InProgress`,
     `JobComplete`)."""
     jobs = client.data_path("jobs/query")
@@ -63,19 +69,38 @@ def iter_bulk_slices(
             raise BulkUnavailable(f"Bulk API 2.0 refused the job: {exc}") from exc
         raise
     job_id = job["id"]
+    # The next slice downloads on this thread while the caller parses and writes the last.
+    ahead = ThreadPoolExecutor(
+        max_workers=1,
+        thread_name_prefix="bulk-slice",
+        initializer=client.share_meter,
+        initargs=(client.current_meter(),),
+    )
+    pending: Future[_Slice] | None = None
     try:
         _wait_for(client, job_id, what=what, on_state=on_state or (lambda state: None))
-        locator: str | None = None
-        slice_number = 0
-        while True:
-            slice_number += 1
-            table, locator = _result_slice(
-                client, job_id, locator, parse, what=f"{what}, slice {slice_number}"
-            )
+        number = 1
+        pending = ahead.submit(_download, client, job_id, None, what=f"{what}, slice 1")
+        while pending is not None:
+            piece = pending.result()
+            pending = None
+            if piece.next_locator and piece.next_locator != "null":
+                pending = ahead.submit(
+                    _download,
+                    client,
+                    job_id,
+                    piece.next_locator,
+                    what=f"{what}, slice {number + 1}",
+                )
+            table = _checked(client, job_id, piece, parse, pending, what=f"{what}, slice {number}")
+            del piece  # only the parsed table stays while the caller writes it
             yield table
-            if not locator or locator == "null":
-                return
+            number += 1
     finally:
+        if pending is not None:
+            pending.cancel()
+            wait([pending])  # the job is deleted once nothing reads it
+        ahead.shutdown()
         _delete_job(client, job_id, what=what)
 
 
@@ -106,31 +131,56 @@ def _wait_for(
         interval = min(interval * 1.5, settings.bulk_poll_max_seconds)
 
 
-def _result_slice(
-    client: ApiClient,
-    job_id: str,
-    locator: str | None,
-    parse: Callable[[bytes, str], pa.Table],
-    *,
-    what: str,
-) -> tuple[pa.Table, str | None]:
+@dataclass(frozen=True)
+class _Slice:
+    """One result slice as downloaded: its CSV bytes and what its headers said."""
+
+    locator: str | None  # the one this slice was fetched with (None: the first)
+    content: bytes
+    announced: int | None  # Sforce-NumberOfRecords
+    next_locator: str | None  # Sforce-Locator
+
+
+def _download(client: ApiClient, job_id: str, locator: str | None, *, what: str) -> _Slice:
     params: dict[str, str] = {"maxRecords": str(client.settings.bulk_max_records)}
     if locator:
         params["locator"] = locator
     path = client.data_path(f"jobs/query/{job_id}/results")
+    response = client.request("GET", path, what=what, params=params)
+    announced = response.headers.get("Sforce-NumberOfRecords")
+    return _Slice(
+        locator,
+        response.content,
+        None if announced is None else int(announced),
+        response.headers.get("Sforce-Locator"),
+    )
+
+
+def _checked(
+    client: ApiClient,
+    job_id: str,
+    piece: _Slice,
+    parse: Callable[[bytes, str], pa.Table],
+    pending: Future[_Slice] | None,
+    *,
+    what: str,
+) -> pa.Table:
+    """The slice parsed; one with fewer rows than its `Sforce-NumberOfRecords` (cut short in
+    transit) is fetched again with the same locator, once, after the download of the next
+    slice is done (one request at a time per job, as without the slice read ahead)."""
     for attempt in (1, 2):
-        response = client.request("GET", path, what=what, params=params)
-        table = parse(response.content, what)
-        expected = response.headers.get("Sforce-NumberOfRecords")
-        if expected is None or int(expected) == table.num_rows:
-            return table, response.headers.get("Sforce-Locator")
-        # A slice cut short in transit: ask for the same locator again, once.
-        rows = table.num_rows
-        log.warning("%s: %d rows arrived, %s announced; fetching again", what, rows, expected)
+        table = parse(piece.content, what)
+        if piece.announced is None or piece.announced == table.num_rows:
+            return table
+        rows, announced = table.num_rows, piece.announced
+        log.warning("%s: %d rows arrived, %s announced; fetching again", what, rows, announced)
         if attempt == 2:
             raise ApiRequestError(
-                f"{what}: Sforce-NumberOfRecords says {expected} but {rows} rows arrived"
+                f"{what}: Sforce-NumberOfRecords says {announced} but {rows} rows arrived"
             )
+        if pending is not None:
+            wait([pending])
+        piece = _download(client, job_id, piece.locator, what=what)
     raise AssertionError("unreachable")
 
 

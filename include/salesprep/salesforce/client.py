@@ -206,6 +206,17 @@ def session_org_id(sf: Salesforce) -> str:
     return session_id.split("!", 1)[0] if "!" in session_id else str(sf.sf_instance)
 
 
+def _read_body(response: requests.Response) -> None:
+    """Read a streamed response's whole body in one piece, as `response.content`.
+
+    requests reads a body it was not asked to stream in 10 KiB pieces, a Python call each:
+    a Bulk result slice (10-30 MB) takes a thousand or more of them, about 1.6 ms of CPU per
+    MB, more than a third of what pyarrow takes to parse it; read at once, 0.6 ms (decision
+    52). Decoding (gzip) and the errors of a body cut short are requests' own
+    (`ChunkedEncodingError`, a transient error here)."""
+    response._content = b"".join(response.iter_content(chunk_size=None))
+
+
 class ApiClient:
     """REST calls to one org for one extraction run, with the run's counters."""
 
@@ -245,6 +256,15 @@ class ApiClient:
         meter = Meter()
         self._local.meter = meter
         return meter
+
+    def share_meter(self, meter: Meter | None) -> None:
+        """Count this thread's requests on `meter`, another thread's (this thread does part
+        of that thread's work: the download of a Bulk job's next result slice)."""
+        self._local.meter = meter
+
+    def current_meter(self) -> Meter | None:
+        """This thread's meter, if `meter` was called on it."""
+        return getattr(self._local, "meter", None)
 
     def stop(self) -> None:
         """Refuse every later request except cleanups (`cleanup=True`): the run failed."""
@@ -310,7 +330,9 @@ class ApiClient:
                     json=json_body,
                     headers={**sf.headers, **(headers or {})},
                     timeout=self.settings.request_timeout_seconds,
+                    stream=True,
                 )
+                _read_body(response)
             except _TRANSIENT as exc:
                 self._retry_or_raise(attempt, what, f"{type(exc).__name__}: {exc}")
                 continue

@@ -44,6 +44,12 @@ _INFERRED_OK: dict[pa.DataType, tuple[pa.DataType, ...]] = {
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError)
 # pyarrow's CSV reader parses blocks of this many bytes (a 50,000-record slice is 10-30 MB).
 _CSV_BLOCK_BYTES = 8 << 20
+# A slice is parsed on the thread that loads its object, without pyarrow's thread pool: the
+# objects load `concurrent_objects` at a time and each object's next slice downloads
+# meanwhile, so the cores are busy already, and spreading one slice's blocks over the pool
+# cost a third more CPU (bench at M: 2.25 CPU s against 1.72 for the same slices). The table
+# is the same, chunk for chunk, so its Parquet is too.
+_CSV_THREADS = False
 
 
 def convert_value(value: Any, f: Field) -> Any:
@@ -155,7 +161,10 @@ def csv_slice_to_table(content: bytes, plan: ObjectPlan, *, what: str) -> pa.Tab
         table = pacsv.read_csv(
             io.BytesIO(content),
             read_options=pacsv.ReadOptions(
-                column_names=columns, skip_rows=1, block_size=_CSV_BLOCK_BYTES
+                column_names=columns,
+                skip_rows=1,
+                block_size=_CSV_BLOCK_BYTES,
+                use_threads=_CSV_THREADS,
             ),
             # Text fields (descriptions, comments) hold line breaks inside quotes.
             parse_options=pacsv.ParseOptions(newlines_in_values=True),

@@ -8,6 +8,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 # Benchmark sizes, run one after the other (`make bench SIZE=M` runs one; L takes over an hour).
 SIZE ?= S M L
+# The test suite runs on this many pytest-xdist workers, a test file each at a time (half its
+# time is spent waiting on Airflow, dbt and server processes; decision 53). 1: serially.
+TEST_WORKERS ?= 2
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # Install every package's bytecode (.pyc) with it: where PYTHONDONTWRITEBYTECODE is set (CI),
 # Python never caches it, and each process (`salesprep run`, `airflow dags test`, the tests'
@@ -64,7 +67,7 @@ test: setup browser adapters
 	$(VENV)/bin/ruff check include dags tests bench
 	$(VENV)/bin/ruff format --check include dags tests bench
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --processes 2
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(VENV)/bin/ruff check include dags tests bench

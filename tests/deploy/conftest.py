@@ -11,16 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from deployment import (
-    POSTGRES,
-    REDIS,
     Deployment,
-    Mailbox,
     clear_queue,
     create_database,
     deployment_env,
     drop_database,
     free_port,
-    reachable,
+    planted_credentials,
+    require_shared_servers,
+    start_mailbox,
 )
 
 from salesprep.weeks import Week
@@ -39,52 +38,24 @@ def week() -> Week:
 def deployment(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, week: Week
 ) -> Iterator[Deployment]:
-    from aiosmtpd.controller import Controller
-
     from salesprep.demo_org import generate_org
-    from salesprep.emulator import Credentials, run_emulator
+    from salesprep.emulator import run_emulator
     from salesprep.salesforce.connection import salesforce_conn_env
 
-    for (host, port), what in (
-        ((POSTGRES["host"], POSTGRES["port"]), "PostgreSQL"),
-        (REDIS, "Redis"),
-    ):
-        if not reachable(host, port):
-            pytest.skip(f"{what} is not reachable on {host}:{port}; the deployment test needs it")
-
+    require_shared_servers("the deployment test")
     started = time.perf_counter()
     root = tmp_path_factory.mktemp("airflow-deploy")
     (root / "logs").mkdir()
     generate_org(root / "org", reps=4, managers=2, weeks=8, seed=11, end_week=week)
-    # Planted secrets: the test searches every file the deployment wrote for them.
-    credentials = Credentials(
-        username="integration@salesprep-deploy.example",
-        password="Pw-" + secrets.token_urlsafe(18),
-        security_token="Tk" + secrets.token_hex(12),
-    )
+    credentials = planted_credentials("salesprep-deploy")
     with ExitStack() as stack:
         emulator = stack.enter_context(run_emulator(root / "org", credentials=credentials))
-        mailbox = Mailbox()
-        smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-        smtp.start()
-        stack.callback(smtp.stop)
+        mailbox, smtp_conn = start_mailbox(stack)
         database = f"salesprep_deploy_{secrets.token_hex(4)}"
         create_database(database)
         stack.callback(drop_database, database)
         queue = f"salesprep-{secrets.token_hex(4)}"
         stack.callback(clear_queue, queue)
-        smtp_conn = {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": smtp.port,
-            "extra": {
-                "from_email": "salesprep@example.com",
-                "disable_tls": True,
-                "disable_ssl": True,
-                "retry_limit": 1,
-                "timeout": 10,
-            },
-        }
         api_port = free_port()
         env = deployment_env(
             root,
@@ -93,7 +64,7 @@ def deployment(
             api_port=api_port,
             connections={
                 **salesforce_conn_env(emulator.base_url, credentials),
-                "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp_conn),
+                **smtp_conn,
             },
         )
         deployment = Deployment(

@@ -65,6 +65,54 @@ class Mailbox:
         raise AssertionError(f"no email {what} within {timeout:.0f}s; received: {subjects}")
 
 
+def start_mailbox(stack: contextlib.ExitStack) -> tuple[Mailbox, dict[str, str]]:
+    """An SMTP server (aiosmtpd) on a free port for the rest of `stack`, keeping every message,
+    and the environment of the `smtp_default` connection that reaches it."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    stack.callback(smtp.stop)
+    connection = {
+        "conn_type": "smtp",
+        "host": "127.0.0.1",
+        "port": smtp.port,
+        "extra": {
+            "from_email": "salesprep@example.com",
+            "disable_tls": True,
+            "disable_ssl": True,
+            "retry_limit": 1,
+            "timeout": 10,
+        },
+    }
+    return mailbox, {"AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(connection)}
+
+
+def require_shared_servers(what: str) -> None:
+    """Skip `what`, naming the server, unless the local PostgreSQL and Redis answer."""
+    import pytest
+
+    for (host, port), name in (
+        ((POSTGRES["host"], POSTGRES["port"]), "PostgreSQL"),
+        (REDIS, "Redis"),
+    ):
+        if not reachable(host, port):
+            pytest.skip(f"{name} is not reachable on {host}:{port}; {what} needs it")
+
+
+def planted_credentials(name: str):
+    """Salesforce credentials of user `integration@<name>.example` with random secrets, which
+    the tests then search every file a deployment wrote for."""
+    from salesprep.emulator import Credentials
+
+    return Credentials(
+        username=f"integration@{name}.example",
+        password="Pw-" + secrets.token_urlsafe(18),
+        security_token="Tk" + secrets.token_hex(12),
+    )
+
+
 def body(message: email.message.EmailMessage) -> str:
     part = message.get_body(preferencelist=("html", "plain"))
     return part.get_content() if part is not None else ""

@@ -40,21 +40,21 @@ import psycopg
 import pytest
 from conftest import record_timing
 from deployment import (
-    POSTGRES,
-    REDIS,
     Deployment,
-    Mailbox,
     body,
     clear_queue,
     create_database,
     deployment_env,
     drop_database,
     free_port,
-    reachable,
+    planted_credentials,
+    require_shared_servers,
+    start_mailbox,
 )
 from s3_server import moto_s3
 
 from salesprep.config import PostgresSettings, Settings, environment_overrides
+from salesprep.pipeline import STEPS, run_week
 from salesprep.weeks import Week
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -64,14 +64,7 @@ DAG = "salesprep_weekly"
 WEEKLY_TASKS = (
     "claim_data_dir",
     "resolve_week",
-    "check_week",
-    "extract",
-    "check_raw",
-    "load_learnings",
-    "build_marts",
-    "check_marts",
-    "render_packets",
-    "publish",
+    *(step.name for step in STEPS),
     "release_data_dir",
 )
 HOSTS = ("a", "b")
@@ -106,29 +99,16 @@ def _files(folder: Path) -> dict[str, bytes]:
 def multihost(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, week: Week
 ) -> Iterator[dict]:
-    from aiosmtpd.controller import Controller
-
     from salesprep.demo_org import generate_org
     from salesprep.demo_org.sample_learnings import write_sample_learnings
-    from salesprep.emulator import Credentials, run_emulator
-    from salesprep.pipeline import run_week
+    from salesprep.emulator import run_emulator
     from salesprep.salesforce.connection import salesforce_conn_env
 
-    for (host, port), what in (
-        ((POSTGRES["host"], POSTGRES["port"]), "PostgreSQL"),
-        (REDIS, "Redis"),
-    ):
-        if not reachable(host, port):
-            pytest.skip(f"{what} is not reachable on {host}:{port}; the multi-host test needs it")
-
+    require_shared_servers("the multi-host test")
     root = tmp_path_factory.mktemp("multihost")
     (root / "logs").mkdir()
     generate_org(root / "org", reps=4, managers=2, weeks=8, seed=11, end_week=week)
-    credentials = Credentials(
-        username="integration@salesprep-multihost.example",
-        password="Pw-" + secrets.token_urlsafe(18),
-        security_token="Tk" + secrets.token_hex(12),
-    )
+    credentials = planted_credentials("salesprep-multihost")
     with ExitStack() as stack:
         emulator = stack.enter_context(run_emulator(root / "org", credentials=credentials))
         salesforce = salesforce_conn_env(emulator.base_url, credentials)
@@ -155,10 +135,7 @@ def multihost(
         fs = s3.filesystem()
         for name, content in before.items():
             fs.pipe_file(f"{bucket}/salesprep/shared/{name}", content)
-        mailbox = Mailbox()
-        smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-        smtp.start()
-        stack.callback(smtp.stop)
+        mailbox, smtp_conn = start_mailbox(stack)
         token = secrets.token_hex(4)
         metadata = f"salesprep_multihost_{token}"
         create_database(metadata)
@@ -177,18 +154,6 @@ def multihost(
         (policy / "airflow_local_settings.py").write_text(POLICY.format(queues=queues))
 
         api_port = free_port()
-        smtp_conn = {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": smtp.port,
-            "extra": {
-                "from_email": "salesprep@example.com",
-                "disable_tls": True,
-                "disable_ssl": True,
-                "retry_limit": 1,
-                "timeout": 10,
-            },
-        }
         env = deployment_env(
             root / "control",
             database=metadata,
@@ -196,7 +161,7 @@ def multihost(
             api_port=api_port,
             connections={
                 **salesforce,
-                "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp_conn),
+                **smtp_conn,
                 "AIRFLOW_CONN_SALESPREP_S3": json.dumps(s3.airflow_connection),
             },
         )

@@ -276,12 +276,10 @@ def test_failed_step_names_itself_and_shows_the_error(bench: dict) -> None:
         )
 
 
-def test_report_has_rates_ratios_and_targets(bench: dict, tmp_path: Path) -> None:
-    extract, peer, parse = Samples(), Samples(), Samples()
-    extract.add(bench["extract"], bench["extract_stats"])
-    peer.add(bench["peer"], bench["peer_stats"])
-    parse.add(bench["parse"])
-    results = {
+def _run_envelope() -> dict:
+    """What every bench result holds besides its measurements: the size, a 2-core machine,
+    when and how it ran."""
+    return {
         "size": SIZE.to_dict(),
         "machine": {
             "cores": 2,
@@ -293,6 +291,16 @@ def test_report_has_rates_ratios_and_targets(bench: dict, tmp_path: Path) -> Non
         "started_at": "2026-01-01T00:00:00+00:00",
         "total_seconds": 1.0,
         "options": {"runs": 1},
+    }
+
+
+def test_report_has_rates_ratios_and_targets(bench: dict, tmp_path: Path) -> None:
+    extract, peer, parse = Samples(), Samples(), Samples()
+    extract.add(bench["extract"], bench["extract_stats"])
+    peer.add(bench["peer"], bench["peer_stats"])
+    parse.add(bench["parse"])
+    results = {
+        **_run_envelope(),
         "measurements": {
             "extract_rest": extract.summary(),
             # The REST run stands in for the forced Bulk one: the report's arithmetic is tested.
@@ -425,17 +433,7 @@ def test_report_sets_the_weekly_run_on_postgres_beside_duckdb(tmp_path: Path) ->
         "manifest_packets_same": True,
     }
     results = {
-        "size": SIZE.to_dict(),
-        "machine": {
-            "cores": 2,
-            "usable_cores": 2,
-            "memory_bytes": 2**33,
-            "cpu_model": "test",
-            "load_average_at_start": [0.5, 0.5, 0.5],
-        },
-        "started_at": "2026-01-01T00:00:00+00:00",
-        "total_seconds": 1.0,
-        "options": {"runs": 1},
+        **_run_envelope(),
         "measurements": measurements,
         "extra": {
             "next_week_changes": {"week": "2026-W11", "changed_rows": 123},

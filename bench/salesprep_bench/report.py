@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from salesprep.pipeline import STEPS
 from salesprep_bench.sizes import SIZES
 
 GIB = 2**30
@@ -36,16 +37,7 @@ TARGET_BACKFILL_VS_PARSE = 3.0
 # own process, for the week after the one the end-to-end run published; measured as
 # `weekly_<step>` on DuckDB and `weekly_postgres_<step>` on Postgres, whose warehouse is first
 # prepared for the week before (`weekly_postgres_prepare_<step>`).
-WEEKLY_STEPS = (
-    "check_week",
-    "extract",
-    "check_raw",
-    "load_learnings",
-    "build_marts",
-    "check_marts",
-    "render_packets",
-    "publish",
-)
+WEEKLY_STEPS = tuple(step.name for step in STEPS)
 WEEKLY_DUCKDB = "weekly_end_to_end"
 WEEKLY_POSTGRES = "weekly_end_to_end_postgres"
 POSTGRES_PREPARE_PREFIX = "weekly_postgres_prepare_"
